@@ -1,0 +1,15 @@
+import type { Config } from '../config';
+import type { Sql } from '../db';
+import { createCustomerActivities } from './customers';
+import type { Mailer } from './mailer';
+
+export { createMailer, type Mailer } from './mailer';
+
+/** Every activity of the engine, built from its dependencies; workflows import only the type. */
+export function createActivities(deps: { sql: Sql; mailer: Mailer; config: Config }) {
+  return {
+    ...createCustomerActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import { createTransport, type Transporter } from 'nodemailer';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Config } from '../config';
+import type { Sql } from '../db';
+import type { RenderedEmail } from './templates/layout';
+
+export type Mailer = Transporter;
+
+export function createMailer(config: Config): Mailer {
+  return createTransport({
+    host: config.SMTP_HOST,
+    port: config.SMTP_PORT,
+    secure: config.SMTP_SECURE,
+    auth: config.SMTP_USER ? { user: config.SMTP_USER, pass: config.SMTP_PASSWORD } : undefined,
+    // Plain SMTP to a local catcher in dev; real relays negotiate STARTTLS when offered.
+    ignoreTLS: !config.SMTP_SECURE && config.NODE_ENV !== 'production',
+  });
+}
+
+export interface OutgoingEmail extends RenderedEmail {
+  to: string;
+  template: string;
+}
+
+/**
+ * Sends an email at most once per idempotency key: the key is recorded before sending and marked sent
+ * after, so an activity retried after a failure (or after success) does not send it again.
+ * SMTP 5xx is permanent (non-retryable); 4xx and connection errors are transient and retried.
+ */
+export async function sendOnce(deps: { sql: Sql; mailer: Mailer; config: Config }, key: string, email: OutgoingEmail): Promise<'sent' | 'already-sent'> {
+  const { sql, mailer, config } = deps;
+  const [row] = await sql<{ status: string }[]>`
+    INSERT INTO email_log (idempotency_key, template, to_address, subject, status, attempts)
+    VALUES (${key}, ${email.template}, ${email.to}, ${email.subject}, 'sending', 1)
+    ON CONFLICT (idempotency_key) DO UPDATE SET attempts = email_log.attempts + 1
+    RETURNING status`;
+  if (row?.status === 'sent') return 'already-sent';
+
+  // A stable Message-ID lets a receiving system drop a duplicate if a crash ever falls between send and record.
+  const messageId = `<${createHash('sha256').update(key).digest('hex').slice(0, 32)}@reseller-engine>`;
+  try {
+    await mailer.sendMail({ from: config.MAIL_FROM, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
+  } catch (err) {
+    const code = (err as { responseCode?: number }).responseCode;
+    if (code !== undefined && code >= 500) {
+      throw ApplicationFailure.nonRetryable(`SMTP refused the message (${code}): ${(err as Error).message}`, 'SmtpRejected');
+    }
+    throw err;
+  }
+  await sql`UPDATE email_log SET status = 'sent', sent_at = now(), message_id = ${messageId} WHERE idempotency_key = ${key}`;
+  return 'sent';
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { durationMs } from '../workflows/duration';
+
+// The one place that reads process.env. Defaults describe the local stack started by scripts/start.
+const duration = z.string().refine((s) => {
+  try {
+    return durationMs(s) > 0;
+  } catch {
+    return false;
+  }
+}, 'a duration such as "72 hours" or "3d"');
+
+const durationList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(duration));
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:54329/reseller'),
+  DATABASE_POOL_MAX: z.coerce.number().int().positive().default(10),
+
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('provisioning'),
+  TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
+
+  SMTP_HOST: z.string().default('127.0.0.1'),
+  SMTP_PORT: z.coerce.number().int().positive().default(1025),
+  SMTP_SECURE: z.stringbool().default(false),
+  SMTP_USER: z.string().optional(),
+  SMTP_PASSWORD: z.string().optional(),
+  // The mail catcher's web inbox and HTTP API (dev and tests only).
+  MAIL_CATCHER_URL: z.string().url().default('http://127.0.0.1:8025'),
+  MAIL_FROM: z.string().default('Reseller Portal <no-reply@reseller.example>'),
+
+  API_PORT: z.coerce.number().int().positive().default(3000),
+  // Links in emails point here: the public pages (invitation acceptance) are served by the API.
+  PUBLIC_BASE_URL: z.string().url().default('http://localhost:3000'),
+  // Signs the single-use links in emails; change it in production.
+  TOKEN_SECRET: z.string().min(16).default('dev-only-token-secret-change-me'),
+
+  // Lifecycle durations (DOMAIN.md C2-C3): when reminders go out after the invitation, and how long a link lives.
+  INVITATION_REMINDERS: durationList.default(['3 days', '7 days', '14 days']),
+  INVITATION_LINK_TTL: duration.default('30 days'),
+
+  // Countries (ISO 3166-1 alpha-2) whose customers must give a tax/VAT id (DOMAIN.md C1).
+  TAX_ID_COUNTRIES: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim().toUpperCase()).filter(Boolean))
+    .default(['AT', 'BE', 'DE', 'DK', 'ES', 'FI', 'FR', 'GB', 'IE', 'IT', 'NL', 'NO', 'PL', 'PT', 'SE', 'CH']),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`Invalid configuration:\n${lines}`);
+  }
+  return parsed.data;
+}

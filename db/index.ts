@@ -1,0 +1,13 @@
+import postgres from 'postgres';
+import type { Config } from '../config';
+
+export type Sql = postgres.Sql<Record<string, never>>;
+
+/** The one shared connection pool of a process; camelCase rows, `sql.end()` on shutdown. */
+export function createSql(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>): Sql {
+  return postgres(config.DATABASE_URL, {
+    max: config.DATABASE_POOL_MAX,
+    transform: postgres.camel,
+    onnotice: () => undefined,
+  }) as unknown as Sql;
+}

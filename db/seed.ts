@@ -1,0 +1,27 @@
+import { loadConfig } from '../config';
+import { createSql } from '.';
+import { issueApiKey } from './api-keys';
+
+// The demo reseller of scripts/start: fixed ids so re-running the seed finds it; a new key each run.
+const DEMO_RESELLER_ID = '00000000-0000-4000-8000-000000000001';
+const DEMO_USER_ID = '00000000-0000-4000-8000-000000000002';
+
+async function main(): Promise<void> {
+  const sql = createSql(loadConfig());
+  try {
+    await sql.begin(async (tx) => {
+      await tx`INSERT INTO resellers (id, name) VALUES (${DEMO_RESELLER_ID}, 'Demo Reseller Ltd') ON CONFLICT (id) DO NOTHING`;
+      await tx`INSERT INTO reseller_users (id, reseller_id, email, name, permissions)
+               VALUES (${DEMO_USER_ID}, ${DEMO_RESELLER_ID}, 'owner@demo-reseller.example', 'Dana Demo', ${['order', 'billing', 'admin']})
+               ON CONFLICT (id) DO NOTHING`;
+    });
+    process.stdout.write(await issueApiKey(sql, DEMO_USER_ID));
+  } finally {
+    await sql.end();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

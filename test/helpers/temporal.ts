@@ -1,0 +1,58 @@
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import { createActivities, createMailer } from '../../activities';
+import type { Config } from '../../config';
+import type { Sql } from '../../db';
+import { temporal } from '@temporalio/proto';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/definitions';
+
+const ROOT = path.join(__dirname, '..', '..');
+export const TEST_BUNDLE_PATH = path.join(ROOT, '.cache', 'test', 'workflow-bundle.js');
+const TEST_SERVER = path.join(ROOT, '.cache', 'bin', 'temporal-test-server');
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+}
+
+/** The native time-skipping test server from .cache/bin (installed by scripts/test); never a download. */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: TEST_SERVER } },
+  });
+  // The test server starts without the project's search attributes; the dev server gets them by flag.
+  const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_NAMES.map((name) => [name, keyword])),
+  });
+  return env;
+}
+
+/** A worker with the real activities, on its own task queue, for one test. */
+export async function createTestWorker(
+  connection: NativeConnection,
+  deps: { sql: Sql; config: Config },
+  opts: { taskQueue?: string; namespace?: string; activities?: Partial<ReturnType<typeof createActivities>> } = {},
+): Promise<{ worker: Worker; taskQueue: string }> {
+  quietRuntime();
+  const taskQueue = opts.taskQueue ?? `test-${randomUUID()}`;
+  const mailer = createMailer(deps.config);
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: { codePath: TEST_BUNDLE_PATH },
+    activities: { ...createActivities({ ...deps, mailer }), ...opts.activities },
+  });
+  return { worker, taskQueue };
+}
+
+export type { Client };

@@ -1,0 +1,144 @@
+// The customer invitation (DOMAIN.md C1-C5, C8): registered → pending → reminders → accepted | deleted.
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  acceptInvitationUpdate,
+  deleteInvitationUpdate,
+  FailureType,
+  invitationStateQuery,
+  LifecycleStatusKey,
+  registrationUpdate,
+  sendReminderUpdate,
+  type InvitationInput,
+  type InvitationResult,
+  type InvitationState,
+  type InvitationStatus,
+} from './definitions';
+import { durationMs } from './duration';
+
+const db = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+const email = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+
+export async function invitationWorkflow(input: InvitationInput): Promise<InvitationResult> {
+  const { customerId } = input;
+  let status: InvitationStatus = 'registering';
+  let vipId: string | null = null;
+  let contactEmail = input.customer.contact.email;
+  let emailsSent = 0;
+  let nextReminderAt: number | null = null;
+  // One change at a time: acceptance, deletion and reminders each await activities.
+  let busy = false;
+  const finished = () => status === 'accepted' || status === 'deleted';
+
+  const setStatus = (next: InvitationStatus) => {
+    status = next;
+    upsertSearchAttributes([{ key: LifecycleStatusKey, value: next }]);
+  };
+  const state = (): InvitationState => ({
+    customerId,
+    vipId,
+    status,
+    contactEmail,
+    emailsSent,
+    nextReminderAt: nextReminderAt === null ? null : new Date(nextReminderAt).toISOString(),
+  });
+  const sendEmail = async (kind: 'invitation' | 'reminder') => {
+    // The key names the email: a retried activity or a replay never sends it twice.
+    await email.sendInvitationEmail({ customerId, kind, key: `${workflowInfo().workflowId}/${kind}/${emailsSent + 1}` });
+    emailsSent++;
+  };
+  const assertCanChange = () => {
+    if (status !== 'pending') throw new Error(`The invitation is ${status}, not pending.`);
+    if (busy) throw new Error('Another change to this invitation is in progress; try again.');
+  };
+  // Runs a change exclusively; a refusal by a rule comes back to the caller with its type.
+  const exclusive = async (change: () => Promise<void>): Promise<InvitationState> => {
+    busy = true;
+    try {
+      await change();
+    } catch (err) {
+      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+        throw ApplicationFailure.create({ message: err.cause.message, type: err.cause.type ?? undefined, nonRetryable: true });
+      }
+      throw err;
+    } finally {
+      busy = false;
+    }
+    return state();
+  };
+
+  setHandler(invitationStateQuery, state);
+  setHandler(registrationUpdate, async () => {
+    await condition(() => vipId !== null);
+    return { customerId, vipId: vipId as string };
+  });
+  setHandler(
+    sendReminderUpdate,
+    ({ email: newEmail, actor }) =>
+      exclusive(async () => {
+        if (newEmail && newEmail.toLowerCase() !== contactEmail.toLowerCase()) {
+          await db.changeContactEmail({ customerId, email: newEmail, actor });
+          contactEmail = newEmail;
+        }
+        await sendEmail('reminder');
+      }),
+    { validator: (_args) => assertCanChange() },
+  );
+  setHandler(
+    acceptInvitationUpdate,
+    ({ tokenHash }) =>
+      exclusive(async () => {
+        await db.acceptInvitation({ customerId, tokenHash });
+        setStatus('accepted');
+      }),
+    { validator: (_args) => assertCanChange() },
+  );
+  setHandler(
+    deleteInvitationUpdate,
+    ({ actor }) =>
+      exclusive(async () => {
+        await db.deleteCustomer({ customerId, actor });
+        setStatus('deleted');
+      }),
+    { validator: (_args) => assertCanChange() },
+  );
+
+  vipId = (await db.registerCustomer(input)).vipId;
+  setStatus('pending');
+  await sendEmail('invitation');
+
+  // Reminders on the configured schedule, counted from the invitation, while it is still pending.
+  const invitedAt = Date.now();
+  for (const offset of input.reminderSchedule) {
+    nextReminderAt = invitedAt + durationMs(offset);
+    if (await condition(finished, Math.max(nextReminderAt - Date.now(), 1))) break;
+    await condition(() => !busy || finished());
+    if (finished()) break;
+    busy = true;
+    try {
+      await sendEmail('reminder');
+    } finally {
+      busy = false;
+    }
+  }
+  nextReminderAt = null;
+
+  await condition(finished);
+  await condition(allHandlersFinished);
+  return { customerId, vipId, status };
+}
