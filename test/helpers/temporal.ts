@@ -15,7 +15,8 @@ export const TEST_BUNDLE_PATH = path.join(ROOT, '.cache', 'test', 'workflow-bund
 const TEST_SERVER = path.join(ROOT, '.cache', 'bin', 'temporal-test-server');
 
 let runtimeInstalled = false;
-function quietRuntime(): void {
+/** Keeps expected activity failures out of the test output; must run before the first connection. */
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ logger: new DefaultLogger('ERROR') });

@@ -1,0 +1,32 @@
+import pino from 'pino';
+import { loadConfig } from '../config';
+import { createSql } from '../db';
+import { createApp } from './app';
+import { createTemporalClient } from './temporal';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = pino({ level: config.LOG_LEVEL, base: { service: 'api' } });
+  const sql = createSql(config);
+  const temporal = await createTemporalClient(config);
+  const server = createApp({ sql, temporal, config, logger }).listen(config.API_PORT, () => {
+    logger.info({ port: config.API_PORT }, 'API listening');
+  });
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'API stopping');
+    server.close(async () => {
+      await temporal.connection.close();
+      await sql.end({ timeout: 5 });
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

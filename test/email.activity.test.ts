@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createCustomerActivities } from '../activities/customers';
+import { createMailer, sendOnce } from '../activities/mailer';
+import { invitationWorkflow } from '../workflows';
+import { invitationWorkflowId, registrationUpdate } from '../workflows/definitions';
+import { testContext } from './helpers/env';
+import { customerDetails, newReseller } from './helpers/fixtures';
+import { startFlakySmtp } from './helpers/flaky-smtp';
+import { createTestWorker, createTimeSkippingEnv } from './helpers/temporal';
+
+const { config, sql, mailbox } = testContext();
+let env: TestWorkflowEnvironment;
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+});
+afterAll(async () => {
+  await env?.teardown();
+  await sql.end();
+});
+
+const message = (to: string) => ({ to, template: 'test', subject: `Test ${randomUUID()}`, text: 'hello', html: '<p>hello</p>' });
+
+describe('emails are sent once per key', () => {
+  it('an email activity retried after the SMTP server failed (421) sends the email exactly once', async () => {
+    const smtp = await startFlakySmtp({ host: config.SMTP_HOST, port: config.SMTP_PORT }, 1);
+    const flakyConfig = { ...config, SMTP_PORT: smtp.port };
+    const { worker, taskQueue } = await createTestWorker(env.nativeConnection, { sql, config: flakyConfig });
+    const reseller = await newReseller(sql);
+    const customer = customerDetails();
+    const customerId = randomUUID();
+    const workflowId = invitationWorkflowId(customerId);
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(invitationWorkflow, {
+        taskQueue,
+        workflowId,
+        args: [{ customerId, resellerId: reseller.resellerId, invitedBy: reseller.userId, customer, reminderSchedule: ['3 days'] }],
+      });
+      await handle.executeUpdate(registrationUpdate);
+      await mailbox.waitFor(customer.contact.email, 1, 60_000);
+    });
+    await smtp.close();
+    expect(smtp.connections).toBe(2);
+    expect(await mailbox.to(customer.contact.email)).toHaveLength(1);
+    const [log] = await sql`SELECT status, attempts FROM email_log WHERE idempotency_key = ${`${workflowId}/invitation/1`}`;
+    expect(log).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+
+  it('an activity repeated after it succeeded does not send again', async () => {
+    const mailer = createMailer(config);
+    const reseller = await newReseller(sql);
+    const customerId = randomUUID();
+    const customer = customerDetails();
+    const activities = createCustomerActivities({ sql, mailer, config });
+    await activities.registerCustomer({ customerId, resellerId: reseller.resellerId, invitedBy: reseller.userId, customer, reminderSchedule: [] });
+    const key = `test/${customerId}/invitation/1`;
+    expect(await activities.sendInvitationEmail({ customerId, kind: 'invitation', key })).toBe('sent');
+    expect(await activities.sendInvitationEmail({ customerId, kind: 'invitation', key })).toBe('already-sent');
+    const mails = await mailbox.waitFor(customer.contact.email, 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await mailbox.to(customer.contact.email)).toHaveLength(1);
+    expect(mails[0]?.html).toContain('Review and accept');
+    mailer.close();
+  });
+
+  it('a permanent SMTP refusal (5xx) fails without retrying, and nothing is recorded as sent', async () => {
+    const smtp = await startFlakySmtp({ host: config.SMTP_HOST, port: config.SMTP_PORT }, 1, '554 5.7.1 Relay access denied');
+    const mailer = createMailer({ ...config, SMTP_PORT: smtp.port });
+    const key = `test/${randomUUID()}`;
+    await expect(sendOnce({ sql, mailer, config }, key, message('nobody@customer.test'))).rejects.toMatchObject({ type: 'SmtpRejected', nonRetryable: true });
+    const [log] = await sql`SELECT status FROM email_log WHERE idempotency_key = ${key}`;
+    expect(log?.status).toBe('sending');
+    mailer.close();
+    await smtp.close();
+  });
+});

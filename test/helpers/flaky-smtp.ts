@@ -1,0 +1,34 @@
+import net from 'node:net';
+
+/**
+ * An SMTP front door for the real mail catcher that refuses the first `failures` connections with the
+ * given reply (421: try later, 554: refused for good) and relays every later one byte for byte.
+ */
+export async function startFlakySmtp(target: { host: string; port: number }, failures: number, reply = '421 4.3.2 Service not available, try again later') {
+  let refused = 0;
+  let connections = 0;
+  const server = net.createServer((client) => {
+    connections++;
+    if (refused < failures) {
+      refused++;
+      client.end(`${reply}\r\n`);
+      return;
+    }
+    const upstream = net.connect(target.port, target.host);
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close);
+    upstream.on('error', close);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    get connections() {
+      return connections;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

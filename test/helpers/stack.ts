@@ -1,0 +1,54 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import pino from 'pino';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createApp } from '../../api/app';
+import type { Config } from '../../config';
+import { testContext } from './env';
+import { createTestWorker, quietRuntime } from './temporal';
+
+/**
+ * The whole engine in one test process, against the real dev server, Postgres and mail catcher that
+ * scripts/test started: the API listening on a free port, a worker with the real activities on a task
+ * queue of its own.
+ */
+export async function startStack() {
+  quietRuntime();
+  const ctx = testContext();
+  const connection = await Connection.connect({ address: ctx.config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: ctx.config.TEMPORAL_NAMESPACE });
+  const nativeConnection = await NativeConnection.connect({ address: ctx.config.TEMPORAL_ADDRESS });
+
+  // The links in emails must point at this API, so its port is known before the worker is built.
+  const config: Config = { ...ctx.config };
+  const app = createApp({ sql: ctx.sql, temporal, config, logger: pino({ level: 'silent' }) });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  config.PUBLIC_BASE_URL = baseUrl;
+
+  const { worker, taskQueue } = await createTestWorker(nativeConnection, { sql: ctx.sql, config });
+  config.TEMPORAL_TASK_QUEUE = taskQueue;
+  const running: Promise<void> = worker.run();
+
+  return {
+    ...ctx,
+    config,
+    app,
+    baseUrl,
+    temporal,
+    worker: worker as Worker,
+    async stop(): Promise<void> {
+      worker.shutdown();
+      await running;
+      await new Promise((r) => server.close(r));
+      await connection.close();
+      await nativeConnection.close();
+      await ctx.sql.end();
+    },
+  };
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
