@@ -70,6 +70,7 @@ install_chromium() {
 # --- Postgres: a project-local cluster -------------------------------------------------------
 PGPORT="${PGPORT:-54329}"
 PGDATA_DIR="$LOCAL/pg/data"
+PG_STARTED_HERE=""
 pg_run() {
   # initdb and postgres refuse to run as root: run them as the cluster's owner.
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -84,6 +85,7 @@ start_postgres() {
   fi
   if ! pg_run "$bindir/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
     log "Starting Postgres on :$PGPORT"
+    PG_STARTED_HERE=1
     pg_run "$bindir/pg_ctl" -D "$PGDATA_DIR" -l "$LOCAL/pg/postgres.log" -w \
       -o "-p $PGPORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
   fi
