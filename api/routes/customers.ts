@@ -1,23 +1,19 @@
 import { Router, type Request } from 'express';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config } from '../../config';
 import type { Sql } from '../../db';
 import { deleteCustomerWithoutProducts, findCustomer, listCustomers, type CustomerRow } from '../../db/customers';
 import {
-  CustomerIdKey,
   deleteInvitationUpdate,
   invitationStateQuery,
   invitationWorkflowId,
-  LifecycleKey,
-  LifecycleStatusKey,
   registrationUpdate,
-  ResellerIdKey,
   sendReminderUpdate,
   type InvitationInput,
 } from '../../workflows/definitions';
 import { actorOf, principalOf, requirePermission } from '../auth';
-import { HttpError, notFound, parse, updateRefusal } from '../errors';
+import { HttpError, notFound, parse } from '../errors';
+import { runUpdate, startLifecycle } from '../lifecycles';
 import { resourceIdFor } from '../idempotency';
 import { CustomerListQuery, customerCreateSchema, IdParam, ReminderBody, toCustomerDetails } from '../schemas';
 
@@ -87,19 +83,13 @@ export function customersRouter({ sql, temporal, config }: Deps): Router {
       reminderSchedule: config.INVITATION_REMINDERS,
     };
     try {
-      const handle = await temporal.workflow.start('invitationWorkflow', {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
+      const handle = await startLifecycle(temporal, config, {
+        workflowType: 'invitationWorkflow',
         workflowId,
         args: [input],
-        // A repeat finds the running invitation; an ended one is never started again under the same id.
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: [
-          { key: ResellerIdKey, value: principal.resellerId },
-          { key: CustomerIdKey, value: customerId },
-          { key: LifecycleKey, value: 'invitation' },
-          { key: LifecycleStatusKey, value: 'registering' },
-        ],
+        lifecycle: 'invitation',
+        resellerId: principal.resellerId,
+        customerId,
       });
       await handle.executeUpdate(registrationUpdate);
     } catch (err) {
@@ -157,25 +147,18 @@ export function customersRouter({ sql, temporal, config }: Deps): Router {
     if (customer.invitationStatus !== 'pending') {
       throw new HttpError(409, 'InvitationNotPending', 'The invitation was already accepted; there is nothing to remind.');
     }
-    try {
-      const state = await temporal.workflow
-        .getHandle(invitationWorkflowId(customer.id))
-        .executeUpdate(sendReminderUpdate, { args: [{ email: body.email, actor: actorOf(req) }] });
-      res.json({ status: state.status, contactEmail: state.contactEmail, emailsSent: state.emailsSent });
-    } catch (err) {
-      throw updateRefusal(err) ?? err;
-    }
+    const state = await runUpdate(temporal.workflow.getHandle(invitationWorkflowId(customer.id)), sendReminderUpdate, {
+      email: body.email,
+      actor: actorOf(req),
+    });
+    res.json({ status: state.status, contactEmail: state.contactEmail, emailsSent: state.emailsSent });
   });
 
   // C3/C8: delete a customer without products; a pending invitation is ended through its workflow.
   router.delete('/:id', requirePermission('order'), async (req, res) => {
     const customer = await ownCustomer(req);
     if (customer.invitationStatus === 'pending') {
-      try {
-        await temporal.workflow.getHandle(invitationWorkflowId(customer.id)).executeUpdate(deleteInvitationUpdate, { args: [{ actor: actorOf(req) }] });
-      } catch (err) {
-        throw updateRefusal(err) ?? err;
-      }
+      await runUpdate(temporal.workflow.getHandle(invitationWorkflowId(customer.id)), deleteInvitationUpdate, { actor: actorOf(req) });
     } else {
       const outcome = await deleteCustomerWithoutProducts(sql, customer.id, actorOf(req));
       if (outcome === 'has-products') throw new HttpError(409, 'CustomerHasProducts', 'The customer has products and cannot be deleted.');
