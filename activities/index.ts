@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import type { Sql } from '../db';
 import { createCustomerActivities } from './customers';
 import type { Mailer } from './mailer';
+import { createResellerChangeActivities } from './reseller-change';
 
 export { createMailer, type Mailer } from './mailer';
 
@@ -9,6 +10,7 @@ export { createMailer, type Mailer } from './mailer';
 export function createActivities(deps: { sql: Sql; mailer: Mailer; config: Config }) {
   return {
     ...createCustomerActivities(deps),
+    ...createResellerChangeActivities(deps),
   };
 }
 

@@ -9,6 +9,8 @@ import { errorHandler, notFoundRoute } from './errors';
 import { buildOpenApiDocument } from './openapi';
 import { customersRouter } from './routes/customers';
 import { invitationPageRouter } from './routes/invitation-page';
+import { resellerChangePageRouter } from './routes/reseller-change-page';
+import { resellerChangesRouter } from './routes/reseller-changes';
 
 export interface AppDeps {
   sql: Sql;
@@ -23,7 +25,14 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(pinoHttp({ logger, redact: ['req.headers.authorization', 'req.query.token'], autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  app.use(
+    pinoHttp({
+      logger,
+      // Links carry tokens and codes in their query strings: log the path only, and never the API key.
+      serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }) },
+      autoLogging: { ignore: (req) => req.url === '/healthz' },
+    }),
+  );
 
   const openapi = buildOpenApiDocument();
   app.get('/openapi.json', (_req, res) => res.json(openapi));
@@ -46,9 +55,11 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.use('/invitations', invitationPageRouter(deps));
+  app.use('/reseller-change', resellerChangePageRouter(deps));
 
   app.use('/v1', express.json({ limit: '100kb' }), authenticate(sql));
   app.use('/v1/customers', customersRouter(deps));
+  app.use('/v1/reseller-changes', resellerChangesRouter(deps));
 
   app.use(notFoundRoute);
   app.use(errorHandler);

@@ -10,6 +10,7 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -52,5 +53,5 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
     req.log?.error({ err }, 'unhandled error');
     httpError = new HttpError(500, 'internal', 'Something went wrong on our side; it has been logged.');
   }
-  res.status(httpError.status).json({ error: { code: httpError.code, message: httpError.message, ...(httpError.details ? (httpError.details as object) : {}) } });
+  res.status(httpError.status).set(httpError.headers).json({ error: { code: httpError.code, message: httpError.message, ...(httpError.details ? (httpError.details as object) : {}) } });
 };

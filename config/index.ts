@@ -46,6 +46,15 @@ const schema = z.object({
   INVITATION_REMINDERS: durationList.default(['3 days', '7 days', '14 days']),
   INVITATION_LINK_TTL: duration.default('30 days'),
 
+  // Reseller change (DOMAIN.md X2, X4): how long a code lives, codes per reseller per day, wrong codes per request.
+  RESELLER_CHANGE_CODE_TTL: duration.default('72 hours'),
+  RESELLER_CHANGE_DAILY_LIMIT: z.coerce.number().int().positive().default(5),
+  RESELLER_CHANGE_MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
+
+  // Per-user subscriptions (DOMAIN.md E2, T3): how long the contact's setup link and a contact's session live.
+  SUBSCRIPTION_CONTACT_LINK_TTL: duration.default('14 days'),
+  CONTACT_SESSION_TTL: duration.default('12 hours'),
+
   // Countries (ISO 3166-1 alpha-2) whose customers must give a tax/VAT id (DOMAIN.md C1).
   TAX_ID_COUNTRIES: z
     .string()

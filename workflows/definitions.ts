@@ -3,3 +3,4 @@
 // Workflow-safe: no Node built-ins.
 export * from './contracts/common';
 export * from './contracts/invitation';
+export * from './contracts/reseller-change';

@@ -1,1 +1,2 @@
 export { invitationWorkflow } from './invitation';
+export { resellerChangeWorkflow } from './reseller-change';

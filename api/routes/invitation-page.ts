@@ -6,36 +6,12 @@ import { z } from 'zod';
 import type { Sql } from '../../db';
 import { findInvitationLink } from '../../db/customers';
 import { escapeHtml } from '../../activities/templates/layout';
+import { page, publicPageHeaders } from '../pages';
 import { acceptInvitationUpdate, FailureType, invitationWorkflowId } from '../../workflows/definitions';
 
 // The contact's side of the invitation (C2, C4, T3): a plain page reached only through the emailed link.
 
 const Token = z.string().regex(/^[A-Za-z0-9_-]{20,100}$/);
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${escapeHtml(title)}</title>
-<style>
-  body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2933; background: #f5f7fa; }
-  main { max-width: 34rem; margin: 3rem auto; padding: 2rem; background: #fff; border-radius: 8px; box-shadow: 0 1px 3px rgba(0,0,0,.1); }
-  h1 { font-size: 1.5rem; line-height: 1.3; margin: 0 0 1rem; color: #102a43; }
-  button { font: inherit; font-weight: 600; color: #fff; background: #1f5fbf; border: 0; border-radius: 6px; padding: .75rem 1.5rem; cursor: pointer; }
-  button:focus-visible { outline: 3px solid #f0b429; outline-offset: 2px; }
-  label { display: flex; gap: .5rem; align-items: flex-start; margin: 1rem 0 1.5rem; }
-  input[type=checkbox] { width: 1.25rem; height: 1.25rem; margin-top: .15rem; }
-  .muted { color: #52606d; font-size: .9rem; }
-  [role=alert] { border-left: 4px solid #d64545; padding-left: 1rem; }
-  [role=status] { border-left: 4px solid #3ebd93; padding-left: 1rem; }
-</style>
-</head>
-<body><main>${body}</main></body>
-</html>`;
-}
 
 const invalidLink = () =>
   page(
@@ -55,16 +31,7 @@ export function invitationPageRouter({ sql, temporal }: { sql: Sql; temporal: Cl
   const router = Router();
   const hashOf = (token: string) => createHash('sha256').update(token).digest();
 
-  router.use((_req, res, next) => {
-    // The token is in the URL: keep it out of caches and Referer headers; the page needs no scripts.
-    res.set({
-      'Cache-Control': 'no-store',
-      'Referrer-Policy': 'no-referrer',
-      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-      'X-Content-Type-Options': 'nosniff',
-    });
-    next();
-  });
+  router.use(publicPageHeaders);
 
   // Opening the link shows the terms; nothing changes until the contact presses Accept (mail scanners follow links).
   router.get('/accept', async (req, res) => {

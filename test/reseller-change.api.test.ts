@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { resellerChangeWorkflowId } from '../workflows/definitions';
+import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
+import { startStack, type Stack } from './helpers/stack';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const as = (key: string) => ({
+  get: (url: string) => request(stack.app).get(url).set('authorization', `Bearer ${key}`),
+  post: (url: string) => request(stack.app).post(url).set('authorization', `Bearer ${key}`),
+});
+
+/** A customer of `owner`, added through the API and accepted, with a second system admin. */
+async function acceptedCustomer(ownerKey: string) {
+  const { addressLine2: _a, taxId: _t, anniversaryDate: _d, ...c } = customerDetails();
+  const created = await as(ownerKey).post('/v1/customers').send(c);
+  expect(created.status).toBe(201);
+  const id = created.body.id as string;
+  await stack.sql`UPDATE customers SET invitation_status = 'accepted', accepted_at = now() WHERE id = ${id}`;
+  const second = uniqueEmail('admin2');
+  await stack.sql`INSERT INTO customer_admins (customer_id, email, first_name, last_name) VALUES (${id}, ${second}, 'Bo', 'Ek')`;
+  return { id, vipId: created.body.vipId as string, admins: [c.contact.email, second] };
+}
+
+const codeIn = (text: string) => text.match(/\b([0-9A-Z]{5}-[0-9A-Z]{5})\b/)?.[1];
+
+describe('reseller change through the API, against the dev server', () => {
+  it('X1 X2: request → code email to every admin → redeem → the customer moves to the new reseller\'s list', async () => {
+    const oldR = await newReseller(stack.sql);
+    const newR = await newReseller(stack.sql);
+    const customer = await acceptedCustomer(oldR.apiKey);
+
+    const asked = await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: customer.vipId.toLowerCase(), adminEmail: customer.admins[1] });
+    expect(asked.status).toBe(202);
+    expect(asked.body).toMatchObject({ status: 'pending', customerId: null });
+
+    const codes = [];
+    // The primary admin also holds the invitation email; the second admin only the code.
+    for (const [admin, expected] of [[customer.admins[0]!, 2], [customer.admins[1]!, 1]] as const) {
+      const mails = await stack.mailbox.waitFor(admin, expected);
+      const mail = mails.find((m) => m.subject.startsWith('Your reseller change code'));
+      codes.push(codeIn(mail!.text));
+    }
+    expect(codes[0]).toBeDefined();
+    expect(codes[1]).toBe(codes[0]);
+
+    const wrong = await as(newR.apiKey).post(`/v1/reseller-changes/${asked.body.id}/redeem`).send({ code: 'ZZZZZ-ZZZZZ' });
+    expect(wrong.status).toBe(409);
+    expect(wrong.body.error.message).toMatch(/not valid/);
+
+    const redeemed = await as(newR.apiKey).post(`/v1/reseller-changes/${asked.body.id}/redeem`).send({ code: codes[0] });
+    expect(redeemed.status).toBe(200);
+    expect(redeemed.body).toMatchObject({ status: 'redeemed', customerId: customer.id });
+
+    const newList = (await as(newR.apiKey).get('/v1/customers')).body.data.map((c: { id: string }) => c.id);
+    const oldList = (await as(oldR.apiKey).get('/v1/customers')).body.data.map((c: { id: string }) => c.id);
+    expect(newList).toContain(customer.id);
+    expect(oldList).not.toContain(customer.id);
+    expect((await as(oldR.apiKey).get(`/v1/customers/${customer.id}`)).status).toBe(404);
+    expect((await as(newR.apiKey).get(`/v1/customers/${customer.id}`)).status).toBe(200);
+
+    const again = await as(newR.apiKey).post(`/v1/reseller-changes/${asked.body.id}/redeem`).send({ code: codes[0] });
+    expect(again.status).toBe(409);
+    await stack.temporal.workflow.getHandle(resellerChangeWorkflowId(asked.body.id)).result();
+  });
+
+  it('X2: an admin confirms the change through the link in the code email', async () => {
+    const oldR = await newReseller(stack.sql);
+    const newR = await newReseller(stack.sql);
+    const customer = await acceptedCustomer(oldR.apiKey);
+    await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: customer.vipId, adminEmail: customer.admins[0] });
+    const [mail] = (await stack.mailbox.waitFor(customer.admins[1]!, 1)).filter((m) => m.subject.startsWith('Your reseller change code'));
+    const link = new URL(mail!.text.match(/https?:\/\/\S+reseller-change\/redeem\S+/)![0]);
+    const pageRes = await request(stack.app).get(`${link.pathname}${link.search}`);
+    expect(pageRes.status).toBe(200);
+    expect(pageRes.text).toContain('Confirm the reseller change');
+    const confirmed = await request(stack.app).post('/reseller-change/redeem').type('form').send(Object.fromEntries(link.searchParams));
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.text).toContain('Reseller change completed');
+    expect((await as(newR.apiKey).get(`/v1/customers/${customer.id}`)).status).toBe(200);
+  });
+
+  it('X1: a pair that matches no customer gets the same answer as one that does; one\'s own customer is a 409', async () => {
+    const owner = await newReseller(stack.sql);
+    const newR = await newReseller(stack.sql);
+    const customer = await acceptedCustomer(owner.apiKey);
+    const real = await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: customer.vipId, adminEmail: customer.admins[0] });
+    const fake = await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: 'VIP9999999999', adminEmail: 'nobody@nowhere.test' });
+    const wrongAdmin = await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: customer.vipId, adminEmail: 'guess@nowhere.test' });
+    const shape = (b: Record<string, unknown>) => Object.keys(b).sort().join() + `|${b.status}|${b.customerId}`;
+    expect([real.status, fake.status, wrongAdmin.status]).toEqual([202, 202, 202]);
+    expect(shape(fake.body)).toBe(shape(real.body));
+    expect(shape(wrongAdmin.body)).toBe(shape(real.body));
+    const own = await as(owner.apiKey).post('/v1/reseller-changes').send({ vipId: customer.vipId, adminEmail: customer.admins[0] });
+    expect(own.status).toBe(409);
+    expect(own.body.error.code).toBe('already_your_customer');
+  });
+
+  it('X4: a sixth code in a day gets 429 with Retry-After, unmatched attempts included', async () => {
+    const newR = await newReseller(stack.sql);
+    for (let i = 0; i < 5; i++) {
+      const res = await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: `VIP${String(9000000000 + i)}`, adminEmail: `x${i}@nowhere.test` });
+      expect(res.status).toBe(202);
+    }
+    const sixth = await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: 'VIP9000000099', adminEmail: 'y@nowhere.test' });
+    expect(sixth.status).toBe(429);
+    expect(Number(sixth.headers['retry-after'])).toBeGreaterThan(86_000);
+    const rows = await stack.sql`SELECT 1 FROM reseller_change_requests WHERE new_reseller_id = ${newR.resellerId}`;
+    expect(rows).toHaveLength(5);
+  });
+
+  it('X3: a request can be re-sent only once it has expired; bad input is a 400; another reseller\'s request a 404', async () => {
+    const newR = await newReseller(stack.sql);
+    const other = await newReseller(stack.sql);
+    const asked = await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: 'VIP9100000000', adminEmail: 'a@nowhere.test' });
+    const early = await as(newR.apiKey).post(`/v1/reseller-changes/${asked.body.id}/resend`).send({});
+    expect(early.status).toBe(409);
+    expect((await as(other.apiKey).get(`/v1/reseller-changes/${asked.body.id}`)).status).toBe(404);
+    expect((await as(other.apiKey).post(`/v1/reseller-changes/${asked.body.id}/redeem`).send({ code: 'AAAAA-AAAAA' })).status).toBe(404);
+    const bad = await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: '12', adminEmail: 'nope' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues.map((i: { field: string }) => i.field)).toEqual(['vipId', 'adminEmail']);
+    expect((await as(newR.apiKey).get(`/v1/reseller-changes/${randomUUID()}`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createCustomerActivities } from '../activities/customers';
+import { codeHash } from '../activities/reseller-change';
+import { createMailer } from '../activities/mailer';
+import { reserveResellerChange } from '../db/reseller-changes';
+import { resellerChangeWorkflow } from '../workflows';
+import {
+  redeemCodeUpdate,
+  ResellerChangeFailure,
+  resellerChangeStateQuery,
+  resellerChangeWorkflowId,
+} from '../workflows/definitions';
+import { testContext } from './helpers/env';
+import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
+import { createTestWorker, createTimeSkippingEnv } from './helpers/temporal';
+
+const { config, sql, mailbox } = testContext();
+const mailer = createMailer(config);
+const customers = createCustomerActivities({ sql, mailer, config });
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let taskQueue: string;
+let running: Promise<void>;
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+  ({ worker, taskQueue } = await createTestWorker(env.nativeConnection, { sql, config }));
+  running = worker.run();
+});
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  mailer.close();
+  await sql.end();
+});
+
+/** A customer of an old reseller with two system admins, and a new reseller that wants it. */
+async function scenario() {
+  const oldReseller = await newReseller(sql);
+  const newR = await newReseller(sql);
+  const customerId = randomUUID();
+  const customer = customerDetails();
+  const { vipId } = await customers.registerCustomer({ customerId, resellerId: oldReseller.resellerId, invitedBy: oldReseller.userId, customer, reminderSchedule: [] });
+  const secondAdmin = uniqueEmail('admin2');
+  await sql`INSERT INTO customer_admins (customer_id, email, first_name, last_name) VALUES (${customerId}, ${secondAdmin}, 'Bo', 'Ek')`;
+  await sql`INSERT INTO licenses (id, reseller_id, customer_id, serial_number, product, status)
+            VALUES (${randomUUID()}, ${oldReseller.resellerId}, ${customerId}, ${`SN-${randomUUID()}`}, 'Creative Cloud', 'active')`;
+  return { oldReseller, newR, customerId, vipId, admins: [customer.contact.email, secondAdmin] };
+}
+
+async function requestChange(s: { newR: { resellerId: string; userId: string } }, vipId: string, adminEmail: string) {
+  const requestId = randomUUID();
+  await reserveResellerChange(sql, { id: requestId, resellerId: s.newR.resellerId, userId: s.newR.userId, vipId, adminEmail, ttlMs: 72 * 3600_000, limit: 100 });
+  const handle = await env.client.workflow.start(resellerChangeWorkflow, {
+    taskQueue,
+    workflowId: resellerChangeWorkflowId(requestId),
+    args: [{ requestId, newResellerId: s.newR.resellerId, requestedBy: s.newR.userId, vipId, adminEmail, codeTtl: '72 hours', maxAttempts: 5 }],
+  });
+  return { requestId, handle };
+}
+
+/** The code as the admin received it. */
+async function codeFor(adminEmail: string, nth = 1): Promise<string> {
+  const mails = (await mailbox.waitFor(adminEmail, nth)).filter((m) => m.subject.startsWith('Your reseller change code'));
+  const match = mails[nth - 1]?.text.match(/\b([0-9A-Z]{5}-[0-9A-Z]{5})\b/);
+  if (!match) throw new Error('no code in the email');
+  return match[1]!;
+}
+
+const redeem = (handle: WorkflowHandle, code: string) => handle.executeUpdate(redeemCodeUpdate, { args: [{ codeHash: codeHash(code), actor: 'test' }] });
+
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) return `${(err.cause as { type?: string }).type}: ${(err.cause as Error).message}`;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+const ownerOf = async (customerId: string) => (await sql<{ resellerId: string }[]>`SELECT reseller_id FROM customers WHERE id = ${customerId}`)[0]?.resellerId;
+
+describe('reseller change on the time-skipping server', () => {
+  it('X1: every system admin of the customer gets the code; the requester gets the same notice either way', async () => {
+    const s = await scenario();
+    await requestChange(s, s.vipId, s.admins[0]!);
+    const codes = await Promise.all(s.admins.map((a) => codeFor(a)));
+    expect(codes[0]).toMatch(/^[0-9A-Z]{5}-[0-9A-Z]{5}$/);
+    expect(codes[1]).toBe(codes[0]);
+    const [row] = await sql`SELECT code_hash FROM reseller_change_requests WHERE customer_id = ${s.customerId}`;
+    expect(Buffer.from(row!.codeHash).toString('hex')).toBe(codeHash(codes[0]!));
+    expect(Buffer.from(row!.codeHash).toString()).not.toContain(codes[0]!);
+  });
+
+  it('X2: a code redeemed at 71 hours moves the customer and its licenses, and audits it', async () => {
+    const s = await scenario();
+    const { handle } = await requestChange(s, s.vipId, s.admins[1]!);
+    const code = await codeFor(s.admins[1]!);
+    await env.sleep('71 hours');
+    const result = await redeem(handle, code.toLowerCase());
+    expect(result).toMatchObject({ status: 'redeemed', customerId: s.customerId });
+    expect(await ownerOf(s.customerId)).toBe(s.newR.resellerId);
+    const [lic] = await sql`SELECT reseller_id FROM licenses WHERE customer_id = ${s.customerId}`;
+    expect(lic?.resellerId).toBe(s.newR.resellerId);
+    const audit = await sql`SELECT before, after FROM audit_events WHERE entity_id = ${s.customerId} AND action = 'customer.reseller_changed'`;
+    expect(audit).toHaveLength(1);
+    expect(await handle.result()).toMatchObject({ status: 'redeemed' });
+    // Both resellers' and the customer's people are told.
+    await mailbox.waitFor(s.admins[0]!, 2);
+    expect((await mailbox.to(s.admins[0]!)).some((m) => m.subject.startsWith('Reseller change completed'))).toBe(true);
+  });
+
+  it('X2: a code redeemed at 73 hours is refused and the customer stays', async () => {
+    const s = await scenario();
+    const { handle } = await requestChange(s, s.vipId, s.admins[0]!);
+    const code = await codeFor(s.admins[0]!);
+    await env.sleep('73 hours');
+    // The run has ended as expired, so the redemption cannot even be delivered.
+    expect(await handle.result()).toMatchObject({ status: 'expired' });
+    await expect(redeem(handle, code)).rejects.toThrow();
+    expect(await ownerOf(s.customerId)).toBe(s.oldReseller.resellerId);
+    const [row] = await sql`SELECT status FROM reseller_change_requests WHERE customer_id = ${s.customerId}`;
+    expect(row?.status).toBe('expired');
+  });
+
+  it('X2: a redeemed code used again is refused', async () => {
+    const s = await scenario();
+    const { handle } = await requestChange(s, s.vipId, s.admins[0]!);
+    const code = await codeFor(s.admins[0]!);
+    await redeem(handle, code);
+    expect(await refusal(redeem(handle, code))).toMatch(/redeemed|completed|no longer/i);
+  });
+
+  it('X2: two redemptions of the same code at once move the customer once', async () => {
+    const s = await scenario();
+    const { handle } = await requestChange(s, s.vipId, s.admins[0]!);
+    const code = await codeFor(s.admins[0]!);
+    const outcomes = await Promise.allSettled([redeem(handle, code), redeem(handle, code)]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const audit = await sql`SELECT 1 FROM audit_events WHERE entity_id = ${s.customerId} AND action = 'customer.reseller_changed'`;
+    expect(audit).toHaveLength(1);
+    expect(await ownerOf(s.customerId)).toBe(s.newR.resellerId);
+  });
+
+  it('X2: wrong codes are refused and the request locks after five, so a code cannot be guessed', async () => {
+    const s = await scenario();
+    const { handle } = await requestChange(s, s.vipId, s.admins[0]!);
+    const code = await codeFor(s.admins[0]!);
+    for (let i = 0; i < 4; i++) expect(await refusal(redeem(handle, 'AAAAA-AAAAA'))).toContain(ResellerChangeFailure.CodeInvalid);
+    expect(await refusal(redeem(handle, 'AAAAA-AAAAA'))).toContain(ResellerChangeFailure.Locked);
+    expect(await handle.result()).toMatchObject({ status: 'locked' });
+    await expect(redeem(handle, code)).rejects.toThrow();
+    const [row] = await sql`SELECT status, failed_attempts FROM reseller_change_requests WHERE customer_id = ${s.customerId}`;
+    expect(row).toMatchObject({ status: 'locked', failedAttempts: 5 });
+    expect(await ownerOf(s.customerId)).toBe(s.oldReseller.resellerId);
+  });
+
+  it('X3: after the first code expired, a re-sent code works', async () => {
+    const s = await scenario();
+    const first = await requestChange(s, s.vipId, s.admins[0]!);
+    const oldCode = await codeFor(s.admins[0]!);
+    await env.sleep('73 hours');
+    expect(await first.handle.result()).toMatchObject({ status: 'expired' });
+    const requesterMails = await sql<{ email: string }[]>`SELECT email FROM reseller_users WHERE id = ${s.newR.userId}`;
+    expect((await mailbox.waitFor(requesterMails[0]!.email, 2)).some((m) => m.subject.includes('expired'))).toBe(true);
+
+    const second = await requestChange(s, s.vipId, s.admins[0]!);
+    const newCode = await codeFor(s.admins[0]!, 2);
+    expect(newCode).not.toBe(oldCode);
+    expect(await refusal(redeem(second.handle, oldCode))).toContain(ResellerChangeFailure.CodeInvalid);
+    expect(await redeem(second.handle, newCode)).toMatchObject({ status: 'redeemed' });
+    expect(await ownerOf(s.customerId)).toBe(s.newR.resellerId);
+  });
+
+  it('X1: a VIP id and email that match no customer behave like a real request, but no code exists', async () => {
+    const s = await scenario();
+    const { handle, requestId } = await requestChange(s, 'VIP9999999999', 'nobody@nowhere.test');
+    const requesterMail = (await sql<{ email: string }[]>`SELECT email FROM reseller_users WHERE id = ${s.newR.userId}`)[0]!.email;
+    await mailbox.waitFor(requesterMail, 1);
+    expect((await handle.query(resellerChangeStateQuery)).status).toBe('pending');
+    expect(await refusal(redeem(handle, 'AAAAA-AAAAA'))).toContain(ResellerChangeFailure.CodeInvalid);
+    const [row] = await sql`SELECT customer_id, code_hash FROM reseller_change_requests WHERE id = ${requestId}`;
+    expect(row).toMatchObject({ customerId: null, codeHash: null });
+  });
+});

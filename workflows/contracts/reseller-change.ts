@@ -1,0 +1,41 @@
+// The reseller change's contract (DOMAIN.md X1-X4): a code to every admin, valid 72 hours, one use.
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+
+export const resellerChangeWorkflowId = (requestId: string): string => `reseller-change:${requestId}`;
+
+export interface ResellerChangeInput {
+  requestId: string;
+  newResellerId: string;
+  requestedBy: string;
+  vipId: string;
+  adminEmail: string;
+  /** X2: how long the code is valid ("72 hours"). */
+  codeTtl: string;
+  /** Wrong codes allowed before the request locks, so a code cannot be guessed. */
+  maxAttempts: number;
+}
+
+export type ResellerChangeStatus = 'issuing' | 'pending' | 'redeemed' | 'expired' | 'locked';
+
+export interface ResellerChangeState {
+  requestId: string;
+  status: ResellerChangeStatus;
+  expiresAt: string | null;
+  failedAttempts: number;
+}
+
+export interface ResellerChangeResult {
+  requestId: string;
+  status: ResellerChangeStatus;
+  customerId: string | null;
+}
+
+/** X2: redeem the code (its SHA-256, hex); answers with the moved customer or a typed refusal. */
+export const redeemCodeUpdate = defineUpdate<ResellerChangeResult, [{ codeHash: string; actor: string }]>('redeemCode');
+export const resellerChangeStateQuery = defineQuery<ResellerChangeState>('resellerChangeState');
+
+export const ResellerChangeFailure = {
+  NotPending: 'ResellerChangeNotPending',
+  CodeInvalid: 'ResellerChangeCodeInvalid',
+  Locked: 'ResellerChangeLocked',
+} as const;
