@@ -3,6 +3,7 @@ import type { Sql } from '../db';
 import { createCustomerActivities } from './customers';
 import type { Mailer } from './mailer';
 import { createResellerChangeActivities } from './reseller-change';
+import { createSubscriptionActivities } from './subscriptions';
 
 export { createMailer, type Mailer } from './mailer';
 
@@ -11,6 +12,7 @@ export function createActivities(deps: { sql: Sql; mailer: Mailer; config: Confi
   return {
     ...createCustomerActivities(deps),
     ...createResellerChangeActivities(deps),
+    ...createSubscriptionActivities(deps),
   };
 }
 

@@ -7,10 +7,13 @@ import type { Sql } from '../db';
 import { authenticate } from './auth';
 import { errorHandler, notFoundRoute } from './errors';
 import { buildOpenApiDocument } from './openapi';
+import { contactRouter } from './routes/contact';
 import { customersRouter } from './routes/customers';
 import { invitationPageRouter } from './routes/invitation-page';
 import { resellerChangePageRouter } from './routes/reseller-change-page';
 import { resellerChangesRouter } from './routes/reseller-changes';
+import { subscriptionContactPageRouter } from './routes/subscription-contact-page';
+import { subscriptionsRouter } from './routes/subscriptions';
 
 export interface AppDeps {
   sql: Sql;
@@ -57,8 +60,12 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/invitations', invitationPageRouter(deps));
   app.use('/reseller-change', resellerChangePageRouter(deps));
 
+  app.use('/contact', contactRouter(deps));
+  app.use('/subscription-contact', subscriptionContactPageRouter(deps));
+
   app.use('/v1', express.json({ limit: '100kb' }), authenticate(sql));
   app.use('/v1/customers', customersRouter(deps));
+  app.use('/v1/subscriptions', subscriptionsRouter(deps));
   app.use('/v1/reseller-changes', resellerChangesRouter(deps));
 
   app.use(notFoundRoute);

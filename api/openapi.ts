@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { registerSubscriptionPaths } from './subscription-openapi';
 import { Customer, CustomerCreateBody, CustomerList, CustomerListQuery, CustomerWithInvitation, ErrorResponse, ReminderBody } from './schemas';
 
 // The OpenAPI document, generated from the same zod schemas the routes validate with.
@@ -72,6 +73,7 @@ export function buildOpenApiDocument(): object {
     request: { params: idParam },
     responses: errors(401, 403, 404, 409),
   });
+  registerSubscriptionPaths(registry, security, errors);
   registry.registerPath({
     method: 'get',
     path: '/healthz',

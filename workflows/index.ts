@@ -1,2 +1,3 @@
 export { invitationWorkflow } from './invitation';
 export { resellerChangeWorkflow } from './reseller-change';
+export { subscriptionWorkflow } from './subscription';

@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import express, { Router } from 'express';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { z } from 'zod';
+import type { Sql } from '../../db';
+import { findContactLink, PRODUCT_NAMES } from '../../db/subscriptions';
+import { escapeHtml } from '../../activities/templates/layout';
+import { page, publicPageHeaders } from '../pages';
+import { hashPassword, MIN_PASSWORD_LENGTH, passwordWeakness } from '../passwords';
+import { completeContactSetupUpdate, subscriptionWorkflowId } from '../../workflows/definitions';
+
+// The contact's account setup (E2, T3): a plain page reached only through the emailed link, where the
+// contact enters contact details and sets a strong password; the username is the email.
+
+const Token = z.string().regex(/^[A-Za-z0-9_-]{20,100}$/);
+const SetupForm = z.object({
+  token: Token,
+  name: z.string().trim().min(1, 'Enter your name.').max(200, 'Your name can be at most 200 characters.'),
+  phone: z
+    .string()
+    .trim()
+    .max(40, 'The phone number can be at most 40 characters.')
+    .regex(/^[0-9+()./\s-]*$/, 'The phone number may contain digits, spaces and + ( ) - . / only.')
+    .transform((s) => s || null),
+  password: z.string().max(1000, 'The password can be at most 1000 characters.'),
+  passwordConfirm: z.string(),
+});
+
+type Link = NonNullable<Awaited<ReturnType<typeof findContactLink>>>;
+
+const invalidLink = () =>
+  page(
+    'This link is no longer valid',
+    `<h1>This link is no longer valid</h1>
+     <div role="alert"><p>The account setup link has expired or was already used.</p></div>
+     <p>If you already set your password, sign in with your email address. Otherwise, please ask your reseller to invite you again.</p>`,
+  );
+
+function setupForm(token: string, link: Link, values: { name?: string; phone?: string } = {}, problem?: string): string {
+  const product = PRODUCT_NAMES[link.product];
+  return page(
+    `Set up your ${product} account`,
+    `<h1>Set up your account for ${escapeHtml(link.companyName)}</h1>
+     <p>${escapeHtml(link.resellerName)} invited you to manage ${escapeHtml(link.companyName)}'s email signatures in ${escapeHtml(product)}.</p>
+     ${problem ? `<div role="alert" id="problem"><p>${escapeHtml(problem)}</p></div>` : ''}
+     <form method="post" action="/subscription-contact/setup"${problem ? ' aria-describedby="problem"' : ''}>
+       <input type="hidden" name="token" value="${escapeHtml(token)}">
+       <p><strong>Username:</strong> ${escapeHtml(link.email)}</p>
+       <p class="field"><label for="name">Your name</label>
+         <input id="name" name="name" type="text" autocomplete="name" required maxlength="200" value="${escapeHtml(values.name ?? link.contactName)}"></p>
+       <p class="field"><label for="phone">Phone (optional)</label>
+         <input id="phone" name="phone" type="tel" autocomplete="tel" maxlength="40" value="${escapeHtml(values.phone ?? '')}"></p>
+       <p class="field"><label for="password">Password</label>
+         <input id="password" name="password" type="password" autocomplete="new-password" required minlength="${MIN_PASSWORD_LENGTH}" aria-describedby="password-help">
+         <span id="password-help" class="muted">At least ${MIN_PASSWORD_LENGTH} characters and hard to guess: a few unrelated words work well.</span></p>
+       <p class="field"><label for="passwordConfirm">Repeat the password</label>
+         <input id="passwordConfirm" name="passwordConfirm" type="password" autocomplete="new-password" required></p>
+       <button type="submit">Create account</button>
+     </form>
+     <p class="muted">This link works once and until ${escapeHtml(link.expiresAt.toUTCString())}.</p>
+     <style>.field label { display: block; margin: 0 0 .25rem; font-weight: 600; } .field input { font: inherit; width: 100%; box-sizing: border-box; padding: .5rem; }
+       .field .muted { display: block; margin-top: .25rem; } input:focus-visible { outline: 3px solid #f0b429; outline-offset: 1px; }</style>`,
+  );
+}
+
+const usable = (link: Link | null): link is Link => !!link && !link.usedAt && link.expiresAt.getTime() > Date.now();
+
+export function subscriptionContactPageRouter({ sql, temporal }: { sql: Sql; temporal: Client }): Router {
+  const router = Router();
+  const hashOf = (token: string) => createHash('sha256').update(token).digest();
+
+  router.use(publicPageHeaders);
+
+  // Opening the link only shows the form (mail scanners follow links); nothing changes until it is sent.
+  router.get('/setup', async (req, res) => {
+    const token = Token.safeParse(req.query.token);
+    const link = token.success ? await findContactLink(sql, hashOf(token.data)) : null;
+    if (!token.success || !usable(link)) {
+      res.status(410).send(invalidLink());
+      return;
+    }
+    res.send(setupForm(token.data, link));
+  });
+
+  router.post('/setup', express.urlencoded({ extended: false, limit: '8kb' }), async (req, res) => {
+    const token = Token.safeParse(req.body?.token);
+    const link = token.success ? await findContactLink(sql, hashOf(token.data)) : null;
+    if (!token.success || !usable(link)) {
+      res.status(410).send(invalidLink());
+      return;
+    }
+    const form = SetupForm.safeParse(req.body);
+    const values = { name: String(req.body?.name ?? ''), phone: String(req.body?.phone ?? '') };
+    if (!form.success) {
+      res.status(400).send(setupForm(token.data, link, values, form.error.issues[0]?.message ?? 'Please check the form.'));
+      return;
+    }
+    const { name, phone, password, passwordConfirm } = form.data;
+    if (password !== passwordConfirm) {
+      res.status(400).send(setupForm(token.data, link, values, 'The two passwords are not the same.'));
+      return;
+    }
+    const weakness = passwordWeakness(password, [link.email, name, link.companyName]);
+    if (weakness) {
+      res.status(400).send(setupForm(token.data, link, values, weakness));
+      return;
+    }
+    try {
+      await temporal.workflow.getHandle(subscriptionWorkflowId(link.subscriptionId)).executeUpdate(completeContactSetupUpdate, {
+        args: [{ tokenHash: hashOf(token.data).toString('hex'), name, phone, passwordHash: await hashPassword(password) }],
+      });
+    } catch (err) {
+      // A spent or expired link, or an ended subscription: the contact can only ask again.
+      if (err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowNotFoundError') {
+        res.status(410).send(invalidLink());
+        return;
+      }
+      throw err;
+    }
+    res.send(
+      page(
+        'Your account is ready',
+        `<h1>Your account is ready</h1>
+         <div role="status"><p>You can now manage ${escapeHtml(link.companyName)}'s email signatures.</p></div>
+         <p>Sign in with your email address, <strong>${escapeHtml(link.email)}</strong>, and the password you just chose.</p>`,
+      ),
+    );
+  });
+
+  return router;
+}

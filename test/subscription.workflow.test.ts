@@ -1,0 +1,162 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { hashPassword } from '../api/passwords';
+import {
+  cancelSubscriptionUpdate,
+  changeUserCountUpdate,
+  completeContactSetupUpdate,
+  SubscriptionFailure,
+  subscriptionStateQuery,
+  subscriptionStoredUpdate,
+  subscriptionWorkflowId,
+  type SubscriptionInput,
+} from '../workflows/definitions';
+import { subscriptionWorkflow } from '../workflows';
+import { createTestWorker, createTimeSkippingEnv } from './helpers/temporal';
+import { testContext } from './helpers/env';
+import { newReseller, uniqueEmail } from './helpers/fixtures';
+import { linkIn } from './helpers/mailbox';
+
+const { config, sql, mailbox } = testContext();
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let taskQueue: string;
+let running: Promise<void>;
+let reseller: Awaited<ReturnType<typeof newReseller>>;
+let passwordHash: string;
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+  ({ worker, taskQueue } = await createTestWorker(env.nativeConnection, { sql, config }));
+  running = worker.run();
+  reseller = await newReseller(sql);
+  passwordHash = await hashPassword('Lantern-Quiver-Oatmeal-93');
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+  await sql.end();
+});
+
+async function subscribe(overrides: Partial<SubscriptionInput> = {}) {
+  const subscriptionId = randomUUID();
+  const input: SubscriptionInput = {
+    subscriptionId,
+    resellerId: reseller.resellerId,
+    createdBy: reseller.userId,
+    customerId: null,
+    product: 'signatures-microsoft-365',
+    companyName: `Fjord Mail ${subscriptionId.slice(0, 6)}`,
+    users: 25,
+    contact: { name: 'Ingrid Berg', email: uniqueEmail('signatures') },
+    contactLinkTtl: '14 days',
+    ...overrides,
+  };
+  const handle = await env.client.workflow.start(subscriptionWorkflow, { taskQueue, workflowId: subscriptionWorkflowId(subscriptionId), args: [input] });
+  const stored = await handle.executeUpdate(subscriptionStoredUpdate);
+  return { handle, input, subscriptionId, stored };
+}
+
+const tokenHashOf = (link: string): string => createHash('sha256').update(new URL(link).searchParams.get('token') as string).digest('hex');
+
+async function refusal(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      // A rule's refusal carries its type; a malformed argument only a message.
+      const type = (err.cause as { type?: string } | undefined)?.type;
+      return type && type !== 'Error' ? type : (err.cause as Error).message;
+    }
+    throw err;
+  }
+  throw new Error('expected the update to be refused');
+}
+
+describe('subscription lifecycle on the time-skipping server', () => {
+  it('E1: stores the product, the company name and the exact number of users; no contact, no email', async () => {
+    const { subscriptionId, stored, handle } = await subscribe({ product: 'signatures-google-workspace', users: 137, contact: null });
+    expect(stored).toMatchObject({ status: 'active', users: 137, contactSetup: 'none', contactLinkExpiresAt: null });
+    const [row] = await sql`SELECT product, company_name, users, status, customer_can_edit_signatures FROM subscriptions WHERE id = ${subscriptionId}`;
+    expect(row).toMatchObject({ product: 'signatures-google-workspace', users: 137, status: 'active', customerCanEditSignatures: false });
+    expect(await sql`SELECT 1 FROM email_log WHERE idempotency_key LIKE ${`${subscriptionWorkflowId(subscriptionId)}/%`}`).toHaveLength(0);
+    expect((await handle.query(subscriptionStateQuery)).status).toBe('active');
+  });
+
+  it('E2: the contact is emailed a single-use link; setting up the account completes it, and the link is spent', async () => {
+    const { input, subscriptionId, handle } = await subscribe();
+    const [mail] = await mailbox.waitFor(input.contact!.email, 1);
+    expect(mail!.subject).toContain(input.companyName);
+    const tokenHash = tokenHashOf(linkIn(mail!));
+    const [token] = await sql`SELECT purpose, subscription_id, used_at FROM access_tokens WHERE token_hash = ${Buffer.from(tokenHash, 'hex')}`;
+    expect(token).toMatchObject({ purpose: 'subscription_contact', subscriptionId, usedAt: null });
+
+    const state = await handle.executeUpdate(completeContactSetupUpdate, { args: [{ tokenHash, name: 'Ingrid Berg', phone: '+47 555 0100', passwordHash }] });
+    expect(state.contactSetup).toBe('completed');
+    const [contact] = await sql`SELECT name, phone, password_hash, setup_at FROM subscription_contacts WHERE subscription_id = ${subscriptionId}`;
+    expect(contact).toMatchObject({ name: 'Ingrid Berg', phone: '+47 555 0100', passwordHash: expect.stringMatching(/^\$argon2id\$/) });
+    expect(contact!.setupAt).toBeInstanceOf(Date);
+    // Single use: the same link again is refused.
+    expect(await refusal(handle.executeUpdate(completeContactSetupUpdate, { args: [{ tokenHash, name: 'X', phone: null, passwordHash }] }))).toBe(
+      SubscriptionFailure.ContactSetupClosed,
+    );
+    // The workflow lives on for the subscription's life.
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+  });
+
+  it('E2 T3: a link that is not this subscription\'s is refused and the setup stays pending', async () => {
+    const { handle } = await subscribe();
+    expect(await refusal(handle.executeUpdate(completeContactSetupUpdate, { args: [{ tokenHash: 'ab'.repeat(32), name: 'X', phone: null, passwordHash }] }))).toBe(
+      SubscriptionFailure.LinkInvalid,
+    );
+    expect(await refusal(handle.executeUpdate(completeContactSetupUpdate, { args: [{ tokenHash: 'ab'.repeat(32), name: 'X', phone: null, passwordHash: 'plain' }] }))).toMatch(
+      /argon2id/,
+    );
+    expect((await handle.query(subscriptionStateQuery)).contactSetup).toBe('pending');
+  });
+
+  it('E2: the contact link expires after 14 days: the outcome is expired and the stored link stops working', async () => {
+    const { input, subscriptionId, handle } = await subscribe();
+    const [mail] = await mailbox.waitFor(input.contact!.email, 1);
+    const tokenHash = tokenHashOf(linkIn(mail!));
+    await env.sleep('13 days');
+    expect((await handle.query(subscriptionStateQuery)).contactSetup).toBe('pending');
+    await env.sleep('1 day');
+    await env.sleep('1 minute');
+    const state = await handle.query(subscriptionStateQuery);
+    expect(state).toMatchObject({ contactSetup: 'expired', status: 'active' });
+    const [token] = await sql<{ expired: boolean }[]>`SELECT expires_at <= now() AS expired FROM access_tokens WHERE token_hash = ${Buffer.from(tokenHash, 'hex')}`;
+    expect(token?.expired).toBe(true);
+    expect(await refusal(handle.executeUpdate(completeContactSetupUpdate, { args: [{ tokenHash, name: 'Late', phone: null, passwordHash }] }))).toBe(
+      SubscriptionFailure.ContactSetupClosed,
+    );
+    expect(await sql`SELECT 1 FROM subscription_contacts WHERE subscription_id = ${subscriptionId} AND password_hash IS NOT NULL`).toHaveLength(0);
+  });
+
+  it('E3: the user count changes through the workflow, audited with before and after; bad counts are refused', async () => {
+    const { subscriptionId, handle } = await subscribe({ contact: null, users: 10 });
+    for (const users of [0, -3, 1.5, 100_001]) {
+      expect(await refusal(handle.executeUpdate(changeUserCountUpdate, { args: [{ users, actor: 'user:x' }] }))).toBe(SubscriptionFailure.InvalidUserCount);
+    }
+    const state = await handle.executeUpdate(changeUserCountUpdate, { args: [{ users: 42, actor: `user:${reseller.userId}` }] });
+    expect(state.users).toBe(42);
+    const audit = await sql`SELECT actor, before, after FROM audit_events WHERE entity_id = ${subscriptionId} AND action = 'subscription.users_changed'`;
+    expect(audit).toEqual([{ actor: `user:${reseller.userId}`, before: { users: 10 }, after: { users: 42 } }]);
+    const [row] = await sql`SELECT users FROM subscriptions WHERE id = ${subscriptionId}`;
+    expect(row?.users).toBe(42);
+  });
+
+  it('E3: cancelling makes the subscription inactive and ends its workflow; later changes are refused', async () => {
+    const { subscriptionId, handle } = await subscribe();
+    const state = await handle.executeUpdate(cancelSubscriptionUpdate, { args: [{ actor: `user:${reseller.userId}` }] });
+    expect(state.status).toBe('inactive');
+    expect(await handle.result()).toMatchObject({ subscriptionId, status: 'inactive', contactSetup: 'expired' });
+    const [row] = await sql`SELECT status FROM subscriptions WHERE id = ${subscriptionId}`;
+    expect(row?.status).toBe('inactive');
+    await expect(handle.executeUpdate(changeUserCountUpdate, { args: [{ users: 5, actor: 'user:x' }] })).rejects.toThrow();
+  });
+});
