@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import type { Sql } from '../db';
 import { createCustomerActivities } from './customers';
 import type { Mailer } from './mailer';
+import { createOrderActivities } from './orders';
 import { createResellerChangeActivities } from './reseller-change';
 import { createSubscriptionActivities } from './subscriptions';
 
@@ -12,6 +13,7 @@ export function createActivities(deps: { sql: Sql; mailer: Mailer; config: Confi
   return {
     ...createCustomerActivities(deps),
     ...createResellerChangeActivities(deps),
+    ...createOrderActivities(deps),
     ...createSubscriptionActivities(deps),
   };
 }

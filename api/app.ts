@@ -10,6 +10,8 @@ import { buildOpenApiDocument } from './openapi';
 import { contactRouter } from './routes/contact';
 import { customersRouter } from './routes/customers';
 import { invitationPageRouter } from './routes/invitation-page';
+import { licenseActivationPageRouter } from './routes/license-activation-page';
+import { ordersRouter } from './routes/orders';
 import { resellerChangePageRouter } from './routes/reseller-change-page';
 import { resellerChangesRouter } from './routes/reseller-changes';
 import { subscriptionContactPageRouter } from './routes/subscription-contact-page';
@@ -58,6 +60,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.use('/invitations', invitationPageRouter(deps));
+  app.use('/licenses', licenseActivationPageRouter(deps));
   app.use('/reseller-change', resellerChangePageRouter(deps));
 
   app.use('/contact', contactRouter(deps));
@@ -67,6 +70,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/v1/customers', customersRouter(deps));
   app.use('/v1/subscriptions', subscriptionsRouter(deps));
   app.use('/v1/reseller-changes', resellerChangesRouter(deps));
+  app.use('/v1/orders', ordersRouter(deps));
 
   app.use(notFoundRoute);
   app.use(errorHandler);

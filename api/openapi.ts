@@ -1,6 +1,8 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { registerSubscriptionPaths } from './subscription-openapi';
+import { Order, OrderCreateBody } from './routes/orders';
+import { RedeemBody, ResellerChange, ResellerChangeCreateBody } from './routes/reseller-changes';
 import { Customer, CustomerCreateBody, CustomerList, CustomerListQuery, CustomerWithInvitation, ErrorResponse, ReminderBody } from './schemas';
 
 // The OpenAPI document, generated from the same zod schemas the routes validate with.
@@ -74,6 +76,18 @@ export function buildOpenApiDocument(): object {
     responses: errors(401, 403, 404, 409),
   });
   registerSubscriptionPaths(registry, security, errors);
+
+  const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+  registry.registerPath({ method: 'post', path: '/v1/reseller-changes', summary: 'Ask for a customer\'s reseller change code (X1, X4); the answer never tells whether the pair matched', security, request: { body: json(ResellerChangeCreateBody) }, responses: { 202: { description: 'Code sent if the details match', ...json(ResellerChange) }, ...errors(400, 401, 403, 409, 429) } });
+  registry.registerPath({ method: 'get', path: '/v1/reseller-changes/{id}', summary: 'One reseller change request', security, request: { params: idParam }, responses: { 200: { description: 'The request', ...json(ResellerChange) }, ...errors(401, 404) } });
+  registry.registerPath({ method: 'post', path: '/v1/reseller-changes/{id}/redeem', summary: 'Redeem the code the customer gave you (X2): the customer moves to you', security, request: { params: idParam, body: json(RedeemBody) }, responses: { 200: { description: 'Moved', ...json(ResellerChange) }, ...errors(400, 401, 403, 404, 409) } });
+  registry.registerPath({ method: 'post', path: '/v1/reseller-changes/{id}/resend', summary: 'Send a new code once the previous one expired (X3)', security, request: { params: idParam }, responses: { 202: { description: 'A new request', ...json(ResellerChange) }, ...errors(401, 403, 404, 409, 429) } });
+  registry.registerPath({ method: 'post', path: '/v1/orders', summary: 'Order now or get a trial (O1-O4, B2)', security, request: { body: json(OrderCreateBody) }, responses: { 201: { description: 'Placed; the activation email is on its way', ...json(Order) }, ...errors(400, 401, 403, 404, 422) } });
+  registry.registerPath({ method: 'get', path: '/v1/orders/{id}', summary: 'One order or trial with its lines and license', security, request: { params: idParam }, responses: { 200: { description: 'The order', ...json(Order) }, ...errors(401, 404) } });
+  registry.registerPath({ method: 'delete', path: '/v1/orders/{id}', summary: 'Delete before activation, with ?confirm=true (O5)', security, request: { params: idParam, query: z.object({ confirm: z.literal('true') }) }, responses: { 204: { description: 'Deleted; the customer stays' }, ...errors(400, 401, 403, 404, 409) } });
+  registry.registerPath({ method: 'post', path: '/v1/orders/{id}/extend', summary: '"+": extend a trial (O6)', security, request: { params: idParam }, responses: { 200: { description: 'Extended', ...json(Order) }, ...errors(401, 403, 404, 409) } });
+  registry.registerPath({ method: 'post', path: '/v1/orders/{id}/convert', summary: '"+": convert a trial into an order (O6)', security, request: { params: idParam }, responses: { 200: { description: 'Converted', ...json(Order) }, ...errors(401, 403, 404, 409) } });
+  registry.registerPath({ method: 'get', path: '/v1/orders/{id}/audit', summary: 'The audit trail of one order (O6)', security, request: { params: idParam }, responses: { 200: { description: 'Who changed what and when' }, ...errors(401, 404) } });
   registry.registerPath({
     method: 'get',
     path: '/healthz',

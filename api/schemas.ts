@@ -120,6 +120,8 @@ export const CustomerListQuery = z
   .object({
     status: z.enum(['pending', 'accepted']).optional(),
     q: z.string().trim().min(1).max(100).optional(),
+    // O3: find an existing customer by its contact's email before ordering.
+    email: z.email('must be an email address').optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: z.string().max(200).optional(),
   })

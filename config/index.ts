@@ -55,6 +55,13 @@ const schema = z.object({
   SUBSCRIPTION_CONTACT_LINK_TTL: duration.default('14 days'),
   CONTACT_SESSION_TTL: duration.default('12 hours'),
 
+  // Orders and trials (DOMAIN.md O4, O6): link lifetime, trial length, reminders before its end, "+" extension.
+  ACTIVATION_LINK_TTL: duration.default('30 days'),
+  TRIAL_LENGTH: duration.default('30 days'),
+  TRIAL_REMINDERS_BEFORE_END: durationList.default(['7 days', '1 day']),
+  TRIAL_EXTENSION: duration.default('30 days'),
+  TRIAL_MAX_LENGTH: duration.default('90 days'),
+
   // Countries (ISO 3166-1 alpha-2) whose customers must give a tax/VAT id (DOMAIN.md C1).
   TAX_ID_COUNTRIES: z
     .string()

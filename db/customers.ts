@@ -22,12 +22,14 @@ export interface CustomerRow {
   acceptedAt: Date | null;
   anniversaryDate: string | null;
   createdAt: Date;
+  cursorAt: string;
 }
 
 const columns = (sql: Sql) => sql`
   id, reseller_id, vip_id, organization_name, organization_name_ascii, market_segment, customer_type, country,
   address_line1, address_line2, city, postal_code, tax_id, contact_first_name, contact_last_name, contact_email,
-  invitation_status, invited_at, accepted_at, to_char(anniversary_date, 'YYYY-MM-DD') AS anniversary_date, created_at`;
+  invitation_status, invited_at, accepted_at, to_char(anniversary_date, 'YYYY-MM-DD') AS anniversary_date, created_at,
+  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
 
 /** A customer of this reseller only (T1): another tenant's id finds nothing. */
 export async function findCustomer(sql: Sql, resellerId: string, customerId: string): Promise<CustomerRow | null> {
@@ -38,6 +40,7 @@ export async function findCustomer(sql: Sql, resellerId: string, customerId: str
 export interface CustomerListQuery {
   status?: 'pending' | 'accepted';
   q?: string;
+  email?: string;
   limit: number;
   after?: { createdAt: string; id: string };
 }
@@ -49,6 +52,7 @@ export async function listCustomers(sql: Sql, resellerId: string, query: Custome
     SELECT ${columns(sql)} FROM customers
     WHERE reseller_id = ${resellerId}
       ${query.status ? sql`AND invitation_status = ${query.status}` : sql``}
+      ${query.email ? sql`AND lower(contact_email) = lower(${query.email})` : sql``}
       ${like ? sql`AND (organization_name ILIKE ${like} OR contact_email ILIKE ${like} OR vip_id ILIKE ${like})` : sql``}
       ${query.after ? sql`AND (created_at, id) < (${query.after.createdAt}::timestamptz, ${query.after.id}::uuid)` : sql``}
     ORDER BY created_at DESC, id DESC

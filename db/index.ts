@@ -2,6 +2,7 @@ import postgres from 'postgres';
 import type { Config } from '../config';
 
 export type Sql = postgres.Sql<Record<string, never>>;
+export type Tx = postgres.TransactionSql<Record<string, never>>;
 
 /** The one shared connection pool of a process; camelCase rows, `sql.end()` on shutdown. */
 export function createSql(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>): Sql {

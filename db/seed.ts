@@ -1,6 +1,7 @@
 import { loadConfig } from '../config';
 import { createSql } from '.';
 import { issueApiKey } from './api-keys';
+import { loadCatalog } from './catalog';
 
 // The demo reseller of scripts/start: fixed ids so re-running the seed finds it; a new key each run.
 const DEMO_RESELLER_ID = '00000000-0000-4000-8000-000000000001';
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
                VALUES (${DEMO_USER_ID}, ${DEMO_RESELLER_ID}, 'owner@demo-reseller.example', 'Dana Demo', ${['order', 'billing', 'admin']})
                ON CONFLICT (id) DO NOTHING`;
     });
+    await loadCatalog(sql);
     process.stdout.write(await issueApiKey(sql, DEMO_USER_ID));
   } finally {
     await sql.end();

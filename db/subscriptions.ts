@@ -21,12 +21,14 @@ export interface SubscriptionRow {
   /** E3: YYYY-MM-DD, or null when inactive. */
   nextPaymentDate: string | null;
   createdAt: Date;
+  cursorAt: string;
 }
 
 // E3: billing is monthly from creation (billing cycles come later): the next monthly date after today.
 const columns = (sql: Sql) => sql`
   s.id, s.reseller_id, s.customer_id, s.product, s.company_name, s.users, s.status, s.customer_can_edit_signatures,
   c.name AS contact_name, c.email AS contact_email, c.setup_at AS contact_setup_at, s.created_at,
+  to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at,
   CASE WHEN s.status = 'active' THEN to_char(
     (s.created_at AT TIME ZONE 'UTC') + make_interval(months => 1 + (
       extract(year FROM age(now() AT TIME ZONE 'UTC', s.created_at AT TIME ZONE 'UTC')) * 12 +

@@ -1,13 +1,19 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { migrate } from '../db/migrate';
+import { createSql } from '../db';
+import { loadCatalog } from '../db/catalog';
 import { loadConfig } from '../config';
 import { bundleWorkflows } from '../worker/bundle';
 import { TEST_BUNDLE_PATH } from './helpers/temporal';
 
 // Runs once before all suites: the schema is current and the workflows are bundled once for every worker.
 export default async function globalSetup(): Promise<void> {
-  await migrate(loadConfig().DATABASE_URL);
+  const config = loadConfig();
+  await migrate(config.DATABASE_URL);
+  const sql = createSql({ ...config, DATABASE_POOL_MAX: 1 });
+  await loadCatalog(sql);
+  await sql.end();
   const { code } = await bundleWorkflows();
   await mkdir(path.dirname(TEST_BUNDLE_PATH), { recursive: true });
   await writeFile(TEST_BUNDLE_PATH, code);

@@ -5,3 +5,4 @@ export * from './contracts/common';
 export * from './contracts/invitation';
 export * from './contracts/reseller-change';
 export * from './contracts/subscription';
+export * from './contracts/order';

@@ -1,3 +1,5 @@
 export { invitationWorkflow } from './invitation';
 export { resellerChangeWorkflow } from './reseller-change';
 export { subscriptionWorkflow } from './subscription';
+export { orderWorkflow } from './order';
+export { trialWorkflow } from './trial';

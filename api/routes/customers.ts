@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Config } from '../../config';
 import type { Sql } from '../../db';
+import { auditTrail } from '../../db/orders';
 import { deleteCustomerWithoutProducts, findCustomer, listCustomers, type CustomerRow } from '../../db/customers';
 import {
   deleteInvitationUpdate,
@@ -14,6 +15,7 @@ import {
 import { actorOf, principalOf, requirePermission } from '../auth';
 import { HttpError, notFound, parse } from '../errors';
 import { runUpdate, startLifecycle } from '../lifecycles';
+import { decodeCursor, pageOf } from '../cursor';
 import { resourceIdFor } from '../idempotency';
 import { CustomerListQuery, customerCreateSchema, IdParam, ReminderBody, toCustomerDetails } from '../schemas';
 
@@ -44,17 +46,6 @@ export function toCustomerJson(c: CustomerRow) {
     anniversaryDate: c.anniversaryDate,
     createdAt: c.createdAt.toISOString(),
   };
-}
-
-const encodeCursor = (c: CustomerRow) => Buffer.from(JSON.stringify([c.createdAt.toISOString(), c.id])).toString('base64url');
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
-    if (Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error();
-    return { createdAt, id };
-  } catch {
-    throw new HttpError(400, 'validation_failed', 'cursor: is not a cursor this API returned', { issues: [{ field: 'cursor', message: 'is not a cursor this API returned' }] });
-  }
 }
 
 export function customersRouter({ sql, temporal, config }: Deps): Router {
@@ -107,12 +98,12 @@ export function customersRouter({ sql, temporal, config }: Deps): Router {
     const rows = await listCustomers(sql, principalOf(req).resellerId, {
       status: query.status,
       q: query.q,
+      email: query.email,
       limit: query.limit + 1,
       after: query.cursor ? decodeCursor(query.cursor) : undefined,
     });
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
-    res.json({ data: page.map(toCustomerJson), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null });
+    const { page, nextCursor } = pageOf(rows, query.limit);
+    res.json({ data: page.map(toCustomerJson), nextCursor });
   });
 
   // One customer: the stored view, plus the invitation's live state from its workflow while it runs.
@@ -127,6 +118,12 @@ export function customersRouter({ sql, temporal, config }: Deps): Router {
       req.log.debug({ err, workflowId }, 'invitation state unavailable');
     }
     res.json({ ...toCustomerJson(customer), invitation });
+  });
+
+  // O6: the audit trail of a customer and all its orders.
+  router.get('/:id/audit', async (req, res) => {
+    const customer = await ownCustomer(req);
+    res.json({ data: await auditTrail(sql, customer.resellerId, { customerId: customer.id }) });
   });
 
   // C3: details are fixed once the invitation is sent; a typo means delete and invite again.

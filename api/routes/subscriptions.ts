@@ -14,6 +14,7 @@ import {
 } from '../../workflows/definitions';
 import { actorOf, principalOf, requirePermission } from '../auth';
 import { HttpError, notFound, parse } from '../errors';
+import { decodeCursor, pageOf } from '../cursor';
 import { resourceIdFor } from '../idempotency';
 import { runUpdate, startLifecycle } from '../lifecycles';
 import { IdParam } from '../schemas';
@@ -39,17 +40,6 @@ export function toSubscriptionJson(s: SubscriptionRow) {
     contact: s.contactEmail ? { name: s.contactName ?? '', email: s.contactEmail, setUp: s.contactSetupAt !== null } : null,
     createdAt: s.createdAt.toISOString(),
   };
-}
-
-const encodeCursor = (s: SubscriptionRow) => Buffer.from(JSON.stringify([s.createdAt.toISOString(), s.id])).toString('base64url');
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
-    if (Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error();
-    return { createdAt, id };
-  } catch {
-    throw new HttpError(400, 'validation_failed', 'cursor: is not a cursor this API returned', { issues: [{ field: 'cursor', message: 'is not a cursor this API returned' }] });
-  }
 }
 
 export function subscriptionsRouter({ sql, temporal, config }: Deps): Router {
@@ -107,9 +97,8 @@ export function subscriptionsRouter({ sql, temporal, config }: Deps): Router {
       limit: query.limit + 1,
       after: query.cursor ? decodeCursor(query.cursor) : undefined,
     });
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
-    res.json({ data: page.map(toSubscriptionJson), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null });
+    const { page, nextCursor } = pageOf(rows, query.limit);
+    res.json({ data: page.map(toSubscriptionJson), nextCursor });
   });
 
   // One subscription: the stored view, plus the live state from its workflow while it runs.

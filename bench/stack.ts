@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import pino from 'pino';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createActivities, createMailer } from '../activities';
+import { createApp } from '../api/app';
+import { loadConfig, type Config } from '../config';
+import { createSql } from '../db';
+
+// Our own bundle path: rewriting .cache/test/ could swap the workflows under a test run in progress.
+export const BENCH_BUNDLE_PATH = path.join(__dirname, '..', '.cache', 'bench', 'workflow-bundle.js');
+
+/**
+ * The engine in one process, like test/helpers/stack.ts, but with the production pool size
+ * (DATABASE_POOL_MAX) and one pool each for the API and the worker, as their two processes would have.
+ */
+export async function startBenchStack() {
+  if (!existsSync(BENCH_BUNDLE_PATH)) throw new Error(`No workflow bundle at ${BENCH_BUNDLE_PATH}: run "tsx bench/bundle.ts".`);
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const config: Config = { ...loadConfig(), TEMPORAL_TASK_QUEUE: `bench-${randomUUID()}` };
+  const sql = createSql(config);
+  const workerSql = createSql(config);
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+
+  const app = createApp({ sql, temporal, config, logger: pino({ level: config.LOG_LEVEL }) });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  config.PUBLIC_BASE_URL = baseUrl;
+
+  const mailer = createMailer(config);
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowBundle: { codePath: BENCH_BUNDLE_PATH },
+    activities: createActivities({ sql: workerSql, mailer, config }),
+  });
+  const running = worker.run();
+
+  return {
+    config,
+    sql,
+    temporal,
+    baseUrl,
+    async stop(): Promise<void> {
+      worker.shutdown();
+      await running;
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await connection.close();
+      await nativeConnection.close();
+      mailer.close();
+      await sql.end({ timeout: 5 });
+      await workerSql.end({ timeout: 5 });
+    },
+  };
+}
+
+export type BenchStack = Awaited<ReturnType<typeof startBenchStack>>;
