@@ -41,7 +41,7 @@ async function acceptThroughLink(email: string) {
 }
 
 describe('customers API against the dev server, Postgres and the mail catcher', () => {
-  it('C1 C2: request → invitation email → acceptance through the link → Accepted, visible to operators', async () => {
+  it('C1: request → invitation email → acceptance through the link → Accepted (C2: VIP id) (T4: visible to operators by search attributes)', async () => {
     const b = body({ organizationName: 'Åkerlund & Söner AB', organizationNameAscii: 'Akerlund & Soner AB', country: 'SE', taxId: 'SE556012345601' });
     const created = await api().post('/v1/customers').send(b);
     expect(created.status).toBe(201);

@@ -36,7 +36,7 @@ const form = (overrides: Record<string, unknown> = {}) => ({
 });
 
 describe('orders and trials through the API, against the dev server', () => {
-  it('O1 O3 O4 O5 O8: the form → activation email → activation through the link → deletion refused', async () => {
+  it('O1: the form (O3: customer found by email) → (O4: activation email) (O8: serial) → activation through the link, never by the reseller (O7: OEM only) → (O5: deletion refused)', async () => {
     const found = await as(reseller.apiKey).get(`/v1/customers?email=${encodeURIComponent(customer.email.toUpperCase())}`);
     expect(found.body.data.map((c: { id: string }) => c.id)).toEqual([customer.id]);
 
@@ -127,6 +127,24 @@ describe('orders and trials through the API, against the dev server', () => {
       expect(res.status).toBe(400);
       expect(res.body.error.issues[0]).toMatchObject({ field: 'subscriptionType', message: expect.stringContaining('BR') });
     });
+  });
+
+  it('O6: configure swaps drivers: a higher tier charges the prorated difference, a lower one never refunds more than was paid', async () => {
+    const placed = await as(reseller.apiKey).post('/v1/orders').send(form({ promoCode: undefined, drivers: ['epson-surecolor-s80600'] }));
+    const up = await request(stack.app).put(`/v1/orders/${placed.body.id}/drivers`).set('authorization', `Bearer ${reseller.apiKey}`).send({ drivers: ['durst-p5-250'] });
+    expect(up.status).toBe(200);
+    // Tier 1 → tier 3 on an annual plan, right after ordering: almost the whole difference (1490.00 − 490.00).
+    expect(up.body.adjustment.amountMinor).toBeGreaterThan(99_000);
+    expect(up.body.adjustment.amountMinor).toBeLessThanOrEqual(100_000);
+    expect(up.body.lines.map((l: { driverCode: string }) => l.driverCode)).toEqual(['durst-p5-250']);
+    const down = await request(stack.app).put(`/v1/orders/${placed.body.id}/drivers`).set('authorization', `Bearer ${reseller.apiKey}`).send({ drivers: ['summa-s2'] });
+    expect(down.body.adjustment.amountMinor).toBeLessThan(0);
+    expect(-down.body.adjustment.amountMinor).toBeLessThanOrEqual(placed.body.total.amountMinor + up.body.adjustment.amountMinor);
+    const bad = await request(stack.app).put(`/v1/orders/${placed.body.id}/drivers`).set('authorization', `Bearer ${reseller.apiKey}`).send({ drivers: ['nope'] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues[0].field).toBe('drivers');
+    const audit = await as(reseller.apiKey).get(`/v1/orders/${placed.body.id}/audit`);
+    expect(audit.body.data.filter((e: { action: string }) => e.action === 'order.configured')).toHaveLength(2);
   });
 
   it('T1 T2: a user without order gets 403; another reseller\'s order and customer get 404', async () => {

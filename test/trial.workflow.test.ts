@@ -126,7 +126,7 @@ describe('trials and orders on the time-skipping server', () => {
     expect(audit.map((a) => a.action)).toEqual(['trial.created', 'trial.extended', 'trial.extended', 'trial.expired']);
   });
 
-  it('O6 B2: converting at day 29 prices the order from its price list and keeps the license active without a gap', async () => {
+  it('O6: converting at day 29 keeps the license active without a gap (B2: priced from its price list)', async () => {
     const c = await customerOf();
     const input = orderInput(c, 'trial', { promoCode: 'WELCOME10' });
     const handle = await startTrial(input);
@@ -161,7 +161,7 @@ describe('trials and orders on the time-skipping server', () => {
     expect(await sql`SELECT 1 FROM orders WHERE id = ${second.orderId}`).toHaveLength(1);
   });
 
-  it('O4 O8 B2: the activation email carries the serial number; prices come from the currency\'s list', async () => {
+  it('O4: the activation email carries the serial number (O8: one per license) (B2: prices from the currency\'s list)', async () => {
     const c = await customerOf();
     const eur = orderInput(c, 'order');
     const usd = orderInput(c, 'order', { currency: 'USD' });

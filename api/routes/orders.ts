@@ -5,6 +5,7 @@ import type { Config } from '../../config';
 import type { Sql } from '../../db';
 import { priceOrder } from '../../db/catalog';
 import { findCustomer } from '../../db/customers';
+import { configureOrder } from '../../db/order-configuration';
 import { auditTrail, findOrder, lifecycleKindOf, listOrders, orderLines, type OrderRow } from '../../db/orders';
 import {
   convertTrialUpdate,
@@ -41,6 +42,8 @@ export const OrderCreateBody = z
   })
   .strict()
   .meta({ id: 'OrderCreate' });
+
+export const ConfigureBody = z.object({ drivers: OrderCreateBody.shape.drivers }).strict().meta({ id: 'OrderConfigure' });
 
 const ListQuery = z
   .object({
@@ -208,6 +211,18 @@ export function ordersRouter({ sql, temporal, config }: { sql: Sql; temporal: Cl
       res.json(await withLines((await findOrder(sql, order.resellerId, order.id))!));
     });
   }
+
+  // O6 "configure": swap drivers; a higher tier charges the prorated difference, a lower one never refunds more than was paid.
+  router.put('/:id/drivers', requirePermission('order'), async (req, res) => {
+    const order = await ownOrder(req);
+    const { drivers } = parse(ConfigureBody, req.body);
+    const outcome = await configureOrder(sql, { orderId: order.id, resellerId: order.resellerId, userId: principalOf(req).userId, drivers, now: new Date() });
+    if (!outcome.ok) {
+      throw new HttpError(outcome.status, outcome.status === 400 ? 'validation_failed' : 'refused', outcome.field ? `${outcome.field}: ${outcome.message}` : outcome.message,
+        outcome.field ? { issues: [{ field: outcome.field, message: outcome.message }] } : undefined);
+    }
+    res.json({ ...(await withLines((await findOrder(sql, order.resellerId, order.id))!)), adjustment: money(outcome.adjustmentMinor, order.currency) });
+  });
 
   // O7: activating a license for the customer is an OEM-only function.
   router.post('/:id/activate', async (req, res) => {
