@@ -1,8 +1,6 @@
 // The customer invitation (DOMAIN.md C1-C5, C8): registered → pending → reminders → accepted | deleted.
 import {
-  ActivityFailure,
   allHandlersFinished,
-  ApplicationFailure,
   condition,
   proxyActivities,
   setHandler,
@@ -13,7 +11,6 @@ import type { Activities } from '../activities';
 import {
   acceptInvitationUpdate,
   deleteInvitationUpdate,
-  FailureType,
   invitationStateQuery,
   LifecycleStatusKey,
   registrationUpdate,
@@ -23,6 +20,7 @@ import {
   type InvitationState,
   type InvitationStatus,
 } from './definitions';
+import { ChangeLock } from './change-lock';
 import { durationMs } from './duration';
 
 const db = proxyActivities<Activities>({
@@ -42,7 +40,7 @@ export async function invitationWorkflow(input: InvitationInput): Promise<Invita
   let emailsSent = 0;
   let nextReminderAt: number | null = null;
   // One change at a time: acceptance, deletion and reminders each await activities.
-  let busy = false;
+  const lock = new ChangeLock();
   const finished = () => status === 'accepted' || status === 'deleted';
 
   const setStatus = (next: InvitationStatus) => {
@@ -64,21 +62,10 @@ export async function invitationWorkflow(input: InvitationInput): Promise<Invita
   };
   const assertCanChange = () => {
     if (status !== 'pending') throw new Error(`The invitation is ${status}, not pending.`);
-    if (busy) throw new Error('Another change to this invitation is in progress; try again.');
+    lock.assertFree('invitation');
   };
-  // Runs a change exclusively; a refusal by a rule comes back to the caller with its type.
   const exclusive = async (change: () => Promise<void>): Promise<InvitationState> => {
-    busy = true;
-    try {
-      await change();
-    } catch (err) {
-      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-        throw ApplicationFailure.create({ message: err.cause.message, type: err.cause.type ?? undefined, nonRetryable: true });
-      }
-      throw err;
-    } finally {
-      busy = false;
-    }
+    await lock.run(change);
     return state();
   };
 
@@ -127,14 +114,9 @@ export async function invitationWorkflow(input: InvitationInput): Promise<Invita
   for (const offset of input.reminderSchedule) {
     nextReminderAt = invitedAt + durationMs(offset);
     if (await condition(finished, Math.max(nextReminderAt - Date.now(), 1))) break;
-    await condition(() => !busy || finished());
+    await condition(() => !lock.busy || finished());
     if (finished()) break;
-    busy = true;
-    try {
-      await sendEmail('reminder');
-    } finally {
-      busy = false;
-    }
+    await lock.run(() => sendEmail('reminder'));
   }
   nextReminderAt = null;
 

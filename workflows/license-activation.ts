@@ -1,7 +1,8 @@
 // What orders and trials share: placing the order, the activation email, and the activation and
 // deletion updates (DOMAIN.md O4, O5, O7). Each lifecycle file adds its own waiting.
-import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { ChangeLock } from './change-lock';
 import {
   activateLicenseUpdate,
   deleteOrderUpdate,
@@ -22,20 +23,12 @@ export const email = proxyActivities<Activities>({
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
 
-/** Rethrows an activity's typed refusal so the update's caller sees its type and reason. */
-export function refusalOf(err: unknown): unknown {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-    return ApplicationFailure.create({ message: err.cause.message, type: err.cause.type ?? undefined, nonRetryable: true });
-  }
-  return err;
-}
-
 export class LicenseLifecycle {
   status: OrderStatus = 'placing';
   serialNumber: string | null = null;
   trialEndsAt: number | null = null;
   /** One change at a time: every update awaits an activity. */
-  busy = false;
+  readonly lock = new ChangeLock();
 
   constructor(readonly input: OrderInput) {
     setHandler(orderStateQuery, () => this.state());
@@ -70,18 +63,11 @@ export class LicenseLifecycle {
 
   assertChangeable(allowed: OrderStatus[], reason?: string): void {
     if (!allowed.includes(this.status)) throw new Error(reason ?? `The ${this.input.kind} is ${this.status.replace('_', ' ')}.`);
-    if (this.busy) throw new Error(`Another change to this ${this.input.kind} is in progress; try again.`);
+    this.lock.assertFree(this.input.kind);
   }
 
   async exclusive(change: () => Promise<void>): Promise<OrderState> {
-    this.busy = true;
-    try {
-      await change();
-    } catch (err) {
-      throw refusalOf(err);
-    } finally {
-      this.busy = false;
-    }
+    await this.lock.run(change);
     return this.state();
   }
 
@@ -98,6 +84,6 @@ export class LicenseLifecycle {
 
   /** Waits until no update is running, so a decision taken now is not overtaken by one in flight. */
   settled(): Promise<void> {
-    return condition(() => !this.busy);
+    return condition(() => !this.lock.busy);
   }
 }

@@ -11,6 +11,7 @@ import {
   type ResellerChangeResult,
   type ResellerChangeStatus,
 } from './definitions';
+import { ChangeLock } from './change-lock';
 import { durationMs } from './duration';
 
 const db = proxyActivities<Activities>({
@@ -28,7 +29,7 @@ export async function resellerChangeWorkflow(input: ResellerChangeInput): Promis
   let customerId: string | null = null;
   let failedAttempts = 0;
   // One redemption at a time: the second of two simultaneous ones sees the first's outcome.
-  let busy = false;
+  const lock = new ChangeLock();
   const expiresAt = Date.now() + durationMs(input.codeTtl);
 
   const setStatus = (next: ResellerChangeStatus) => {
@@ -39,9 +40,8 @@ export async function resellerChangeWorkflow(input: ResellerChangeInput): Promis
   setHandler(resellerChangeStateQuery, () => ({ requestId, status, expiresAt: new Date(expiresAt).toISOString(), failedAttempts }));
   setHandler(
     redeemCodeUpdate,
-    async ({ codeHash, actor }) => {
-      busy = true;
-      try {
+    ({ codeHash, actor }) =>
+      lock.run(async (): Promise<ResellerChangeResult> => {
         // The admins may hold the code before the activity that sent it has reported back.
         await condition(() => status !== 'issuing');
         const result = await db.redeemResellerChangeCode({ requestId, codeHash, actor });
@@ -61,16 +61,13 @@ export async function resellerChangeWorkflow(input: ResellerChangeInput): Promis
           throw ApplicationFailure.nonRetryable(`The code is not valid for this request (${result.attemptsLeft} attempts left).`, ResellerChangeFailure.CodeInvalid);
         }
         throw ApplicationFailure.nonRetryable(`The code can no longer be used: the request is ${result.status}.`, ResellerChangeFailure.NotPending);
-      } finally {
-        busy = false;
-      }
-    },
+      }),
     {
       validator: (_args) => {
         if ((status !== 'pending' && status !== 'issuing') || Date.now() >= expiresAt) {
           throw new Error(`The code can no longer be used: the request is ${status === 'pending' ? 'expired' : status}.`);
         }
-        if (busy) throw new Error('Another redemption of this code is in progress.');
+        lock.assertFree('reseller change');
       },
     },
   );
@@ -80,7 +77,7 @@ export async function resellerChangeWorkflow(input: ResellerChangeInput): Promis
 
   // X2: the customer's decision raced against the 72 hours; a redemption in flight at the deadline finishes first.
   await condition(() => status !== 'pending', Math.max(expiresAt - Date.now(), 1));
-  await condition(() => !busy);
+  await condition(() => !lock.busy);
   // Read through a function: TypeScript cannot see that handlers changed `status` meanwhile.
   const current = (): ResellerChangeStatus => status;
   if (current() === 'pending') {

@@ -5,7 +5,6 @@
 // see in the Temporal UI and query for live state, rather than the API writing the database behind a
 // closed workflow. History stays small because it continues as new when Temporal suggests it.
 import {
-  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   condition,
@@ -31,6 +30,7 @@ import {
   type SubscriptionState,
   type SubscriptionStatus,
 } from './definitions';
+import { ChangeLock } from './change-lock';
 import { durationMs } from './duration';
 
 const db = proxyActivities<Activities>({
@@ -49,7 +49,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   let contactSetup: ContactSetupStatus = continued?.contactSetup ?? (input.contact ? 'pending' : 'none');
   let linkExpiresAt: number | null = null;
   // One change at a time: each awaits an activity, and the next must see its outcome.
-  let busy = false;
+  const lock = new ChangeLock();
 
   const setStatus = (next: SubscriptionStatus) => {
     status = next;
@@ -64,21 +64,10 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   });
   const assertChangeable = () => {
     if (status !== 'active') throw ApplicationFailure.nonRetryable(`The subscription is ${status}, not active.`, SubscriptionFailure.NotActive);
-    if (busy) throw new Error('Another change to this subscription is in progress; try again.');
+    lock.assertFree('subscription');
   };
-  // Runs a change exclusively; a refusal by a rule comes back to the caller with its type.
   const exclusive = async (change: () => Promise<void>): Promise<SubscriptionState> => {
-    busy = true;
-    try {
-      await change();
-    } catch (err) {
-      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-        throw ApplicationFailure.create({ message: err.cause.message, type: err.cause.type ?? undefined, nonRetryable: true });
-      }
-      throw err;
-    } finally {
-      busy = false;
-    }
+    await lock.run(change);
     return state();
   };
 
@@ -148,7 +137,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     });
     // The contact's setup raced against the link's expiry; a setup in flight at the deadline finishes first.
     await condition(() => contactSetup !== 'pending' || status !== 'active', Math.max(linkExpiresAt - Date.now(), 1));
-    await condition(() => !busy);
+    await condition(() => !lock.busy);
     // Read through a function: TypeScript cannot see that handlers changed `contactSetup` meanwhile.
     const current = (): ContactSetupStatus => contactSetup;
     if (current() === 'pending') {
@@ -158,7 +147,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   }
 
   // The subscription's life: changes arrive as updates until it is cancelled.
-  await condition(() => status === 'inactive' || (workflowInfo().continueAsNewSuggested && !busy));
+  await condition(() => status === 'inactive' || (workflowInfo().continueAsNewSuggested && !lock.busy));
   await condition(allHandlersFinished);
   const settled = (): SubscriptionStatus => status;
   if (settled() === 'active') {

@@ -56,10 +56,10 @@ export async function trialWorkflow(input: OrderInput, terms: TrialTerms): Promi
       reminded.add(due.at);
       await email.sendTrialEmail({ orderId: input.orderId, kind: 'reminder', before: due.before, key: `${workflowInfo().workflowId}/reminder/${new Date(due.at).toISOString()}` });
     } else if (Date.now() >= end) {
-      trial.busy = true;
-      await db.expireTrial({ orderId: input.orderId });
-      trial.setStatus('expired');
-      trial.busy = false;
+      await trial.lock.run(async () => {
+        await db.expireTrial({ orderId: input.orderId });
+        trial.setStatus('expired');
+      });
       await email.sendTrialEmail({ orderId: input.orderId, kind: 'expired', key: `${workflowInfo().workflowId}/expired` });
     }
   }
