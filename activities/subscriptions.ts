@@ -69,10 +69,11 @@ export function createSubscriptionActivities({ sql, mailer, config }: Deps) {
     },
 
     /**
-     * E2/T3: the contact's details and password hash, stored as the link is spent, in one transaction.
-     * Refused (non-retryable) for a spent, expired or foreign link.
+     * E2/T3: the contact's details, stored as the link is spent, in one transaction; the password's
+     * hash was stored beforehand by the API (storeContactPassword), so it never enters workflow history.
+     * Refused (non-retryable) for a spent, expired or foreign link, or when no password was set.
      */
-    async completeSubscriptionContactSetup(args: { subscriptionId: string; tokenHash: string; name: string; phone: string | null; passwordHash: string }): Promise<void> {
+    async completeSubscriptionContactSetup(args: { subscriptionId: string; tokenHash: string; name: string; phone: string | null }): Promise<void> {
       await sql.begin(async (tx) => {
         const [token] = await tx<{ email: string; usedAt: Date | null; expiresAt: Date }[]>`
           SELECT email, used_at, expires_at FROM access_tokens
@@ -82,11 +83,12 @@ export function createSubscriptionActivities({ sql, mailer, config }: Deps) {
           throw ApplicationFailure.nonRetryable('This account setup link is no longer valid.', SubscriptionFailure.LinkInvalid);
         }
         const [contact] = await tx<{ id: string; resellerId: string }[]>`
-          UPDATE subscription_contacts c SET name = ${args.name}, phone = ${args.phone}, password_hash = ${args.passwordHash}, setup_at = now()
+          UPDATE subscription_contacts c SET name = ${args.name}, phone = ${args.phone}, setup_at = now()
           FROM subscriptions s
           WHERE c.subscription_id = ${args.subscriptionId} AND lower(c.email) = lower(${token.email}) AND s.id = c.subscription_id
+            AND c.password_hash IS NOT NULL
           RETURNING c.id, s.reseller_id`;
-        if (!contact) throw ApplicationFailure.nonRetryable('The contact no longer exists.', SubscriptionFailure.LinkInvalid);
+        if (!contact) throw ApplicationFailure.nonRetryable('The contact no longer exists or has set no password.', SubscriptionFailure.LinkInvalid);
         await tx`UPDATE access_tokens SET used_at = now()
                  WHERE subscription_id = ${args.subscriptionId} AND purpose = 'subscription_contact' AND used_at IS NULL`;
         await tx`INSERT INTO audit_events (reseller_id, entity_type, entity_id, action, actor, after)

@@ -80,8 +80,18 @@ export async function findContactCredentials(sql: Sql, email: string) {
   return sql<{ contactId: string; subscriptionId: string; passwordHash: string }[]>`
     SELECT c.id AS contact_id, c.subscription_id, c.password_hash
     FROM subscription_contacts c JOIN subscriptions s ON s.id = c.subscription_id
-    WHERE lower(c.email) = lower(${email}) AND c.password_hash IS NOT NULL AND s.status = 'active'
+    WHERE lower(c.email) = lower(${email}) AND c.setup_at IS NOT NULL AND s.status = 'active'
     ORDER BY c.setup_at DESC`;
+}
+
+/**
+ * E2: the password's hash is stored by the API before the workflow completes the setup, so it never
+ * travels through workflow history; it counts only once the setup is completed (setup_at), and a
+ * completed contact's password is not overwritten this way.
+ */
+export async function storeContactPassword(sql: Sql, args: { subscriptionId: string; email: string; passwordHash: string }): Promise<void> {
+  await sql`UPDATE subscription_contacts SET password_hash = ${args.passwordHash}
+            WHERE subscription_id = ${args.subscriptionId} AND lower(email) = lower(${args.email}) AND setup_at IS NULL`;
 }
 
 export async function createContactSession(sql: Sql, args: { tokenHash: Buffer; contactId: string; expiresAt: Date }): Promise<void> {

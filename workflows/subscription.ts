@@ -100,7 +100,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         contactSetup = 'completed';
       }),
     {
-      validator: ({ tokenHash, name, phone, passwordHash }) => {
+      validator: ({ tokenHash, name, phone }) => {
         assertChangeable();
         if (contactSetup !== 'pending' || (linkExpiresAt !== null && Date.now() >= linkExpiresAt)) {
           throw ApplicationFailure.nonRetryable(`The contact's account setup is ${contactSetup === 'pending' ? 'expired' : contactSetup}.`, SubscriptionFailure.ContactSetupClosed);
@@ -108,7 +108,6 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         if (!/^[0-9a-f]{64}$/.test(tokenHash)) throw new Error('tokenHash must be a SHA-256 in hex.');
         if (!name.trim() || name.length > 200) throw new Error('name is required (at most 200 characters).');
         if (phone !== null && (phone.length === 0 || phone.length > 40)) throw new Error('phone must be 1 to 40 characters, or null.');
-        if (!passwordHash.startsWith('$argon2id$')) throw new Error('passwordHash must be an argon2id hash.');
       },
     },
   );

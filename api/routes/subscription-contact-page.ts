@@ -3,7 +3,7 @@ import express, { Router } from 'express';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Sql } from '../../db';
-import { findContactLink, PRODUCT_NAMES } from '../../db/subscriptions';
+import { findContactLink, PRODUCT_NAMES, storeContactPassword } from '../../db/subscriptions';
 import { escapeHtml } from '../../activities/templates/layout';
 import { page, publicPageHeaders } from '../pages';
 import { hashPassword, MIN_PASSWORD_LENGTH, passwordWeakness } from '../passwords';
@@ -105,9 +105,10 @@ export function subscriptionContactPageRouter({ sql, temporal }: { sql: Sql; tem
       res.status(400).send(setupForm(token.data, link, values, weakness));
       return;
     }
+    await storeContactPassword(sql, { subscriptionId: link.subscriptionId, email: link.email, passwordHash: await hashPassword(password) });
     try {
       await temporal.workflow.getHandle(subscriptionWorkflowId(link.subscriptionId)).executeUpdate(completeContactSetupUpdate, {
-        args: [{ tokenHash: hashOf(token.data).toString('hex'), name, phone, passwordHash: await hashPassword(password) }],
+        args: [{ tokenHash: hashOf(token.data).toString('hex'), name, phone }],
       });
     } catch (err) {
       // A spent or expired link, or an ended subscription: the contact can only ask again.

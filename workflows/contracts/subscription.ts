@@ -51,7 +51,7 @@ export const changeUserCountUpdate = defineUpdate<SubscriptionState, [{ users: n
  */
 export const completeContactSetupUpdate = defineUpdate<
   SubscriptionState,
-  [{ tokenHash: string; name: string; phone: string | null; passwordHash: string }]
+  [{ tokenHash: string; name: string; phone: string | null }]
 >('completeContactSetup');
 /** Ends the subscription (status inactive) and its workflow. */
 export const cancelSubscriptionUpdate = defineUpdate<SubscriptionState, [{ actor: string }]>('cancelSubscription');
