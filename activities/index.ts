@@ -1,8 +1,11 @@
 import type { Config } from '../config';
 import type { Sql } from '../db';
+import { createBillingActivities } from './billing';
 import { createCustomerActivities } from './customers';
 import type { Mailer } from './mailer';
 import { createOrderActivities } from './orders';
+import { createPurchaseAuthorizationActivities } from './purchase-authorizations';
+import { createRenewalActivities } from './renewals';
 import { createResellerChangeActivities } from './reseller-change';
 import { createSubscriptionActivities } from './subscriptions';
 
@@ -15,6 +18,9 @@ export function createActivities(deps: { sql: Sql; mailer: Mailer; config: Confi
     ...createResellerChangeActivities(deps),
     ...createOrderActivities(deps),
     ...createSubscriptionActivities(deps),
+    ...createPurchaseAuthorizationActivities(deps),
+    ...createRenewalActivities(deps),
+    ...createBillingActivities(deps),
   };
 }
 

@@ -7,11 +7,14 @@ import type { Sql } from '../db';
 import { authenticate } from './auth';
 import { errorHandler, notFoundRoute } from './errors';
 import { buildOpenApiDocument } from './openapi';
+import { billingRouter, paymentWebhookRouter } from './routes/billing';
 import { contactRouter } from './routes/contact';
 import { customersRouter } from './routes/customers';
 import { invitationPageRouter } from './routes/invitation-page';
 import { licenseActivationPageRouter } from './routes/license-activation-page';
 import { ordersRouter } from './routes/orders';
+import { authorizationsRouter } from './routes/authorizations';
+import { renewalsRouter } from './routes/renewals';
 import { resellerChangePageRouter } from './routes/reseller-change-page';
 import { resellerChangesRouter } from './routes/reseller-changes';
 import { subscriptionContactPageRouter } from './routes/subscription-contact-page';
@@ -66,11 +69,15 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/contact', contactRouter(deps));
   app.use('/subscription-contact', subscriptionContactPageRouter(deps));
 
+  app.use('/webhooks/payments', paymentWebhookRouter(deps));
   app.use('/v1', express.json({ limit: '100kb' }), authenticate(sql));
   app.use('/v1/customers', customersRouter(deps));
   app.use('/v1/subscriptions', subscriptionsRouter(deps));
   app.use('/v1/reseller-changes', resellerChangesRouter(deps));
   app.use('/v1/orders', ordersRouter(deps));
+  app.use('/v1/purchase-authorizations', authorizationsRouter(deps));
+  app.use('/v1/renewals', renewalsRouter(deps));
+  app.use('/v1', billingRouter(deps));
 
   app.use(notFoundRoute);
   app.use(errorHandler);

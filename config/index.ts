@@ -62,6 +62,22 @@ const schema = z.object({
   TRIAL_EXTENSION: duration.default('30 days'),
   TRIAL_MAX_LENGTH: duration.default('90 days'),
 
+  // Purchase authorizations (DOMAIN.md P2, P4), counted from the PA: overdue, deactivated; returns after an order.
+  PA_OVERDUE_AFTER: duration.default('31 days'),
+  PA_DEACTIVATE_AFTER: duration.default('61 days'),
+  PA_RETURN_WINDOW: duration.default('14 days'),
+  // Renewals (DOMAIN.md R1, R2): notices before the anniversary, the early window, late renewal after it.
+  RENEWAL_NOTICE_BEFORE: duration.default('45 days'),
+  RENEWAL_EARLY_FROM: duration.default('30 days'),
+  RENEWAL_EARLY_UNTIL: duration.default('1 day'),
+  RENEWAL_LATE_UNTIL: duration.default('14 days'),
+
+  // Billing (DOMAIN.md S1, B1): calendar months per cycle, invoice payment terms, the payment provider's webhook secret.
+  BILLING_MONTHLY_CYCLE_MONTHS: z.coerce.number().int().positive().default(1),
+  BILLING_ANNUAL_CYCLE_MONTHS: z.coerce.number().int().positive().default(12),
+  INVOICE_PAYMENT_TERMS: duration.default('14 days'),
+  PAYMENT_WEBHOOK_SECRET: z.string().min(16).default('dev-only-payment-webhook-secret'),
+
   // Countries (ISO 3166-1 alpha-2) whose customers must give a tax/VAT id (DOMAIN.md C1).
   TAX_ID_COUNTRIES: z
     .string()

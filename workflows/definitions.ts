@@ -6,3 +6,6 @@ export * from './contracts/invitation';
 export * from './contracts/reseller-change';
 export * from './contracts/subscription';
 export * from './contracts/order';
+export * from './contracts/billing';
+export * from './contracts/purchase-authorization';
+export * from './contracts/renewal';

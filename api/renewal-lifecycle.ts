@@ -1,0 +1,34 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Config } from '../config';
+import { currentRenewalDate, type RenewalProfile } from '../db/renewals';
+import { renewalWorkflowId, type RenewalInput, type RenewalTerms } from '../workflows/definitions';
+import { startLifecycle } from './lifecycles';
+
+export const renewalTerms = (config: Config): RenewalTerms => ({
+  noticeBefore: config.RENEWAL_NOTICE_BEFORE,
+  earlyFrom: config.RENEWAL_EARLY_FROM,
+  earlyUntil: config.RENEWAL_EARLY_UNTIL,
+  lateUntil: config.RENEWAL_LATE_UNTIL,
+});
+
+/**
+ * The run of the customer's current term (renewal:<customerId>:<date>), started on first need: once the
+ * anniversary is set (C5), a repeat finds the running or finished one. Null while there is no anniversary.
+ */
+export async function ensureRenewal(temporal: Client, config: Config, p: RenewalProfile): Promise<WorkflowHandle | null> {
+  const date = currentRenewalDate(p);
+  if (!date) return null;
+  const workflowId = renewalWorkflowId(p.customerId, date);
+  const input: RenewalInput = { customerId: p.customerId, resellerId: p.resellerId, anniversaryDate: date, terms: renewalTerms(config) };
+  return startLifecycle(temporal, config, {
+    workflowType: 'renewalWorkflow',
+    workflowId,
+    args: [input],
+    lifecycle: 'renewal',
+    resellerId: p.resellerId,
+    customerId: p.customerId,
+  }).catch((err: Error) => {
+    if (err.name === 'WorkflowExecutionAlreadyStartedError') return temporal.workflow.getHandle(workflowId);
+    throw err;
+  });
+}

@@ -1,0 +1,90 @@
+import request from 'supertest';
+import { customerDetails, newReseller } from './helpers/fixtures';
+import { startStack, type Stack } from './helpers/stack';
+
+let stack: Stack;
+let reseller: Awaited<ReturnType<typeof newReseller>>;
+let customerId: string;
+
+beforeAll(async () => {
+  stack = await startStack();
+  reseller = await newReseller(stack.sql);
+  const { addressLine2: _a, taxId: _t, anniversaryDate: _d, ...c } = customerDetails();
+  customerId = (await as(reseller.apiKey).post('/v1/customers').send(c)).body.id;
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const as = (key: string) => ({
+  get: (url: string) => request(stack.app).get(url).set('authorization', `Bearer ${key}`),
+  post: (url: string) => request(stack.app).post(url).set('authorization', `Bearer ${key}`),
+  put: (url: string) => request(stack.app).put(url).set('authorization', `Bearer ${key}`),
+});
+const pa = (overrides: Record<string, unknown> = {}) => ({ customerId, product: 'Creative Cloud All Apps', quantity: 4, ...overrides });
+
+describe('purchase authorizations and renewals through the API, against the dev server', () => {
+  it('P1: a PA gives immediate access; (P3: cancelled while pending) (P5: the plans view) (C5: it sets the anniversary and its renewal run)', async () => {
+    const created = await as(reseller.apiKey).post('/v1/purchase-authorizations').send(pa());
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ status: 'pending', licenseStatus: 'active', licensesActive: true, serialNumber: expect.stringMatching(/^PA-/) });
+    expect((await as(reseller.apiKey).get(`/v1/purchase-authorizations/${created.body.id}`)).body.id).toBe(created.body.id);
+
+    const kept = await as(reseller.apiKey).post('/v1/purchase-authorizations').send(pa({ quantity: 6 }));
+    await as(reseller.apiKey).post(`/v1/purchase-authorizations/${kept.body.id}/order`).send({});
+    expect((await as(reseller.apiKey).put(`/v1/purchase-authorizations/${kept.body.id}/assignments`).send({ assigned: 2 })).status).toBe(200);
+    const plans = await as(reseller.apiKey).get(`/v1/purchase-authorizations?customerId=${customerId}`);
+    expect(plans.body.plans).toEqual({ fulfilled: 6, pending: 4, assigned: 2, unassigned: 8 });
+
+    const cancelled = await as(reseller.apiKey).post(`/v1/purchase-authorizations/${created.body.id}/cancel`).send({});
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', licenseStatus: 'cancelled', licensesActive: false });
+    const again = await as(reseller.apiKey).post(`/v1/purchase-authorizations/${created.body.id}/cancel`).send({});
+    expect(again.status).toBe(409);
+    // P4: after an order, a return instead of a cancellation.
+    const afterOrder = await as(reseller.apiKey).post(`/v1/purchase-authorizations/${kept.body.id}/cancel`).send({});
+    expect(afterOrder.status).toBe(409);
+    expect(afterOrder.body.error.message).toMatch(/return/);
+
+    const renewal = await as(reseller.apiKey).get(`/v1/renewals/${customerId}`);
+    expect(renewal.status).toBe(200);
+    expect(renewal.body.anniversaryDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(renewal.body.renewal).toMatchObject({ status: 'scheduled', anniversaryDate: renewal.body.anniversaryDate });
+    const early = await as(reseller.apiKey).post(`/v1/renewals/${customerId}/renew`).send({ quantity: 4 });
+    expect(early.status).toBe(409);
+    expect(early.body.error.message).toMatch(/R2/);
+  });
+
+  describe('bad input is a 400 naming the field', () => {
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['customerId', { customerId: 'abc' }, 'customerId'],
+      ['product', { product: '' }, 'product'],
+      ['quantity', { quantity: 0 }, 'quantity'],
+      ['quantity as text', { quantity: 'ten' }, 'quantity'],
+      ['C6: an extended term beyond 36 months for a commercial customer', { extendedTermMonths: 40 }, 'extendedTermMonths'],
+      ['an unknown field', { discount: 5 }, ''],
+    ];
+    it.each(cases)('P1: %s', async (_n, overrides, field) => {
+      const res = await as(reseller.apiKey).post('/v1/purchase-authorizations').send(pa(overrides));
+      expect(res.status).toBe(400);
+      if (field) expect(res.body.error.issues.map((i: { field: string }) => i.field)).toContain(field);
+    });
+    it('R2: a renewal quantity must be a whole number', async () => {
+      const res = await as(reseller.apiKey).post(`/v1/renewals/${customerId}/renew`).send({ quantity: 1.5 });
+      expect(res.status).toBe(400);
+      expect(res.body.error.issues[0].field).toBe('quantity');
+    });
+  });
+
+  it('T1: another reseller\'s customer and PA answer 404; T2: without order a PA cannot be created', async () => {
+    const mine = await as(reseller.apiKey).post('/v1/purchase-authorizations').send(pa({ quantity: 1 }));
+    const other = await newReseller(stack.sql);
+    expect((await as(other.apiKey).get(`/v1/purchase-authorizations/${mine.body.id}`)).status).toBe(404);
+    expect((await as(other.apiKey).post(`/v1/purchase-authorizations/${mine.body.id}/cancel`).send({})).status).toBe(404);
+    expect((await as(other.apiKey).get(`/v1/purchase-authorizations?customerId=${customerId}`)).status).toBe(404);
+    expect((await as(other.apiKey).post('/v1/purchase-authorizations').send(pa())).status).toBe(404);
+    expect((await as(other.apiKey).get(`/v1/renewals/${customerId}`)).status).toBe(404);
+    const billingOnly = await newReseller(stack.sql, ['billing']);
+    expect((await as(billingOnly.apiKey).post('/v1/purchase-authorizations').send(pa())).status).toBe(403);
+  });
+});

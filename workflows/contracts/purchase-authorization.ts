@@ -1,0 +1,64 @@
+// The purchase authorization's contract (DOMAIN.md P1-P5): pending → ordered → paid | overdue →
+// deactivated; cancellable while pending and unassigned, returnable after an order.
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+
+export const purchaseAuthorizationWorkflowId = (paId: string): string => `purchase-authorization:${paId}`;
+
+export type PurchaseAuthorizationStatus = 'registering' | 'pending' | 'ordered' | 'paid' | 'overdue' | 'deactivated' | 'cancelled' | 'returned' | 'refused';
+
+export interface PurchaseAuthorizationTerms {
+  /** P2: overdue this long after the PA ("31 days"): licenses usable, no new PAs. */
+  overdueAfter: string;
+  /** P2: licenses deactivated this long after the PA ("61 days") unless paid. */
+  deactivateAfter: string;
+  /** P4: a return can be requested this long after the order ("14 days"). */
+  returnWindow: string;
+}
+
+export interface PurchaseAuthorizationInput {
+  paId: string;
+  resellerId: string;
+  customerId: string;
+  createdBy: string;
+  product: string;
+  quantity: number;
+  /** C6: an extended prepaid term chosen with the customer's first purchase; null for 12 months. */
+  extendedTermMonths: number | null;
+  terms: PurchaseAuthorizationTerms;
+}
+
+export interface PurchaseAuthorizationState {
+  paId: string;
+  status: PurchaseAuthorizationStatus;
+  /** Whether the customer can use the licenses now (P1, P2). */
+  licensesActive: boolean;
+  quantity: number;
+  licensesAssigned: number;
+  createdAt: string;
+  orderedAt: string | null;
+  paidAt: string | null;
+  overdueAt: string;
+  deactivateAt: string;
+  returnableUntil: string | null;
+  /** Why the PA was refused when it was stored (no new PAs while overdue, C6). */
+  refusal: string | null;
+}
+
+/** Answers once the PA is stored with its licenses, or refused. */
+export const purchaseAuthorizationStoredUpdate = defineUpdate<PurchaseAuthorizationState>('purchaseAuthorizationStored');
+/** P1/P2: an order is placed under the PA. */
+export const placeOrderUpdate = defineUpdate<PurchaseAuthorizationState, [{ actor: string }]>('placeOrder');
+/** P2: payment is remitted; at any point it restores the licenses. */
+export const recordPaymentUpdate = defineUpdate<PurchaseAuthorizationState, [{ actor: string }]>('recordPayment');
+/** P3: cancel while pending and no license is assigned; the customer loses access. */
+export const cancelPurchaseAuthorizationUpdate = defineUpdate<PurchaseAuthorizationState, [{ actor: string }]>('cancelPurchaseAuthorization');
+/** P4: after an order, a return authorization instead of a cancellation. */
+export const requestReturnUpdate = defineUpdate<PurchaseAuthorizationState, [{ actor: string }]>('requestReturn');
+/** P5: how many of the PA's licenses are assigned to users. */
+export const assignLicensesUpdate = defineUpdate<PurchaseAuthorizationState, [{ assigned: number; actor: string }]>('assignLicenses');
+export const purchaseAuthorizationStateQuery = defineQuery<PurchaseAuthorizationState>('purchaseAuthorizationState');
+
+export const PurchaseAuthorizationFailure = {
+  Refused: 'PurchaseAuthorizationRefused',
+  NotChangeable: 'PurchaseAuthorizationNotChangeable',
+} as const;

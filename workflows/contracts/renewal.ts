@@ -1,0 +1,74 @@
+// The renewal's contract (DOMAIN.md R1-R5, C5, C6): one run per anniversary; notices from 45 days out,
+// a renewal window around the date, expiry without a renewal; the next term's run starts on renewal.
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { MarketSegment } from './invitation';
+
+export const renewalWorkflowId = (customerId: string, anniversaryDate: string): string => `renewal:${customerId}:${anniversaryDate}`;
+
+export interface RenewalTerms {
+  /** R1: notices start this long before the anniversary ("45 days"). */
+  noticeBefore: string;
+  /** R2: early renewal opens this long before ("30 days")… */
+  earlyFrom: string;
+  /** …and runs until this long before ("1 day"); on-time renewal from then to the date. */
+  earlyUntil: string;
+  /** R2: late renewal up to this long after ("14 days"); then the licenses expire. */
+  lateUntil: string;
+}
+
+export interface RenewalInput {
+  customerId: string;
+  resellerId: string;
+  /** The date this term ends and the next starts (YYYY-MM-DD, midnight UTC). */
+  anniversaryDate: string;
+  terms: RenewalTerms;
+}
+
+export type RenewalStatus = 'scheduled' | 'upcoming' | 'ready' | 'late' | 'renewed' | 'expired';
+export type RenewalTiming = 'early' | 'on_time' | 'late';
+
+export interface RenewalState {
+  customerId: string;
+  anniversaryDate: string;
+  status: RenewalStatus;
+  noticesSent: number;
+  windowOpensAt: string;
+  windowClosesAt: string;
+  renewedQuantity: number | null;
+  nextAnniversaryDate: string | null;
+}
+
+/** R2/R3: a renewal order inside the window; refused outside it. */
+export const renewUpdate = defineUpdate<RenewalState, [{ quantity: number; actor: string }]>('renew');
+/** R5: a 3-year commitment, after VIP Select and never on an extended prepaid term. */
+export const commitThreeYearsUpdate = defineUpdate<RenewalState, [{ quantity: number; actor: string }]>('commitThreeYears');
+export const renewalStateQuery = defineQuery<RenewalState>('renewalState');
+
+export const RenewalFailure = {
+  OutsideWindow: 'RenewalOutsideWindow',
+  CommitmentRefused: 'ThreeYearCommitmentRefused',
+} as const;
+
+/** C6: the extended prepaid term's bounds per segment; afterwards 12-month terms. */
+export const EXTENDED_TERM_MONTHS: Record<MarketSegment, { min: number; max: number }> = {
+  commercial: { min: 13, max: 36 },
+  education: { min: 13, max: 48 },
+  government: { min: 13, max: 48 },
+};
+export const RENEWAL_TERM_MONTHS = 12;
+
+/** C6: why an extended term is not allowed for the segment, or null when it is. */
+export function extendedTermIssue(segment: MarketSegment, months: number): string | null {
+  const { min, max } = EXTENDED_TERM_MONTHS[segment];
+  if (!Number.isInteger(months) || months < min || months > max) return `must be a whole number of months from ${min} to ${max} for ${segment} customers`;
+  return null;
+}
+
+/** Calendar months added to a YYYY-MM-DD date (the end of a shorter month clamps, as 31 Jan + 1 month = 28/29 Feb). */
+export function addMonths(date: string, months: number): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const first = new Date(Date.UTC(y, m - 1 + months, 1));
+  const lastDay = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0)).getUTCDate();
+  first.setUTCDate(Math.min(d, lastDay));
+  return first.toISOString().slice(0, 10);
+}
