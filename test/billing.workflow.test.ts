@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { createBillingActivities } from '../activities/billing';
 import { createCustomerActivities } from '../activities/customers';
 import { createMailer } from '../activities/mailer';
 import { createOrderActivities } from '../activities/orders';

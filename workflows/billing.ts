@@ -3,12 +3,10 @@
 // with only what the next cycle needs. A stop (S2) takes effect at once. While the entitlement is not
 // active at a cycle's end, billing pauses in this run until a reactivation starts a fresh cycle.
 import {
-  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   condition,
   continueAsNew,
-  proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -32,16 +30,10 @@ import {
   type BillingStatus,
   type Entitlement,
 } from './definitions';
+import { db, email } from './activity-proxies';
+import { ChangeLock } from './change-lock';
 import { durationMs } from './duration';
 
-const db = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['OrderNotFound', 'BillingNotFound', 'PriceMissing'] },
-});
-const email = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', nonRetryableErrorTypes: ['SmtpRejected', 'InvoiceNotFound'] },
-});
 
 export async function billingWorkflow(input: BillingInput): Promise<BillingStatus> {
   const { orderId, continued } = input;
@@ -56,7 +48,7 @@ export async function billingWorkflow(input: BillingInput): Promise<BillingStatu
   let cyclesBilled = continued?.cyclesBilled ?? 0;
   let invoiceId: string | null = null;
   // One change at a time; `closing` refuses changes while the cycle's end is being settled.
-  let busy = false;
+  const lock = new ChangeLock();
   let closing = false;
 
   const state = (): BillingStatus => ({
@@ -75,24 +67,14 @@ export async function billingWorkflow(input: BillingInput): Promise<BillingStatu
     throw ApplicationFailure.nonRetryable(reason, BillingFailure.NotAllowed);
   };
   const assertFree = () => {
-    if (busy || closing || invoiceId === null) throw ApplicationFailure.nonRetryable('Another change to this billing is in progress; try again.', BillingFailure.Busy);
+    if (lock.busy || closing || invoiceId === null) throw ApplicationFailure.nonRetryable('Another change to this billing is in progress; try again.', BillingFailure.Busy);
   };
   const setEntitlement = (next: Entitlement) => {
     entitlement = next;
     upsertSearchAttributes([{ key: LifecycleStatusKey, value: next }]);
   };
   const exclusive = async (change: () => Promise<void>): Promise<BillingStatus> => {
-    busy = true;
-    try {
-      await change();
-    } catch (err) {
-      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-        throw ApplicationFailure.create({ message: err.cause.message, type: err.cause.type ?? undefined, nonRetryable: true });
-      }
-      throw err;
-    } finally {
-      busy = false;
-    }
+    await lock.run(change);
     return state();
   };
   const change = (set: Parameters<Activities['changeBilling']>[0]['set'], action: string, actor: string) => db.changeBilling({ orderId, set, action, actor });
@@ -162,23 +144,21 @@ export async function billingWorkflow(input: BillingInput): Promise<BillingStatu
   );
 
   // B1/B2: the cycle's invoice, then the email; both keyed by the period, so retries do not repeat them.
-  busy = true;
-  const opened = await db.openBillingCycle({
+  const opened = await lock.run(() => db.openBillingCycle({
     orderId,
     cycle: input.cycle,
     periodStart: new Date(periodStart).toISOString(),
     periodEnd: new Date(periodEnd).toISOString(),
     dueAt: new Date(periodStart + durationMs(input.paymentTerms)).toISOString(),
-  });
+  }));
   invoiceId = opened.invoiceId;
   cyclesBilled++;
-  busy = false;
   if (!continued) setEntitlement('active');
   await email.sendInvoiceEmail({ invoiceId, key: `${workflowInfo().workflowId}/invoice/${new Date(periodStart).toISOString()}` });
 
   await sleep(Math.max(periodEnd - Date.now(), 1));
   closing = true;
-  await condition(() => !busy);
+  await condition(() => !lock.busy);
 
   let next: BillingCarry = { anchor: new Date(anchor).toISOString(), cycleIndex: cycleIndex + 1, cyclesBilled };
   // Read through a function: TypeScript cannot see that handlers changed these meanwhile.
@@ -195,7 +175,7 @@ export async function billingWorkflow(input: BillingInput): Promise<BillingStatu
     await change({ billing: 'paused' }, 'billing.paused', 'system');
     billing = 'paused';
     closing = false;
-    await condition(() => entitlement === 'active' && !busy);
+    await condition(() => entitlement === 'active' && !lock.busy);
     closing = true;
     next = { anchor: new Date().toISOString(), cycleIndex: 0, cyclesBilled };
   }

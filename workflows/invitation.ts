@@ -2,12 +2,10 @@
 import {
   allHandlersFinished,
   condition,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
 import {
   acceptInvitationUpdate,
   deleteInvitationUpdate,
@@ -21,16 +19,9 @@ import {
   type InvitationStatus,
 } from './definitions';
 import { ChangeLock } from './change-lock';
+import { db, email } from './activity-proxies';
 import { durationMs } from './duration';
 
-const db = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
-const email = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-});
 
 export async function invitationWorkflow(input: InvitationInput): Promise<InvitationResult> {
   const { customerId } = input;

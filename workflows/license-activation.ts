@@ -1,7 +1,7 @@
 // What orders and trials share: placing the order, the activation email, and the activation and
 // deletion updates (DOMAIN.md O4, O5, O7). Each lifecycle file adds its own waiting.
-import { condition, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { db, email } from './activity-proxies';
 import { ChangeLock } from './change-lock';
 import {
   activateLicenseUpdate,
@@ -14,14 +14,6 @@ import {
   type OrderStatus,
 } from './definitions';
 
-export const db = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
-export const email = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-});
 
 export class LicenseLifecycle {
   status: OrderStatus = 'placing';

@@ -16,8 +16,8 @@ import {
   type PurchaseAuthorizationStatus,
 } from './definitions';
 import { durationMs } from './duration';
-import { refusalOf } from './change-lock';
-import { db } from './license-activation';
+import { ChangeLock } from './change-lock';
+import { db } from './activity-proxies';
 
 const LICENSES_USABLE: PurchaseAuthorizationStatus[] = ['pending', 'ordered', 'paid', 'overdue'];
 
@@ -32,7 +32,7 @@ export async function purchaseAuthorizationWorkflow(input: PurchaseAuthorization
   let assigned = 0;
   let refusal: string | null = null;
   // One change at a time: every change awaits an activity, and a timer must not overtake an update.
-  let busy = false;
+  const lock = new ChangeLock();
 
   const returnableUntil = () => (orderedAt === null ? null : orderedAt + durationMs(input.terms.returnWindow));
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
@@ -58,17 +58,10 @@ export async function purchaseAuthorizationWorkflow(input: PurchaseAuthorization
     throw ApplicationFailure.create({ message, type: PurchaseAuthorizationFailure.NotChangeable, nonRetryable: true });
   };
   const assertFree = () => {
-    if (busy) refuse('Another change to this purchase authorization is in progress; try again.');
+    if (lock.busy) refuse('Another change to this purchase authorization is in progress; try again.');
   };
   const exclusive = async (change: () => Promise<void>): Promise<PurchaseAuthorizationState> => {
-    busy = true;
-    try {
-      await change();
-    } catch (err) {
-      throw refusalOf(err);
-    } finally {
-      busy = false;
-    }
+    await lock.run(change);
     return state();
   };
   const transition = (to: PurchaseAuthorizationStatus, actor: string) => exclusive(async () => {
@@ -144,7 +137,7 @@ export async function purchaseAuthorizationWorkflow(input: PurchaseAuthorization
   setStatus('pending');
 
   for (;;) {
-    await condition(() => !busy);
+    await condition(() => !lock.busy);
     const now = Date.now();
     if (status === 'cancelled' || status === 'returned') break;
     const until = returnableUntil();
@@ -161,8 +154,8 @@ export async function purchaseAuthorizationWorkflow(input: PurchaseAuthorization
     const deadline = status === 'pending' || status === 'ordered' ? overdueAt : status === 'overdue' ? deactivateAt : status === 'paid' ? (until as number) + 1 : null;
     const seen = status;
     // Wakes early for any update; a deactivated PA waits for payment however long it takes.
-    if (deadline === null) await condition(() => status !== seen || busy);
-    else await condition(() => status !== seen || busy, Math.max(deadline - now, 1));
+    if (deadline === null) await condition(() => status !== seen || lock.busy);
+    else await condition(() => status !== seen || lock.busy, Math.max(deadline - now, 1));
   }
   await condition(allHandlersFinished);
   return state();

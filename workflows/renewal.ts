@@ -27,8 +27,8 @@ import {
 } from './definitions';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { durationMs } from './duration';
-import { refusalOf } from './change-lock';
-import { db, email } from './license-activation';
+import { ChangeLock } from './change-lock';
+import { db, email } from './activity-proxies';
 
 export async function renewalWorkflow(input: RenewalInput): Promise<RenewalState> {
   const { terms } = input;
@@ -41,7 +41,7 @@ export async function renewalWorkflow(input: RenewalInput): Promise<RenewalState
   let noticesSent = 0;
   let renewedQuantity: number | null = null;
   let nextAnniversaryDate: string | null = null;
-  let busy = false;
+  const lock = new ChangeLock();
 
   const state = (): RenewalState => ({
     customerId: input.customerId,
@@ -65,8 +65,7 @@ export async function renewalWorkflow(input: RenewalInput): Promise<RenewalState
 
   setHandler(renewalStateQuery, state);
   setHandler(renewUpdate, async ({ quantity, actor }) => {
-    busy = true;
-    try {
+    await lock.run(async () => {
       const { termEndsOn } = await db.recordRenewal({
         customerId: input.customerId,
         resellerId: input.resellerId,
@@ -78,16 +77,12 @@ export async function renewalWorkflow(input: RenewalInput): Promise<RenewalState
       renewedQuantity = quantity;
       nextAnniversaryDate = termEndsOn;
       setStatus('renewed');
-    } catch (err) {
-      throw refusalOf(err);
-    } finally {
-      busy = false;
-    }
+    });
     return state();
   }, {
     validator: ({ quantity }) => {
       if (!Number.isInteger(quantity) || quantity < 1) refuse('quantity must be a whole number of licenses, at least 1.', 'RenewalInvalid');
-      if (busy) refuse('Another change to this renewal is in progress; try again.', 'RenewalBusy');
+      if (lock.busy) refuse('Another change to this renewal is in progress; try again.', 'RenewalBusy');
       if (status === 'renewed') refuse(`This term was already renewed; the next term runs to ${nextAnniversaryDate}.`);
       if (status === 'expired') refuse('The renewal window has closed and the licenses have expired (R2).');
       const now = Date.now();
@@ -96,11 +91,7 @@ export async function renewalWorkflow(input: RenewalInput): Promise<RenewalState
     },
   });
   setHandler(commitThreeYearsUpdate, async ({ quantity, actor }) => {
-    try {
-      await db.commitThreeYears({ customerId: input.customerId, resellerId: input.resellerId, quantity, actor });
-    } catch (err) {
-      throw refusalOf(err);
-    }
+    await lock.run(() => db.commitThreeYears({ customerId: input.customerId, resellerId: input.resellerId, quantity, actor }));
     return state();
   }, {
     validator: ({ quantity }) => {
@@ -111,7 +102,7 @@ export async function renewalWorkflow(input: RenewalInput): Promise<RenewalState
   /** Waits until `t`, or until the term is renewed; then lets a renewal in flight finish before deciding. */
   const until = async (t: number) => {
     while (!ended() && Date.now() < t) await condition(ended, Math.max(t - Date.now(), 1));
-    await condition(() => !busy);
+    await condition(() => !lock.busy);
   };
   const notice = async (kind: 'upcoming' | 'ready') => {
     await email.sendRenewalNotice({ customerId: input.customerId, anniversaryDate: input.anniversaryDate, kind, key: `${workflowInfo().workflowId}/${kind}` });

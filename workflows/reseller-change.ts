@@ -1,6 +1,5 @@
 // The reseller change (DOMAIN.md X1-X4): code sent → redeemed (the customer moves) | expired after 72 h | locked.
-import { allHandlersFinished, ApplicationFailure, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { allHandlersFinished, ApplicationFailure, condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   CustomerIdKey,
   LifecycleStatusKey,
@@ -12,16 +11,9 @@ import {
   type ResellerChangeStatus,
 } from './definitions';
 import { ChangeLock } from './change-lock';
+import { db, email } from './activity-proxies';
 import { durationMs } from './duration';
 
-const db = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
-const email = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-});
 
 export async function resellerChangeWorkflow(input: ResellerChangeInput): Promise<ResellerChangeResult> {
   const { requestId } = input;

@@ -9,12 +9,10 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
 import {
   cancelSubscriptionUpdate,
   changeUserCountUpdate,
@@ -31,16 +29,9 @@ import {
   type SubscriptionStatus,
 } from './definitions';
 import { ChangeLock } from './change-lock';
+import { db, email } from './activity-proxies';
 import { durationMs } from './duration';
 
-const db = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
-const email = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-});
 
 export async function subscriptionWorkflow(input: SubscriptionInput): Promise<SubscriptionResult> {
   const { subscriptionId, continued } = input;

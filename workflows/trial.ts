@@ -2,7 +2,8 @@
 import { allHandlersFinished, condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import { convertTrialUpdate, extendTrialUpdate, type OrderInput, type OrderState, type TrialTerms } from './definitions';
 import { durationMs } from './duration';
-import { db, email, LicenseLifecycle } from './license-activation';
+import { db, email } from './activity-proxies';
+import { LicenseLifecycle } from './license-activation';
 
 export async function trialWorkflow(input: OrderInput, terms: TrialTerms): Promise<OrderState> {
   const trial = new LicenseLifecycle(input);
