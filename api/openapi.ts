@@ -1,7 +1,8 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { registerBillingPaths } from './billing-openapi';
 import { registerSubscriptionPaths } from './subscription-openapi';
-import { Order, OrderCreateBody } from './routes/orders';
+import { ConfigureBody, Order, OrderCreateBody, OrderListQuery } from './routes/orders';
 import { RedeemBody, ResellerChange, ResellerChangeCreateBody } from './routes/reseller-changes';
 import { Customer, CustomerCreateBody, CustomerList, CustomerListQuery, CustomerWithInvitation, ErrorResponse, ReminderBody } from './schemas';
 
@@ -76,6 +77,7 @@ export function buildOpenApiDocument(): object {
     responses: errors(401, 403, 404, 409),
   });
   registerSubscriptionPaths(registry, security, errors);
+  registerBillingPaths(registry, security, errors);
 
   const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
   registry.registerPath({ method: 'post', path: '/v1/reseller-changes', summary: 'Ask for a customer\'s reseller change code (X1, X4); the answer never tells whether the pair matched', security, request: { body: json(ResellerChangeCreateBody) }, responses: { 202: { description: 'Code sent if the details match', ...json(ResellerChange) }, ...errors(400, 401, 403, 409, 429) } });
@@ -87,6 +89,9 @@ export function buildOpenApiDocument(): object {
   registry.registerPath({ method: 'delete', path: '/v1/orders/{id}', summary: 'Delete before activation, with ?confirm=true (O5)', security, request: { params: idParam, query: z.object({ confirm: z.literal('true') }) }, responses: { 204: { description: 'Deleted; the customer stays' }, ...errors(400, 401, 403, 404, 409) } });
   registry.registerPath({ method: 'post', path: '/v1/orders/{id}/extend', summary: '"+": extend a trial (O6)', security, request: { params: idParam }, responses: { 200: { description: 'Extended', ...json(Order) }, ...errors(401, 403, 404, 409) } });
   registry.registerPath({ method: 'post', path: '/v1/orders/{id}/convert', summary: '"+": convert a trial into an order (O6)', security, request: { params: idParam }, responses: { 200: { description: 'Converted', ...json(Order) }, ...errors(401, 403, 404, 409) } });
+  registry.registerPath({ method: 'get', path: '/v1/orders', summary: 'All orders and trials in one place (O6)', security, request: { query: OrderListQuery }, responses: { 200: { description: 'A page of orders' }, ...errors(400, 401) } });
+  registry.registerPath({ method: 'put', path: '/v1/orders/{id}/drivers', summary: 'Configure: swap drivers; a higher tier charges the prorated difference (O6)', security, request: { params: idParam, body: json(ConfigureBody) }, responses: { 200: { description: 'Reconfigured, with the adjustment', ...json(Order) }, ...errors(400, 401, 403, 404, 409) } });
+  registry.registerPath({ method: 'post', path: '/v1/orders/{id}/activate', summary: 'Refused: activating a license is an OEM-only function (O7)', security, request: { params: idParam }, responses: errors(401, 403, 404) });
   registry.registerPath({ method: 'get', path: '/v1/orders/{id}/audit', summary: 'The audit trail of one order (O6)', security, request: { params: idParam }, responses: { 200: { description: 'Who changed what and when' }, ...errors(401, 404) } });
   registry.registerPath({
     method: 'get',

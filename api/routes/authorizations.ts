@@ -42,8 +42,11 @@ export const PurchaseAuthorizationCreateBody = z
   .strict()
   .meta({ id: 'PurchaseAuthorizationCreate' });
 
-const ListQuery = z.object({ customerId: z.uuid('must be the id of one of your customers') }).strict();
-const AssignBody = z.object({ assigned: z.number({ error: 'must be a number of licenses' }).int('must be a whole number').min(0, 'must be at least 0') }).strict();
+export const PurchaseAuthorizationListQuery = z.object({ customerId: z.uuid('must be the id of one of your customers') }).strict();
+export const AssignmentsBody = z
+  .object({ assigned: z.number({ error: 'must be a number of licenses' }).int('must be a whole number').min(0, 'must be at least 0') })
+  .strict()
+  .meta({ id: 'PurchaseAuthorizationAssignments' });
 
 const toJson = (pa: PurchaseAuthorizationRow) => ({
   id: pa.id,
@@ -123,7 +126,7 @@ export function authorizationsRouter({ sql, temporal, config }: { sql: Sql; temp
   // P5: the plans view of one customer: its PAs, fulfilled and pending, assigned and unassigned licenses.
   router.get('/', async (req, res) => {
     const principal = principalOf(req);
-    const q = parse(ListQuery, req.query, 'query');
+    const q = parse(PurchaseAuthorizationListQuery, req.query, 'query');
     const customer = await findCustomer(sql, principal.resellerId, q.customerId);
     if (!customer) throw notFound('Customer');
     const [rows, plans] = await Promise.all([listPurchaseAuthorizations(sql, principal.resellerId, customer.id), planCounts(sql, customer.id)]);
@@ -155,7 +158,7 @@ export function authorizationsRouter({ sql, temporal, config }: { sql: Sql; temp
   // P3/P5: how many of the PA's licenses are assigned to users.
   router.put('/:id/assignments', requirePermission('order'), async (req, res) => {
     const pa = await ownPa(req);
-    const { assigned } = parse(AssignBody, req.body);
+    const { assigned } = parse(AssignmentsBody, req.body);
     if (assigned > pa.quantity) throw new HttpError(400, 'validation_failed', `assigned: must be at most ${pa.quantity}`, { issues: [{ field: 'assigned', message: `must be at most ${pa.quantity}` }] });
     await runUpdate(handleOf(pa.id), assignLicensesUpdate, { assigned, actor: actorOf(req) });
     res.json(await withState((await findPurchaseAuthorization(sql, pa.resellerId, pa.id))!));

@@ -27,7 +27,7 @@ const CYCLE_OF: Record<string, BillingInput['cycle']> = { 'saas-monthly': 'month
 
 export const BillingStartBody = z.object({ orderId: z.uuid('must be the id of one of your orders') }).strict().meta({ id: 'BillingStart' });
 
-const InvoiceListQuery = z
+export const InvoiceListQuery = z
   .object({
     status: z.enum(['open', 'paid']).optional(),
     orderId: z.uuid().optional(),
@@ -36,7 +36,7 @@ const InvoiceListQuery = z
   })
   .strict();
 
-const BalanceQuery = z
+export const BalanceQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(200).default(50),
     before: z.string().regex(/^[0-9]{1,18}$/, 'must be a transaction id').optional(),

@@ -45,7 +45,7 @@ export const OrderCreateBody = z
 
 export const ConfigureBody = z.object({ drivers: OrderCreateBody.shape.drivers }).strict().meta({ id: 'OrderConfigure' });
 
-const ListQuery = z
+export const OrderListQuery = z
   .object({
     kind: z.enum(['order', 'trial']).optional(),
     customerId: z.uuid().optional(),
@@ -166,7 +166,7 @@ export function ordersRouter({ sql, temporal, config }: { sql: Sql; temporal: Cl
 
   // O6: order management, all orders and trials in one place.
   router.get('/', async (req, res) => {
-    const q = parse(ListQuery, req.query, 'query');
+    const q = parse(OrderListQuery, req.query, 'query');
     const rows = await listOrders(sql, principalOf(req).resellerId, {
       kind: q.kind,
       customerId: q.customerId,

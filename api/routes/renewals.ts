@@ -10,9 +10,11 @@ import { HttpError, notFound, parse } from '../errors';
 import { runUpdate } from '../lifecycles';
 import { ensureRenewal } from '../renewal-lifecycle';
 
-const QuantityBody = z
+/** R2, R5: how many licenses are renewed or committed. */
+export const RenewalQuantityBody = z
   .object({ quantity: z.number({ error: 'must be a number of licenses' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000') })
-  .strict();
+  .strict()
+  .meta({ id: 'RenewalQuantity' });
 
 export function renewalsRouter({ sql, temporal, config }: { sql: Sql; temporal: Client; config: Config }): Router {
   const router = Router();
@@ -50,7 +52,7 @@ export function renewalsRouter({ sql, temporal, config }: { sql: Sql; temporal: 
   // R2/R3: a renewal order inside the window; outside it the workflow refuses (409).
   router.post('/:customerId/renew', requirePermission('order'), async (req, res) => {
     const profile = await ownProfile(req);
-    const { quantity } = parse(QuantityBody, req.body);
+    const { quantity } = parse(RenewalQuantityBody, req.body);
     await runUpdate(await handleFor(profile), renewUpdate, { quantity, actor: actorOf(req) });
     res.json(await view((await findRenewalProfile(sql, profile.resellerId, profile.customerId))!));
   });
@@ -58,7 +60,7 @@ export function renewalsRouter({ sql, temporal, config }: { sql: Sql; temporal: 
   // R5: a 3-year commitment, after VIP Select and not on an extended prepaid term.
   router.post('/:customerId/three-year-commitment', requirePermission('order'), async (req, res) => {
     const profile = await ownProfile(req);
-    const { quantity } = parse(QuantityBody, req.body);
+    const { quantity } = parse(RenewalQuantityBody, req.body);
     await runUpdate(await handleFor(profile), commitThreeYearsUpdate, { quantity, actor: actorOf(req) });
     res.json(await view((await findRenewalProfile(sql, profile.resellerId, profile.customerId))!));
   });
