@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Sql } from '../db';
 import { authenticate } from './auth';
+import { publicRateLimits } from './rate-limits';
 import { errorHandler, notFoundRoute } from './errors';
 import { buildOpenApiDocument } from './openapi';
 import { billingRouter, paymentWebhookRouter } from './routes/billing';
@@ -62,6 +63,9 @@ export function createApp(deps: AppDeps): express.Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', postgres, temporal: temporalStatus });
   });
 
+  const limits = publicRateLimits(deps.config);
+  app.use(['/invitations', '/licenses', '/reseller-change', '/subscription-contact'], limits.pages);
+  app.use('/contact/login', limits.login);
   app.use('/invitations', invitationPageRouter(deps));
   app.use('/licenses', licenseActivationPageRouter(deps));
   app.use('/reseller-change', resellerChangePageRouter(deps));

@@ -78,6 +78,11 @@ const schema = z.object({
   INVOICE_PAYMENT_TERMS: duration.default('14 days'),
   PAYMENT_WEBHOOK_SECRET: z.string().min(16).default('dev-only-payment-webhook-secret'),
 
+  // Per client address and window: contact sign-ins, and requests to the pages behind emailed links.
+  RATE_LIMIT_WINDOW: duration.default('15 minutes'),
+  LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+  PUBLIC_PAGE_RATE_LIMIT: z.coerce.number().int().positive().default(300),
+
   // Countries (ISO 3166-1 alpha-2) whose customers must give a tax/VAT id (DOMAIN.md C1).
   TAX_ID_COUNTRIES: z
     .string()
