@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { createCustomerActivities } from '../activities/customers';
 import { createMailer } from '../activities/mailer';
 import { createOrderActivities } from '../activities/orders';
@@ -18,29 +17,15 @@ import {
 import { testContext } from './helpers/env';
 import { customerDetails, newReseller } from './helpers/fixtures';
 import { runChain } from './helpers/history';
-import { createTestWorker, createTimeSkippingEnv } from './helpers/temporal';
+import { withTimeSkippingWorker } from './helpers/temporal';
 
 const { config, sql, mailbox } = testContext();
 const mailer = createMailer(config);
 const customers = createCustomerActivities({ sql, mailer, config });
 const orders = createOrderActivities({ sql, mailer, config });
 let env: TestWorkflowEnvironment;
-let worker: Worker;
 let taskQueue: string;
-let running: Promise<void>;
-
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  ({ worker, taskQueue } = await createTestWorker(env.nativeConnection, { sql, config }));
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  mailer.close();
-  await sql.end();
-});
+withTimeSkippingWorker({ sql, config, mailer }, (suite) => ({ env, taskQueue } = suite));
 
 // saas-monthly in EUR: HP Latex 800 (89.00) + Summa S2 (49.00) + Production (99.00) = 237.00 list.
 const LIST_MINOR = 23_700;

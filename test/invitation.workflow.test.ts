@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import {
   acceptInvitationUpdate,
   deleteInvitationUpdate,
@@ -13,30 +12,18 @@ import {
   type CustomerDetails,
 } from '../workflows/definitions';
 import { invitationWorkflow } from '../workflows';
-import { createTestWorker, createTimeSkippingEnv } from './helpers/temporal';
+import { withTimeSkippingWorker } from './helpers/temporal';
 import { testContext } from './helpers/env';
 import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
 
 const { config, sql, mailbox } = testContext();
 let env: TestWorkflowEnvironment;
-let worker: Worker;
 let taskQueue: string;
-let running: Promise<void>;
+withTimeSkippingWorker({ sql, config }, (suite) => ({ env, taskQueue } = suite));
 let reseller: Awaited<ReturnType<typeof newReseller>>;
-
 beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  ({ worker, taskQueue } = await createTestWorker(env.nativeConnection, { sql, config }));
-  running = worker.run();
   reseller = await newReseller(sql);
-});
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await sql.end();
 });
 
 const SCHEDULE = ['3 days', '7 days', '14 days'];

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { createCustomerActivities } from '../activities/customers';
 import { createMailer } from '../activities/mailer';
 import { createPurchaseAuthorizationActivities } from '../activities/purchase-authorizations';
@@ -19,29 +18,15 @@ import {
 } from '../workflows/definitions';
 import { testContext } from './helpers/env';
 import { customerDetails, newReseller } from './helpers/fixtures';
-import { createTestWorker, createTimeSkippingEnv } from './helpers/temporal';
+import { withTimeSkippingWorker } from './helpers/temporal';
 
 const { config, sql, mailbox } = testContext();
 const mailer = createMailer(config);
 const customers = createCustomerActivities({ sql, mailer, config });
 const pas = createPurchaseAuthorizationActivities({ sql, mailer, config });
 let env: TestWorkflowEnvironment;
-let worker: Worker;
 let taskQueue: string;
-let running: Promise<void>;
-
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  ({ worker, taskQueue } = await createTestWorker(env.nativeConnection, { sql, config }));
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  mailer.close();
-  await sql.end();
-});
+withTimeSkippingWorker({ sql, config, mailer }, (suite) => ({ env, taskQueue } = suite));
 
 const DAY = 86_400_000;
 const TERMS = { noticeBefore: '45 days', earlyFrom: '30 days', earlyUntil: '1 day', lateUntil: '14 days' };

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { createCustomerActivities } from '../activities/customers';
 import { codeHash } from '../activities/reseller-change';
 import { createMailer } from '../activities/mailer';
@@ -15,28 +14,14 @@ import {
 } from '../workflows/definitions';
 import { testContext } from './helpers/env';
 import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
-import { createTestWorker, createTimeSkippingEnv } from './helpers/temporal';
+import { withTimeSkippingWorker } from './helpers/temporal';
 
 const { config, sql, mailbox } = testContext();
 const mailer = createMailer(config);
 const customers = createCustomerActivities({ sql, mailer, config });
 let env: TestWorkflowEnvironment;
-let worker: Worker;
 let taskQueue: string;
-let running: Promise<void>;
-
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  ({ worker, taskQueue } = await createTestWorker(env.nativeConnection, { sql, config }));
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  mailer.close();
-  await sql.end();
-});
+withTimeSkippingWorker({ sql, config, mailer }, (suite) => ({ env, taskQueue } = suite));
 
 /** A customer of an old reseller with two system admins, and a new reseller that wants it. */
 async function scenario() {

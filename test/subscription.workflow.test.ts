@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { hashPassword } from '../api/passwords';
 import { storeContactPassword } from '../db/subscriptions';
 import {
@@ -15,32 +14,20 @@ import {
   type SubscriptionInput,
 } from '../workflows/definitions';
 import { subscriptionWorkflow } from '../workflows';
-import { createTestWorker, createTimeSkippingEnv } from './helpers/temporal';
+import { withTimeSkippingWorker } from './helpers/temporal';
 import { testContext } from './helpers/env';
 import { newReseller, uniqueEmail } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
 
 const { config, sql, mailbox } = testContext();
 let env: TestWorkflowEnvironment;
-let worker: Worker;
 let taskQueue: string;
-let running: Promise<void>;
+withTimeSkippingWorker({ sql, config }, (suite) => ({ env, taskQueue } = suite));
 let reseller: Awaited<ReturnType<typeof newReseller>>;
 let passwordHash: string;
-
 beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  ({ worker, taskQueue } = await createTestWorker(env.nativeConnection, { sql, config }));
-  running = worker.run();
   reseller = await newReseller(sql);
   passwordHash = await hashPassword('Lantern-Quiver-Oatmeal-93');
-});
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await sql.end();
 });
 
 async function subscribe(overrides: Partial<SubscriptionInput> = {}) {

@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { createCustomerActivities } from '../activities/customers';
 import { createMailer } from '../activities/mailer';
 import { orderWorkflow, trialWorkflow } from '../workflows';
@@ -17,28 +16,14 @@ import {
 import { testContext } from './helpers/env';
 import { customerDetails, newReseller } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
-import { createTestWorker, createTimeSkippingEnv } from './helpers/temporal';
+import { withTimeSkippingWorker } from './helpers/temporal';
 
 const { config, sql, mailbox } = testContext();
 const mailer = createMailer(config);
 const customers = createCustomerActivities({ sql, mailer, config });
 let env: TestWorkflowEnvironment;
-let worker: Worker;
 let taskQueue: string;
-let running: Promise<void>;
-
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  ({ worker, taskQueue } = await createTestWorker(env.nativeConnection, { sql, config }));
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  mailer.close();
-  await sql.end();
-});
+withTimeSkippingWorker({ sql, config, mailer }, (suite) => ({ env, taskQueue } = suite));
 
 const TERMS: TrialTerms = { length: '30 days', remindBefore: ['7 days', '1 day'], extension: '30 days', maxLength: '90 days' };
 

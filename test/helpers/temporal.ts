@@ -4,7 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
-import { createActivities, createMailer } from '../../activities';
+import { createActivities, createMailer, type Mailer } from '../../activities';
 import type { Config } from '../../config';
 import type { Sql } from '../../db';
 import { temporal } from '@temporalio/proto';
@@ -57,3 +57,31 @@ export async function createTestWorker(
 }
 
 export type { Client };
+
+/**
+ * Registers a suite's time-skipping server and its worker with the real activities (one per test
+ * file, as the server's clock is shared), hands them over once ready, and tears everything down
+ * after the suite: worker, server, then the mailer and the database pool the activities used.
+ */
+export function withTimeSkippingWorker(
+  deps: { sql: Sql; config: Config; mailer?: Mailer },
+  ready: (suite: { env: TestWorkflowEnvironment; taskQueue: string }) => void,
+): void {
+  let env: TestWorkflowEnvironment | undefined;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  beforeAll(async () => {
+    env = await createTimeSkippingEnv();
+    const created = await createTestWorker(env.nativeConnection, deps);
+    worker = created.worker;
+    running = worker.run();
+    ready({ env, taskQueue: created.taskQueue });
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await env?.teardown();
+    deps.mailer?.close();
+    await deps.sql.end();
+  });
+}
