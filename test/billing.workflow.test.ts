@@ -31,7 +31,7 @@ withTimeSkippingWorker({ sql, config, mailer }, (suite) => ({ env, taskQueue } =
 const LIST_MINOR = 23_700;
 
 /** An active monthly SaaS order of a fresh reseller with the given discount (B1). */
-async function activeOrder(discountPercent = 20) {
+async function activeOrder(discountPercent = 20, subscriptionType = 'saas-monthly') {
   const reseller = await newReseller(sql);
   await sql`UPDATE resellers SET discount_percent = ${discountPercent} WHERE id = ${reseller.resellerId}`;
   const customerId = randomUUID();
@@ -40,7 +40,7 @@ async function activeOrder(discountPercent = 20) {
   await orders.placeOrder({
     input: {
       orderId, kind: 'order', resellerId: reseller.resellerId, customerId, createdBy: reseller.userId, currency: 'EUR', poNumber: null,
-      promoCode: null, drivers: ['hp-latex-800', 'summa-s2'], subscriptionType: 'saas-monthly', plan: 'production',
+      promoCode: null, drivers: ['hp-latex-800', 'summa-s2'], subscriptionType, plan: 'production',
     },
     trialEndsAt: null,
   });
@@ -51,10 +51,10 @@ async function activeOrder(discountPercent = 20) {
   return { reseller, customerId, orderId, resellerEmail: user!.email };
 }
 
-async function startBilling(o: Awaited<ReturnType<typeof activeOrder>>) {
+async function startBilling(o: Awaited<ReturnType<typeof activeOrder>>, cycle: 'monthly' | 'annual' = 'monthly') {
   const input: BillingInput = {
-    orderId: o.orderId, resellerId: o.reseller.resellerId, customerId: o.customerId, cycle: 'monthly',
-    cycleMonths: config.BILLING_MONTHLY_CYCLE_MONTHS, paymentTerms: config.INVOICE_PAYMENT_TERMS, startedBy: o.reseller.userId,
+    orderId: o.orderId, resellerId: o.reseller.resellerId, customerId: o.customerId, cycle,
+    cycleMonths: cycle === 'annual' ? config.BILLING_ANNUAL_CYCLE_MONTHS : config.BILLING_MONTHLY_CYCLE_MONTHS, paymentTerms: config.INVOICE_PAYMENT_TERMS, startedBy: o.reseller.userId,
   };
   const handle = await env.client.workflow.start(billingWorkflow, { taskQueue, workflowId: billingWorkflowId(o.orderId), args: [input] });
   const started = await handle.executeUpdate(billingStartedUpdate);
@@ -92,6 +92,18 @@ async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promi
 }
 
 describe('billing cycles on the time-skipping server', () => {
+  it('B1: an annual cycle invoices once a year, at the annual list price net of discount (B2: EUR)', async () => {
+    const o = await activeOrder(10, 'saas-annual');
+    const { started } = await startBilling(o, 'annual');
+    // Annual EUR: HP Latex 800 (890.00) + Summa S2 (490.00) + Production (990.00) = 2370.00, less 10%.
+    expect(Date.parse(started.currentPeriodEnd!) - Date.parse(started.currentPeriodStart!)).toBeGreaterThanOrEqual(365 * 86_400_000);
+    await env.sleep('200 days');
+    expect(await invoicesOf(o.orderId)).toHaveLength(1);
+    await env.sleep('170 days');
+    await eventually(async () => expect(await invoicesOf(o.orderId)).toHaveLength(2));
+    for (const inv of await invoicesOf(o.orderId)) expect(inv).toMatchObject({ subtotalMinor: 237_000, discountMinor: 23_700, totalMinor: 213_300 });
+  });
+
   it('S1: a suspension requested mid-cycle keeps the license active until the cycle ends, then it lapses', async () => {
     const o = await activeOrder();
     const { handle, started } = await startBilling(o);
