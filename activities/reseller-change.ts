@@ -114,7 +114,7 @@ export function createResellerChangeActivities({ sql, mailer, config }: Deps) {
         }
         const [customer] = await tx<{ resellerId: string }[]>`SELECT reseller_id FROM customers WHERE id = ${r.customerId} FOR UPDATE`;
         if (!customer || customer.resellerId !== r.previousResellerId) return { outcome: 'not-pending', status: 'customer-changed' };
-        await tx`UPDATE customers SET reseller_id = ${r.newResellerId}, updated_at = now() WHERE id = ${r.customerId}`;
+        await tx`UPDATE customers SET reseller_id = ${r.newResellerId}, managed_by = NULL, updated_at = now() WHERE id = ${r.customerId}`;
         await tx`UPDATE licenses SET reseller_id = ${r.newResellerId} WHERE customer_id = ${r.customerId}`;
         await tx`UPDATE reseller_change_requests SET status = 'redeemed', redeemed_at = now() WHERE id = ${r.id}`;
         await tx`INSERT INTO audit_events (reseller_id, entity_type, entity_id, action, actor, before, after)

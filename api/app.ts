@@ -10,7 +10,7 @@ import { errorHandler, notFoundRoute } from './errors';
 import { buildOpenApiDocument } from './openapi';
 import { billingRouter, paymentWebhookRouter } from './routes/billing';
 import { contactRouter } from './routes/contact';
-import { customersRouter } from './routes/customers';
+import { customerExportRouter, customersRouter } from './routes/customers';
 import { invitationPageRouter } from './routes/invitation-page';
 import { licenseActivationPageRouter } from './routes/license-activation-page';
 import { ordersRouter } from './routes/orders';
@@ -19,6 +19,7 @@ import { renewalsRouter } from './routes/renewals';
 import { resellerChangePageRouter } from './routes/reseller-change-page';
 import { resellerChangesRouter } from './routes/reseller-changes';
 import { subscriptionContactPageRouter } from './routes/subscription-contact-page';
+import { searchRouter } from './routes/search';
 import { subscriptionsRouter } from './routes/subscriptions';
 
 export interface AppDeps {
@@ -75,6 +76,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use('/webhooks/payments', paymentWebhookRouter(deps));
   app.use('/v1', express.json({ limit: '100kb' }), authenticate(sql));
+  app.use('/v1', customerExportRouter(deps));
   app.use('/v1/customers', customersRouter(deps));
   app.use('/v1/subscriptions', subscriptionsRouter(deps));
   app.use('/v1/reseller-changes', resellerChangesRouter(deps));
@@ -82,6 +84,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/v1/purchase-authorizations', authorizationsRouter(deps));
   app.use('/v1/renewals', renewalsRouter(deps));
   app.use('/v1', billingRouter(deps));
+  app.use('/v1/search', searchRouter(deps));
 
   app.use(notFoundRoute);
   app.use(errorHandler);

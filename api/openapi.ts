@@ -4,7 +4,19 @@ import { registerBillingPaths } from './billing-openapi';
 import { registerSubscriptionPaths } from './subscription-openapi';
 import { ConfigureBody, Order, OrderCreateBody, OrderListQuery } from './routes/orders';
 import { RedeemBody, ResellerChange, ResellerChangeCreateBody } from './routes/reseller-changes';
-import { Customer, CustomerCreateBody, CustomerList, CustomerListQuery, CustomerWithInvitation, ErrorResponse, ReminderBody } from './schemas';
+import {
+  Customer,
+  CustomerCreateBody,
+  CustomerExportQuery,
+  CustomerList,
+  CustomerListQuery,
+  CustomerWithInvitation,
+  ErrorResponse,
+  ManagedByBody,
+  ReminderBody,
+  SearchQuery,
+  SearchResults,
+} from './schemas';
 
 // The OpenAPI document, generated from the same zod schemas the routes validate with.
 
@@ -39,15 +51,38 @@ export function buildOpenApiDocument(): object {
   registry.registerPath({
     method: 'get',
     path: '/v1/customers',
-    summary: 'List the reseller\'s customers',
+    summary: 'List the reseller\'s customers, with the portal\'s filters and "managed by me" (D1)',
     security,
     request: { query: CustomerListQuery },
     responses: { 200: { description: 'A page of customers', content: { 'application/json': { schema: CustomerList } } }, ...errors(400, 401) },
   });
   registry.registerPath({
     method: 'get',
+    path: '/v1/customers.csv',
+    summary: 'Export the customer list, with the same filters, as CSV (D2)',
+    security,
+    request: { query: CustomerExportQuery },
+    responses: {
+      200: {
+        description: 'Every matching customer, one per row after a header row (UTF-8 with BOM); an attachment',
+        headers: { 'Content-Disposition': { schema: { type: 'string' }, description: 'attachment; filename="customers-YYYY-MM-DD.csv"' } },
+        content: { 'text/csv': { schema: z.string() } },
+      },
+      ...errors(400, 401),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/search',
+    summary: 'One search box: users, companies, order numbers, serial numbers, invoices (D3)',
+    security,
+    request: { query: SearchQuery },
+    responses: { 200: { description: 'At most 20 hits, best first', content: { 'application/json': { schema: SearchResults } } }, ...errors(400, 401) },
+  });
+  registry.registerPath({
+    method: 'get',
     path: '/v1/customers/{id}',
-    summary: 'One customer, with the invitation\'s live state',
+    summary: 'Customer details: the invitation\'s live state, VIP Select, 3-year commitment, plans, order, authorization and renewal history (D7)',
     security,
     request: { params: idParam },
     responses: { 200: { description: 'The customer', content: { 'application/json': { schema: CustomerWithInvitation } } }, ...errors(401, 404) },
@@ -71,10 +106,10 @@ export function buildOpenApiDocument(): object {
   registry.registerPath({
     method: 'patch',
     path: '/v1/customers/{id}',
-    summary: 'Refused: details are fixed once the invitation is sent (C3)',
+    summary: 'Assign the team member managing the customer, { managedBy } only (D1, D7); any other change is refused: details are fixed once the invitation is sent (C3)',
     security,
-    request: { params: idParam },
-    responses: errors(401, 403, 404, 409),
+    request: { params: idParam, body: { content: { 'application/json': { schema: ManagedByBody } } } },
+    responses: { 200: { description: 'The customer, with its new manager', content: { 'application/json': { schema: Customer } } }, ...errors(400, 401, 403, 404, 409) },
   });
   registerSubscriptionPaths(registry, security, errors);
   registerBillingPaths(registry, security, errors);

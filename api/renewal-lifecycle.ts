@@ -1,6 +1,8 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Config } from '../config';
+import type { RenewalWindowDays } from '../db/customers';
 import { currentRenewalDate, type RenewalProfile } from '../db/renewals';
+import { durationMs } from '../workflows/duration';
 import { renewalWorkflowId, type RenewalInput, type RenewalTerms } from '../workflows/definitions';
 import { startLifecycle } from './lifecycles';
 
@@ -9,6 +11,15 @@ export const renewalTerms = (config: Config): RenewalTerms => ({
   earlyFrom: config.RENEWAL_EARLY_FROM,
   earlyUntil: config.RENEWAL_EARLY_UNTIL,
   lateUntil: config.RENEWAL_LATE_UNTIL,
+});
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** D1: the same R1/R2 windows in whole days, for the list filters "upcoming renewals" and "ready for renewal". */
+export const renewalWindowDays = (config: Config): RenewalWindowDays => ({
+  noticeBefore: Math.round(durationMs(config.RENEWAL_NOTICE_BEFORE) / DAY_MS),
+  earlyFrom: Math.round(durationMs(config.RENEWAL_EARLY_FROM) / DAY_MS),
+  lateUntil: Math.round(durationMs(config.RENEWAL_LATE_UNTIL) / DAY_MS),
 });
 
 /**

@@ -59,7 +59,7 @@ export async function listInvoices(sql: Sql, resellerId: string, q: { status?: s
     WHERE i.reseller_id = ${resellerId}
       ${q.status ? sql`AND i.status = ${q.status}` : sql``}
       ${q.orderId ? sql`AND i.order_id = ${q.orderId}` : sql``}
-      ${q.after ? sql`AND (i.issued_at, i.id) < (${q.after.createdAt}::timestamptz, ${q.after.id}::uuid)` : sql``}
+      ${q.after ? sql`AND (i.issued_at, i.id) < (${q.after.createdAt}::text::timestamptz, ${q.after.id}::uuid)` : sql``}
     ORDER BY i.issued_at DESC, i.id DESC LIMIT ${q.limit}`;
 }
 

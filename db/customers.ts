@@ -21,6 +21,8 @@ export interface CustomerRow {
   invitedAt: Date;
   acceptedAt: Date | null;
   anniversaryDate: string | null;
+  /** D1/D7: the reseller's team member assigned to the customer. */
+  managedBy: { id: string; name: string; email: string } | null;
   createdAt: Date;
   cursorAt: string;
 }
@@ -29,6 +31,8 @@ const columns = (sql: Sql) => sql`
   id, reseller_id, vip_id, organization_name, organization_name_ascii, market_segment, customer_type, country,
   address_line1, address_line2, city, postal_code, tax_id, contact_first_name, contact_last_name, contact_email,
   invitation_status, invited_at, accepted_at, to_char(anniversary_date, 'YYYY-MM-DD') AS anniversary_date, created_at,
+  (SELECT json_build_object('id', u.id, 'name', u.name, 'email', u.email) FROM reseller_users u
+   WHERE u.id = customers.managed_by AND u.reseller_id = customers.reseller_id) AS managed_by,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
 
 /** A customer of this reseller only (T1): another tenant's id finds nothing. */
@@ -37,12 +41,64 @@ export async function findCustomer(sql: Sql, resellerId: string, customerId: str
   return row ?? null;
 }
 
+export const CUSTOMER_FILTERS = ['all', 'no-products', 'pending-requests', 'overdue-requests', 'upcoming-renewals', 'ready-for-renewal'] as const;
+export type CustomerFilter = (typeof CUSTOMER_FILTERS)[number];
+
+/** R1/R2 in whole days, from configuration (see renewalWindowDays in api/renewal-lifecycle.ts). */
+export interface RenewalWindowDays {
+  /** R1: notices start this many days before the renewal date. */
+  noticeBefore: number;
+  /** R2: renewal orders from this many days before the renewal date… */
+  earlyFrom: number;
+  /** …until this many days after it. */
+  lateUntil: number;
+}
+
 export interface CustomerListQuery {
   status?: 'pending' | 'accepted';
   q?: string;
   email?: string;
+  /** D1: one of the portal's list filters; 'all' (or none) filters nothing. */
+  filter?: CustomerFilter;
+  /** D1 "managed by me": only the customers assigned to this user. */
+  managedBy?: string;
+  /** Required by the renewal filters (R1, R2). */
+  windows?: RenewalWindowDays;
   limit: number;
   after?: { createdAt: string; id: string };
+}
+
+/**
+ * The date the customer's current term ends, as currentRenewalDate (db/renewals.ts) computes it: the end of
+ * the last renewed term, else the anniversary (C5), moved by an extended prepaid term (C6).
+ */
+const renewalDate = (sql: Sql) => sql`
+  COALESCE((SELECT max(r.term_ends_on) FROM renewal_orders r WHERE r.customer_id = customers.id),
+           CASE WHEN extended_term_months IS NOT NULL
+                THEN (anniversary_date + make_interval(months => extended_term_months - 12))::date
+                ELSE anniversary_date END)`;
+
+/** D1: the SQL condition of a list filter (P1, P2, R1, R2, C8). */
+function filterCondition(sql: Sql, filter: CustomerFilter | undefined, windows: RenewalWindowDays | undefined) {
+  const w = () => {
+    if (!windows) throw new Error(`the customer filter "${filter}" needs the renewal windows`);
+    return windows;
+  };
+  switch (filter) {
+    case 'no-products':
+      return sql`AND NOT EXISTS (SELECT 1 FROM licenses l WHERE l.customer_id = customers.id)`;
+    case 'pending-requests':
+      return sql`AND EXISTS (SELECT 1 FROM purchase_authorizations pa WHERE pa.customer_id = customers.id AND pa.reseller_id = customers.reseller_id AND pa.status = 'pending')`;
+    case 'overdue-requests':
+      return sql`AND EXISTS (SELECT 1 FROM purchase_authorizations pa WHERE pa.customer_id = customers.id AND pa.reseller_id = customers.reseller_id AND pa.status = 'overdue')`;
+    case 'upcoming-renewals':
+      return sql`AND ${renewalDate(sql)} BETWEEN current_date AND current_date + ${w().noticeBefore}::int`;
+    case 'ready-for-renewal':
+      return sql`AND ${renewalDate(sql)} BETWEEN current_date - ${w().lateUntil}::int AND current_date + ${w().earlyFrom}::int`;
+    case 'all':
+    case undefined:
+      return sql``;
+  }
 }
 
 /** The reseller's customers, newest first, by keyset pagination (stable and fast at any depth). */
@@ -54,9 +110,70 @@ export async function listCustomers(sql: Sql, resellerId: string, query: Custome
       ${query.status ? sql`AND invitation_status = ${query.status}` : sql``}
       ${query.email ? sql`AND lower(contact_email) = lower(${query.email})` : sql``}
       ${like ? sql`AND (organization_name ILIKE ${like} OR contact_email ILIKE ${like} OR vip_id ILIKE ${like})` : sql``}
-      ${query.after ? sql`AND (created_at, id) < (${query.after.createdAt}::timestamptz, ${query.after.id}::uuid)` : sql``}
+      ${query.managedBy ? sql`AND managed_by = ${query.managedBy}` : sql``}
+      ${filterCondition(sql, query.filter, query.windows)}
+      ${query.after ? sql`AND (created_at, id) < (${query.after.createdAt}::text::timestamptz, ${query.after.id}::uuid)` : sql``}
     ORDER BY created_at DESC, id DESC
     LIMIT ${query.limit}`;
+}
+
+/**
+ * D1/D7: assigns the customer to a team member of the same reseller (or to nobody), with its audit event, in
+ * one transaction. Null when the customer is not this reseller's; 'unknown-user' when the user is not.
+ */
+export async function setManagedBy(
+  sql: Sql,
+  resellerId: string,
+  customerId: string,
+  userId: string | null,
+  actor: string,
+): Promise<'updated' | 'not-found' | 'unknown-user'> {
+  return sql.begin(async (tx) => {
+    const [customer] = await tx<{ managedBy: string | null }[]>`
+      SELECT managed_by FROM customers WHERE id = ${customerId} AND reseller_id = ${resellerId} FOR UPDATE`;
+    if (!customer) return 'not-found' as const;
+    if (userId !== null) {
+      const [user] = await tx`SELECT 1 FROM reseller_users WHERE id = ${userId} AND reseller_id = ${resellerId}`;
+      if (!user) return 'unknown-user' as const;
+    }
+    if (customer.managedBy === userId) return 'updated' as const;
+    await tx`UPDATE customers SET managed_by = ${userId}, updated_at = now() WHERE id = ${customerId}`;
+    await tx`INSERT INTO audit_events (reseller_id, entity_type, entity_id, action, actor, before, after)
+             VALUES (${resellerId}, 'customer', ${customerId}, 'customer.managed_by_changed', ${actor},
+                     ${tx.json({ managedBy: customer.managedBy })}, ${tx.json({ managedBy: userId })})`;
+    return 'updated' as const;
+  });
+}
+
+/** D7: the sections of a customer's details page beyond the stored customer, one query each. */
+export async function customerDetailSections(sql: Sql, resellerId: string, customerId: string) {
+  const [profile, plans, orders, authorizations, renewals] = await Promise.all([
+    sql<{ vipSelectLevel: number | null; vipSelectDiscountPercent: number | null; threeYearCommitmentQuantity: number | null;
+          threeYearCommittedAt: Date | null; extendedTermMonths: number | null; extendedTermPrepaid: boolean }[]>`
+      SELECT c.vip_select_level, v.discount_percent AS vip_select_discount_percent, c.three_year_commitment_quantity,
+             c.three_year_committed_at, c.extended_term_months, c.extended_term_prepaid
+      FROM customers c LEFT JOIN vip_select_levels v ON v.market_segment = c.market_segment AND v.level = c.vip_select_level
+      WHERE c.id = ${customerId} AND c.reseller_id = ${resellerId}`,
+    sql<{ product: string; status: string; licenses: number }[]>`
+      SELECT product, status, count(*)::int AS licenses FROM licenses
+      WHERE customer_id = ${customerId} AND reseller_id = ${resellerId}
+      GROUP BY product, status ORDER BY product, status`,
+    sql<{ id: string; kind: string; status: string; poNumber: string | null; createdAt: Date; convertedAt: Date | null }[]>`
+      SELECT id, kind, status, po_number, created_at, converted_at FROM orders
+      WHERE customer_id = ${customerId} AND reseller_id = ${resellerId}
+      ORDER BY created_at DESC, id DESC LIMIT 100`,
+    sql<{ id: string; product: string; quantity: number; status: string; createdAt: Date; orderedAt: Date | null; paidAt: Date | null;
+          overdueAt: Date | null; deactivatedAt: Date | null; cancelledAt: Date | null; returnedAt: Date | null }[]>`
+      SELECT id, product, quantity, status, created_at, ordered_at, paid_at, overdue_at, deactivated_at, cancelled_at, returned_at
+      FROM purchase_authorizations WHERE customer_id = ${customerId} AND reseller_id = ${resellerId}
+      ORDER BY created_at DESC, id DESC LIMIT 100`,
+    sql<{ id: string; renewalDate: string; timing: string; quantity: number; termMonths: number; termStartsOn: string; termEndsOn: string; createdAt: Date }[]>`
+      SELECT id, to_char(renewal_date, 'YYYY-MM-DD') AS renewal_date, timing, quantity, term_months,
+             to_char(term_starts_on, 'YYYY-MM-DD') AS term_starts_on, to_char(term_ends_on, 'YYYY-MM-DD') AS term_ends_on, created_at
+      FROM renewal_orders WHERE customer_id = ${customerId} AND reseller_id = ${resellerId}
+      ORDER BY renewal_date DESC LIMIT 100`,
+  ]);
+  return { profile: profile[0] ?? null, plans, orders, authorizations, renewals };
 }
 
 export type DeleteOutcome = 'deleted' | 'not-found' | 'has-products';

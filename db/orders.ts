@@ -51,7 +51,7 @@ export async function listOrders(sql: Sql, resellerId: string, q: { kind?: strin
     WHERE o.reseller_id = ${resellerId}
       ${q.kind ? sql`AND o.kind = ${q.kind}` : sql``}
       ${q.customerId ? sql`AND o.customer_id = ${q.customerId}` : sql``}
-      ${q.after ? sql`AND (o.created_at, o.id) < (${q.after.createdAt}::timestamptz, ${q.after.id}::uuid)` : sql``}
+      ${q.after ? sql`AND (o.created_at, o.id) < (${q.after.createdAt}::text::timestamptz, ${q.after.id}::uuid)` : sql``}
     ORDER BY o.created_at DESC, o.id DESC LIMIT ${q.limit}`;
 }
 

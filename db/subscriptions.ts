@@ -54,7 +54,7 @@ export async function listSubscriptions(sql: Sql, resellerId: string, query: Sub
     SELECT ${columns(sql)} FROM ${from(sql)}
     WHERE s.reseller_id = ${resellerId}
       ${query.status ? sql`AND s.status = ${query.status}` : sql``}
-      ${query.after ? sql`AND (s.created_at, s.id) < (${query.after.createdAt}::timestamptz, ${query.after.id}::uuid)` : sql``}
+      ${query.after ? sql`AND (s.created_at, s.id) < (${query.after.createdAt}::text::timestamptz, ${query.after.id}::uuid)` : sql``}
     ORDER BY s.created_at DESC, s.id DESC
     LIMIT ${query.limit}`;
 }
