@@ -3,7 +3,7 @@ import request from 'supertest';
 import { invitationWorkflowId, ResellerIdKey, CustomerIdKey, LifecycleKey, LifecycleStatusKey } from '../workflows/definitions';
 import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
-import { startStack, type Stack } from './helpers/stack';
+import { signedIn, startStack, type Stack } from './helpers/stack';
 
 let stack: Stack;
 let reseller: Awaited<ReturnType<typeof newReseller>>;
@@ -23,12 +23,7 @@ function body(overrides: Record<string, unknown> = {}) {
   const { addressLine2: _a, taxId: _t, anniversaryDate: _d, organizationNameAscii: _n, ...c } = customerDetails();
   return { ...c, ...overrides };
 }
-const api = (key = reseller.apiKey) => ({
-  get: (url: string) => request(stack.app).get(url).set('authorization', `Bearer ${key}`),
-  post: (url: string) => request(stack.app).post(url).set('authorization', `Bearer ${key}`),
-  patch: (url: string) => request(stack.app).patch(url).set('authorization', `Bearer ${key}`),
-  delete: (url: string) => request(stack.app).delete(url).set('authorization', `Bearer ${key}`),
-});
+const api = (key = reseller.apiKey) => signedIn(stack.app, key);
 const countCustomers = async (resellerId: string) =>
   (await stack.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM customers WHERE reseller_id = ${resellerId}`)[0]!.n;
 

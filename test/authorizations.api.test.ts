@@ -1,6 +1,5 @@
-import request from 'supertest';
-import { customerDetails, newReseller } from './helpers/fixtures';
-import { startStack, type Stack } from './helpers/stack';
+import { customerBody, newReseller } from './helpers/fixtures';
+import { signedIn, startStack, type Stack } from './helpers/stack';
 
 let stack: Stack;
 let reseller: Awaited<ReturnType<typeof newReseller>>;
@@ -9,18 +8,14 @@ let customerId: string;
 beforeAll(async () => {
   stack = await startStack();
   reseller = await newReseller(stack.sql);
-  const { addressLine2: _a, taxId: _t, anniversaryDate: _d, ...c } = customerDetails();
+  const c = customerBody();
   customerId = (await as(reseller.apiKey).post('/v1/customers').send(c)).body.id;
 });
 afterAll(async () => {
   await stack?.stop();
 });
 
-const as = (key: string) => ({
-  get: (url: string) => request(stack.app).get(url).set('authorization', `Bearer ${key}`),
-  post: (url: string) => request(stack.app).post(url).set('authorization', `Bearer ${key}`),
-  put: (url: string) => request(stack.app).put(url).set('authorization', `Bearer ${key}`),
-});
+const as = (key: string) => signedIn(stack.app, key);
 const pa = (overrides: Record<string, unknown> = {}) => ({ customerId, product: 'Creative Cloud All Apps', quantity: 4, ...overrides });
 
 describe('purchase authorizations and renewals through the API, against the dev server', () => {

@@ -2,21 +2,18 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { constants, inflateSync } from 'node:zlib';
 import request from 'supertest';
 import { issueApiKey } from '../db/api-keys';
-import { customerDetails, newReseller } from './helpers/fixtures';
-import { startStack, type Stack } from './helpers/stack';
+import { customerBody, newReseller } from './helpers/fixtures';
+import { signedIn, startStack, type Stack } from './helpers/stack';
 
 let stack: Stack;
 let reseller: Awaited<ReturnType<typeof newReseller>>;
 let orderId: string;
 
-const as = (key: string) => ({
-  get: (url: string) => request(stack.app).get(url).set('authorization', `Bearer ${key}`),
-  post: (url: string) => request(stack.app).post(url).set('authorization', `Bearer ${key}`),
-});
+const as = (key: string) => signedIn(stack.app, key);
 
 /** Places a monthly SaaS order through the API; `active` marks its license activated (the customer's step). */
 async function order(key: string, active = true): Promise<string> {
-  const { addressLine2: _a, taxId: _t, anniversaryDate: _d, ...c } = customerDetails();
+  const c = customerBody();
   const customer = await as(key).post('/v1/customers').send(c);
   const placed = await as(key).post('/v1/orders').send({
     kind: 'order', customerId: customer.body.id, priceList: 'EUR', drivers: ['hp-latex-800', 'summa-s2'], subscriptionType: 'saas-monthly', plan: 'production',

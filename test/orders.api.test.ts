@@ -1,7 +1,7 @@
 import request from 'supertest';
-import { customerDetails, newReseller } from './helpers/fixtures';
+import { customerBody, newReseller } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
-import { startStack, type Stack } from './helpers/stack';
+import { signedIn, startStack, type Stack } from './helpers/stack';
 
 let stack: Stack;
 let reseller: Awaited<ReturnType<typeof newReseller>>;
@@ -10,7 +10,7 @@ let customer: { id: string; email: string };
 beforeAll(async () => {
   stack = await startStack();
   reseller = await newReseller(stack.sql);
-  const { addressLine2: _a, taxId: _t, anniversaryDate: _d, ...c } = customerDetails();
+  const c = customerBody();
   const created = await as(reseller.apiKey).post('/v1/customers').send(c);
   customer = { id: created.body.id, email: c.contact.email };
 });
@@ -18,11 +18,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const as = (key: string) => ({
-  get: (url: string) => request(stack.app).get(url).set('authorization', `Bearer ${key}`),
-  post: (url: string) => request(stack.app).post(url).set('authorization', `Bearer ${key}`),
-  delete: (url: string) => request(stack.app).delete(url).set('authorization', `Bearer ${key}`),
-});
+const as = (key: string) => signedIn(stack.app, key);
 const form = (overrides: Record<string, unknown> = {}) => ({
   kind: 'order',
   customerId: customer.id,
@@ -121,7 +117,7 @@ describe('orders and trials through the API, against the dev server', () => {
     });
 
     it('O1: a subscription type not offered in the customer\'s region is refused', async () => {
-      const { addressLine2: _a, taxId: _t, anniversaryDate: _d, ...c } = customerDetails({ country: 'BR' });
+      const c = customerBody({ country: 'BR' });
       const br = await as(reseller.apiKey).post('/v1/customers').send(c);
       const res = await as(reseller.apiKey).post('/v1/orders').send(form({ customerId: br.body.id, subscriptionType: 'perpetual' }));
       expect(res.status).toBe(400);

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { issueApiKey, type Permission } from '../db/api-keys';
 import { newReseller, uniqueEmail } from './helpers/fixtures';
-import { startStack, type Stack } from './helpers/stack';
+import { signedIn, startStack, type Stack } from './helpers/stack';
 
 // The portal's views (DOMAIN.md D1, D2, D3, D7), over rows written straight to Postgres so every filter has
 // exactly known members; each reseller is fresh, so "exactly these customers" is a tenant's whole list.
@@ -18,10 +17,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const api = (key: string) => ({
-  get: (url: string) => request(stack.app).get(url).set('authorization', `Bearer ${key}`),
-  patch: (url: string) => request(stack.app).patch(url).set('authorization', `Bearer ${key}`),
-});
+const api = (key: string) => signedIn(stack.app, key);
 const fieldsOf = (body: { error?: { issues?: { field: string }[] } }) => (body.error?.issues ?? []).map((i) => i.field);
 const first = <T>(rows: readonly T[]): T => {
   if (rows[0] === undefined) throw new Error('no row');

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { resellerChangeWorkflowId } from '../workflows/definitions';
-import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
-import { startStack, type Stack } from './helpers/stack';
+import { customerBody, newReseller, uniqueEmail } from './helpers/fixtures';
+import { signedIn, startStack, type Stack } from './helpers/stack';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -12,14 +12,11 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const as = (key: string) => ({
-  get: (url: string) => request(stack.app).get(url).set('authorization', `Bearer ${key}`),
-  post: (url: string) => request(stack.app).post(url).set('authorization', `Bearer ${key}`),
-});
+const as = (key: string) => signedIn(stack.app, key);
 
 /** A customer of `owner`, added through the API and accepted, with a second system admin. */
 async function acceptedCustomer(ownerKey: string) {
-  const { addressLine2: _a, taxId: _t, anniversaryDate: _d, ...c } = customerDetails();
+  const c = customerBody();
   const created = await as(ownerKey).post('/v1/customers').send(c);
   expect(created.status).toBe(201);
   const id = created.body.id as string;

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { subscriptionWorkflowId, LifecycleKey, ResellerIdKey } from '../workflows/definitions';
 import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
-import { startStack, type Stack } from './helpers/stack';
+import { signedIn, startStack, type Stack } from './helpers/stack';
 
 let stack: Stack;
 let reseller: Awaited<ReturnType<typeof newReseller>>;
@@ -35,12 +35,7 @@ const withoutContact = (overrides: Record<string, unknown> = {}) => {
   const { contact: _c, ...b } = body({ customerCanEditSignatures: false, ...overrides });
   return b;
 };
-const api = (key = reseller.apiKey) => ({
-  get: (url: string) => request(stack.app).get(url).set('authorization', `Bearer ${key}`),
-  post: (url: string) => request(stack.app).post(url).set('authorization', `Bearer ${key}`),
-  patch: (url: string) => request(stack.app).patch(url).set('authorization', `Bearer ${key}`),
-  put: (url: string) => request(stack.app).put(url).set('authorization', `Bearer ${key}`),
-});
+const api = (key = reseller.apiKey) => signedIn(stack.app, key);
 const countSubscriptions = async (resellerId: string) =>
   (await stack.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM subscriptions WHERE reseller_id = ${resellerId}`)[0]!.n;
 

@@ -32,3 +32,9 @@ export function customerDetails(overrides: Partial<CustomerDetails> = {}): Custo
     ...overrides,
   };
 }
+
+/** C1 as a POST /v1/customers body: the same customer without the optional fields left empty. */
+export function customerBody(overrides: Partial<CustomerDetails> = {}) {
+  const { addressLine2: _a, taxId: _t, anniversaryDate: _d, ...body } = customerDetails(overrides);
+  return body;
+}

@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import pino from 'pino';
+import request from 'supertest';
+import type { Express } from 'express';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
@@ -52,3 +54,15 @@ export async function startStack() {
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/** Requests to the API as one reseller user (T1, T2): every call carries that user's API key. */
+export function signedIn(app: Express, apiKey: string) {
+  const auth = (r: request.Test) => r.set('authorization', `Bearer ${apiKey}`);
+  return {
+    get: (url: string) => auth(request(app).get(url)),
+    post: (url: string) => auth(request(app).post(url)),
+    put: (url: string) => auth(request(app).put(url)),
+    patch: (url: string) => auth(request(app).patch(url)),
+    delete: (url: string) => auth(request(app).delete(url)),
+  };
+}
