@@ -35,8 +35,23 @@ export function createBillingActivities({ sql, mailer, config }: Deps) {
      * order's currency, net of the reseller's discount; the charge goes on the reseller's balance (D6).
      * Keyed by (order, period start): a retry finds the invoice already issued.
      */
-    async openBillingCycle(args: { orderId: string; cycle: BillingCycle; periodStart: string; periodEnd: string; dueAt: string }): Promise<OpenedCycle> {
-      const [o] = await sql<{ resellerId: string; customerId: string; currency: string; subscriptionType: string; plan: string; discountPercent: number }[]>`
+    async openBillingCycle(args: {
+      orderId: string;
+      cycle: BillingCycle;
+      periodStart: string;
+      periodEnd: string;
+      dueAt: string;
+    }): Promise<OpenedCycle> {
+      const [o] = await sql<
+        {
+          resellerId: string;
+          customerId: string;
+          currency: string;
+          subscriptionType: string;
+          plan: string;
+          discountPercent: number;
+        }[]
+      >`
         SELECT o.reseller_id, o.customer_id, o.currency, o.subscription_type, o.plan, r.discount_percent
         FROM orders o JOIN resellers r ON r.id = o.reseller_id WHERE o.id = ${args.orderId}`;
       if (!o) throw ApplicationFailure.nonRetryable(`order ${args.orderId} not found`, 'OrderNotFound');
@@ -47,7 +62,11 @@ export function createBillingActivities({ sql, mailer, config }: Deps) {
         LEFT JOIN prices p ON p.item = i.item AND p.currency = ${o.currency} AND p.subscription_type = ${o.subscriptionType}
         ORDER BY i.is_plan DESC, i.name`;
       const unpriced = items.filter((i) => i.amountMinor === null).map((i) => i.item);
-      if (unpriced.length) throw ApplicationFailure.nonRetryable(`the ${o.currency.trim()} price list has no ${o.subscriptionType} price for ${unpriced.join(', ')}`, 'PriceMissing');
+      if (unpriced.length)
+        throw ApplicationFailure.nonRetryable(
+          `the ${o.currency.trim()} price list has no ${o.subscriptionType} price for ${unpriced.join(', ')}`,
+          'PriceMissing',
+        );
       const plan = items.find((i) => i.isPlan)!;
       const priced = applyPrices(
         items.filter((i) => !i.isPlan).map((i) => ({ driverCode: i.item, unitPriceMinor: i.amountMinor! })),
@@ -88,12 +107,19 @@ export function createBillingActivities({ sql, mailer, config }: Deps) {
      */
     async changeBilling(args: { orderId: string; set: BillingChange; action: string; actor: string }): Promise<void> {
       await sql.begin(async (tx) => {
-        const [b] = await tx<{ resellerId: string; entitlement: Entitlement; suspendAtCycleEnd: boolean; billingState: BillingState }[]>`
+        const [b] = await tx<
+          { resellerId: string; entitlement: Entitlement; suspendAtCycleEnd: boolean; billingState: BillingState }[]
+        >`
           SELECT reseller_id, entitlement, suspend_at_cycle_end, billing_state FROM billing_subscriptions WHERE order_id = ${args.orderId} FOR UPDATE`;
         if (!b) throw ApplicationFailure.nonRetryable(`no billing for order ${args.orderId}`, 'BillingNotFound');
         const before = { entitlement: b.entitlement, suspendAtCycleEnd: b.suspendAtCycleEnd, billing: b.billingState };
         const after = { ...before, ...args.set };
-        if (after.entitlement === before.entitlement && after.suspendAtCycleEnd === before.suspendAtCycleEnd && after.billing === before.billing) return;
+        if (
+          after.entitlement === before.entitlement &&
+          after.suspendAtCycleEnd === before.suspendAtCycleEnd &&
+          after.billing === before.billing
+        )
+          return;
         await tx`UPDATE billing_subscriptions SET entitlement = ${after.entitlement}, suspend_at_cycle_end = ${after.suspendAtCycleEnd},
                    billing_state = ${after.billing}, next_payment_date = ${after.billing === 'paused' ? null : sql`next_payment_date`}, updated_at = now()
                  WHERE order_id = ${args.orderId}`;
@@ -109,8 +135,20 @@ export function createBillingActivities({ sql, mailer, config }: Deps) {
     async sendInvoiceEmail(args: { invoiceId: string; key: string }): Promise<void> {
       const [d] = await sql<
         {
-          number: string; currency: string; periodStart: Date; periodEnd: Date; subtotalMinor: number; discountPercent: number; discountMinor: number;
-          totalMinor: number; dueAt: Date; resellerId: string; resellerName: string; organizationName: string; serialNumber: string; createdBy: string;
+          number: string;
+          currency: string;
+          periodStart: Date;
+          periodEnd: Date;
+          subtotalMinor: number;
+          discountPercent: number;
+          discountMinor: number;
+          totalMinor: number;
+          dueAt: Date;
+          resellerId: string;
+          resellerName: string;
+          organizationName: string;
+          serialNumber: string;
+          createdBy: string;
         }[]
       >`SELECT i.number, i.currency, i.period_start, i.period_end, i.subtotal_minor, i.discount_percent, i.discount_minor, i.total_minor, i.due_at,
                i.reseller_id, r.name AS reseller_name, c.organization_name, l.serial_number, o.created_by
@@ -120,10 +158,22 @@ export function createBillingActivities({ sql, mailer, config }: Deps) {
       if (!d) throw ApplicationFailure.nonRetryable(`invoice ${args.invoiceId} not found`, 'InvoiceNotFound');
       let to = await sql<{ id: string; email: string; name: string }[]>`
         SELECT id, email, name FROM reseller_users WHERE reseller_id = ${d.resellerId} AND 'billing' = ANY (permissions) ORDER BY created_at, id`;
-      if (to.length === 0) to = await sql<{ id: string; email: string; name: string }[]>`SELECT id, email, name FROM reseller_users WHERE id = ${d.createdBy}`;
+      if (to.length === 0)
+        to = await sql<
+          { id: string; email: string; name: string }[]
+        >`SELECT id, email, name FROM reseller_users WHERE id = ${d.createdBy}`;
       for (const user of to) {
-        const email = renderInvoiceEmail({ ...d, currency: d.currency.trim(), recipientName: user.name, invoiceUrl: `${config.PUBLIC_BASE_URL}/v1/invoices/${args.invoiceId}/pdf` });
-        await sendOnce({ sql, mailer, config }, `${args.key}/${user.id}`, { ...email, to: user.email, template: 'billing.invoice' });
+        const email = renderInvoiceEmail({
+          ...d,
+          currency: d.currency.trim(),
+          recipientName: user.name,
+          invoiceUrl: `${config.PUBLIC_BASE_URL}/v1/invoices/${args.invoiceId}/pdf`,
+        });
+        await sendOnce({ sql, mailer, config }, `${args.key}/${user.id}`, {
+          ...email,
+          to: user.email,
+          template: 'billing.invoice',
+        });
       }
     },
   };

@@ -62,8 +62,20 @@ export function createCustomerActivities({ sql, mailer, config }: Deps) {
      * C2/T3: emails the contact a single-use acceptance link. The token is derived from the email's key,
      * so a retried activity sends the same link, and only its hash is stored.
      */
-    async sendInvitationEmail(args: { customerId: string; kind: 'invitation' | 'reminder'; key: string }): Promise<'sent' | 'already-sent'> {
-      const [c] = await sql<{ contactFirstName: string; contactEmail: string; organizationName: string; vipId: string; resellerName: string }[]>`
+    async sendInvitationEmail(args: {
+      customerId: string;
+      kind: 'invitation' | 'reminder';
+      key: string;
+    }): Promise<'sent' | 'already-sent'> {
+      const [c] = await sql<
+        {
+          contactFirstName: string;
+          contactEmail: string;
+          organizationName: string;
+          vipId: string;
+          resellerName: string;
+        }[]
+      >`
         SELECT c.contact_first_name, c.contact_email, c.organization_name, c.vip_id, r.name AS reseller_name
         FROM customers c JOIN resellers r ON r.id = c.reseller_id WHERE c.id = ${args.customerId}`;
       if (!c) throw ApplicationFailure.nonRetryable(`customer ${args.customerId} not found`, 'CustomerNotFound');
@@ -83,7 +95,11 @@ export function createCustomerActivities({ sql, mailer, config }: Deps) {
         acceptUrl: `${config.PUBLIC_BASE_URL}/invitations/accept?token=${token}`,
         linkExpiresAt: stored?.expiresAt ?? expiresAt,
       });
-      return sendOnce({ sql, mailer, config }, args.key, { ...rendered, to: c.contactEmail, template: `invitation.${args.kind}` });
+      return sendOnce({ sql, mailer, config }, args.key, {
+        ...rendered,
+        to: c.contactEmail,
+        template: `invitation.${args.kind}`,
+      });
     },
 
     /**
@@ -124,7 +140,10 @@ export function createCustomerActivities({ sql, mailer, config }: Deps) {
     async deleteCustomer(args: { customerId: string; actor: string }): Promise<void> {
       const outcome = await deleteCustomerWithoutProducts(sql, args.customerId, args.actor);
       if (outcome === 'has-products') {
-        throw ApplicationFailure.nonRetryable('The customer has products and cannot be deleted.', FailureType.HasProducts);
+        throw ApplicationFailure.nonRetryable(
+          'The customer has products and cannot be deleted.',
+          FailureType.HasProducts,
+        );
       }
     },
   };

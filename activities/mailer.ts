@@ -28,7 +28,11 @@ export interface OutgoingEmail extends RenderedEmail {
  * after, so an activity retried after a failure (or after success) does not send it again.
  * SMTP 5xx is permanent (non-retryable); 4xx and connection errors are transient and retried.
  */
-export async function sendOnce(deps: { sql: Sql; mailer: Mailer; config: Config }, key: string, email: OutgoingEmail): Promise<'sent' | 'already-sent'> {
+export async function sendOnce(
+  deps: { sql: Sql; mailer: Mailer; config: Config },
+  key: string,
+  email: OutgoingEmail,
+): Promise<'sent' | 'already-sent'> {
   const { sql, mailer, config } = deps;
   const [row] = await sql<{ status: string }[]>`
     INSERT INTO email_log (idempotency_key, template, to_address, subject, status, attempts)
@@ -40,11 +44,21 @@ export async function sendOnce(deps: { sql: Sql; mailer: Mailer; config: Config 
   // A stable Message-ID lets a receiving system drop a duplicate if a crash ever falls between send and record.
   const messageId = `<${createHash('sha256').update(key).digest('hex').slice(0, 32)}@reseller-engine>`;
   try {
-    await mailer.sendMail({ from: config.MAIL_FROM, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
+    await mailer.sendMail({
+      from: config.MAIL_FROM,
+      to: email.to,
+      subject: email.subject,
+      text: email.text,
+      html: email.html,
+      messageId,
+    });
   } catch (err) {
     const code = (err as { responseCode?: number }).responseCode;
     if (code !== undefined && code >= 500) {
-      throw ApplicationFailure.nonRetryable(`SMTP refused the message (${code}): ${(err as Error).message}`, 'SmtpRejected');
+      throw ApplicationFailure.nonRetryable(
+        `SMTP refused the message (${code}): ${(err as Error).message}`,
+        'SmtpRejected',
+      );
     }
     throw err;
   }

@@ -27,7 +27,18 @@ export function paSerialNumberFor(paId: string): string {
   return `PA-${s.slice(0, 4)}-${s.slice(4, 8)}-${s.slice(8)}`;
 }
 
-export async function auditPa(tx: Tx, o: { resellerId: string; entityType: string; entityId: string; action: string; actor: string; before?: unknown; after?: unknown }) {
+export async function auditPa(
+  tx: Tx,
+  o: {
+    resellerId: string;
+    entityType: string;
+    entityId: string;
+    action: string;
+    actor: string;
+    before?: unknown;
+    after?: unknown;
+  },
+) {
   await tx`INSERT INTO audit_events (reseller_id, entity_type, entity_id, action, actor, before, after)
            VALUES (${o.resellerId}, ${o.entityType}, ${o.entityId}, ${o.action}, ${o.actor},
                    ${o.before === undefined ? null : tx.json(o.before as never)}, ${o.after === undefined ? null : tx.json(o.after as never)})`;
@@ -60,19 +71,35 @@ export function createPurchaseAuthorizationActivities({ sql }: Deps) {
     async storePurchaseAuthorization(args: { input: PurchaseAuthorizationInput }): Promise<{ createdAt: string }> {
       const { input } = args;
       return sql.begin(async (tx) => {
-        const [existing] = await tx<{ createdAt: Date }[]>`SELECT created_at FROM purchase_authorizations WHERE id = ${input.paId}`;
+        const [existing] = await tx<
+          { createdAt: Date }[]
+        >`SELECT created_at FROM purchase_authorizations WHERE id = ${input.paId}`;
         if (existing) return { createdAt: existing.createdAt.toISOString() };
         const [customer] = await tx<{ marketSegment: MarketSegment; resellerId: string }[]>`
           SELECT market_segment, reseller_id FROM customers WHERE id = ${input.customerId} FOR UPDATE`;
-        if (!customer || customer.resellerId !== input.resellerId) throw ApplicationFailure.nonRetryable('The customer no longer exists.', PurchaseAuthorizationFailure.Refused);
-        const [late] = await tx`SELECT 1 FROM purchase_authorizations WHERE customer_id = ${input.customerId} AND status IN ('overdue', 'deactivated') LIMIT 1`;
-        if (late) throw ApplicationFailure.nonRetryable('The customer has an overdue purchase authorization; no new one until it is paid (P2).', PurchaseAuthorizationFailure.Refused);
+        if (!customer || customer.resellerId !== input.resellerId)
+          throw ApplicationFailure.nonRetryable('The customer no longer exists.', PurchaseAuthorizationFailure.Refused);
+        const [late] =
+          await tx`SELECT 1 FROM purchase_authorizations WHERE customer_id = ${input.customerId} AND status IN ('overdue', 'deactivated') LIMIT 1`;
+        if (late)
+          throw ApplicationFailure.nonRetryable(
+            'The customer has an overdue purchase authorization; no new one until it is paid (P2).',
+            PurchaseAuthorizationFailure.Refused,
+          );
         if (input.extendedTermMonths !== null) {
           const issue = extendedTermIssue(customer.marketSegment, input.extendedTermMonths);
-          if (issue) throw ApplicationFailure.nonRetryable(`extendedTermMonths: ${issue} (C6).`, PurchaseAuthorizationFailure.Refused);
+          if (issue)
+            throw ApplicationFailure.nonRetryable(
+              `extendedTermMonths: ${issue} (C6).`,
+              PurchaseAuthorizationFailure.Refused,
+            );
           const [earlier] = await tx`SELECT 1 FROM purchase_authorizations WHERE customer_id = ${input.customerId}
                                      UNION ALL SELECT 1 FROM orders WHERE customer_id = ${input.customerId} AND kind = 'order' LIMIT 1`;
-          if (earlier) throw ApplicationFailure.nonRetryable('extendedTermMonths: an extended term is prepaid at signup, with the first purchase (C6).', PurchaseAuthorizationFailure.Refused);
+          if (earlier)
+            throw ApplicationFailure.nonRetryable(
+              'extendedTermMonths: an extended term is prepaid at signup, with the first purchase (C6).',
+              PurchaseAuthorizationFailure.Refused,
+            );
           await tx`UPDATE customers SET extended_term_months = ${input.extendedTermMonths}, extended_term_prepaid = true WHERE id = ${input.customerId}`;
         }
         const [pa] = await tx<{ createdAt: Date }[]>`
@@ -87,7 +114,14 @@ export function createPurchaseAuthorizationActivities({ sql }: Deps) {
           WHERE customer_id = ${input.customerId} AND status NOT IN ('cancelled', 'returned') AND created_at > now() - interval '12 months'`;
         await raiseVipSelect(tx, input.customerId, bought?.n ?? 0);
         const { terms: _t, ...after } = input;
-        await auditPa(tx, { resellerId: input.resellerId, entityType: 'purchase_authorization', entityId: input.paId, action: 'purchase_authorization.created', actor: `user:${input.createdBy}`, after });
+        await auditPa(tx, {
+          resellerId: input.resellerId,
+          entityType: 'purchase_authorization',
+          entityId: input.paId,
+          action: 'purchase_authorization.created',
+          actor: `user:${input.createdBy}`,
+          after,
+        });
         return { createdAt: (pa as { createdAt: Date }).createdAt.toISOString() };
       });
     },
@@ -99,32 +133,67 @@ export function createPurchaseAuthorizationActivities({ sql }: Deps) {
           SELECT reseller_id, status, ordered_at FROM purchase_authorizations WHERE id = ${args.paId} FOR UPDATE`;
         if (!pa || pa.orderedAt) return;
         await tx`UPDATE purchase_authorizations SET ordered_at = now(), status = CASE WHEN status = 'pending' THEN 'ordered' ELSE status END WHERE id = ${args.paId}`;
-        await auditPa(tx, { resellerId: pa.resellerId, entityType: 'purchase_authorization', entityId: args.paId, action: 'purchase_authorization.ordered', actor: args.actor, before: { status: pa.status } });
+        await auditPa(tx, {
+          resellerId: pa.resellerId,
+          entityType: 'purchase_authorization',
+          entityId: args.paId,
+          action: 'purchase_authorization.ordered',
+          actor: args.actor,
+          before: { status: pa.status },
+        });
       });
     },
 
     /** P2-P4: moves the PA to a status and its license with it (paid restores it; deactivated, cancelled, returned end access). */
-    async changePurchaseAuthorizationStatus(args: { paId: string; to: PurchaseAuthorizationStatus; actor: string }): Promise<void> {
+    async changePurchaseAuthorizationStatus(args: {
+      paId: string;
+      to: PurchaseAuthorizationStatus;
+      actor: string;
+    }): Promise<void> {
       const t = TRANSITIONS[args.to];
-      if (!t) throw ApplicationFailure.nonRetryable(`No transition to ${args.to}.`, PurchaseAuthorizationFailure.NotChangeable);
+      if (!t)
+        throw ApplicationFailure.nonRetryable(
+          `No transition to ${args.to}.`,
+          PurchaseAuthorizationFailure.NotChangeable,
+        );
       await sql.begin(async (tx) => {
-        const [pa] = await tx<{ resellerId: string; status: string }[]>`SELECT reseller_id, status FROM purchase_authorizations WHERE id = ${args.paId} FOR UPDATE`;
+        const [pa] = await tx<
+          { resellerId: string; status: string }[]
+        >`SELECT reseller_id, status FROM purchase_authorizations WHERE id = ${args.paId} FOR UPDATE`;
         if (!pa || pa.status === args.to) return;
         await tx`UPDATE purchase_authorizations SET status = ${args.to}, ${tx(t.column)} = now(),
                    ordered_at = CASE WHEN ${args.to}::text = 'paid' THEN COALESCE(ordered_at, now()) ELSE ordered_at END
                  WHERE id = ${args.paId}`;
         await tx`UPDATE licenses SET status = ${t.license} WHERE purchase_authorization_id = ${args.paId}`;
-        await auditPa(tx, { resellerId: pa.resellerId, entityType: 'purchase_authorization', entityId: args.paId, action: `purchase_authorization.${args.to}`, actor: args.actor, before: { status: pa.status }, after: { status: args.to } });
+        await auditPa(tx, {
+          resellerId: pa.resellerId,
+          entityType: 'purchase_authorization',
+          entityId: args.paId,
+          action: `purchase_authorization.${args.to}`,
+          actor: args.actor,
+          before: { status: pa.status },
+          after: { status: args.to },
+        });
       });
     },
 
     /** P5: how many of the PA's licenses are assigned to users. */
     async assignPurchaseAuthorizationLicenses(args: { paId: string; assigned: number; actor: string }): Promise<void> {
       await sql.begin(async (tx) => {
-        const [pa] = await tx<{ resellerId: string; licensesAssigned: number }[]>`SELECT reseller_id, licenses_assigned FROM purchase_authorizations WHERE id = ${args.paId} FOR UPDATE`;
+        const [pa] = await tx<
+          { resellerId: string; licensesAssigned: number }[]
+        >`SELECT reseller_id, licenses_assigned FROM purchase_authorizations WHERE id = ${args.paId} FOR UPDATE`;
         if (!pa || pa.licensesAssigned === args.assigned) return;
         await tx`UPDATE purchase_authorizations SET licenses_assigned = ${args.assigned} WHERE id = ${args.paId}`;
-        await auditPa(tx, { resellerId: pa.resellerId, entityType: 'purchase_authorization', entityId: args.paId, action: 'purchase_authorization.assigned', actor: args.actor, before: { assigned: pa.licensesAssigned }, after: { assigned: args.assigned } });
+        await auditPa(tx, {
+          resellerId: pa.resellerId,
+          entityType: 'purchase_authorization',
+          entityId: args.paId,
+          action: 'purchase_authorization.assigned',
+          actor: args.actor,
+          before: { assigned: pa.licensesAssigned },
+          after: { assigned: args.assigned },
+        });
       });
     },
   };

@@ -3,7 +3,12 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Config } from '../config';
 import type { Sql } from '../db';
 import { sendOnce, type Mailer } from './mailer';
-import { renderCodeEmail, renderCodeExpiredEmail, renderRequestReceivedEmail, renderTransferCompletedEmail } from './templates/reseller-change';
+import {
+  renderCodeEmail,
+  renderCodeExpiredEmail,
+  renderRequestReceivedEmail,
+  renderTransferCompletedEmail,
+} from './templates/reseller-change';
 
 interface Deps {
   sql: Sql;
@@ -64,7 +69,9 @@ export function createResellerChangeActivities({ sql, mailer, config }: Deps) {
       const code = resellerChangeCode(config.TOKEN_SECRET, args.requestId);
       const expiresAt = new Date(args.expiresAt);
       const match = await sql.begin(async (tx) => {
-        const [request] = await tx<RequestRow[]>`SELECT * FROM reseller_change_requests WHERE id = ${args.requestId} FOR UPDATE`;
+        const [request] = await tx<
+          RequestRow[]
+        >`SELECT * FROM reseller_change_requests WHERE id = ${args.requestId} FOR UPDATE`;
         if (!request) throw ApplicationFailure.nonRetryable(`reseller change ${args.requestId} not found`, 'NotFound');
         const [customer] = await tx<{ id: string; resellerId: string }[]>`
           SELECT c.id, c.reseller_id FROM customers c
@@ -77,21 +84,46 @@ export function createResellerChangeActivities({ sql, mailer, config }: Deps) {
         return customer ?? null;
       });
       if (match) {
-        const admins = await sql<{ email: string; firstName: string; organizationName: string; vipId: string; newResellerName: string }[]>`
+        const admins = await sql<
+          { email: string; firstName: string; organizationName: string; vipId: string; newResellerName: string }[]
+        >`
           SELECT a.email, a.first_name, c.organization_name, c.vip_id, r.name AS new_reseller_name
           FROM customer_admins a JOIN customers c ON c.id = a.customer_id
           JOIN reseller_change_requests q ON q.id = ${args.requestId} JOIN resellers r ON r.id = q.new_reseller_id
           WHERE a.customer_id = ${match.id} ORDER BY a.email`;
         const redeemUrl = `${config.PUBLIC_BASE_URL}/reseller-change/redeem?request=${args.requestId}&code=${encodeURIComponent(code)}`;
         for (const a of admins) {
-          const email = renderCodeEmail({ adminFirstName: a.firstName, organizationName: a.organizationName, vipId: a.vipId, newResellerName: a.newResellerName, code, redeemUrl, expiresAt });
-          await sendOnce({ sql, mailer, config }, `reseller-change:${args.requestId}/code/${a.email.toLowerCase()}`, { ...email, to: a.email, template: 'reseller-change.code' });
+          const email = renderCodeEmail({
+            adminFirstName: a.firstName,
+            organizationName: a.organizationName,
+            vipId: a.vipId,
+            newResellerName: a.newResellerName,
+            code,
+            redeemUrl,
+            expiresAt,
+          });
+          await sendOnce({ sql, mailer, config }, `reseller-change:${args.requestId}/code/${a.email.toLowerCase()}`, {
+            ...email,
+            to: a.email,
+            template: 'reseller-change.code',
+          });
         }
       }
-      const [request] = await sql<{ vipId: string; adminEmail: string }[]>`SELECT vip_id, admin_email FROM reseller_change_requests WHERE id = ${args.requestId}`;
+      const [request] = await sql<
+        { vipId: string; adminEmail: string }[]
+      >`SELECT vip_id, admin_email FROM reseller_change_requests WHERE id = ${args.requestId}`;
       const user = await requester(args.requestId);
-      const received = renderRequestReceivedEmail({ userName: user.name, vipId: request!.vipId, adminEmail: request!.adminEmail, expiresAt });
-      await sendOnce({ sql, mailer, config }, `reseller-change:${args.requestId}/received`, { ...received, to: user.email, template: 'reseller-change.received' });
+      const received = renderRequestReceivedEmail({
+        userName: user.name,
+        vipId: request!.vipId,
+        adminEmail: request!.adminEmail,
+        expiresAt,
+      });
+      await sendOnce({ sql, mailer, config }, `reseller-change:${args.requestId}/received`, {
+        ...received,
+        to: user.email,
+        template: 'reseller-change.received',
+      });
       return { matched: match !== null };
     },
 
@@ -100,20 +132,33 @@ export function createResellerChangeActivities({ sql, mailer, config }: Deps) {
      * and writes the audit trail, all in one transaction. A wrong code is counted (and committed).
      * Repeating a redemption that already moved the customer answers 'moved' again.
      */
-    async redeemResellerChangeCode(args: { requestId: string; codeHash: string; actor: string }): Promise<RedeemOutcome> {
+    async redeemResellerChangeCode(args: {
+      requestId: string;
+      codeHash: string;
+      actor: string;
+    }): Promise<RedeemOutcome> {
       return sql.begin(async (tx): Promise<RedeemOutcome> => {
-        const [r] = await tx<RequestRow[]>`SELECT * FROM reseller_change_requests WHERE id = ${args.requestId} FOR UPDATE`;
+        const [r] = await tx<
+          RequestRow[]
+        >`SELECT * FROM reseller_change_requests WHERE id = ${args.requestId} FOR UPDATE`;
         if (!r) throw ApplicationFailure.nonRetryable(`reseller change ${args.requestId} not found`, 'NotFound');
         const matches = r.codeHash !== null && r.codeHash.toString('hex') === args.codeHash;
         if (r.status === 'redeemed' && matches && r.customerId) return { outcome: 'moved', customerId: r.customerId };
-        if (r.status !== 'pending' || r.expiresAt.getTime() <= Date.now()) return { outcome: 'not-pending', status: r.status === 'pending' ? 'expired' : r.status };
+        if (r.status !== 'pending' || r.expiresAt.getTime() <= Date.now())
+          return { outcome: 'not-pending', status: r.status === 'pending' ? 'expired' : r.status };
         if (!matches || !r.customerId) {
           const [{ failedAttempts } = { failedAttempts: 0 }] = await tx<{ failedAttempts: number }[]>`
             UPDATE reseller_change_requests SET failed_attempts = failed_attempts + 1 WHERE id = ${r.id} RETURNING failed_attempts`;
-          return { outcome: 'wrong-code', attemptsLeft: Math.max(config.RESELLER_CHANGE_MAX_ATTEMPTS - failedAttempts, 0) };
+          return {
+            outcome: 'wrong-code',
+            attemptsLeft: Math.max(config.RESELLER_CHANGE_MAX_ATTEMPTS - failedAttempts, 0),
+          };
         }
-        const [customer] = await tx<{ resellerId: string }[]>`SELECT reseller_id FROM customers WHERE id = ${r.customerId} FOR UPDATE`;
-        if (!customer || customer.resellerId !== r.previousResellerId) return { outcome: 'not-pending', status: 'customer-changed' };
+        const [customer] = await tx<
+          { resellerId: string }[]
+        >`SELECT reseller_id FROM customers WHERE id = ${r.customerId} FOR UPDATE`;
+        if (!customer || customer.resellerId !== r.previousResellerId)
+          return { outcome: 'not-pending', status: 'customer-changed' };
         await tx`UPDATE customers SET reseller_id = ${r.newResellerId}, managed_by = NULL, updated_at = now() WHERE id = ${r.customerId}`;
         await tx`UPDATE licenses SET reseller_id = ${r.newResellerId} WHERE customer_id = ${r.customerId}`;
         await tx`UPDATE reseller_change_requests SET status = 'redeemed', redeemed_at = now() WHERE id = ${r.id}`;
@@ -132,15 +177,29 @@ export function createResellerChangeActivities({ sql, mailer, config }: Deps) {
     /** X3: the code's 72 hours passed; the requester may send a new one. */
     async expireResellerChange(args: { requestId: string }): Promise<void> {
       await sql`UPDATE reseller_change_requests SET status = 'expired' WHERE id = ${args.requestId} AND status = 'pending'`;
-      const [r] = await sql<{ vipId: string }[]>`SELECT vip_id FROM reseller_change_requests WHERE id = ${args.requestId}`;
+      const [r] = await sql<
+        { vipId: string }[]
+      >`SELECT vip_id FROM reseller_change_requests WHERE id = ${args.requestId}`;
       const user = await requester(args.requestId);
       const email = renderCodeExpiredEmail({ userName: user.name, vipId: r!.vipId });
-      await sendOnce({ sql, mailer, config }, `reseller-change:${args.requestId}/expired`, { ...email, to: user.email, template: 'reseller-change.expired' });
+      await sendOnce({ sql, mailer, config }, `reseller-change:${args.requestId}/expired`, {
+        ...email,
+        to: user.email,
+        template: 'reseller-change.expired',
+      });
     },
 
     /** X2: tells the new reseller, the previous reseller's admins and the customer's admins. */
     async sendTransferCompletedEmails(args: { requestId: string }): Promise<void> {
-      const [c] = await sql<{ organizationName: string; vipId: string; newResellerName: string; customerId: string; previousResellerId: string }[]>`
+      const [c] = await sql<
+        {
+          organizationName: string;
+          vipId: string;
+          newResellerName: string;
+          customerId: string;
+          previousResellerId: string;
+        }[]
+      >`
         SELECT c.organization_name, c.vip_id, r.name AS new_reseller_name, q.customer_id, q.previous_reseller_id
         FROM reseller_change_requests q JOIN customers c ON c.id = q.customer_id JOIN resellers r ON r.id = q.new_reseller_id
         WHERE q.id = ${args.requestId}`;
@@ -148,15 +207,27 @@ export function createResellerChangeActivities({ sql, mailer, config }: Deps) {
       const user = await requester(args.requestId);
       const previous = await sql<{ email: string; name: string }[]>`
         SELECT email, name FROM reseller_users WHERE reseller_id = ${c.previousResellerId} AND 'admin' = ANY (permissions) ORDER BY email`;
-      const admins = await sql<{ email: string; firstName: string }[]>`SELECT email, first_name FROM customer_admins WHERE customer_id = ${c.customerId} ORDER BY email`;
+      const admins = await sql<
+        { email: string; firstName: string }[]
+      >`SELECT email, first_name FROM customer_admins WHERE customer_id = ${c.customerId} ORDER BY email`;
       const recipients = [
         { to: user.email, name: user.name, audience: 'new-reseller' as const },
         ...previous.map((p) => ({ to: p.email, name: p.name, audience: 'previous-reseller' as const })),
         ...admins.map((a) => ({ to: a.email, name: a.firstName, audience: 'customer' as const })),
       ];
       for (const r of recipients) {
-        const email = renderTransferCompletedEmail({ name: r.name, organizationName: c.organizationName, vipId: c.vipId, newResellerName: c.newResellerName, audience: r.audience });
-        await sendOnce({ sql, mailer, config }, `reseller-change:${args.requestId}/completed/${r.to.toLowerCase()}`, { ...email, to: r.to, template: `reseller-change.completed.${r.audience}` });
+        const email = renderTransferCompletedEmail({
+          name: r.name,
+          organizationName: c.organizationName,
+          vipId: c.vipId,
+          newResellerName: c.newResellerName,
+          audience: r.audience,
+        });
+        await sendOnce({ sql, mailer, config }, `reseller-change:${args.requestId}/completed/${r.to.toLowerCase()}`, {
+          ...email,
+          to: r.to,
+          template: `reseller-change.completed.${r.audience}`,
+        });
       }
     },
   };

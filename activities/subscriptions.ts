@@ -45,12 +45,28 @@ export function createSubscriptionActivities({ sql, mailer, config }: Deps) {
      * E2/T3: emails the contact a single-use account-setup link. The token is derived from the email's key,
      * so a retried activity sends the same link, and only its hash is stored.
      */
-    async sendSubscriptionContactEmail(args: { subscriptionId: string; key: string; expiresAt: string }): Promise<'sent' | 'already-sent'> {
-      const [s] = await sql<{ contactName: string; contactEmail: string; companyName: string; product: SubscriptionProduct; resellerName: string }[]>`
+    async sendSubscriptionContactEmail(args: {
+      subscriptionId: string;
+      key: string;
+      expiresAt: string;
+    }): Promise<'sent' | 'already-sent'> {
+      const [s] = await sql<
+        {
+          contactName: string;
+          contactEmail: string;
+          companyName: string;
+          product: SubscriptionProduct;
+          resellerName: string;
+        }[]
+      >`
         SELECT c.name AS contact_name, c.email AS contact_email, s.company_name, s.product, r.name AS reseller_name
         FROM subscriptions s JOIN subscription_contacts c ON c.subscription_id = s.id JOIN resellers r ON r.id = s.reseller_id
         WHERE s.id = ${args.subscriptionId}`;
-      if (!s) throw ApplicationFailure.nonRetryable(`subscription ${args.subscriptionId} has no contact`, 'SubscriptionContactNotFound');
+      if (!s)
+        throw ApplicationFailure.nonRetryable(
+          `subscription ${args.subscriptionId} has no contact`,
+          'SubscriptionContactNotFound',
+        );
       const token = createHmac('sha256', config.TOKEN_SECRET).update(args.key).digest('base64url');
       await sql`
         INSERT INTO access_tokens (token_hash, purpose, subscription_id, email, expires_at)
@@ -65,7 +81,11 @@ export function createSubscriptionActivities({ sql, mailer, config }: Deps) {
         setupUrl: `${config.PUBLIC_BASE_URL}/subscription-contact/setup?token=${token}`,
         linkExpiresAt: new Date(args.expiresAt),
       });
-      return sendOnce({ sql, mailer, config }, args.key, { ...rendered, to: s.contactEmail, template: 'subscription.contact-invitation' });
+      return sendOnce({ sql, mailer, config }, args.key, {
+        ...rendered,
+        to: s.contactEmail,
+        template: 'subscription.contact-invitation',
+      });
     },
 
     /**
@@ -73,14 +93,22 @@ export function createSubscriptionActivities({ sql, mailer, config }: Deps) {
      * hash was stored beforehand by the API (storeContactPassword), so it never enters workflow history.
      * Refused (non-retryable) for a spent, expired or foreign link, or when no password was set.
      */
-    async completeSubscriptionContactSetup(args: { subscriptionId: string; tokenHash: string; name: string; phone: string | null }): Promise<void> {
+    async completeSubscriptionContactSetup(args: {
+      subscriptionId: string;
+      tokenHash: string;
+      name: string;
+      phone: string | null;
+    }): Promise<void> {
       await sql.begin(async (tx) => {
         const [token] = await tx<{ email: string; usedAt: Date | null; expiresAt: Date }[]>`
           SELECT email, used_at, expires_at FROM access_tokens
           WHERE token_hash = ${Buffer.from(args.tokenHash, 'hex')} AND purpose = 'subscription_contact' AND subscription_id = ${args.subscriptionId}
           FOR UPDATE`;
         if (!token || token.usedAt || token.expiresAt.getTime() <= Date.now()) {
-          throw ApplicationFailure.nonRetryable('This account setup link is no longer valid.', SubscriptionFailure.LinkInvalid);
+          throw ApplicationFailure.nonRetryable(
+            'This account setup link is no longer valid.',
+            SubscriptionFailure.LinkInvalid,
+          );
         }
         const [contact] = await tx<{ id: string; resellerId: string }[]>`
           UPDATE subscription_contacts c SET name = ${args.name}, phone = ${args.phone}, setup_at = now()
@@ -88,7 +116,11 @@ export function createSubscriptionActivities({ sql, mailer, config }: Deps) {
           WHERE c.subscription_id = ${args.subscriptionId} AND lower(c.email) = lower(${token.email}) AND s.id = c.subscription_id
             AND c.password_hash IS NOT NULL
           RETURNING c.id, s.reseller_id`;
-        if (!contact) throw ApplicationFailure.nonRetryable('The contact no longer exists or has set no password.', SubscriptionFailure.LinkInvalid);
+        if (!contact)
+          throw ApplicationFailure.nonRetryable(
+            'The contact no longer exists or has set no password.',
+            SubscriptionFailure.LinkInvalid,
+          );
         await tx`UPDATE access_tokens SET used_at = now()
                  WHERE subscription_id = ${args.subscriptionId} AND purpose = 'subscription_contact' AND used_at IS NULL`;
         await tx`INSERT INTO audit_events (reseller_id, entity_type, entity_id, action, actor, after)
@@ -108,8 +140,13 @@ export function createSubscriptionActivities({ sql, mailer, config }: Deps) {
       await sql.begin(async (tx) => {
         const [before] = await tx<{ resellerId: string; users: number; status: string }[]>`
           SELECT reseller_id, users, status FROM subscriptions WHERE id = ${args.subscriptionId} FOR UPDATE`;
-        if (!before) throw ApplicationFailure.nonRetryable(`subscription ${args.subscriptionId} not found`, SubscriptionFailure.NotActive);
-        if (before.status !== 'active') throw ApplicationFailure.nonRetryable(`The subscription is ${before.status}.`, SubscriptionFailure.NotActive);
+        if (!before)
+          throw ApplicationFailure.nonRetryable(
+            `subscription ${args.subscriptionId} not found`,
+            SubscriptionFailure.NotActive,
+          );
+        if (before.status !== 'active')
+          throw ApplicationFailure.nonRetryable(`The subscription is ${before.status}.`, SubscriptionFailure.NotActive);
         // A retried activity finds the change made: no second audit row.
         if (before.users === args.users) return;
         await tx`UPDATE subscriptions SET users = ${args.users}, updated_at = now() WHERE id = ${args.subscriptionId}`;

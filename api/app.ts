@@ -39,7 +39,13 @@ export function createApp(deps: AppDeps): express.Express {
     pinoHttp({
       logger,
       // Links carry tokens and codes in their query strings: log the path only, and never the API key.
-      serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }) },
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: req.url.split('?')[0],
+        }),
+      },
       autoLogging: { ignore: (req) => req.url === '/healthz' },
     }),
   );

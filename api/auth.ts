@@ -14,7 +14,8 @@ export function authenticate(sql: Sql): RequestHandler {
   return async (req: Request, _res: Response, next: NextFunction) => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match?.[1]) return next(new HttpError(401, 'unauthenticated', 'Send an API key as "Authorization: Bearer <key>".'));
+    if (!match?.[1])
+      return next(new HttpError(401, 'unauthenticated', 'Send an API key as "Authorization: Bearer <key>".'));
     const principal = await findPrincipalByApiKey(sql, match[1]);
     if (!principal) return next(new HttpError(401, 'unauthenticated', 'The API key is unknown or revoked.'));
     req.principal = principal;

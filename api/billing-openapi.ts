@@ -1,6 +1,10 @@
 import type { OpenAPIRegistry, ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { AssignmentsBody, PurchaseAuthorizationCreateBody, PurchaseAuthorizationListQuery } from './routes/authorizations';
+import {
+  AssignmentsBody,
+  PurchaseAuthorizationCreateBody,
+  PurchaseAuthorizationListQuery,
+} from './routes/authorizations';
 import { BalanceQuery, BillingStartBody, InvoiceListQuery, PaymentEvent } from './routes/billing';
 import { RenewalQuantityBody } from './routes/renewals';
 
@@ -13,24 +17,32 @@ const orderIdParam = z.object({ orderId: z.uuid() });
 const customerIdParam = z.object({ customerId: z.uuid() });
 const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
 
-export function registerBillingPaths(registry: OpenAPIRegistry, security: Record<string, string[]>[], errors: Errors): void {
+export function registerBillingPaths(
+  registry: OpenAPIRegistry,
+  security: Record<string, string[]>[],
+  errors: Errors,
+): void {
   // --- Billing cycle (S1, S2, B1) -------------------------------------------------------------------
   registry.registerPath({
     method: 'post',
     path: '/v1/billing/subscriptions',
-    summary: 'Start billing an active SaaS order (monthly or annual) by cycle; the first cycle is invoiced at once (S1, S2, B1)',
+    summary:
+      'Start billing an active SaaS order (monthly or annual) by cycle; the first cycle is invoiced at once (S1, S2, B1)',
     security,
     request: { body: body(BillingStartBody) },
     responses: {
-      201: { description: 'Billing started: the live state of the first cycle (Location: /v1/billing/subscriptions/{orderId})' },
-      200: { description: 'Already billed: the running billing\'s live state' },
+      201: {
+        description:
+          'Billing started: the live state of the first cycle (Location: /v1/billing/subscriptions/{orderId})',
+      },
+      200: { description: "Already billed: the running billing's live state" },
       ...errors(400, 401, 403, 404, 409),
     },
   });
   registry.registerPath({
     method: 'get',
     path: '/v1/billing/subscriptions/{orderId}',
-    summary: 'The billing\'s live state: current period, next payment date, entitlement, pending suspension (S1, S2)',
+    summary: "The billing's live state: current period, next payment date, entitlement, pending suspension (S1, S2)",
     security,
     request: { params: orderIdParam },
     responses: { 200: { description: 'The live state, from the workflow' }, ...errors(401, 404) },
@@ -55,7 +67,7 @@ export function registerBillingPaths(registry: OpenAPIRegistry, security: Record
   registry.registerPath({
     method: 'get',
     path: '/v1/invoices',
-    summary: 'List the reseller\'s invoices, net of its discount, newest first (B1, T2)',
+    summary: "List the reseller's invoices, net of its discount, newest first (B1, T2)",
     security,
     request: { query: InvoiceListQuery },
     responses: { 200: { description: 'A page of invoices and the next cursor' }, ...errors(400, 401, 403) },
@@ -75,17 +87,23 @@ export function registerBillingPaths(registry: OpenAPIRegistry, security: Record
     security,
     request: { params: idParam },
     responses: {
-      200: { description: 'The invoice as a PDF, inline, named after its number', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } },
+      200: {
+        description: 'The invoice as a PDF, inline, named after its number',
+        content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } },
+      },
       ...errors(401, 403, 404),
     },
   });
   registry.registerPath({
     method: 'get',
     path: '/v1/balance',
-    summary: 'The reseller\'s balance per currency and its transactions, newest first (D6)',
+    summary: "The reseller's balance per currency and its transactions, newest first (D6)",
     security,
     request: { query: BalanceQuery },
-    responses: { 200: { description: 'Balances, a page of transactions and `nextBefore` for the next page' }, ...errors(400, 401, 403) },
+    responses: {
+      200: { description: 'Balances, a page of transactions and `nextBefore` for the next page' },
+      ...errors(400, 401, 403),
+    },
   });
 
   // --- The payment provider's webhook (B1 "paid online"): signed, no API key -------------------------
@@ -95,7 +113,8 @@ export function registerBillingPaths(registry: OpenAPIRegistry, security: Record
     method: 'post',
     path: '/webhooks/payments',
     summary: 'The payment provider reports a payment: the invoice is marked paid once per event id (B1, D6)',
-    description: 'Authenticated by `Payment-Signature: sha256=<hex>`, an HMAC-SHA256 of the raw body with `PAYMENT_WEBHOOK_SECRET`. A replayed event answers 200 with `duplicate: true`.',
+    description:
+      'Authenticated by `Payment-Signature: sha256=<hex>`, an HMAC-SHA256 of the raw body with `PAYMENT_WEBHOOK_SECRET`. A replayed event answers 200 with `duplicate: true`.',
     request: {
       headers: z.object({ 'Payment-Signature': z.string().regex(/^sha256=[0-9a-fA-F]{64}$/) }),
       body: body(PaymentEvent),
@@ -113,13 +132,17 @@ export function registerBillingPaths(registry: OpenAPIRegistry, security: Record
   registry.registerPath({
     method: 'post',
     path: '/v1/purchase-authorizations',
-    summary: 'Create a purchase authorization: immediate access while pending (P1); refused while one is overdue (P2); the first sets the anniversary (C5); an extended term at signup (C6)',
+    summary:
+      'Create a purchase authorization: immediate access while pending (P1); refused while one is overdue (P2); the first sets the anniversary (C5); an extended term at signup (C6)',
     security,
     request: {
       headers: z.object({ 'Idempotency-Key': z.string().max(255).optional() }),
       body: body(PurchaseAuthorizationCreateBody),
     },
-    responses: { 201: { description: 'The purchase authorization with its deadlines' }, ...errors(400, 401, 403, 404, 409, 422) },
+    responses: {
+      201: { description: 'The purchase authorization with its deadlines' },
+      ...errors(400, 401, 403, 404, 409, 422),
+    },
   });
   registry.registerPath({
     method: 'get',
@@ -127,7 +150,7 @@ export function registerBillingPaths(registry: OpenAPIRegistry, security: Record
     summary: 'The plans view of one customer: its PAs, fulfilled and pending, assigned and unassigned licenses (P5)',
     security,
     request: { query: PurchaseAuthorizationListQuery },
-    responses: { 200: { description: 'The customer\'s PAs and plan counts' }, ...errors(400, 401, 404) },
+    responses: { 200: { description: "The customer's PAs and plan counts" }, ...errors(400, 401, 404) },
   });
   registry.registerPath({
     method: 'get',
@@ -155,7 +178,7 @@ export function registerBillingPaths(registry: OpenAPIRegistry, security: Record
   registry.registerPath({
     method: 'put',
     path: '/v1/purchase-authorizations/{id}/assignments',
-    summary: 'How many of the PA\'s licenses are assigned to users (P3, P5)',
+    summary: "How many of the PA's licenses are assigned to users (P3, P5)",
     security,
     request: { params: idParam, body: body(AssignmentsBody) },
     responses: { 200: { description: 'The purchase authorization' }, ...errors(400, 401, 403, 404, 409) },
@@ -165,10 +188,14 @@ export function registerBillingPaths(registry: OpenAPIRegistry, security: Record
   registry.registerPath({
     method: 'get',
     path: '/v1/renewals/{customerId}',
-    summary: 'The customer\'s renewal: anniversary (C5), current term (C6), notices and window (R1, R2), history (R3), VIP Select (R4), 3-year commitment (R5)',
+    summary:
+      "The customer's renewal: anniversary (C5), current term (C6), notices and window (R1, R2), history (R3), VIP Select (R4), 3-year commitment (R5)",
     security,
     request: { params: customerIdParam },
-    responses: { 200: { description: 'The renewal profile, the current term\'s live state and the renewal history' }, ...errors(401, 404) },
+    responses: {
+      200: { description: "The renewal profile, the current term's live state and the renewal history" },
+      ...errors(401, 404),
+    },
   });
   registry.registerPath({
     method: 'post',

@@ -9,7 +9,8 @@ export interface CursorRow {
   id: string;
 }
 
-export const encodeCursor = (row: CursorRow): string => Buffer.from(JSON.stringify([row.cursorAt, row.id])).toString('base64url');
+export const encodeCursor = (row: CursorRow): string =>
+  Buffer.from(JSON.stringify([row.cursorAt, row.id])).toString('base64url');
 
 export function decodeCursor(cursor: string): { createdAt: string; id: string } {
   try {

@@ -41,7 +41,11 @@ export async function resourceIdFor(
     LIMIT 1`;
     if (!row) continue;
     if (row.requestHash !== hash) {
-      throw new HttpError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used with a different request body.');
+      throw new HttpError(
+        422,
+        'idempotency_key_reused',
+        'This Idempotency-Key was already used with a different request body.',
+      );
     }
     return { id: row.resourceId, replayed: row.resourceId !== candidate };
   }

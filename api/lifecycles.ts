@@ -26,7 +26,9 @@ export function startLifecycle(
     workflowId: opts.workflowId,
     args: opts.args,
     workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: opts.allowRestartAfterEnd ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    workflowIdReusePolicy: opts.allowRestartAfterEnd
+      ? WorkflowIdReusePolicy.ALLOW_DUPLICATE
+      : WorkflowIdReusePolicy.REJECT_DUPLICATE,
     typedSearchAttributes: [
       { key: ResellerIdKey, value: opts.resellerId },
       ...(opts.customerId ? [{ key: CustomerIdKey, value: opts.customerId }] : []),
@@ -37,7 +39,11 @@ export function startLifecycle(
 }
 
 /** Sends an update and turns a refusal (validator or rule) into a 409 with the workflow's reason. */
-export async function runUpdate<Ret, Arg>(handle: WorkflowHandle, def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+export async function runUpdate<Ret, Arg>(
+  handle: WorkflowHandle,
+  def: UpdateDefinition<Ret, [Arg]>,
+  arg: Arg,
+): Promise<Ret> {
   try {
     return await handle.executeUpdate(def, { args: [arg] });
   } catch (err) {

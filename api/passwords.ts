@@ -19,7 +19,8 @@ const estimator = (): ZxcvbnFactory =>
 
 /** Null when strong enough; otherwise the reason, in words the contact can act on. */
 export function passwordWeakness(password: string, userInputs: string[]): string | null {
-  if (password.length < MIN_PASSWORD_LENGTH) return `The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`;
+  if (password.length < MIN_PASSWORD_LENGTH)
+    return `The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`;
   // The contact's own name, email and company are the first guesses of an attacker.
   const inputs = userInputs.flatMap((s) => [s, ...s.split(/[^\p{L}\p{N}]+/u)]).filter((s) => s.length >= 3);
   const result = estimator().check(password, inputs);
@@ -36,7 +37,8 @@ let decoy: Promise<string> | null = null;
 
 export async function verifyPassword(passwordHash: string | null, password: string): Promise<boolean> {
   if (passwordHash === null) {
-    await verify(await (decoy ??= hash(`decoy-${Math.random()}`)), password);
+    decoy ??= hash(`decoy-${Math.random()}`);
+    await verify(await decoy, password);
     return false;
   }
   return verify(passwordHash, password);

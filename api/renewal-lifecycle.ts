@@ -26,11 +26,20 @@ export const renewalWindowDays = (config: Config): RenewalWindowDays => ({
  * The run of the customer's current term (renewal:<customerId>:<date>), started on first need: once the
  * anniversary is set (C5), a repeat finds the running or finished one. Null while there is no anniversary.
  */
-export async function ensureRenewal(temporal: Client, config: Config, p: RenewalProfile): Promise<WorkflowHandle | null> {
+export async function ensureRenewal(
+  temporal: Client,
+  config: Config,
+  p: RenewalProfile,
+): Promise<WorkflowHandle | null> {
   const date = currentRenewalDate(p);
   if (!date) return null;
   const workflowId = renewalWorkflowId(p.customerId, date);
-  const input: RenewalInput = { customerId: p.customerId, resellerId: p.resellerId, anniversaryDate: date, terms: renewalTerms(config) };
+  const input: RenewalInput = {
+    customerId: p.customerId,
+    resellerId: p.resellerId,
+    anniversaryDate: date,
+    terms: renewalTerms(config),
+  };
   return startLifecycle(temporal, config, {
     workflowType: 'renewalWorkflow',
     workflowId,

@@ -54,7 +54,11 @@ export type CustomerCreate = z.infer<typeof CustomerCreateBody>;
 export function customerCreateSchema(taxIdCountries: readonly string[]) {
   return CustomerCreateBody.superRefine((v, ctx) => {
     if (!isAscii(v.organizationName) && !v.organizationNameAscii) {
-      ctx.addIssue({ code: 'custom', path: ['organizationNameAscii'], message: 'is required when the organization name has non-ASCII letters' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['organizationNameAscii'],
+        message: 'is required when the organization name has non-ASCII letters',
+      });
     }
     if (taxIdCountries.includes(v.country) && !v.taxId) {
       ctx.addIssue({ code: 'custom', path: ['taxId'], message: `is required for customers in ${v.country}` });
@@ -120,12 +124,27 @@ const isoTime = z.string().meta({ format: 'date-time' });
 /** D7: the details page: the customer, its invitation, and its commercial terms and histories. */
 export const CustomerWithInvitation = Customer.extend({
   invitation: InvitationLiveState.nullable(),
-  vipSelect: z.object({ level: z.number().int(), discountPercent: z.number().int().nullable() }).nullable().meta({ description: 'R4' }),
-  threeYearCommitment: z.object({ quantity: z.number().int(), committedAt: isoTime.nullable() }).nullable().meta({ description: 'R5' }),
+  vipSelect: z
+    .object({ level: z.number().int(), discountPercent: z.number().int().nullable() })
+    .nullable()
+    .meta({ description: 'R4' }),
+  threeYearCommitment: z
+    .object({ quantity: z.number().int(), committedAt: isoTime.nullable() })
+    .nullable()
+    .meta({ description: 'R5' }),
   extendedTerm: z.object({ months: z.number().int(), prepaid: z.boolean() }).nullable().meta({ description: 'C6' }),
-  plans: z.array(z.object({ product: z.string(), status: z.string(), licenses: z.number().int() })).meta({ description: 'Licenses by product and status' }),
+  plans: z
+    .array(z.object({ product: z.string(), status: z.string(), licenses: z.number().int() }))
+    .meta({ description: 'Licenses by product and status' }),
   orders: z.array(
-    z.object({ id: z.uuid(), kind: z.enum(['order', 'trial']), status: z.string(), poNumber: z.string().nullable(), createdAt: isoTime, convertedAt: isoTime.nullable() }),
+    z.object({
+      id: z.uuid(),
+      kind: z.enum(['order', 'trial']),
+      status: z.string(),
+      poNumber: z.string().nullable(),
+      createdAt: isoTime,
+      convertedAt: isoTime.nullable(),
+    }),
   ),
   authorizations: z.array(
     z.object({
@@ -142,18 +161,20 @@ export const CustomerWithInvitation = Customer.extend({
       returnedAt: isoTime.nullable(),
     }),
   ),
-  renewals: z.array(
-    z.object({
-      id: z.uuid(),
-      renewalDate: z.string(),
-      timing: z.enum(['early', 'on_time', 'late']),
-      quantity: z.number().int(),
-      termMonths: z.number().int(),
-      termStartsOn: z.string(),
-      termEndsOn: z.string(),
-      createdAt: isoTime,
-    }),
-  ).meta({ description: 'R3' }),
+  renewals: z
+    .array(
+      z.object({
+        id: z.uuid(),
+        renewalDate: z.string(),
+        timing: z.enum(['early', 'on_time', 'late']),
+        quantity: z.number().int(),
+        termMonths: z.number().int(),
+        termStartsOn: z.string(),
+        termEndsOn: z.string(),
+        createdAt: isoTime,
+      }),
+    )
+    .meta({ description: 'R3' }),
 }).meta({ id: 'CustomerDetails' });
 
 export const CustomerList = z
@@ -166,10 +187,10 @@ const customerFilters = {
   // O3: find an existing customer by its contact's email before ordering.
   email: z.email('must be an email address').optional(),
   // D1: the portal's list filters, and "managed by me".
-  filter: z
-    .enum(CUSTOMER_FILTERS)
-    .optional()
-    .meta({ description: 'D1: no products, pending (P1) or overdue (P2) requests, upcoming renewals (R1), ready for renewal (R2), all' }),
+  filter: z.enum(CUSTOMER_FILTERS).optional().meta({
+    description:
+      'D1: no products, pending (P1) or overdue (P2) requests, upcoming renewals (R1), ready for renewal (R2), all',
+  }),
   managedBy: z.literal('me').optional().meta({ description: 'D1: only the customers assigned to the calling user' }),
 };
 

@@ -18,13 +18,20 @@ import {
 
 type Errors = (...codes: number[]) => Record<string, ResponseConfig>;
 const idParam = z.object({ id: z.uuid() });
-const json = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { 'application/json': { schema } } });
+const json = <T extends z.ZodType>(description: string, schema: T) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
 
-export function registerSubscriptionPaths(registry: OpenAPIRegistry, security: Record<string, string[]>[], errors: Errors): void {
+export function registerSubscriptionPaths(
+  registry: OpenAPIRegistry,
+  security: Record<string, string[]>[],
+  errors: Errors,
+): void {
   const contactBearer = registry.registerComponent('securitySchemes', 'contactSession', {
     type: 'http',
     scheme: 'bearer',
-    description: 'A customer contact\'s session from POST /contact/login; accepted by /contact/v1 only.',
+    description: "A customer contact's session from POST /contact/login; accepted by /contact/v1 only.",
   });
   const contactSecurity = [{ [contactBearer.name]: [] }];
 
@@ -42,7 +49,7 @@ export function registerSubscriptionPaths(registry: OpenAPIRegistry, security: R
   registry.registerPath({
     method: 'get',
     path: '/v1/subscriptions',
-    summary: 'List the reseller\'s subscriptions: customer, users, status, next payment date (E3)',
+    summary: "List the reseller's subscriptions: customer, users, status, next payment date (E3)",
     security,
     request: { query: SubscriptionListQuery },
     responses: { 200: json('A page of subscriptions', SubscriptionList), ...errors(400, 401) },
@@ -50,7 +57,7 @@ export function registerSubscriptionPaths(registry: OpenAPIRegistry, security: R
   registry.registerPath({
     method: 'get',
     path: '/v1/subscriptions/{id}',
-    summary: 'One subscription, with its lifecycle\'s live state',
+    summary: "One subscription, with its lifecycle's live state",
     security,
     request: { params: idParam },
     responses: { 200: json('The subscription', SubscriptionWithLifecycle), ...errors(401, 404) },
@@ -98,6 +105,12 @@ export function registerSubscriptionPaths(registry: OpenAPIRegistry, security: R
     path: '/contact/v1/billing',
     summary: 'Refused: contacts never reach billing (E2, T3)',
     security: contactSecurity,
-    responses: { 403: { description: 'Contacts have no billing access', content: { 'application/json': { schema: ErrorResponse } } }, ...errors(401) },
+    responses: {
+      403: {
+        description: 'Contacts have no billing access',
+        content: { 'application/json': { schema: ErrorResponse } },
+      },
+      ...errors(401),
+    },
   });
 }

@@ -20,7 +20,10 @@ export const SubscriptionCreateBody = z
     companyName: text(200),
     users: UserCount,
     customerCanEditSignatures: z.boolean({ error: 'must be true or false' }),
-    contact: z.object({ name: text(200), email }).strict().optional(),
+    contact: z
+      .object({ name: text(200), email })
+      .strict()
+      .optional(),
     customerId: z.uuid('must be the id of one of your customers').optional(),
   })
   .strict()
@@ -29,10 +32,18 @@ export const SubscriptionCreateBody = z
 /** E2: "Let the customer edit signatures?" — then a contact is required, and otherwise not accepted. */
 export const subscriptionCreateSchema = SubscriptionCreateBody.superRefine((v, ctx) => {
   if (v.customerCanEditSignatures && !v.contact) {
-    ctx.addIssue({ code: 'custom', path: ['contact'], message: 'is required (name and email) when customerCanEditSignatures is true' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['contact'],
+      message: 'is required (name and email) when customerCanEditSignatures is true',
+    });
   }
   if (!v.customerCanEditSignatures && v.contact) {
-    ctx.addIssue({ code: 'custom', path: ['contact'], message: 'is only accepted when customerCanEditSignatures is true' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['contact'],
+      message: 'is only accepted when customerCanEditSignatures is true',
+    });
   }
 });
 export type SubscriptionCreate = z.infer<typeof SubscriptionCreateBody>;
@@ -47,7 +58,10 @@ export const Subscription = z
     users: z.number().int(),
     status: z.enum(['active', 'inactive']),
     active: z.boolean(),
-    nextPaymentDate: z.string().nullable().meta({ description: 'E3: YYYY-MM-DD; monthly from creation; null when inactive.' }),
+    nextPaymentDate: z
+      .string()
+      .nullable()
+      .meta({ description: 'E3: YYYY-MM-DD; monthly from creation; null when inactive.' }),
     customerCanEditSignatures: z.boolean(),
     contact: z.object({ name: z.string(), email: z.string(), setUp: z.boolean() }).nullable(),
     createdAt: z.string(),
@@ -63,9 +77,13 @@ export const SubscriptionLiveState = z
   })
   .meta({ id: 'SubscriptionState' });
 
-export const SubscriptionWithLifecycle = Subscription.extend({ lifecycle: SubscriptionLiveState.nullable() }).meta({ id: 'SubscriptionDetails' });
+export const SubscriptionWithLifecycle = Subscription.extend({ lifecycle: SubscriptionLiveState.nullable() }).meta({
+  id: 'SubscriptionDetails',
+});
 
-export const SubscriptionList = z.object({ data: z.array(Subscription), nextCursor: z.string().nullable() }).meta({ id: 'SubscriptionList' });
+export const SubscriptionList = z
+  .object({ data: z.array(Subscription), nextCursor: z.string().nullable() })
+  .meta({ id: 'SubscriptionList' });
 
 export const SubscriptionListQuery = z
   .object({
@@ -78,14 +96,23 @@ export const SubscriptionListQuery = z
 // --- The contacts' API ---------------------------------------------------------------------------
 
 export const ContactLoginBody = z
-  .object({ email, password: z.string().min(1, 'is required').max(1000, 'must be at most 1000 characters'), subscriptionId: z.uuid().optional() })
+  .object({
+    email,
+    password: z.string().min(1, 'is required').max(1000, 'must be at most 1000 characters'),
+    subscriptionId: z.uuid().optional(),
+  })
   .strict()
   .meta({ id: 'ContactLogin' });
 
 export const ContactSession = z.object({ token: z.string(), expiresAt: z.string() }).meta({ id: 'ContactSession' });
 
 export const SignatureSettings = z
-  .object({ subscriptionId: z.uuid(), product: z.enum(SUBSCRIPTION_PRODUCTS), companyName: z.string(), signatureTemplate: z.string() })
+  .object({
+    subscriptionId: z.uuid(),
+    product: z.enum(SUBSCRIPTION_PRODUCTS),
+    companyName: z.string(),
+    signatureTemplate: z.string(),
+  })
   .meta({ id: 'SignatureSettings' });
 
 export const SignatureSettingsUpdate = z

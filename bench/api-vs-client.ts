@@ -34,7 +34,11 @@ async function run(stack: BenchStack, rssAtStart: number): Promise<void> {
     const c = customerDetails();
     const res = await fetch(`${baseUrl}/v1/customers`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${reseller.apiKey}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      headers: {
+        authorization: `Bearer ${reseller.apiKey}`,
+        'content-type': 'application/json',
+        'idempotency-key': randomUUID(),
+      },
       body: JSON.stringify({
         organizationName: c.organizationName,
         organizationNameAscii: c.organizationNameAscii,
@@ -115,21 +119,39 @@ async function run(stack: BenchStack, rssAtStart: number): Promise<void> {
       perRound[path] = (count / result.wallMs) * 1000;
       await settle();
     }
-    roundRows.push([String(r + 1), order.join(','), count, perRound.api!.toFixed(1), perRound.bare!.toFixed(1), ratio(perRound.api!, perRound.bare!)]);
+    roundRows.push([
+      String(r + 1),
+      order.join(','),
+      count,
+      perRound.api!.toFixed(1),
+      perRound.bare!.toFixed(1),
+      ratio(perRound.api!, perRound.bare!),
+    ]);
   }
   const rssAfter = process.memoryUsage();
 
   const s = { api: summarize(latencies.api), bare: summarize(latencies.bare) };
   const throughput = { api: (N / wall.api) * 1000, bare: (N / wall.bare) * 1000 };
-  console.log(`\nBench: create ${N} invitations per path, concurrency ${CONCURRENCY}, ${ROUNDS} rounds (alternating order), ${WARMUP} warm-up each`);
-  console.log('  api  = POST /v1/customers over HTTP (auth, zod, Idempotency-Key, start + registration update, read back)');
-  console.log('  bare = client.workflow.start (the API\'s options) + executeUpdate(registrationUpdate)\n');
+  console.log(
+    `\nBench: create ${N} invitations per path, concurrency ${CONCURRENCY}, ${ROUNDS} rounds (alternating order), ${WARMUP} warm-up each`,
+  );
+  console.log(
+    '  api  = POST /v1/customers over HTTP (auth, zod, Idempotency-Key, start + registration update, read back)',
+  );
+  console.log("  bare = client.workflow.start (the API's options) + executeUpdate(registrationUpdate)\n");
   console.log(table(roundRows));
   console.log('');
   console.log(
     table([
       ['path', 'ops', 'p50 ms', 'p95 ms', 'mean ms', 'ops/s'],
-      ...(['api', 'bare'] as const).map((p) => [p, s[p].n, ms(s[p].p50), ms(s[p].p95), ms(s[p].mean), throughput[p].toFixed(1)]),
+      ...(['api', 'bare'] as const).map((p) => [
+        p,
+        s[p].n,
+        ms(s[p].p50),
+        ms(s[p].p95),
+        ms(s[p].mean),
+        throughput[p].toFixed(1),
+      ]),
     ]),
   );
   console.log('');

@@ -17,7 +17,12 @@ import { runChain } from '../test/helpers/history';
 import { createTimeSkippingEnv } from '../test/helpers/temporal';
 import { bundleWorkflows } from '../worker/bundle';
 import { billingWorkflow } from '../workflows';
-import { billingStartedUpdate, billingStatusQuery, billingWorkflowId, type BillingInput } from '../workflows/definitions';
+import {
+  billingStartedUpdate,
+  billingStatusQuery,
+  billingWorkflowId,
+  type BillingInput,
+} from '../workflows/definitions';
 import { envInt, table } from './lib';
 
 const CYCLES = envInt('BENCH_BILLING_CYCLES', 120);
@@ -44,25 +49,47 @@ async function main(): Promise<void> {
     await sql`UPDATE resellers SET discount_percent = 15 WHERE id = ${reseller.resellerId}`;
     const customerId = randomUUID();
     await createCustomerActivities({ sql, mailer, config }).registerCustomer({
-      customerId, resellerId: reseller.resellerId, invitedBy: reseller.userId, customer: customerDetails(), reminderSchedule: [],
+      customerId,
+      resellerId: reseller.resellerId,
+      invitedBy: reseller.userId,
+      customer: customerDetails(),
+      reminderSchedule: [],
     });
     const orderId = randomUUID();
     await createOrderActivities({ sql, mailer, config }).placeOrder({
       input: {
-        orderId, kind: 'order', resellerId: reseller.resellerId, customerId, createdBy: reseller.userId, currency: 'EUR', poNumber: null,
-        promoCode: null, drivers: ['hp-latex-800', 'summa-s2'], subscriptionType: 'saas-monthly', plan: 'production',
+        orderId,
+        kind: 'order',
+        resellerId: reseller.resellerId,
+        customerId,
+        createdBy: reseller.userId,
+        currency: 'EUR',
+        poNumber: null,
+        promoCode: null,
+        drivers: ['hp-latex-800', 'summa-s2'],
+        subscriptionType: 'saas-monthly',
+        plan: 'production',
       },
       trialEndsAt: null,
     });
     await sql`UPDATE licenses SET status = 'active' WHERE order_id = ${orderId}`;
 
     const input: BillingInput = {
-      orderId, resellerId: reseller.resellerId, customerId, cycle: 'monthly', cycleMonths: config.BILLING_MONTHLY_CYCLE_MONTHS,
-      paymentTerms: config.INVOICE_PAYMENT_TERMS, startedBy: reseller.userId,
+      orderId,
+      resellerId: reseller.resellerId,
+      customerId,
+      cycle: 'monthly',
+      cycleMonths: config.BILLING_MONTHLY_CYCLE_MONTHS,
+      paymentTerms: config.INVOICE_PAYMENT_TERMS,
+      startedBy: reseller.userId,
     };
     const started = performance.now();
     const summary = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(billingWorkflow, { taskQueue, workflowId: billingWorkflowId(orderId), args: [input] });
+      const handle = await env.client.workflow.start(billingWorkflow, {
+        taskQueue,
+        workflowId: billingWorkflowId(orderId),
+        args: [input],
+      });
       await handle.executeUpdate(billingStartedUpdate);
       // Sleep in skipped time to the middle of the last cycle, then wait for its invoice to be stored.
       const end = Date.parse((await handle.query(billingStatusQuery)).currentPeriodStart!);
@@ -74,35 +101,45 @@ async function main(): Promise<void> {
         if ((row?.n ?? 0) >= CYCLES) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      return { runs: await runChain(env.client, handle.workflowId, handle.firstExecutionRunId), state: await handle.query(billingStatusQuery) };
+      return {
+        runs: await runChain(env.client, handle.workflowId, handle.firstExecutionRunId),
+        state: await handle.query(billingStatusQuery),
+      };
     });
     const wallMs = performance.now() - started;
     const { runs, state } = summary;
-    const [inv] = await sql<{ n: number; total: number }[]>`SELECT count(*)::int AS n, sum(total_minor)::int AS total FROM invoices WHERE order_id = ${orderId}`;
+    const [inv] = await sql<
+      { n: number; total: number }[]
+    >`SELECT count(*)::int AS n, sum(total_minor)::int AS total FROM invoices WHERE order_id = ${orderId}`;
     const sum = (k: keyof (typeof runs)[number]) => runs.reduce((a, r) => a + (r[k] as number), 0);
     const events = sum('events');
     const maxEvents = Math.max(...runs.map((r) => r.events));
     // Cloud bills starts and continue-as-new, activities, timers and updates; workflow tasks are shown apart.
     const actions = runs.length + sum('activities') + sum('timers') + sum('updates');
 
-    console.log(`Billing, ${CYCLES} monthly cycles (10 years) on the time-skipping server, in ${(wallMs / 1000).toFixed(1)} s`);
-    console.log(table([
-      ['measure', 'value'],
-      ['runs (continued as new)', runs.length],
-      ['cycles billed (query)', state.cyclesBilled],
-      ['invoices stored', inv!.n],
-      ['invoiced total (EUR minor units)', inv!.total],
-      ['history events, all runs', events],
-      ['history events, max per run', maxEvents],
-      ['history events, mean per run', (events / runs.length).toFixed(1)],
-      ['workflow tasks', sum('workflowTasks')],
-      ['activities', sum('activities')],
-      ['timers', sum('timers')],
-      ['updates', sum('updates')],
-      ['actions estimate (runs + activities + timers + updates)', actions],
-      ['  + workflow tasks', actions + sum('workflowTasks')],
-    ]));
-    if (runs.length !== CYCLES || inv!.n !== CYCLES) throw new Error(`expected ${CYCLES} runs and invoices, got ${runs.length} runs and ${inv!.n} invoices`);
+    console.log(
+      `Billing, ${CYCLES} monthly cycles (10 years) on the time-skipping server, in ${(wallMs / 1000).toFixed(1)} s`,
+    );
+    console.log(
+      table([
+        ['measure', 'value'],
+        ['runs (continued as new)', runs.length],
+        ['cycles billed (query)', state.cyclesBilled],
+        ['invoices stored', inv!.n],
+        ['invoiced total (EUR minor units)', inv!.total],
+        ['history events, all runs', events],
+        ['history events, max per run', maxEvents],
+        ['history events, mean per run', (events / runs.length).toFixed(1)],
+        ['workflow tasks', sum('workflowTasks')],
+        ['activities', sum('activities')],
+        ['timers', sum('timers')],
+        ['updates', sum('updates')],
+        ['actions estimate (runs + activities + timers + updates)', actions],
+        ['  + workflow tasks', actions + sum('workflowTasks')],
+      ]),
+    );
+    if (runs.length !== CYCLES || inv!.n !== CYCLES)
+      throw new Error(`expected ${CYCLES} runs and invoices, got ${runs.length} runs and ${inv!.n} invoices`);
     const over = runs.filter((r) => r.events >= MAX_EVENTS_PER_RUN);
     if (over.length) throw new Error(`${over.length} run(s) reached ${MAX_EVENTS_PER_RUN} history events`);
     console.log(`OK: every run < ${MAX_EVENTS_PER_RUN} events`);

@@ -35,7 +35,8 @@ async function seed(sql: Sql, resellerId: string, userId: string, m: number, tag
 }
 
 // The API's cursor format (api/routes/customers.ts encodeCursor), to jump to a deep page directly.
-const encodeCursor = (createdAt: Date, id: string): string => Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
+const encodeCursor = (createdAt: Date, id: string): string =>
+  Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
 
 interface Case {
   name: string;
@@ -80,7 +81,8 @@ async function run(stack: BenchStack): Promise<void> {
     address_line1, address_line2, city, postal_code, tax_id, contact_first_name, contact_last_name, contact_email,
     invitation_status, invited_at, accepted_at, to_char(anniversary_date, 'YYYY-MM-DD') AS anniversary_date, created_at`;
   // EXPLAIN's one column is "QUERY PLAN", whatever the pool's name transform makes of it.
-  const plan = async (q: Promise<Record<string, unknown>[]>): Promise<string[]> => (await q).map((row) => String(Object.values(row)[0]));
+  const plan = async (q: Promise<Record<string, unknown>[]>): Promise<string[]> =>
+    (await q).map((row) => String(Object.values(row)[0]));
 
   const cases: Case[] = [
     {
@@ -134,9 +136,13 @@ async function run(stack: BenchStack): Promise<void> {
     return rows.slice(0, LIMIT).map((r) => r.id);
   };
 
-  console.log(`\nBench: customer list, ${M} customers of one reseller (+${M} of another), ${ITERS} sequential requests per path and case`);
+  console.log(
+    `\nBench: customer list, ${M} customers of one reseller (+${M} of another), ${ITERS} sequential requests per path and case`,
+  );
   console.log(`  seeded ${2 * M} customers (bulk INSERT … generate_series, with ANALYZE) in ${ms(seedMs)} ms`);
-  console.log('  api = GET /v1/customers over HTTP (auth, zod, JSON); listCustomers = db/customers.ts; bare sql = one static query\n');
+  console.log(
+    '  api = GET /v1/customers over HTTP (auth, zod, JSON); listCustomers = db/customers.ts; bare sql = one static query\n',
+  );
 
   const results: { c: Case; s: Record<Path, Summary> }[] = [];
   for (const c of cases) {
@@ -154,13 +160,22 @@ async function run(stack: BenchStack): Promise<void> {
         if (i >= WARMUP) lat[path].push(t);
       }
     }
-    results.push({ c, s: { api: summarize(lat.api), listCustomers: summarize(lat.listCustomers), 'bare sql': summarize(lat['bare sql']) } });
+    results.push({
+      c,
+      s: {
+        api: summarize(lat.api),
+        listCustomers: summarize(lat.listCustomers),
+        'bare sql': summarize(lat['bare sql']),
+      },
+    });
   }
 
   console.log(
     table([
       ['case', 'path', 'n', 'p50 ms', 'p95 ms', 'mean ms'],
-      ...results.flatMap(({ c, s }) => PATHS.map((p) => [c.name, p, s[p].n, ms(s[p].p50), ms(s[p].p95), ms(s[p].mean)])),
+      ...results.flatMap(({ c, s }) =>
+        PATHS.map((p) => [c.name, p, s[p].n, ms(s[p].p50), ms(s[p].p95), ms(s[p].mean)]),
+      ),
     ]),
   );
 
@@ -175,7 +190,9 @@ async function run(stack: BenchStack): Promise<void> {
     const nodes = lines
       .map((l) => /^\s*(?:->\s+)?([A-Z][A-Za-z ]*?(?: using \S+)?)(?: on \S+)?\s+\(cost=/.exec(l)?.[1])
       .filter((n): n is string => Boolean(n));
-    console.log(`uses customers_by_reseller (${c.name}): ${text.includes('customers_by_reseller') ? 'yes' : 'no'} [${nodes.join(' > ')}], execution ${exec} ms`);
+    console.log(
+      `uses customers_by_reseller (${c.name}): ${text.includes('customers_by_reseller') ? 'yes' : 'no'} [${nodes.join(' > ')}], execution ${exec} ms`,
+    );
   }
   console.log('');
   for (const { c, s } of results) {

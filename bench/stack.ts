@@ -19,7 +19,8 @@ export const BENCH_BUNDLE_PATH = path.join(__dirname, '..', '.cache', 'bench', '
  * (DATABASE_POOL_MAX) and one pool each for the API and the worker, as their two processes would have.
  */
 export async function startBenchStack() {
-  if (!existsSync(BENCH_BUNDLE_PATH)) throw new Error(`No workflow bundle at ${BENCH_BUNDLE_PATH}: run "tsx bench/bundle.ts".`);
+  if (!existsSync(BENCH_BUNDLE_PATH))
+    throw new Error(`No workflow bundle at ${BENCH_BUNDLE_PATH}: run "tsx bench/bundle.ts".`);
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const config: Config = { ...loadConfig(), TEMPORAL_TASK_QUEUE: `bench-${randomUUID()}` };
   const sql = createSql(config);

@@ -12,7 +12,12 @@ const duration = z.string().refine((s) => {
 
 const durationList = z
   .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(duration));
 
 const schema = z.object({
@@ -86,7 +91,12 @@ const schema = z.object({
   // Countries (ISO 3166-1 alpha-2) whose customers must give a tax/VAT id (DOMAIN.md C1).
   TAX_ID_COUNTRIES: z
     .string()
-    .transform((s) => s.split(',').map((x) => x.trim().toUpperCase()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim().toUpperCase())
+        .filter(Boolean),
+    )
     .default(['AT', 'BE', 'DE', 'DK', 'ES', 'FI', 'FR', 'GB', 'IE', 'IT', 'NL', 'NO', 'PL', 'PT', 'SE', 'CH']),
 });
 

@@ -15,7 +15,11 @@ export interface BillingSubscriptionRow {
 }
 
 /** A billing subscription of this reseller only (T1). */
-export async function findBillingSubscription(sql: Sql, resellerId: string, orderId: string): Promise<BillingSubscriptionRow | null> {
+export async function findBillingSubscription(
+  sql: Sql,
+  resellerId: string,
+  orderId: string,
+): Promise<BillingSubscriptionRow | null> {
   const [row] = await sql<BillingSubscriptionRow[]>`
     SELECT order_id, reseller_id, customer_id, cycle, current_period_start, current_period_end, next_payment_date,
            billing_state, entitlement, suspend_at_cycle_end
@@ -54,7 +58,11 @@ const selectInvoice = (sql: Sql) => sql`
   FROM invoices i JOIN resellers r ON r.id = i.reseller_id JOIN customers c ON c.id = i.customer_id JOIN licenses l ON l.order_id = i.order_id`;
 
 /** B1: the reseller's invoices, newest first. */
-export async function listInvoices(sql: Sql, resellerId: string, q: { status?: string; orderId?: string; limit: number; after?: { createdAt: string; id: string } }) {
+export async function listInvoices(
+  sql: Sql,
+  resellerId: string,
+  q: { status?: string; orderId?: string; limit: number; after?: { createdAt: string; id: string } },
+) {
   return sql<InvoiceRow[]>`${selectInvoice(sql)}
     WHERE i.reseller_id = ${resellerId}
       ${q.status ? sql`AND i.status = ${q.status}` : sql``}
@@ -76,7 +84,9 @@ export interface InvoiceLineRow {
 }
 
 export async function invoiceLines(sql: Sql, invoiceId: string): Promise<InvoiceLineRow[]> {
-  return sql<InvoiceLineRow[]>`SELECT position, item, description, unit_price_minor FROM invoice_lines WHERE invoice_id = ${invoiceId} ORDER BY position`;
+  return sql<
+    InvoiceLineRow[]
+  >`SELECT position, item, description, unit_price_minor FROM invoice_lines WHERE invoice_id = ${invoiceId} ORDER BY position`;
 }
 
 export interface BalanceTransactionRow {
@@ -113,17 +123,26 @@ export type PaymentOutcome =
  * B1 "paid online": records the provider's payment once per event id, marks the invoice paid and
  * settles the reseller's balance (D6), all in one transaction.
  */
-export async function recordPayment(sql: Sql, p: { eventId: string; invoiceId: string; amountMinor: number; currency: string }): Promise<PaymentOutcome> {
+export async function recordPayment(
+  sql: Sql,
+  p: { eventId: string; invoiceId: string; amountMinor: number; currency: string },
+): Promise<PaymentOutcome> {
   return sql.begin(async (tx) => {
     // The invoice's lock serializes deliveries of one event, so a replay always finds the first one.
-    const [invoice] = await tx<{ resellerId: string; number: string; currency: string; totalMinor: number; status: string }[]>`
+    const [invoice] = await tx<
+      { resellerId: string; number: string; currency: string; totalMinor: number; status: string }[]
+    >`
       SELECT reseller_id, number, trim(currency) AS currency, total_minor, status FROM invoices WHERE id = ${p.invoiceId} FOR UPDATE`;
     const [seen] = await tx<{ id: string }[]>`SELECT id FROM payments WHERE provider_event_id = ${p.eventId}`;
     if (seen) return { outcome: 'duplicate', paymentId: seen.id };
     if (!invoice) return { outcome: 'unknown_invoice' };
-    if (invoice.status === 'paid') return { outcome: 'mismatch', message: `Invoice ${invoice.number} is already paid.` };
+    if (invoice.status === 'paid')
+      return { outcome: 'mismatch', message: `Invoice ${invoice.number} is already paid.` };
     if (invoice.currency !== p.currency || invoice.totalMinor !== p.amountMinor) {
-      return { outcome: 'mismatch', message: `Invoice ${invoice.number} is ${invoice.totalMinor} ${invoice.currency} (minor units); the payment was ${p.amountMinor} ${p.currency}.` };
+      return {
+        outcome: 'mismatch',
+        message: `Invoice ${invoice.number} is ${invoice.totalMinor} ${invoice.currency} (minor units); the payment was ${p.amountMinor} ${p.currency}.`,
+      };
     }
     const id = randomUUID();
     // The same event id for another invoice loses here.

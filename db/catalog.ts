@@ -9,11 +9,25 @@ const CatalogFile = z.object({
   priceLists: z.array(z.object({ currency: z.string().regex(/^[A-Z]{3}$/), name: z.string() })).min(1),
   subscriptionTypes: z.array(z.object({ code: z.string(), name: z.string(), countries: z.array(z.string()).min(1) })),
   plans: z.array(z.object({ code: z.string(), name: z.string() })),
-  drivers: z.array(z.object({ code: z.string(), name: z.string(), kind: z.enum(['printer', 'cutter']), tier: z.number().int().positive() })),
+  drivers: z.array(
+    z.object({
+      code: z.string(),
+      name: z.string(),
+      kind: z.enum(['printer', 'cutter']),
+      tier: z.number().int().positive(),
+    }),
+  ),
   tierPrices: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())),
   planPrices: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())),
   currencyFactorPercent: z.record(z.string(), z.number().int().positive()),
-  promoCodes: z.array(z.object({ code: z.string(), percentOff: z.number().int().min(1).max(100), validFrom: z.iso.datetime(), validUntil: z.iso.datetime() })),
+  promoCodes: z.array(
+    z.object({
+      code: z.string(),
+      percentOff: z.number().int().min(1).max(100),
+      validFrom: z.iso.datetime(),
+      validUntil: z.iso.datetime(),
+    }),
+  ),
 });
 
 export const DEFAULT_CATALOG = path.join(__dirname, 'demo-catalog.json');
@@ -22,16 +36,19 @@ export const DEFAULT_CATALOG = path.join(__dirname, 'demo-catalog.json');
 export async function loadCatalog(sql: Sql, file = DEFAULT_CATALOG): Promise<void> {
   const c = CatalogFile.parse(JSON.parse(await readFile(file, 'utf8')));
   // Integer arithmetic on minor units, rounded to whole units of 100 like a real list price.
-  const convert = (eurMinor: number, currency: string) => Math.round((eurMinor * (c.currencyFactorPercent[currency] ?? 100)) / 100 / 100) * 100;
+  const convert = (eurMinor: number, currency: string) =>
+    Math.round((eurMinor * (c.currencyFactorPercent[currency] ?? 100)) / 100 / 100) * 100;
   await sql.begin(async (tx) => {
-    for (const p of c.priceLists) await tx`INSERT INTO price_lists ${tx(p)} ON CONFLICT (currency) DO UPDATE SET name = EXCLUDED.name`;
+    for (const p of c.priceLists)
+      await tx`INSERT INTO price_lists ${tx(p)} ON CONFLICT (currency) DO UPDATE SET name = EXCLUDED.name`;
     for (const s of c.subscriptionTypes) {
       await tx`INSERT INTO subscription_types (code, name) VALUES (${s.code}, ${s.name}) ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name`;
       await tx`DELETE FROM subscription_type_regions WHERE subscription_type = ${s.code}`;
       for (const country of s.countries) await tx`INSERT INTO subscription_type_regions VALUES (${s.code}, ${country})`;
     }
     for (const p of c.plans) await tx`INSERT INTO plans ${tx(p)} ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name`;
-    for (const d of c.drivers) await tx`INSERT INTO drivers ${tx(d)} ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, tier = EXCLUDED.tier`;
+    for (const d of c.drivers)
+      await tx`INSERT INTO drivers ${tx(d)} ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, tier = EXCLUDED.tier`;
     for (const { currency } of c.priceLists) {
       for (const [type, tiers] of Object.entries(c.tierPrices)) {
         for (const d of c.drivers) {
@@ -77,7 +94,9 @@ export function applyPrices(lines: PricedOrder['lines'], planPriceMinor: number,
   return { lines, planPriceMinor, subtotalMinor, discountMinor, totalMinor: subtotalMinor - discountMinor, percentOff };
 }
 
-export type PriceResult = { ok: true; priced: PricedOrder } | { ok: false; issues: { field: string; message: string }[] };
+export type PriceResult =
+  | { ok: true; priced: PricedOrder }
+  | { ok: false; issues: { field: string; message: string }[] };
 
 /**
  * O1/B2: prices an order from the price list of its currency, checking every choice against the
@@ -91,7 +110,8 @@ export async function priceOrder(sql: Sql, req: OrderRequest, country: string, a
   if (!plan) issues.push({ field: 'plan', message: `unknown plan "${req.plan}"` });
   const [offered] = await sql`
     SELECT 1 FROM subscription_type_regions WHERE subscription_type = ${req.subscriptionType} AND country IN ('*', ${country})`;
-  if (!offered) issues.push({ field: 'subscriptionType', message: `"${req.subscriptionType}" is not offered in ${country}` });
+  if (!offered)
+    issues.push({ field: 'subscriptionType', message: `"${req.subscriptionType}" is not offered in ${country}` });
   const known = await sql<{ code: string }[]>`SELECT code FROM drivers WHERE code IN ${sql(req.drivers)}`;
   const missing = req.drivers.filter((d) => !known.some((k) => k.code === d));
   if (missing.length) issues.push({ field: 'drivers', message: `unknown driver(s): ${missing.join(', ')}` });
@@ -100,7 +120,8 @@ export async function priceOrder(sql: Sql, req: OrderRequest, country: string, a
     const [promo] = await sql<{ percentOff: number; validFrom: Date; validUntil: Date }[]>`
       SELECT percent_off, valid_from, valid_until FROM promo_codes WHERE code = ${req.promoCode}`;
     if (!promo) issues.push({ field: 'promoCode', message: `unknown promo code "${req.promoCode}"` });
-    else if (at < promo.validFrom || at > promo.validUntil) issues.push({ field: 'promoCode', message: `promo code "${req.promoCode}" is not valid now` });
+    else if (at < promo.validFrom || at > promo.validUntil)
+      issues.push({ field: 'promoCode', message: `promo code "${req.promoCode}" is not valid now` });
     else percentOff = promo.percentOff;
   }
   if (issues.length) return { ok: false, issues };
@@ -110,6 +131,19 @@ export async function priceOrder(sql: Sql, req: OrderRequest, country: string, a
     WHERE currency = ${req.currency} AND subscription_type = ${req.subscriptionType} AND item IN ${sql([...req.drivers, req.plan])}`;
   const priceOf = (item: string) => prices.find((p) => p.item === item)?.amountMinor;
   const unpriced = [...req.drivers, req.plan].filter((i) => priceOf(i) === undefined);
-  if (unpriced.length) return { ok: false, issues: [{ field: 'priceList', message: `the ${req.currency} price list has no price for ${unpriced.join(', ')}` }] };
-  return { ok: true, priced: applyPrices(req.drivers.map((d) => ({ driverCode: d, unitPriceMinor: priceOf(d)! })), priceOf(req.plan)!, percentOff) };
+  if (unpriced.length)
+    return {
+      ok: false,
+      issues: [
+        { field: 'priceList', message: `the ${req.currency} price list has no price for ${unpriced.join(', ')}` },
+      ],
+    };
+  return {
+    ok: true,
+    priced: applyPrices(
+      req.drivers.map((d) => ({ driverCode: d, unitPriceMinor: priceOf(d)! })),
+      priceOf(req.plan)!,
+      percentOff,
+    ),
+  };
 }

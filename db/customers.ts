@@ -37,11 +37,20 @@ const columns = (sql: Sql) => sql`
 
 /** A customer of this reseller only (T1): another tenant's id finds nothing. */
 export async function findCustomer(sql: Sql, resellerId: string, customerId: string): Promise<CustomerRow | null> {
-  const [row] = await sql<CustomerRow[]>`SELECT ${columns(sql)} FROM customers WHERE id = ${customerId} AND reseller_id = ${resellerId}`;
+  const [row] = await sql<
+    CustomerRow[]
+  >`SELECT ${columns(sql)} FROM customers WHERE id = ${customerId} AND reseller_id = ${resellerId}`;
   return row ?? null;
 }
 
-export const CUSTOMER_FILTERS = ['all', 'no-products', 'pending-requests', 'overdue-requests', 'upcoming-renewals', 'ready-for-renewal'] as const;
+export const CUSTOMER_FILTERS = [
+  'all',
+  'no-products',
+  'pending-requests',
+  'overdue-requests',
+  'upcoming-renewals',
+  'ready-for-renewal',
+] as const;
 export type CustomerFilter = (typeof CUSTOMER_FILTERS)[number];
 
 /** R1/R2 in whole days, from configuration (see renewalWindowDays in api/renewal-lifecycle.ts). */
@@ -148,8 +157,16 @@ export async function setManagedBy(
 /** D7: the sections of a customer's details page beyond the stored customer, one query each. */
 export async function customerDetailSections(sql: Sql, resellerId: string, customerId: string) {
   const [profile, plans, orders, authorizations, renewals] = await Promise.all([
-    sql<{ vipSelectLevel: number | null; vipSelectDiscountPercent: number | null; threeYearCommitmentQuantity: number | null;
-          threeYearCommittedAt: Date | null; extendedTermMonths: number | null; extendedTermPrepaid: boolean }[]>`
+    sql<
+      {
+        vipSelectLevel: number | null;
+        vipSelectDiscountPercent: number | null;
+        threeYearCommitmentQuantity: number | null;
+        threeYearCommittedAt: Date | null;
+        extendedTermMonths: number | null;
+        extendedTermPrepaid: boolean;
+      }[]
+    >`
       SELECT c.vip_select_level, v.discount_percent AS vip_select_discount_percent, c.three_year_commitment_quantity,
              c.three_year_committed_at, c.extended_term_months, c.extended_term_prepaid
       FROM customers c LEFT JOIN vip_select_levels v ON v.market_segment = c.market_segment AND v.level = c.vip_select_level
@@ -158,16 +175,42 @@ export async function customerDetailSections(sql: Sql, resellerId: string, custo
       SELECT product, status, count(*)::int AS licenses FROM licenses
       WHERE customer_id = ${customerId} AND reseller_id = ${resellerId}
       GROUP BY product, status ORDER BY product, status`,
-    sql<{ id: string; kind: string; status: string; poNumber: string | null; createdAt: Date; convertedAt: Date | null }[]>`
+    sql<
+      { id: string; kind: string; status: string; poNumber: string | null; createdAt: Date; convertedAt: Date | null }[]
+    >`
       SELECT id, kind, status, po_number, created_at, converted_at FROM orders
       WHERE customer_id = ${customerId} AND reseller_id = ${resellerId}
       ORDER BY created_at DESC, id DESC LIMIT 100`,
-    sql<{ id: string; product: string; quantity: number; status: string; createdAt: Date; orderedAt: Date | null; paidAt: Date | null;
-          overdueAt: Date | null; deactivatedAt: Date | null; cancelledAt: Date | null; returnedAt: Date | null }[]>`
+    sql<
+      {
+        id: string;
+        product: string;
+        quantity: number;
+        status: string;
+        createdAt: Date;
+        orderedAt: Date | null;
+        paidAt: Date | null;
+        overdueAt: Date | null;
+        deactivatedAt: Date | null;
+        cancelledAt: Date | null;
+        returnedAt: Date | null;
+      }[]
+    >`
       SELECT id, product, quantity, status, created_at, ordered_at, paid_at, overdue_at, deactivated_at, cancelled_at, returned_at
       FROM purchase_authorizations WHERE customer_id = ${customerId} AND reseller_id = ${resellerId}
       ORDER BY created_at DESC, id DESC LIMIT 100`,
-    sql<{ id: string; renewalDate: string; timing: string; quantity: number; termMonths: number; termStartsOn: string; termEndsOn: string; createdAt: Date }[]>`
+    sql<
+      {
+        id: string;
+        renewalDate: string;
+        timing: string;
+        quantity: number;
+        termMonths: number;
+        termStartsOn: string;
+        termEndsOn: string;
+        createdAt: Date;
+      }[]
+    >`
       SELECT id, to_char(renewal_date, 'YYYY-MM-DD') AS renewal_date, timing, quantity, term_months,
              to_char(term_starts_on, 'YYYY-MM-DD') AS term_starts_on, to_char(term_ends_on, 'YYYY-MM-DD') AS term_ends_on, created_at
       FROM renewal_orders WHERE customer_id = ${customerId} AND reseller_id = ${resellerId}
@@ -179,9 +222,15 @@ export async function customerDetailSections(sql: Sql, resellerId: string, custo
 export type DeleteOutcome = 'deleted' | 'not-found' | 'has-products';
 
 /** C8: deletes a customer with no products, with its links, and records who did it. */
-export async function deleteCustomerWithoutProducts(sql: Sql, customerId: string, actor: string): Promise<DeleteOutcome> {
+export async function deleteCustomerWithoutProducts(
+  sql: Sql,
+  customerId: string,
+  actor: string,
+): Promise<DeleteOutcome> {
   return sql.begin(async (tx) => {
-    const [customer] = await tx<{ resellerId: string; vipId: string; organizationName: string; invitationStatus: string }[]>`
+    const [customer] = await tx<
+      { resellerId: string; vipId: string; organizationName: string; invitationStatus: string }[]
+    >`
       SELECT reseller_id, vip_id, organization_name, invitation_status FROM customers WHERE id = ${customerId} FOR UPDATE`;
     if (!customer) return 'not-found' as const;
     const [product] = await tx`SELECT 1 FROM licenses WHERE customer_id = ${customerId} LIMIT 1`;
@@ -196,7 +245,15 @@ export async function deleteCustomerWithoutProducts(sql: Sql, customerId: string
 /** What the acceptance page needs to know about a link (T3); null when no such link exists. */
 export async function findInvitationLink(sql: Sql, tokenHash: Buffer) {
   const [row] = await sql<
-    { customerId: string; usedAt: Date | null; expiresAt: Date; organizationName: string; invitationStatus: string; resellerName: string; contactFirstName: string }[]
+    {
+      customerId: string;
+      usedAt: Date | null;
+      expiresAt: Date;
+      organizationName: string;
+      invitationStatus: string;
+      resellerName: string;
+      contactFirstName: string;
+    }[]
   >`
     SELECT t.customer_id, t.used_at, t.expires_at, c.organization_name, c.invitation_status, c.contact_first_name, r.name AS reseller_name
     FROM access_tokens t JOIN customers c ON c.id = t.customer_id JOIN resellers r ON r.id = c.reseller_id

@@ -6,7 +6,11 @@ import { loadConfig } from '../config';
 export async function migrate(databaseUrl: string, log: (line: string) => void = () => undefined): Promise<void> {
   // postgres-shift is an ES module; this project compiles to CommonJS.
   const { default: shift } = (await import('postgres-shift')) as {
-    default: (opts: { sql: postgres.Sql; path: string; after?: (m: { migration_id: number; name: string }) => void }) => Promise<void>;
+    default: (opts: {
+      sql: postgres.Sql;
+      path: string;
+      after?: (m: { migration_id: number; name: string }) => void;
+    }) => Promise<void>;
   };
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined });
   try {

@@ -1,7 +1,11 @@
 import type { Sql } from '.';
 
 /** Months in a subscription type's billing period; perpetual licenses have none (no proration). */
-const PERIOD_MONTHS: Record<string, number | undefined> = { 'saas-monthly': 1, 'saas-annual': 12, perpetual: undefined };
+const PERIOD_MONTHS: Record<string, number | undefined> = {
+  'saas-monthly': 1,
+  'saas-annual': 12,
+  perpetual: undefined,
+};
 
 const addMonths = (d: Date, months: number) => {
   const r = new Date(d);
@@ -10,7 +14,11 @@ const addMonths = (d: Date, months: number) => {
 };
 
 /** The share of the current billing period still to run, as an exact fraction (numerator, denominator in ms). */
-export function remainingShare(subscriptionType: string, periodAnchor: Date, now: Date): { remaining: number; period: number } {
+export function remainingShare(
+  subscriptionType: string,
+  periodAnchor: Date,
+  now: Date,
+): { remaining: number; period: number } {
   const months = PERIOD_MONTHS[subscriptionType];
   if (!months) return { remaining: 1, period: 1 };
   let start = periodAnchor;
@@ -34,18 +42,35 @@ export type ConfigureOutcome =
   | { ok: false; status: number; field?: string; message: string };
 
 /** Swaps an order's drivers, prices the change and records it with the audit trail, in one transaction. */
-export async function configureOrder(sql: Sql, a: { orderId: string; resellerId: string; userId: string; drivers: string[]; now: Date }): Promise<ConfigureOutcome> {
+export async function configureOrder(
+  sql: Sql,
+  a: { orderId: string; resellerId: string; userId: string; drivers: string[]; now: Date },
+): Promise<ConfigureOutcome> {
   return sql.begin(async (tx) => {
-    const [o] = await tx<{ kind: string; status: string; currency: string; subscriptionType: string; createdAt: Date; activatedAt: Date | null; totalMinor: number }[]>`
+    const [o] = await tx<
+      {
+        kind: string;
+        status: string;
+        currency: string;
+        subscriptionType: string;
+        createdAt: Date;
+        activatedAt: Date | null;
+        totalMinor: number;
+      }[]
+    >`
       SELECT o.kind, o.status, o.currency, o.subscription_type, o.created_at, l.activated_at, o.total_minor
       FROM orders o JOIN licenses l ON l.order_id = o.id WHERE o.id = ${a.orderId} AND o.reseller_id = ${a.resellerId} FOR UPDATE OF o`;
     if (!o) return { ok: false, status: 404, message: 'Order not found.' };
-    if (o.status === 'expired') return { ok: false, status: 409, message: 'The order has expired; its drivers can no longer change.' };
+    if (o.status === 'expired')
+      return { ok: false, status: 409, message: 'The order has expired; its drivers can no longer change.' };
     const known = await tx<{ code: string }[]>`SELECT code FROM drivers WHERE code IN ${tx(a.drivers)}`;
     const unknown = a.drivers.filter((d) => !known.some((k) => k.code === d));
-    if (unknown.length) return { ok: false, status: 400, field: 'drivers', message: `unknown driver(s): ${unknown.join(', ')}` };
+    if (unknown.length)
+      return { ok: false, status: 400, field: 'drivers', message: `unknown driver(s): ${unknown.join(', ')}` };
 
-    const before = await tx<{ driverCode: string; unitPriceMinor: number }[]>`SELECT driver_code, unit_price_minor FROM order_lines WHERE order_id = ${a.orderId} ORDER BY driver_code`;
+    const before = await tx<
+      { driverCode: string; unitPriceMinor: number }[]
+    >`SELECT driver_code, unit_price_minor FROM order_lines WHERE order_id = ${a.orderId} ORDER BY driver_code`;
     // Both configurations at today's list prices, so only the change of drivers is charged.
     const oldCodes = before.map((b) => b.driverCode);
     const prices = await tx<{ item: string; amountMinor: number }[]>`
@@ -53,12 +78,17 @@ export async function configureOrder(sql: Sql, a: { orderId: string; resellerId:
       WHERE currency = ${o.currency} AND subscription_type = ${o.subscriptionType} AND item IN ${tx([...a.drivers, ...oldCodes])}`;
     const priceOf = (code: string) => prices.find((p) => p.item === code)?.amountMinor;
     const missing = a.drivers.filter((d) => priceOf(d) === undefined);
-    if (missing.length) return { ok: false, status: 400, field: 'drivers', message: `no ${o.currency} price for ${missing.join(', ')}` };
+    if (missing.length)
+      return { ok: false, status: 400, field: 'drivers', message: `no ${o.currency} price for ${missing.join(', ')}` };
     const listOf = (codes: string[]) => codes.reduce((sum, c) => sum + (priceOf(c) ?? 0), 0);
     const delta = listOf(a.drivers) - listOf(oldCodes);
     const trial = o.kind === 'trial';
-    const [paid] = await tx<{ sum: number }[]>`SELECT (${o.totalMinor} + coalesce(sum(amount_minor), 0))::int AS sum FROM order_adjustments WHERE order_id = ${a.orderId}`;
-    const adjustment = trial ? 0 : prorate(delta, remainingShare(o.subscriptionType, o.activatedAt ?? o.createdAt, a.now), paid?.sum ?? 0);
+    const [paid] = await tx<
+      { sum: number }[]
+    >`SELECT (${o.totalMinor} + coalesce(sum(amount_minor), 0))::int AS sum FROM order_adjustments WHERE order_id = ${a.orderId}`;
+    const adjustment = trial
+      ? 0
+      : prorate(delta, remainingShare(o.subscriptionType, o.activatedAt ?? o.createdAt, a.now), paid?.sum ?? 0);
 
     await tx`DELETE FROM order_lines WHERE order_id = ${a.orderId}`;
     for (const d of a.drivers) {

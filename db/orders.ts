@@ -31,7 +31,8 @@ const select = (sql: Sql) => sql`
   FROM orders o JOIN licenses l ON l.order_id = o.id`;
 
 /** The workflow that runs it: a converted trial keeps its trial workflow. */
-export const lifecycleKindOf = (o: Pick<OrderRow, 'kind' | 'convertedAt'>): 'order' | 'trial' => (o.kind === 'trial' || o.convertedAt ? 'trial' : 'order');
+export const lifecycleKindOf = (o: Pick<OrderRow, 'kind' | 'convertedAt'>): 'order' | 'trial' =>
+  o.kind === 'trial' || o.convertedAt ? 'trial' : 'order';
 
 /** An order or trial of this reseller only (T1). */
 export async function findOrder(sql: Sql, resellerId: string, id: string): Promise<OrderRow | null> {
@@ -46,7 +47,11 @@ export async function orderLines(sql: Sql, orderId: string) {
 }
 
 /** O6: all orders in one place, newest first. */
-export async function listOrders(sql: Sql, resellerId: string, q: { kind?: string; customerId?: string; limit: number; after?: { createdAt: string; id: string } }) {
+export async function listOrders(
+  sql: Sql,
+  resellerId: string,
+  q: { kind?: string; customerId?: string; limit: number; after?: { createdAt: string; id: string } },
+) {
   return sql<OrderRow[]>`${select(sql)}
     WHERE o.reseller_id = ${resellerId}
       ${q.kind ? sql`AND o.kind = ${q.kind}` : sql``}
@@ -67,7 +72,11 @@ export interface AuditEvent {
 }
 
 /** O6: who changed what and when, for one order, or for a customer and all its orders. */
-export async function auditTrail(sql: Sql, resellerId: string, filter: { orderId: string } | { customerId: string }): Promise<AuditEvent[]> {
+export async function auditTrail(
+  sql: Sql,
+  resellerId: string,
+  filter: { orderId: string } | { customerId: string },
+): Promise<AuditEvent[]> {
   if ('orderId' in filter) {
     return sql<AuditEvent[]>`SELECT id::text, entity_type, entity_id, action, actor, before, after, at FROM audit_events
       WHERE reseller_id = ${resellerId} AND entity_type = 'order' AND entity_id = ${filter.orderId} ORDER BY id`;
@@ -81,7 +90,18 @@ export async function auditTrail(sql: Sql, resellerId: string, filter: { orderId
 
 /** What the activation page needs: the license behind a link (T3). */
 export async function findActivationLink(sql: Sql, tokenHash: Buffer) {
-  const [row] = await sql<{ orderId: string; kind: 'order' | 'trial'; usedAt: Date | null; expiresAt: Date; serialNumber: string; licenseStatus: string; organizationName: string; plan: string }[]>`
+  const [row] = await sql<
+    {
+      orderId: string;
+      kind: 'order' | 'trial';
+      usedAt: Date | null;
+      expiresAt: Date;
+      serialNumber: string;
+      licenseStatus: string;
+      organizationName: string;
+      plan: string;
+    }[]
+  >`
     SELECT o.id AS order_id, o.kind, t.used_at, t.expires_at, l.serial_number, l.status AS license_status, c.organization_name, p.name AS plan
     FROM license_activation_tokens t JOIN licenses l ON l.id = t.license_id JOIN orders o ON o.id = l.order_id
     JOIN customers c ON c.id = o.customer_id JOIN plans p ON p.code = o.plan

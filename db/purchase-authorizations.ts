@@ -21,14 +21,26 @@ const select = (sql: Sql) => sql`
   FROM purchase_authorizations pa LEFT JOIN licenses l ON l.purchase_authorization_id = pa.id`;
 
 /** A PA of this reseller only (T1). */
-export async function findPurchaseAuthorization(sql: Sql, resellerId: string, id: string): Promise<PurchaseAuthorizationRow | null> {
-  const [row] = await sql<PurchaseAuthorizationRow[]>`${select(sql)} WHERE pa.id = ${id} AND pa.reseller_id = ${resellerId}`;
+export async function findPurchaseAuthorization(
+  sql: Sql,
+  resellerId: string,
+  id: string,
+): Promise<PurchaseAuthorizationRow | null> {
+  const [row] = await sql<
+    PurchaseAuthorizationRow[]
+  >`${select(sql)} WHERE pa.id = ${id} AND pa.reseller_id = ${resellerId}`;
   return row ?? null;
 }
 
 /** D7: a customer's authorization history, newest first. */
-export async function listPurchaseAuthorizations(sql: Sql, resellerId: string, customerId: string): Promise<PurchaseAuthorizationRow[]> {
-  return sql<PurchaseAuthorizationRow[]>`${select(sql)} WHERE pa.reseller_id = ${resellerId} AND pa.customer_id = ${customerId}
+export async function listPurchaseAuthorizations(
+  sql: Sql,
+  resellerId: string,
+  customerId: string,
+): Promise<PurchaseAuthorizationRow[]> {
+  return sql<
+    PurchaseAuthorizationRow[]
+  >`${select(sql)} WHERE pa.reseller_id = ${resellerId} AND pa.customer_id = ${customerId}
     ORDER BY pa.created_at DESC, pa.id DESC LIMIT 500`;
 }
 
@@ -55,6 +67,7 @@ export async function planCounts(sql: Sql, customerId: string): Promise<PlanCoun
 
 /** P2: an overdue (or deactivated) PA stops new ones for the customer. */
 export async function hasOverduePurchaseAuthorization(sql: Sql, customerId: string): Promise<boolean> {
-  const [row] = await sql`SELECT 1 FROM purchase_authorizations WHERE customer_id = ${customerId} AND status IN ('overdue', 'deactivated') LIMIT 1`;
+  const [row] =
+    await sql`SELECT 1 FROM purchase_authorizations WHERE customer_id = ${customerId} AND status IN ('overdue', 'deactivated') LIMIT 1`;
   return row !== undefined;
 }

@@ -14,7 +14,11 @@ export interface RenewalProfile {
 }
 
 /** D7: the renewal fields of a customer of this reseller (T1). */
-export async function findRenewalProfile(sql: Sql, resellerId: string, customerId: string): Promise<RenewalProfile | null> {
+export async function findRenewalProfile(
+  sql: Sql,
+  resellerId: string,
+  customerId: string,
+): Promise<RenewalProfile | null> {
   const [row] = await sql<RenewalProfile[]>`
     SELECT c.id AS customer_id, c.reseller_id, c.market_segment, to_char(c.anniversary_date, 'YYYY-MM-DD') AS anniversary_date,
            c.extended_term_months, c.vip_select_level, v.discount_percent AS vip_select_discount_percent, c.three_year_commitment_quantity,
@@ -36,7 +40,19 @@ export function currentRenewalDate(p: RenewalProfile): string | null {
 
 /** R3: processed renewal orders, newest first. */
 export async function renewalHistory(sql: Sql, customerId: string) {
-  return sql<{ id: string; renewalDate: string; timing: string; quantity: number; termMonths: number; termStartsOn: string; termEndsOn: string; createdBy: string; createdAt: Date }[]>`
+  return sql<
+    {
+      id: string;
+      renewalDate: string;
+      timing: string;
+      quantity: number;
+      termMonths: number;
+      termStartsOn: string;
+      termEndsOn: string;
+      createdBy: string;
+      createdAt: Date;
+    }[]
+  >`
     SELECT id, to_char(renewal_date, 'YYYY-MM-DD') AS renewal_date, timing, quantity, term_months,
            to_char(term_starts_on, 'YYYY-MM-DD') AS term_starts_on, to_char(term_ends_on, 'YYYY-MM-DD') AS term_ends_on, created_by, created_at
     FROM renewal_orders WHERE customer_id = ${customerId} ORDER BY renewal_date DESC`;

@@ -21,7 +21,16 @@ export type Reservation = { reserved: true } | { reserved: false; retryAfterSeco
  */
 export async function reserveResellerChange(
   sql: Sql,
-  r: { id: string; resellerId: string; userId: string; vipId: string; adminEmail: string; ttlMs: number; limit: number; resentFrom?: string },
+  r: {
+    id: string;
+    resellerId: string;
+    userId: string;
+    vipId: string;
+    adminEmail: string;
+    ttlMs: number;
+    limit: number;
+    resentFrom?: string;
+  },
 ): Promise<Reservation> {
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext('reseller-change:' || ${r.resellerId}))`;
@@ -33,7 +42,10 @@ export async function reserveResellerChange(
       ORDER BY created_at`;
     if (recent.length >= r.limit) {
       const oldest = recent[recent.length - r.limit]!.createdAt.getTime();
-      return { reserved: false, retryAfterSeconds: Math.max(Math.ceil((oldest + 86_400_000 - Date.now()) / 1000), 1) } as const;
+      return {
+        reserved: false,
+        retryAfterSeconds: Math.max(Math.ceil((oldest + 86_400_000 - Date.now()) / 1000), 1),
+      } as const;
     }
     await tx`INSERT INTO reseller_change_requests (id, new_reseller_id, requested_by, vip_id, admin_email, expires_at, resent_from)
              VALUES (${r.id}, ${r.resellerId}, ${r.userId}, ${r.vipId}, ${r.adminEmail}, now() + ${`${r.ttlMs} milliseconds`}::interval, ${r.resentFrom ?? null})`;

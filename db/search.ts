@@ -19,12 +19,18 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
  * (id prefix, PO number), serial numbers and, for users with `billing` (T2), invoices (number, id prefix).
  * Tenant-scoped (T1). Exact matches first, then prefix matches, then the rest; at most SEARCH_LIMIT hits.
  */
-export async function search(sql: Sql, resellerId: string, q: string, opts: { invoices: boolean }): Promise<SearchHit[]> {
+export async function search(
+  sql: Sql,
+  resellerId: string,
+  q: string,
+  opts: { invoices: boolean },
+): Promise<SearchHit[]> {
   const contains = `%${escapeLike(q)}%`;
   const prefix = `${escapeLike(q)}%`;
   // Ids are uuids: only a hexadecimal prefix can start one (and it is compared as lowercase text).
   const idPrefix = /^[0-9a-f-]+$/i.test(q) ? `${q.toLowerCase()}%` : null;
-  const rank = (exact: ReturnType<Sql>, starts: ReturnType<Sql>) => sql`CASE WHEN ${exact} THEN 0 WHEN ${starts} THEN 1 ELSE 2 END`;
+  const rank = (exact: ReturnType<Sql>, starts: ReturnType<Sql>) =>
+    sql`CASE WHEN ${exact} THEN 0 WHEN ${starts} THEN 1 ELSE 2 END`;
   return sql<SearchHit[]>`
     SELECT type, id, label, url FROM (
       (SELECT 'user' AS type, u.id, u.name || ' <' || u.email || '>' AS label, NULL::text AS url, 1 AS kind,

@@ -38,7 +38,9 @@ const from = (sql: Sql) => sql`subscriptions s LEFT JOIN subscription_contacts c
 
 /** A subscription of this reseller only (T1): another tenant's id finds nothing. */
 export async function findSubscription(sql: Sql, resellerId: string, id: string): Promise<SubscriptionRow | null> {
-  const [row] = await sql<SubscriptionRow[]>`SELECT ${columns(sql)} FROM ${from(sql)} WHERE s.id = ${id} AND s.reseller_id = ${resellerId}`;
+  const [row] = await sql<
+    SubscriptionRow[]
+  >`SELECT ${columns(sql)} FROM ${from(sql)} WHERE s.id = ${id} AND s.reseller_id = ${resellerId}`;
   return row ?? null;
 }
 
@@ -49,7 +51,11 @@ export interface SubscriptionListQuery {
 }
 
 /** E3: the reseller's subscriptions, newest first, by keyset pagination. */
-export async function listSubscriptions(sql: Sql, resellerId: string, query: SubscriptionListQuery): Promise<SubscriptionRow[]> {
+export async function listSubscriptions(
+  sql: Sql,
+  resellerId: string,
+  query: SubscriptionListQuery,
+): Promise<SubscriptionRow[]> {
   return sql<SubscriptionRow[]>`
     SELECT ${columns(sql)} FROM ${from(sql)}
     WHERE s.reseller_id = ${resellerId}
@@ -62,7 +68,16 @@ export async function listSubscriptions(sql: Sql, resellerId: string, query: Sub
 /** What the account-setup page needs to know about a link (T3); null when no such link exists. */
 export async function findContactLink(sql: Sql, tokenHash: Buffer) {
   const [row] = await sql<
-    { subscriptionId: string; email: string; usedAt: Date | null; expiresAt: Date; companyName: string; product: SubscriptionProduct; contactName: string; resellerName: string }[]
+    {
+      subscriptionId: string;
+      email: string;
+      usedAt: Date | null;
+      expiresAt: Date;
+      companyName: string;
+      product: SubscriptionProduct;
+      contactName: string;
+      resellerName: string;
+    }[]
   >`
     SELECT t.subscription_id, t.email, t.used_at, t.expires_at, s.company_name, s.product, c.name AS contact_name, r.name AS reseller_name
     FROM access_tokens t
@@ -89,12 +104,18 @@ export async function findContactCredentials(sql: Sql, email: string) {
  * travels through workflow history; it counts only once the setup is completed (setup_at), and a
  * completed contact's password is not overwritten this way.
  */
-export async function storeContactPassword(sql: Sql, args: { subscriptionId: string; email: string; passwordHash: string }): Promise<void> {
+export async function storeContactPassword(
+  sql: Sql,
+  args: { subscriptionId: string; email: string; passwordHash: string },
+): Promise<void> {
   await sql`UPDATE subscription_contacts SET password_hash = ${args.passwordHash}
             WHERE subscription_id = ${args.subscriptionId} AND lower(email) = lower(${args.email}) AND setup_at IS NULL`;
 }
 
-export async function createContactSession(sql: Sql, args: { tokenHash: Buffer; contactId: string; expiresAt: Date }): Promise<void> {
+export async function createContactSession(
+  sql: Sql,
+  args: { tokenHash: Buffer; contactId: string; expiresAt: Date },
+): Promise<void> {
   await sql`INSERT INTO contact_sessions (token_hash, contact_id, expires_at) VALUES (${args.tokenHash}, ${args.contactId}, ${args.expiresAt})`;
 }
 
@@ -134,7 +155,11 @@ export async function findSignatureSettings(sql: Sql, subscriptionId: string): P
  * E2: the contact changes the signature template. A product setting, not a step of the subscription's
  * lifecycle, so it is written here (audited) rather than through the workflow.
  */
-export async function updateSignatureTemplate(sql: Sql, contact: ContactPrincipal, signatureTemplate: string): Promise<SignatureSettings> {
+export async function updateSignatureTemplate(
+  sql: Sql,
+  contact: ContactPrincipal,
+  signatureTemplate: string,
+): Promise<SignatureSettings> {
   return sql.begin(async (tx) => {
     const [before] = await tx<{ signatureTemplate: string }[]>`
       SELECT signature_template FROM subscriptions WHERE id = ${contact.subscriptionId} FOR UPDATE`;

@@ -18,7 +18,15 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
     // The machine has no network: these stop Chromium's own background connections.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 afterAll(async () => {
@@ -28,7 +36,9 @@ afterAll(async () => {
 
 it('C2 T3: the contact accepts the invitation in a real browser; the customer becomes Accepted', async () => {
   const reseller = await newReseller(stack.sql);
-  const resellerName = (await stack.sql<{ name: string }[]>`SELECT name FROM resellers WHERE id = ${reseller.resellerId}`)[0]!.name;
+  const resellerName = (
+    await stack.sql<{ name: string }[]>`SELECT name FROM resellers WHERE id = ${reseller.resellerId}`
+  )[0]!.name;
   const contactEmail = uniqueEmail();
   const created = await fetch(`${stack.baseUrl}/v1/customers`, {
     method: 'POST',
@@ -70,9 +80,13 @@ it('C2 T3: the contact accepts the invitation in a real browser; the customer be
     // Unticked: the browser's own `required` check keeps the form from being sent.
     await accept.click();
     // (No DOM lib in tsconfig: the element's validity is typed structurally.)
-    expect(await agree.evaluate((el) => (el as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing)).toBe(true);
+    expect(
+      await agree.evaluate((el) => (el as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing),
+    ).toBe(true);
     expect(page.url()).toBe(link);
-    const pending = await stack.sql<{ invitationStatus: string }[]>`SELECT invitation_status FROM customers WHERE id = ${id}`;
+    const pending = await stack.sql<
+      { invitationStatus: string }[]
+    >`SELECT invitation_status FROM customers WHERE id = ${id}`;
     expect(pending[0]!.invitationStatus).toBe('pending');
 
     await agree.check();
@@ -80,9 +94,14 @@ it('C2 T3: the contact accepts the invitation in a real browser; the customer be
     await page.getByRole('heading', { name: 'Thank you — invitation accepted' }).waitFor();
     expect(await page.getByRole('status').textContent()).toContain(resellerName);
 
-    const [row] = await stack.sql<{ invitationStatus: string }[]>`SELECT invitation_status FROM customers WHERE id = ${id}`;
+    const [row] = await stack.sql<
+      { invitationStatus: string }[]
+    >`SELECT invitation_status FROM customers WHERE id = ${id}`;
     expect(row!.invitationStatus).toBe('accepted');
-    await expect(stack.temporal.workflow.getHandle(invitationWorkflowId(id)).result()).resolves.toMatchObject({ customerId: id, status: 'accepted' });
+    await expect(stack.temporal.workflow.getHandle(invitationWorkflowId(id)).result()).resolves.toMatchObject({
+      customerId: id,
+      status: 'accepted',
+    });
 
     // The link is single-use, but reopening it after acceptance says so rather than "invalid".
     await page.goto(link);

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { invitationWorkflowId, ResellerIdKey, CustomerIdKey, LifecycleKey, LifecycleStatusKey } from '../workflows/definitions';
+import {
+  invitationWorkflowId,
+  ResellerIdKey,
+  CustomerIdKey,
+  LifecycleKey,
+  LifecycleStatusKey,
+} from '../workflows/definitions';
 import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
 import { signedIn, startStack, type Stack } from './helpers/stack';
@@ -37,10 +43,20 @@ async function acceptThroughLink(email: string) {
 
 describe('customers API against the dev server, Postgres and the mail catcher', () => {
   it('C1: request → invitation email → acceptance through the link → Accepted (C2: VIP id) (T4: visible to operators by search attributes)', async () => {
-    const b = body({ organizationName: 'Åkerlund & Söner AB', organizationNameAscii: 'Akerlund & Soner AB', country: 'SE', taxId: 'SE556012345601' });
+    const b = body({
+      organizationName: 'Åkerlund & Söner AB',
+      organizationNameAscii: 'Akerlund & Soner AB',
+      country: 'SE',
+      taxId: 'SE556012345601',
+    });
     const created = await api().post('/v1/customers').send(b);
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ vipId: expect.stringMatching(/^VIP\d+$/), invitationStatus: 'pending', organizationNameAscii: 'Akerlund & Soner AB', taxId: 'SE556012345601' });
+    expect(created.body).toMatchObject({
+      vipId: expect.stringMatching(/^VIP\d+$/),
+      invitationStatus: 'pending',
+      organizationNameAscii: 'Akerlund & Soner AB',
+      taxId: 'SE556012345601',
+    });
     const id = created.body.id as string;
 
     const [mail] = await stack.mailbox.waitFor(b.contact.email, 1);
@@ -89,13 +105,16 @@ describe('customers API against the dev server, Postgres and the mail catcher', 
     });
 
     it('C1: a body that is not JSON gets a 400', async () => {
-      const res = await api().post('/v1/customers').set('content-type', 'application/json').send('{"organizationName": ');
+      const res = await api()
+        .post('/v1/customers')
+        .set('content-type', 'application/json')
+        .send('{"organizationName": ');
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('invalid_json');
     });
   });
 
-  it('T1: another reseller\'s customer answers 404 on every route, and is not in its list', async () => {
+  it("T1: another reseller's customer answers 404 on every route, and is not in its list", async () => {
     const created = await api().post('/v1/customers').send(body());
     const id = created.body.id as string;
     const intruder = api(other.apiKey);
@@ -133,13 +152,19 @@ describe('customers API against the dev server, Postgres and the mail catcher', 
     expect(await countCustomers(reseller.resellerId)).toBe(before + 1);
 
     const runs = [];
-    for await (const wf of stack.temporal.workflow.list({ query: `WorkflowId = '${invitationWorkflowId(r1.body.id)}'` })) runs.push(wf);
+    for await (const wf of stack.temporal.workflow.list({
+      query: `WorkflowId = '${invitationWorkflowId(r1.body.id)}'`,
+    }))
+      runs.push(wf);
     expect(runs).toHaveLength(1);
     await stack.mailbox.waitFor(b.contact.email, 1);
     await new Promise((r) => setTimeout(r, 300));
     expect(await stack.mailbox.to(b.contact.email)).toHaveLength(1);
 
-    const changed = await api().post('/v1/customers').set('Idempotency-Key', key).send({ ...b, city: 'Elsewhere' });
+    const changed = await api()
+      .post('/v1/customers')
+      .set('Idempotency-Key', key)
+      .send({ ...b, city: 'Elsewhere' });
     expect(changed.status).toBe(422);
   });
 
@@ -190,15 +215,23 @@ describe('customers API against the dev server, Postgres and the mail catcher', 
     await api(other.apiKey).post('/v1/customers').send(b);
     const mails = await stack.mailbox.waitFor(admin, 2);
     const tokens = mails.map((m) => new URL(linkIn(m)).searchParams.get('token')!);
-    const first = await request(stack.app).post('/invitations/accept').type('form').send({ token: tokens[0], agree: 'yes' });
-    const second = await request(stack.app).post('/invitations/accept').type('form').send({ token: tokens[1], agree: 'yes' });
+    const first = await request(stack.app)
+      .post('/invitations/accept')
+      .type('form')
+      .send({ token: tokens[0], agree: 'yes' });
+    const second = await request(stack.app)
+      .post('/invitations/accept')
+      .type('form')
+      .send({ token: tokens[1], agree: 'yes' });
     expect(first.status).toBe(200);
     expect(second.status).toBe(409);
     expect(second.text).toContain('cannot be accepted');
   });
 
   it('C5: the anniversary date chosen at invitation is kept', async () => {
-    const res = await api().post('/v1/customers').send(body({ anniversaryDate: '2027-06-30' }));
+    const res = await api()
+      .post('/v1/customers')
+      .send(body({ anniversaryDate: '2027-06-30' }));
     expect(res.status).toBe(201);
     expect(res.body.anniversaryDate).toBe('2027-06-30');
   });
@@ -219,7 +252,9 @@ describe('customers API against the dev server, Postgres and the mail catcher', 
     const doc = await request(stack.app).get('/openapi.json');
     expect(doc.status).toBe(200);
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/customers', '/v1/customers/{id}']));
-    expect(doc.body.components.schemas.CustomerCreate.required).toEqual(expect.arrayContaining(['organizationName', 'marketSegment', 'contact']));
+    expect(doc.body.components.schemas.CustomerCreate.required).toEqual(
+      expect.arrayContaining(['organizationName', 'marketSegment', 'contact']),
+    );
     const health = await request(stack.app).get('/healthz');
     expect(health.body).toEqual({ status: 'ok', postgres: 'ok', temporal: 'ok' });
   });

@@ -16,18 +16,35 @@ afterAll(async () => {
 });
 
 const as = (key: string) => signedIn(stack.app, key);
-const pa = (overrides: Record<string, unknown> = {}) => ({ customerId, product: 'Creative Cloud All Apps', quantity: 4, ...overrides });
+const pa = (overrides: Record<string, unknown> = {}) => ({
+  customerId,
+  product: 'Creative Cloud All Apps',
+  quantity: 4,
+  ...overrides,
+});
 
 describe('purchase authorizations and renewals through the API, against the dev server', () => {
   it('P1: a PA gives immediate access; (P3: cancelled while pending) (P5: the plans view) (C5: it sets the anniversary and its renewal run)', async () => {
     const created = await as(reseller.apiKey).post('/v1/purchase-authorizations').send(pa());
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ status: 'pending', licenseStatus: 'active', licensesActive: true, serialNumber: expect.stringMatching(/^PA-/) });
-    expect((await as(reseller.apiKey).get(`/v1/purchase-authorizations/${created.body.id}`)).body.id).toBe(created.body.id);
+    expect(created.body).toMatchObject({
+      status: 'pending',
+      licenseStatus: 'active',
+      licensesActive: true,
+      serialNumber: expect.stringMatching(/^PA-/),
+    });
+    expect((await as(reseller.apiKey).get(`/v1/purchase-authorizations/${created.body.id}`)).body.id).toBe(
+      created.body.id,
+    );
 
-    const kept = await as(reseller.apiKey).post('/v1/purchase-authorizations').send(pa({ quantity: 6 }));
+    const kept = await as(reseller.apiKey)
+      .post('/v1/purchase-authorizations')
+      .send(pa({ quantity: 6 }));
     await as(reseller.apiKey).post(`/v1/purchase-authorizations/${kept.body.id}/order`).send({});
-    expect((await as(reseller.apiKey).put(`/v1/purchase-authorizations/${kept.body.id}/assignments`).send({ assigned: 2 })).status).toBe(200);
+    expect(
+      (await as(reseller.apiKey).put(`/v1/purchase-authorizations/${kept.body.id}/assignments`).send({ assigned: 2 }))
+        .status,
+    ).toBe(200);
     const plans = await as(reseller.apiKey).get(`/v1/purchase-authorizations?customerId=${customerId}`);
     expect(plans.body.plans).toEqual({ fulfilled: 6, pending: 4, assigned: 2, unassigned: 8 });
 
@@ -56,7 +73,11 @@ describe('purchase authorizations and renewals through the API, against the dev 
       ['product', { product: '' }, 'product'],
       ['quantity', { quantity: 0 }, 'quantity'],
       ['quantity as text', { quantity: 'ten' }, 'quantity'],
-      ['C6: an extended term beyond 36 months for a commercial customer', { extendedTermMonths: 40 }, 'extendedTermMonths'],
+      [
+        'C6: an extended term beyond 36 months for a commercial customer',
+        { extendedTermMonths: 40 },
+        'extendedTermMonths',
+      ],
       ['an unknown field', { discount: 5 }, ''],
     ];
     it.each(cases)('P1: %s', async (_n, overrides, field) => {
@@ -71,11 +92,15 @@ describe('purchase authorizations and renewals through the API, against the dev 
     });
   });
 
-  it('T1: another reseller\'s customer and PA answer 404; T2: without order a PA cannot be created', async () => {
-    const mine = await as(reseller.apiKey).post('/v1/purchase-authorizations').send(pa({ quantity: 1 }));
+  it("T1: another reseller's customer and PA answer 404; T2: without order a PA cannot be created", async () => {
+    const mine = await as(reseller.apiKey)
+      .post('/v1/purchase-authorizations')
+      .send(pa({ quantity: 1 }));
     const other = await newReseller(stack.sql);
     expect((await as(other.apiKey).get(`/v1/purchase-authorizations/${mine.body.id}`)).status).toBe(404);
-    expect((await as(other.apiKey).post(`/v1/purchase-authorizations/${mine.body.id}/cancel`).send({})).status).toBe(404);
+    expect((await as(other.apiKey).post(`/v1/purchase-authorizations/${mine.body.id}/cancel`).send({})).status).toBe(
+      404,
+    );
     expect((await as(other.apiKey).get(`/v1/purchase-authorizations?customerId=${customerId}`)).status).toBe(404);
     expect((await as(other.apiKey).post('/v1/purchase-authorizations').send(pa())).status).toBe(404);
     expect((await as(other.apiKey).get(`/v1/renewals/${customerId}`)).status).toBe(404);

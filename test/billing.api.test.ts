@@ -15,11 +15,19 @@ const as = (key: string) => signedIn(stack.app, key);
 async function order(key: string, active = true): Promise<string> {
   const c = customerBody();
   const customer = await as(key).post('/v1/customers').send(c);
-  const placed = await as(key).post('/v1/orders').send({
-    kind: 'order', customerId: customer.body.id, priceList: 'EUR', drivers: ['hp-latex-800', 'summa-s2'], subscriptionType: 'saas-monthly', plan: 'production',
-  });
+  const placed = await as(key)
+    .post('/v1/orders')
+    .send({
+      kind: 'order',
+      customerId: customer.body.id,
+      priceList: 'EUR',
+      drivers: ['hp-latex-800', 'summa-s2'],
+      subscriptionType: 'saas-monthly',
+      plan: 'production',
+    });
   expect(placed.status).toBe(201);
-  if (active) await stack.sql`UPDATE licenses SET status = 'active', activated_at = now() WHERE order_id = ${placed.body.id}`;
+  if (active)
+    await stack.sql`UPDATE licenses SET status = 'active', activated_at = now() WHERE order_id = ${placed.body.id}`;
   return placed.body.id;
 }
 
@@ -35,15 +43,22 @@ function pdfText(pdf: Buffer): string {
       content = m[1]!;
     }
     for (const tj of content.matchAll(/\[([^\]]*)\]\s*TJ/g)) {
-      texts.push([...tj[1]!.matchAll(/<([0-9a-fA-F]*)>/g)].map((h) => Buffer.from(h[1]!, 'hex').toString('latin1')).join(''));
+      texts.push(
+        [...tj[1]!.matchAll(/<([0-9a-fA-F]*)>/g)].map((h) => Buffer.from(h[1]!, 'hex').toString('latin1')).join(''),
+      );
     }
   }
   return texts.join('\n');
 }
 
-const sign = (body: string, secret = stack.config.PAYMENT_WEBHOOK_SECRET) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+const sign = (body: string, secret = stack.config.PAYMENT_WEBHOOK_SECRET) =>
+  `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 const webhook = (body: string, signature: string) =>
-  request(stack.app).post('/webhooks/payments').set('content-type', 'application/json').set('payment-signature', signature).send(body);
+  request(stack.app)
+    .post('/webhooks/payments')
+    .set('content-type', 'application/json')
+    .set('payment-signature', signature)
+    .send(body);
 
 beforeAll(async () => {
   stack = await startStack();
@@ -58,23 +73,30 @@ afterAll(async () => {
 });
 
 describe('billing through the API, against the dev server', () => {
-  it('B1: the cycle\'s invoice is listed net of the reseller\'s discount (B2: EUR list), and downloads as a PDF with its number and total', async () => {
+  it("B1: the cycle's invoice is listed net of the reseller's discount (B2: EUR list), and downloads as a PDF with its number and total", async () => {
     const list = await as(reseller.apiKey).get(`/v1/invoices?orderId=${orderId}`);
     expect(list.status).toBe(200);
     expect(list.body.data).toHaveLength(1);
     const invoice = list.body.data[0];
     expect(invoice).toMatchObject({
-      orderId, status: 'open', discountPercent: 10,
-      subtotal: { amountMinor: 23_700, currency: 'EUR' }, discount: { amountMinor: 2_370, currency: 'EUR' }, total: { amountMinor: 21_330, currency: 'EUR' },
+      orderId,
+      status: 'open',
+      discountPercent: 10,
+      subtotal: { amountMinor: 23_700, currency: 'EUR' },
+      discount: { amountMinor: 2_370, currency: 'EUR' },
+      total: { amountMinor: 21_330, currency: 'EUR' },
     });
     const one = await as(reseller.apiKey).get(`/v1/invoices/${invoice.id}`);
     expect(one.body.lines.map((l: { item: string }) => l.item)).toEqual(['production', 'hp-latex-800', 'summa-s2']);
 
-    const pdf = await as(reseller.apiKey).get(`/v1/invoices/${invoice.id}/pdf`).buffer(true).parse((res, cb) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    const pdf = await as(reseller.apiKey)
+      .get(`/v1/invoices/${invoice.id}/pdf`)
+      .buffer(true)
+      .parse((res, cb) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => cb(null, Buffer.concat(chunks)));
+      });
     expect(pdf.status).toBe(200);
     expect(pdf.headers['content-type']).toBe('application/pdf');
     const body = pdf.body as Buffer;
@@ -84,13 +106,23 @@ describe('billing through the API, against the dev server', () => {
     expect(text).toContain('213.30 EUR');
 
     const state = await as(reseller.apiKey).get(`/v1/billing/subscriptions/${orderId}`);
-    expect(state.body).toMatchObject({ orderId, cycle: 'monthly', entitlement: 'active', billing: 'active', currentInvoiceId: invoice.id });
+    expect(state.body).toMatchObject({
+      orderId,
+      cycle: 'monthly',
+      entitlement: 'active',
+      billing: 'active',
+      currentInvoiceId: invoice.id,
+    });
     expect((await as(reseller.apiKey).post('/v1/billing/subscriptions').send({ orderId })).status).toBe(200);
   });
 
   it('D6: a signed payment marks the invoice paid once, however often it is replayed (B1: a bad signature is 401)', async () => {
     const [invoice] = (await as(reseller.apiKey).get(`/v1/invoices?orderId=${orderId}`)).body.data;
-    const body = JSON.stringify({ id: `evt_${randomUUID()}`, type: 'payment.succeeded', data: { invoiceId: invoice.id, amountMinor: 21_330, currency: 'EUR' } });
+    const body = JSON.stringify({
+      id: `evt_${randomUUID()}`,
+      type: 'payment.succeeded',
+      data: { invoiceId: invoice.id, amountMinor: 21_330, currency: 'EUR' },
+    });
     expect((await webhook(body, sign(body, 'not-the-secret-at-all'))).status).toBe(401);
     expect((await webhook(body, 'sha256=')).status).toBe(401);
     expect((await as(reseller.apiKey).get(`/v1/invoices/${invoice.id}`)).body.status).toBe('open');
@@ -100,34 +132,58 @@ describe('billing through the API, against the dev server', () => {
     expect(first.body).toEqual({ received: true, duplicate: false });
     const replay = await webhook(body, sign(body));
     expect(replay.body).toEqual({ received: true, duplicate: true });
-    expect((await as(reseller.apiKey).get(`/v1/invoices/${invoice.id}`)).body).toMatchObject({ status: 'paid', paidAt: expect.any(String) });
+    expect((await as(reseller.apiKey).get(`/v1/invoices/${invoice.id}`)).body).toMatchObject({
+      status: 'paid',
+      paidAt: expect.any(String),
+    });
     expect((await stack.sql`SELECT 1 FROM payments WHERE invoice_id = ${invoice.id}`).length).toBe(1);
 
     const balance = await as(reseller.apiKey).get('/v1/balance');
     expect(balance.status).toBe(200);
     expect(balance.body.balances).toEqual([{ amountMinor: 0, currency: 'EUR' }]);
-    expect(balance.body.transactions.map((t: { kind: string; amount: { amountMinor: number } }) => [t.kind, t.amount.amountMinor])).toEqual([
+    expect(
+      balance.body.transactions.map((t: { kind: string; amount: { amountMinor: number } }) => [
+        t.kind,
+        t.amount.amountMinor,
+      ]),
+    ).toEqual([
       ['payment', -21_330],
       ['invoice', 21_330],
     ]);
-    const other = JSON.stringify({ id: `evt_${randomUUID()}`, type: 'payment.succeeded', data: { invoiceId: invoice.id, amountMinor: 21_330, currency: 'EUR' } });
+    const other = JSON.stringify({
+      id: `evt_${randomUUID()}`,
+      type: 'payment.succeeded',
+      data: { invoiceId: invoice.id, amountMinor: 21_330, currency: 'EUR' },
+    });
     expect((await webhook(other, sign(other))).status).toBe(422);
   });
 
   it('S1 S2: suspend (revocable), stop and reactivate through the API', async () => {
     const base = `/v1/billing/subscriptions/${orderId}`;
-    expect((await as(reseller.apiKey).post(`${base}/suspend`).send({})).body).toMatchObject({ suspendAtCycleEnd: true, entitlement: 'active' });
+    expect((await as(reseller.apiKey).post(`${base}/suspend`).send({})).body).toMatchObject({
+      suspendAtCycleEnd: true,
+      entitlement: 'active',
+    });
     const again = await as(reseller.apiKey).post(`${base}/suspend`).send({});
     expect(again.status).toBe(409);
     expect(again.body.error.message).toMatch(/already suspended/);
-    expect((await as(reseller.apiKey).post(`${base}/revoke-suspension`).send({})).body).toMatchObject({ suspendAtCycleEnd: false });
+    expect((await as(reseller.apiKey).post(`${base}/revoke-suspension`).send({})).body).toMatchObject({
+      suspendAtCycleEnd: false,
+    });
     expect((await as(reseller.apiKey).post(`${base}/stop`).send({})).body).toMatchObject({ entitlement: 'stopped' });
     expect((await as(reseller.apiKey).get(`/v1/orders/${orderId}`)).body.licenseStatus).toBe('suspended');
-    expect((await as(reseller.apiKey).post(`${base}/reactivate`).send({})).body).toMatchObject({ entitlement: 'active' });
+    expect((await as(reseller.apiKey).post(`${base}/reactivate`).send({})).body).toMatchObject({
+      entitlement: 'active',
+    });
     expect((await as(reseller.apiKey).get(`/v1/orders/${orderId}`)).body.licenseStatus).toBe('active');
     const audit = await as(reseller.apiKey).get(`/v1/orders/${orderId}/audit`);
     expect(audit.body.data.map((e: { action: string }) => e.action)).toEqual(
-      expect.arrayContaining(['license.suspension_scheduled', 'license.suspension_revoked', 'license.stopped', 'license.reactivated']),
+      expect.arrayContaining([
+        'license.suspension_scheduled',
+        'license.suspension_revoked',
+        'license.stopped',
+        'license.reactivated',
+      ]),
     );
   });
 
@@ -153,7 +209,7 @@ describe('billing through the API, against the dev server', () => {
     expect((await as(billingKey).post(`/v1/billing/subscriptions/${orderId}/stop`).send({})).status).toBe(403);
   });
 
-  it('T1: another reseller\'s invoices, billing and orders answer 404', async () => {
+  it("T1: another reseller's invoices, billing and orders answer 404", async () => {
     const [invoice] = (await as(reseller.apiKey).get(`/v1/invoices?orderId=${orderId}`)).body.data;
     const other = await newReseller(stack.sql);
     expect((await as(other.apiKey).get(`/v1/invoices/${invoice.id}`)).status).toBe(404);

@@ -35,12 +35,27 @@ async function activeOrder(discountPercent = 20, subscriptionType = 'saas-monthl
   const reseller = await newReseller(sql);
   await sql`UPDATE resellers SET discount_percent = ${discountPercent} WHERE id = ${reseller.resellerId}`;
   const customerId = randomUUID();
-  await customers.registerCustomer({ customerId, resellerId: reseller.resellerId, invitedBy: reseller.userId, customer: customerDetails(), reminderSchedule: [] });
+  await customers.registerCustomer({
+    customerId,
+    resellerId: reseller.resellerId,
+    invitedBy: reseller.userId,
+    customer: customerDetails(),
+    reminderSchedule: [],
+  });
   const orderId = randomUUID();
   await orders.placeOrder({
     input: {
-      orderId, kind: 'order', resellerId: reseller.resellerId, customerId, createdBy: reseller.userId, currency: 'EUR', poNumber: null,
-      promoCode: null, drivers: ['hp-latex-800', 'summa-s2'], subscriptionType, plan: 'production',
+      orderId,
+      kind: 'order',
+      resellerId: reseller.resellerId,
+      customerId,
+      createdBy: reseller.userId,
+      currency: 'EUR',
+      poNumber: null,
+      promoCode: null,
+      drivers: ['hp-latex-800', 'summa-s2'],
+      subscriptionType,
+      plan: 'production',
     },
     trialEndsAt: null,
   });
@@ -53,20 +68,42 @@ async function activeOrder(discountPercent = 20, subscriptionType = 'saas-monthl
 
 async function startBilling(o: Awaited<ReturnType<typeof activeOrder>>, cycle: 'monthly' | 'annual' = 'monthly') {
   const input: BillingInput = {
-    orderId: o.orderId, resellerId: o.reseller.resellerId, customerId: o.customerId, cycle,
-    cycleMonths: cycle === 'annual' ? config.BILLING_ANNUAL_CYCLE_MONTHS : config.BILLING_MONTHLY_CYCLE_MONTHS, paymentTerms: config.INVOICE_PAYMENT_TERMS, startedBy: o.reseller.userId,
+    orderId: o.orderId,
+    resellerId: o.reseller.resellerId,
+    customerId: o.customerId,
+    cycle,
+    cycleMonths: cycle === 'annual' ? config.BILLING_ANNUAL_CYCLE_MONTHS : config.BILLING_MONTHLY_CYCLE_MONTHS,
+    paymentTerms: config.INVOICE_PAYMENT_TERMS,
+    startedBy: o.reseller.userId,
   };
-  const handle = await env.client.workflow.start(billingWorkflow, { taskQueue, workflowId: billingWorkflowId(o.orderId), args: [input] });
+  const handle = await env.client.workflow.start(billingWorkflow, {
+    taskQueue,
+    workflowId: billingWorkflowId(o.orderId),
+    args: [input],
+  });
   const started = await handle.executeUpdate(billingStartedUpdate);
   return { handle, started };
 }
 
 const actor = { actor: 'user:test' };
-const licenseStatus = async (orderId: string) => (await sql<{ status: string }[]>`SELECT status FROM licenses WHERE order_id = ${orderId}`)[0]?.status;
+const licenseStatus = async (orderId: string) =>
+  (await sql<{ status: string }[]>`SELECT status FROM licenses WHERE order_id = ${orderId}`)[0]?.status;
 const invoicesOf = (orderId: string) =>
-  sql<{ number: string; periodStart: Date; periodEnd: Date; subtotalMinor: number; discountMinor: number; totalMinor: number }[]>`
+  sql<
+    {
+      number: string;
+      periodStart: Date;
+      periodEnd: Date;
+      subtotalMinor: number;
+      discountMinor: number;
+      totalMinor: number;
+    }[]
+  >`
     SELECT number, period_start, period_end, subtotal_minor, discount_minor, total_minor FROM invoices WHERE order_id = ${orderId} ORDER BY period_start`;
-const auditOf = async (orderId: string) => (await sql<{ action: string }[]>`SELECT action FROM audit_events WHERE entity_id = ${orderId} ORDER BY id`).map((a) => a.action);
+const auditOf = async (orderId: string) =>
+  (await sql<{ action: string }[]>`SELECT action FROM audit_events WHERE entity_id = ${orderId} ORDER BY id`).map(
+    (a) => a.action,
+  );
 
 /** The reason a validator gave for refusing an update. */
 async function refusal(update: Promise<unknown>): Promise<string> {
@@ -96,12 +133,15 @@ describe('billing cycles on the time-skipping server', () => {
     const o = await activeOrder(10, 'saas-annual');
     const { started } = await startBilling(o, 'annual');
     // Annual EUR: HP Latex 800 (890.00) + Summa S2 (490.00) + Production (990.00) = 2370.00, less 10%.
-    expect(Date.parse(started.currentPeriodEnd!) - Date.parse(started.currentPeriodStart!)).toBeGreaterThanOrEqual(365 * 86_400_000);
+    expect(Date.parse(started.currentPeriodEnd!) - Date.parse(started.currentPeriodStart!)).toBeGreaterThanOrEqual(
+      365 * 86_400_000,
+    );
     await env.sleep('200 days');
     expect(await invoicesOf(o.orderId)).toHaveLength(1);
     await env.sleep('170 days');
     await eventually(async () => expect(await invoicesOf(o.orderId)).toHaveLength(2));
-    for (const inv of await invoicesOf(o.orderId)) expect(inv).toMatchObject({ subtotalMinor: 237_000, discountMinor: 23_700, totalMinor: 213_300 });
+    for (const inv of await invoicesOf(o.orderId))
+      expect(inv).toMatchObject({ subtotalMinor: 237_000, discountMinor: 23_700, totalMinor: 213_300 });
   });
 
   it('S1: a suspension requested mid-cycle keeps the license active until the cycle ends, then it lapses', async () => {
@@ -118,11 +158,21 @@ describe('billing cycles on the time-skipping server', () => {
     expect(await licenseStatus(o.orderId)).toBe('active');
     await env.sleep('2 days');
     await eventually(async () => expect(await licenseStatus(o.orderId)).toBe('suspended'));
-    expect(await handle.query(billingStatusQuery)).toMatchObject({ entitlement: 'suspended', billing: 'paused', nextPaymentDate: null, suspendAtCycleEnd: false });
+    expect(await handle.query(billingStatusQuery)).toMatchObject({
+      entitlement: 'suspended',
+      billing: 'paused',
+      nextPaymentDate: null,
+      suspendAtCycleEnd: false,
+    });
     // Lapsed: no invoice for a cycle without entitlement, and revoking is too late.
     expect(await invoicesOf(o.orderId)).toHaveLength(1);
     expect(await refusal(handle.executeUpdate(revokeSuspensionUpdate, { args: [actor] }))).toMatch(/reactivate/);
-    expect(await auditOf(o.orderId)).toEqual(['order.created', 'license.suspension_scheduled', 'license.lapsed', 'billing.paused']);
+    expect(await auditOf(o.orderId)).toEqual([
+      'order.created',
+      'license.suspension_scheduled',
+      'license.lapsed',
+      'billing.paused',
+    ]);
   });
 
   it('S1: a suspension revoked before the cycle ends never lapses', async () => {
@@ -131,12 +181,19 @@ describe('billing cycles on the time-skipping server', () => {
     await env.sleep('5 days');
     await handle.executeUpdate(suspendUpdate, { args: [actor] });
     await env.sleep('15 days');
-    expect(await handle.executeUpdate(revokeSuspensionUpdate, { args: [actor] })).toMatchObject({ suspendAtCycleEnd: false, entitlement: 'active' });
+    expect(await handle.executeUpdate(revokeSuspensionUpdate, { args: [actor] })).toMatchObject({
+      suspendAtCycleEnd: false,
+      entitlement: 'active',
+    });
     expect(await refusal(handle.executeUpdate(revokeSuspensionUpdate, { args: [actor] }))).toMatch(/No suspension/);
     await env.sleep('20 days');
     await eventually(async () => expect(await invoicesOf(o.orderId)).toHaveLength(2));
     expect(await licenseStatus(o.orderId)).toBe('active');
-    expect(await handle.query(billingStatusQuery)).toMatchObject({ entitlement: 'active', billing: 'active', cyclesBilled: 2 });
+    expect(await handle.query(billingStatusQuery)).toMatchObject({
+      entitlement: 'active',
+      billing: 'active',
+      cyclesBilled: 2,
+    });
     expect(await auditOf(o.orderId)).not.toContain('license.lapsed');
   });
 
@@ -147,37 +204,58 @@ describe('billing cycles on the time-skipping server', () => {
     expect(await handle.executeUpdate(stopUpdate, { args: [actor] })).toMatchObject({ entitlement: 'stopped' });
     expect(await licenseStatus(o.orderId)).toBe('suspended');
     expect(await refusal(handle.executeUpdate(stopUpdate, { args: [actor] }))).toMatch(/already stopped/);
-    expect(await handle.executeUpdate(reactivateUpdate, { args: [actor] })).toMatchObject({ entitlement: 'active', billing: 'active' });
+    expect(await handle.executeUpdate(reactivateUpdate, { args: [actor] })).toMatchObject({
+      entitlement: 'active',
+      billing: 'active',
+    });
     expect(await licenseStatus(o.orderId)).toBe('active');
     expect(await refusal(handle.executeUpdate(reactivateUpdate, { args: [actor] }))).toMatch(/is active/);
 
     // Stopped across the cycle's end: billing pauses; reactivating starts a fresh cycle with its invoice.
     await handle.executeUpdate(stopUpdate, { args: [actor] });
     await env.sleep('40 days');
-    await eventually(async () => expect(await handle.query(billingStatusQuery)).toMatchObject({ billing: 'paused', entitlement: 'stopped' }));
+    await eventually(async () =>
+      expect(await handle.query(billingStatusQuery)).toMatchObject({ billing: 'paused', entitlement: 'stopped' }),
+    );
     expect(await invoicesOf(o.orderId)).toHaveLength(1);
     const reactivatedAt = await env.currentTimeMs();
     await handle.executeUpdate(reactivateUpdate, { args: [actor] });
     await eventually(async () => expect(await invoicesOf(o.orderId)).toHaveLength(2));
     const [, second] = await invoicesOf(o.orderId);
     expect(Math.abs(second!.periodStart.getTime() - reactivatedAt)).toBeLessThan(60_000);
-    await eventually(async () => expect(await handle.query(billingStatusQuery)).toMatchObject({ billing: 'active', entitlement: 'active', cyclesBilled: 2 }));
+    await eventually(async () =>
+      expect(await handle.query(billingStatusQuery)).toMatchObject({
+        billing: 'active',
+        entitlement: 'active',
+        cyclesBilled: 2,
+      }),
+    );
     expect(await licenseStatus(o.orderId)).toBe('active');
-    expect(await auditOf(o.orderId)).toEqual(['order.created', 'license.stopped', 'license.reactivated', 'license.stopped', 'billing.paused', 'license.reactivated']);
+    expect(await auditOf(o.orderId)).toEqual([
+      'order.created',
+      'license.stopped',
+      'license.reactivated',
+      'license.stopped',
+      'billing.paused',
+      'license.reactivated',
+    ]);
   });
 
-  it('B1: every cycle gets one invoice, priced from the order\'s price list (B2: EUR) net of the reseller\'s discount, emailed to the reseller', async () => {
+  it("B1: every cycle gets one invoice, priced from the order's price list (B2: EUR) net of the reseller's discount, emailed to the reseller", async () => {
     const o = await activeOrder(20);
     const { started } = await startBilling(o);
     await env.sleep('65 days');
     await eventually(async () => expect(await invoicesOf(o.orderId)).toHaveLength(3));
     const invoices = await invoicesOf(o.orderId);
-    for (const i of invoices) expect(i).toMatchObject({ subtotalMinor: LIST_MINOR, discountMinor: 4_740, totalMinor: 18_960 });
+    for (const i of invoices)
+      expect(i).toMatchObject({ subtotalMinor: LIST_MINOR, discountMinor: 4_740, totalMinor: 18_960 });
     expect(invoices[0]!.periodStart.toISOString()).toBe(started.currentPeriodStart);
     // Contiguous calendar months.
-    for (let k = 1; k < invoices.length; k++) expect(invoices[k]!.periodStart.getTime()).toBe(invoices[k - 1]!.periodEnd.getTime());
+    for (let k = 1; k < invoices.length; k++)
+      expect(invoices[k]!.periodStart.getTime()).toBe(invoices[k - 1]!.periodEnd.getTime());
     const mails = await mailbox.waitFor(o.resellerEmail, 3);
-    for (const i of invoices) expect(mails.some((m) => m.subject.includes(i.number) && m.subject.includes('€189.60'))).toBe(true);
+    for (const i of invoices)
+      expect(mails.some((m) => m.subject.includes(i.number) && m.subject.includes('€189.60'))).toBe(true);
   });
 
   it('S1 B1: twelve monthly cycles run as twelve runs continued as new, each with a small history', async () => {

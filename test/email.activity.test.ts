@@ -20,7 +20,13 @@ afterAll(async () => {
   await sql.end();
 });
 
-const message = (to: string) => ({ to, template: 'test', subject: `Test ${randomUUID()}`, text: 'hello', html: '<p>hello</p>' });
+const message = (to: string) => ({
+  to,
+  template: 'test',
+  subject: `Test ${randomUUID()}`,
+  text: 'hello',
+  html: '<p>hello</p>',
+});
 
 describe('emails are sent once per key', () => {
   it('an email activity retried after the SMTP server failed (421) sends the email exactly once', async () => {
@@ -35,7 +41,15 @@ describe('emails are sent once per key', () => {
       const handle = await env.client.workflow.start(invitationWorkflow, {
         taskQueue,
         workflowId,
-        args: [{ customerId, resellerId: reseller.resellerId, invitedBy: reseller.userId, customer, reminderSchedule: ['3 days'] }],
+        args: [
+          {
+            customerId,
+            resellerId: reseller.resellerId,
+            invitedBy: reseller.userId,
+            customer,
+            reminderSchedule: ['3 days'],
+          },
+        ],
       });
       await handle.executeUpdate(registrationUpdate);
       await mailbox.waitFor(customer.contact.email, 1, 60_000);
@@ -43,7 +57,8 @@ describe('emails are sent once per key', () => {
     await smtp.close();
     expect(smtp.connections).toBe(2);
     expect(await mailbox.to(customer.contact.email)).toHaveLength(1);
-    const [log] = await sql`SELECT status, attempts FROM email_log WHERE idempotency_key = ${`${workflowId}/invitation/1`}`;
+    const [log] =
+      await sql`SELECT status, attempts FROM email_log WHERE idempotency_key = ${`${workflowId}/invitation/1`}`;
     expect(log).toMatchObject({ status: 'sent', attempts: 2 });
   });
 
@@ -53,7 +68,13 @@ describe('emails are sent once per key', () => {
     const customerId = randomUUID();
     const customer = customerDetails();
     const activities = createCustomerActivities({ sql, mailer, config });
-    await activities.registerCustomer({ customerId, resellerId: reseller.resellerId, invitedBy: reseller.userId, customer, reminderSchedule: [] });
+    await activities.registerCustomer({
+      customerId,
+      resellerId: reseller.resellerId,
+      invitedBy: reseller.userId,
+      customer,
+      reminderSchedule: [],
+    });
     const key = `test/${customerId}/invitation/1`;
     expect(await activities.sendInvitationEmail({ customerId, kind: 'invitation', key })).toBe('sent');
     expect(await activities.sendInvitationEmail({ customerId, kind: 'invitation', key })).toBe('already-sent');
@@ -65,10 +86,17 @@ describe('emails are sent once per key', () => {
   });
 
   it('a permanent SMTP refusal (5xx) fails without retrying, and nothing is recorded as sent', async () => {
-    const smtp = await startFlakySmtp({ host: config.SMTP_HOST, port: config.SMTP_PORT }, 1, '554 5.7.1 Relay access denied');
+    const smtp = await startFlakySmtp(
+      { host: config.SMTP_HOST, port: config.SMTP_PORT },
+      1,
+      '554 5.7.1 Relay access denied',
+    );
     const mailer = createMailer({ ...config, SMTP_PORT: smtp.port });
     const key = `test/${randomUUID()}`;
-    await expect(sendOnce({ sql, mailer, config }, key, message('nobody@customer.test'))).rejects.toMatchObject({ type: 'SmtpRejected', nonRetryable: true });
+    await expect(sendOnce({ sql, mailer, config }, key, message('nobody@customer.test'))).rejects.toMatchObject({
+      type: 'SmtpRejected',
+      nonRetryable: true,
+    });
     const [log] = await sql`SELECT status FROM email_log WHERE idempotency_key = ${key}`;
     expect(log?.status).toBe('sending');
     mailer.close();

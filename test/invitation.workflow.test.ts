@@ -40,13 +40,16 @@ async function invite(customer: CustomerDetails = customerDetails(), reminderSch
 }
 
 const tokenHashOf = (link: string): string =>
-  createHash('sha256').update(new URL(link).searchParams.get('token') as string).digest('hex');
+  createHash('sha256')
+    .update(new URL(link).searchParams.get('token') as string)
+    .digest('hex');
 
 async function updateFailureType(p: Promise<unknown>): Promise<string | undefined> {
   try {
     await p;
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) return (err.cause as { type?: string } | undefined)?.type ?? (err.cause as Error).message;
+    if (err instanceof WorkflowUpdateFailedError)
+      return (err.cause as { type?: string } | undefined)?.type ?? (err.cause as Error).message;
     throw err;
   }
   throw new Error('expected the update to be refused');
@@ -88,7 +91,9 @@ describe('invitation lifecycle on the time-skipping server', () => {
   it('C3: the reseller sends a reminder to a corrected address; the contact email follows', async () => {
     const { customer, customerId, handle } = await invite();
     const corrected = uniqueEmail('corrected');
-    const state = await handle.executeUpdate(sendReminderUpdate, { args: [{ email: corrected, actor: `user:${reseller.userId}` }] });
+    const state = await handle.executeUpdate(sendReminderUpdate, {
+      args: [{ email: corrected, actor: `user:${reseller.userId}` }],
+    });
     expect(state.contactEmail).toBe(corrected);
     const [mail] = await mailbox.waitFor(corrected, 1);
     expect(mail?.subject).toMatch(/^Reminder:/);
@@ -122,7 +127,9 @@ describe('invitation lifecycle on the time-skipping server', () => {
 
   it('T3: a link that does not belong to the customer is refused and the invitation stays pending', async () => {
     const { handle } = await invite();
-    const type = await updateFailureType(handle.executeUpdate(acceptInvitationUpdate, { args: [{ tokenHash: 'ab'.repeat(32) }] }));
+    const type = await updateFailureType(
+      handle.executeUpdate(acceptInvitationUpdate, { args: [{ tokenHash: 'ab'.repeat(32) }] }),
+    );
     expect(type).toBe(FailureType.LinkInvalid);
     expect((await handle.query(invitationStateQuery)).status).toBe('pending');
   });
@@ -130,20 +137,44 @@ describe('invitation lifecycle on the time-skipping server', () => {
   it('C4: the same admin email cannot accept for two customers with exactly the same organization name', async () => {
     const admin = uniqueEmail('admin');
     const org = `Twin Org ${randomUUID().slice(0, 6)}`;
-    const first = await invite(customerDetails({ organizationName: org, organizationNameAscii: org, contact: { firstName: 'A', lastName: 'B', email: admin } }));
-    const second = await invite(customerDetails({ organizationName: org, organizationNameAscii: org, contact: { firstName: 'A', lastName: 'B', email: admin } }));
-    const other = await invite(customerDetails({ organizationName: `${org} GmbH`, organizationNameAscii: `${org} GmbH`, contact: { firstName: 'A', lastName: 'B', email: admin } }));
+    const first = await invite(
+      customerDetails({
+        organizationName: org,
+        organizationNameAscii: org,
+        contact: { firstName: 'A', lastName: 'B', email: admin },
+      }),
+    );
+    const second = await invite(
+      customerDetails({
+        organizationName: org,
+        organizationNameAscii: org,
+        contact: { firstName: 'A', lastName: 'B', email: admin },
+      }),
+    );
+    const other = await invite(
+      customerDetails({
+        organizationName: `${org} GmbH`,
+        organizationNameAscii: `${org} GmbH`,
+        contact: { firstName: 'A', lastName: 'B', email: admin },
+      }),
+    );
     const mails = await mailbox.waitFor(admin, 3);
     const linkFor = (vipId: string) => linkIn(mails.find((m) => m.text.includes(vipId))!);
 
-    await first.handle.executeUpdate(acceptInvitationUpdate, { args: [{ tokenHash: tokenHashOf(linkFor(first.registration.vipId)) }] });
+    await first.handle.executeUpdate(acceptInvitationUpdate, {
+      args: [{ tokenHash: tokenHashOf(linkFor(first.registration.vipId)) }],
+    });
     const type = await updateFailureType(
-      second.handle.executeUpdate(acceptInvitationUpdate, { args: [{ tokenHash: tokenHashOf(linkFor(second.registration.vipId)) }] }),
+      second.handle.executeUpdate(acceptInvitationUpdate, {
+        args: [{ tokenHash: tokenHashOf(linkFor(second.registration.vipId)) }],
+      }),
     );
     expect(type).toBe(FailureType.DuplicatePrimaryAdmin);
     expect((await second.handle.query(invitationStateQuery)).status).toBe('pending');
     // A different organization name is a different customer: allowed.
-    const ok = await other.handle.executeUpdate(acceptInvitationUpdate, { args: [{ tokenHash: tokenHashOf(linkFor(other.registration.vipId)) }] });
+    const ok = await other.handle.executeUpdate(acceptInvitationUpdate, {
+      args: [{ tokenHash: tokenHashOf(linkFor(other.registration.vipId)) }],
+    });
     expect(ok.status).toBe('accepted');
   });
 
@@ -153,7 +184,8 @@ describe('invitation lifecycle on the time-skipping server', () => {
     expect(state.status).toBe('deleted');
     expect(await handle.result()).toMatchObject({ status: 'deleted' });
     expect(await sql`SELECT 1 FROM customers WHERE id = ${customerId}`).toHaveLength(0);
-    const [audit] = await sql`SELECT action FROM audit_events WHERE entity_id = ${customerId} AND action = 'customer.deleted'`;
+    const [audit] =
+      await sql`SELECT action FROM audit_events WHERE entity_id = ${customerId} AND action = 'customer.deleted'`;
     expect(audit).toBeDefined();
   });
 
@@ -169,9 +201,12 @@ describe('invitation lifecycle on the time-skipping server', () => {
 
   it('C5: an anniversary date picked at invitation is stored and can never change', async () => {
     const { customerId } = await invite(customerDetails({ anniversaryDate: '2027-03-15' }));
-    const [row] = await sql`SELECT to_char(anniversary_date, 'YYYY-MM-DD') AS d FROM customers WHERE id = ${customerId}`;
+    const [row] =
+      await sql`SELECT to_char(anniversary_date, 'YYYY-MM-DD') AS d FROM customers WHERE id = ${customerId}`;
     expect(row?.d).toBe('2027-03-15');
-    await expect(sql`UPDATE customers SET anniversary_date = '2028-01-01' WHERE id = ${customerId}`).rejects.toThrow(/fixed once set \(C5\)/);
+    await expect(sql`UPDATE customers SET anniversary_date = '2028-01-01' WHERE id = ${customerId}`).rejects.toThrow(
+      /fixed once set \(C5\)/,
+    );
   });
 
   it('C2: starting the same business key twice finds the running invitation instead of a second one', async () => {
@@ -180,7 +215,15 @@ describe('invitation lifecycle on the time-skipping server', () => {
       env.client.workflow.start(invitationWorkflow, {
         taskQueue,
         workflowId: invitationWorkflowId(customerId),
-        args: [{ customerId, resellerId: reseller.resellerId, invitedBy: reseller.userId, customer: customerDetails(), reminderSchedule: SCHEDULE }],
+        args: [
+          {
+            customerId,
+            resellerId: reseller.resellerId,
+            invitedBy: reseller.userId,
+            customer: customerDetails(),
+            reminderSchedule: SCHEDULE,
+          },
+        ],
       }),
     ).rejects.toThrow(/already started/i);
     const [row] = await sql`SELECT count(*)::int AS n, max(vip_id) AS vip FROM customers WHERE id = ${customerId}`;

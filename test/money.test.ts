@@ -14,7 +14,10 @@ describe('money in integer minor units', () => {
   it('B2: a total is the sum of its lines and plan, less a discount rounded down; no cent lost or created', () => {
     const r = [...cases(3000)];
     for (let i = 0; i + 3 < r.length; i += 4) {
-      const lines = [{ driverCode: 'a', unitPriceMinor: r[i]! % 500_000 }, { driverCode: 'b', unitPriceMinor: r[i + 1]! % 500_000 }];
+      const lines = [
+        { driverCode: 'a', unitPriceMinor: r[i]! % 500_000 },
+        { driverCode: 'b', unitPriceMinor: r[i + 1]! % 500_000 },
+      ];
       const plan = r[i + 2]! % 300_000;
       const percent = r[i + 3]! % 101;
       const p = applyPrices(lines, plan, percent);

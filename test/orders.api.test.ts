@@ -33,7 +33,9 @@ const form = (overrides: Record<string, unknown> = {}) => ({
 
 describe('orders and trials through the API, against the dev server', () => {
   it('O1: the form (O3: customer found by email) → (O4: activation email) (O8: serial) → activation through the link, never by the reseller (O7: OEM only) → (O5: deletion refused)', async () => {
-    const found = await as(reseller.apiKey).get(`/v1/customers?email=${encodeURIComponent(customer.email.toUpperCase())}`);
+    const found = await as(reseller.apiKey).get(
+      `/v1/customers?email=${encodeURIComponent(customer.email.toUpperCase())}`,
+    );
     expect(found.body.data.map((c: { id: string }) => c.id)).toEqual([customer.id]);
 
     const placed = await as(reseller.apiKey).post('/v1/orders').set('Idempotency-Key', `o-${customer.id}`).send(form());
@@ -57,10 +59,16 @@ describe('orders and trials through the API, against the dev server', () => {
     const byReseller = await as(reseller.apiKey).post(`/v1/orders/${placed.body.id}/activate`).send({});
     expect(byReseller.status).toBe(403);
 
-    const activated = await request(stack.app).post('/licenses/activate').type('form').send({ token: link.searchParams.get('token') });
+    const activated = await request(stack.app)
+      .post('/licenses/activate')
+      .type('form')
+      .send({ token: link.searchParams.get('token') });
     expect(activated.status).toBe(200);
     expect(activated.text).toContain('License activated');
-    expect((await as(reseller.apiKey).get(`/v1/orders/${placed.body.id}`)).body).toMatchObject({ status: 'active', licenseStatus: 'active' });
+    expect((await as(reseller.apiKey).get(`/v1/orders/${placed.body.id}`)).body).toMatchObject({
+      status: 'active',
+      licenseStatus: 'active',
+    });
 
     const refused = await as(reseller.apiKey).delete(`/v1/orders/${placed.body.id}?confirm=true`);
     expect(refused.status).toBe(409);
@@ -71,7 +79,9 @@ describe('orders and trials through the API, against the dev server', () => {
   });
 
   it('O5: a trial is deleted before activation only after confirmation; the customer stays for the next order', async () => {
-    const trial = await as(reseller.apiKey).post('/v1/orders').send(form({ kind: 'trial', promoCode: undefined }));
+    const trial = await as(reseller.apiKey)
+      .post('/v1/orders')
+      .send(form({ kind: 'trial', promoCode: undefined }));
     expect(trial.status).toBe(201);
     expect(trial.body).toMatchObject({ kind: 'trial', total: { amountMinor: 0 } });
     expect(trial.body.trialEndsAt).not.toBeNull();
@@ -86,7 +96,9 @@ describe('orders and trials through the API, against the dev server', () => {
   });
 
   it('O6: "+" extends a trial and converts it into an order; an order cannot be extended', async () => {
-    const trial = await as(reseller.apiKey).post('/v1/orders').send(form({ kind: 'trial' }));
+    const trial = await as(reseller.apiKey)
+      .post('/v1/orders')
+      .send(form({ kind: 'trial' }));
     const extended = await as(reseller.apiKey).post(`/v1/orders/${trial.body.id}/extend`).send({});
     expect(extended.status).toBe(200);
     expect(Date.parse(extended.body.trialEndsAt)).toBeGreaterThan(Date.parse(trial.body.trialEndsAt));
@@ -116,34 +128,52 @@ describe('orders and trials through the API, against the dev server', () => {
       expect(res.body.error.issues.map((i: { field: string }) => i.field)).toContain(field);
     });
 
-    it('O1: a subscription type not offered in the customer\'s region is refused', async () => {
+    it("O1: a subscription type not offered in the customer's region is refused", async () => {
       const c = customerBody({ country: 'BR' });
       const br = await as(reseller.apiKey).post('/v1/customers').send(c);
-      const res = await as(reseller.apiKey).post('/v1/orders').send(form({ customerId: br.body.id, subscriptionType: 'perpetual' }));
+      const res = await as(reseller.apiKey)
+        .post('/v1/orders')
+        .send(form({ customerId: br.body.id, subscriptionType: 'perpetual' }));
       expect(res.status).toBe(400);
-      expect(res.body.error.issues[0]).toMatchObject({ field: 'subscriptionType', message: expect.stringContaining('BR') });
+      expect(res.body.error.issues[0]).toMatchObject({
+        field: 'subscriptionType',
+        message: expect.stringContaining('BR'),
+      });
     });
   });
 
   it('O6: configure swaps drivers: a higher tier charges the prorated difference, a lower one never refunds more than was paid', async () => {
-    const placed = await as(reseller.apiKey).post('/v1/orders').send(form({ promoCode: undefined, drivers: ['epson-surecolor-s80600'] }));
-    const up = await request(stack.app).put(`/v1/orders/${placed.body.id}/drivers`).set('authorization', `Bearer ${reseller.apiKey}`).send({ drivers: ['durst-p5-250'] });
+    const placed = await as(reseller.apiKey)
+      .post('/v1/orders')
+      .send(form({ promoCode: undefined, drivers: ['epson-surecolor-s80600'] }));
+    const up = await request(stack.app)
+      .put(`/v1/orders/${placed.body.id}/drivers`)
+      .set('authorization', `Bearer ${reseller.apiKey}`)
+      .send({ drivers: ['durst-p5-250'] });
     expect(up.status).toBe(200);
     // Tier 1 → tier 3 on an annual plan, right after ordering: almost the whole difference (1490.00 − 490.00).
     expect(up.body.adjustment.amountMinor).toBeGreaterThan(99_000);
     expect(up.body.adjustment.amountMinor).toBeLessThanOrEqual(100_000);
     expect(up.body.lines.map((l: { driverCode: string }) => l.driverCode)).toEqual(['durst-p5-250']);
-    const down = await request(stack.app).put(`/v1/orders/${placed.body.id}/drivers`).set('authorization', `Bearer ${reseller.apiKey}`).send({ drivers: ['summa-s2'] });
+    const down = await request(stack.app)
+      .put(`/v1/orders/${placed.body.id}/drivers`)
+      .set('authorization', `Bearer ${reseller.apiKey}`)
+      .send({ drivers: ['summa-s2'] });
     expect(down.body.adjustment.amountMinor).toBeLessThan(0);
-    expect(-down.body.adjustment.amountMinor).toBeLessThanOrEqual(placed.body.total.amountMinor + up.body.adjustment.amountMinor);
-    const bad = await request(stack.app).put(`/v1/orders/${placed.body.id}/drivers`).set('authorization', `Bearer ${reseller.apiKey}`).send({ drivers: ['nope'] });
+    expect(-down.body.adjustment.amountMinor).toBeLessThanOrEqual(
+      placed.body.total.amountMinor + up.body.adjustment.amountMinor,
+    );
+    const bad = await request(stack.app)
+      .put(`/v1/orders/${placed.body.id}/drivers`)
+      .set('authorization', `Bearer ${reseller.apiKey}`)
+      .send({ drivers: ['nope'] });
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues[0].field).toBe('drivers');
     const audit = await as(reseller.apiKey).get(`/v1/orders/${placed.body.id}/audit`);
     expect(audit.body.data.filter((e: { action: string }) => e.action === 'order.configured')).toHaveLength(2);
   });
 
-  it('T1 T2: a user without order gets 403; another reseller\'s order and customer get 404', async () => {
+  it("T1 T2: a user without order gets 403; another reseller's order and customer get 404", async () => {
     const placed = await as(reseller.apiKey).post('/v1/orders').send(form());
     const billing = await newReseller(stack.sql, ['billing']);
     expect((await as(billing.apiKey).post('/v1/orders').send(form())).status).toBe(403);

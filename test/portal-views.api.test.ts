@@ -23,10 +23,16 @@ const first = <T>(rows: readonly T[]): T => {
   if (rows[0] === undefined) throw new Error('no row');
   return rows[0];
 };
-const tagOf = () => `zq${randomUUID().replace(/[^a-f]/g, '').slice(0, 6)}x`;
+const tagOf = () =>
+  `zq${randomUUID()
+    .replace(/[^a-f]/g, '')
+    .slice(0, 6)}x`;
 
 /** A customer of the tenant; the anniversary as days from today (the database's today). */
-async function insertCustomer(resellerId: string, o: { name?: string; ascii?: string; anniversaryInDays?: number; extra?: Record<string, unknown> } = {}) {
+async function insertCustomer(
+  resellerId: string,
+  o: { name?: string; ascii?: string; anniversaryInDays?: number; extra?: Record<string, unknown> } = {},
+) {
   const id = randomUUID();
   const name = o.name ?? `Customer ${id.slice(0, 8)}`;
   await stack.sql`
@@ -38,7 +44,11 @@ async function insertCustomer(resellerId: string, o: { name?: string; ascii?: st
   if (o.extra) await stack.sql`UPDATE customers SET ${stack.sql(o.extra)} WHERE id = ${id}`;
   return id;
 }
-async function insertLicense(t: Tenant, customerId: string, o: { serial?: string; product?: string; status?: string; orderId?: string } = {}) {
+async function insertLicense(
+  t: Tenant,
+  customerId: string,
+  o: { serial?: string; product?: string; status?: string; orderId?: string } = {},
+) {
   const id = randomUUID();
   await stack.sql`INSERT INTO licenses (id, reseller_id, customer_id, serial_number, product, status, order_id)
                   VALUES (${id}, ${t.resellerId}, ${customerId}, ${o.serial ?? `SN-${id}`}, ${o.product ?? 'Acrobat Pro'}, ${o.status ?? 'active'}, ${o.orderId ?? null})`;
@@ -132,7 +142,14 @@ describe('the portal views: customer list filters, CSV export, search, customer 
   it('D1: the other tenant sees only its own customers under the same filters (T1)', async () => {
     const mine = new Set(Object.values(c));
     // The other tenant: a pending PA (anniversary in 10 days), an overdue PA (in 40 days), a bare customer; no licenses.
-    const expected = { all: 3, 'pending-requests': 1, 'overdue-requests': 1, 'upcoming-renewals': 2, 'ready-for-renewal': 1, 'no-products': 3 };
+    const expected = {
+      all: 3,
+      'pending-requests': 1,
+      'overdue-requests': 1,
+      'upcoming-renewals': 2,
+      'ready-for-renewal': 1,
+      'no-products': 3,
+    };
     for (const [filter, count] of Object.entries(expected)) {
       const theirs = await listIds(other.apiKey, `filter=${filter}`);
       expect([filter, theirs.length]).toEqual([filter, count]);
@@ -142,7 +159,11 @@ describe('the portal views: customer list filters, CSV export, search, customer 
 
   it('D1: "managed by me" lists the customers assigned to the caller, through PATCH { managedBy } with an audit event', async () => {
     const colleague = await addUser(a, ['order']);
-    for (const [key, userId] of [['ready', a.userId], ['far', a.userId], ['late', colleague.userId]] as const) {
+    for (const [key, userId] of [
+      ['ready', a.userId],
+      ['far', a.userId],
+      ['late', colleague.userId],
+    ] as const) {
       const res = await api(a.apiKey).patch(`/v1/customers/${c[key]}`).send({ managedBy: userId });
       expect(res.status).toBe(200);
       expect(res.body.managedBy).toMatchObject({ id: userId });
@@ -154,7 +175,12 @@ describe('the portal views: customer list filters, CSV export, search, customer 
     const [audit] = await stack.sql<{ actor: string; before: unknown; after: unknown; resellerId: string }[]>`
       SELECT actor, before, after, reseller_id FROM audit_events
       WHERE entity_id = ${c.late!} AND action = 'customer.managed_by_changed' ORDER BY id DESC LIMIT 1`;
-    expect(audit).toEqual({ actor: `user:${a.userId}`, before: { managedBy: null }, after: { managedBy: colleague.userId }, resellerId: a.resellerId });
+    expect(audit).toEqual({
+      actor: `user:${a.userId}`,
+      before: { managedBy: null },
+      after: { managedBy: colleague.userId },
+      resellerId: a.resellerId,
+    });
 
     // Unassigning.
     const cleared = await api(a.apiKey).patch(`/v1/customers/${c.far}`).send({ managedBy: null });
@@ -180,11 +206,15 @@ describe('the portal views: customer list filters, CSV export, search, customer 
       expect(refused.body.error.code).toBe('customer_details_fixed');
     }
 
-    const foreignCustomer = await api(other.apiKey).patch(`/v1/customers/${c.pending}`).send({ managedBy: other.userId });
+    const foreignCustomer = await api(other.apiKey)
+      .patch(`/v1/customers/${c.pending}`)
+      .send({ managedBy: other.userId });
     expect(foreignCustomer.status).toBe(404);
 
     expect((await api(a.apiKey).get(`/v1/customers/${c.pending}`)).body.managedBy).toEqual(before);
-    const { n } = first(await stack.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM audit_events WHERE entity_id = ${c.pending!}`);
+    const { n } = first(
+      await stack.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM audit_events WHERE entity_id = ${c.pending!}`,
+    );
     expect(n).toBe(0);
   });
 
@@ -199,8 +229,14 @@ describe('the portal views: customer list filters, CSV export, search, customer 
 
   it('D2: a name a spreadsheet would run as a formula is exported as text', async () => {
     const t = await newReseller(stack.sql);
-    await insertCustomer(t.resellerId, { name: '=HYPERLINK("http://evil.test")', ascii: '=HYPERLINK("http://evil.test")' });
-    const records = parseCsv((await api(t.apiKey).get('/v1/customers.csv')).text, { bom: true, columns: true }) as Record<string, string>[];
+    await insertCustomer(t.resellerId, {
+      name: '=HYPERLINK("http://evil.test")',
+      ascii: '=HYPERLINK("http://evil.test")',
+    });
+    const records = parseCsv((await api(t.apiKey).get('/v1/customers.csv')).text, {
+      bom: true,
+      columns: true,
+    }) as Record<string, string>[];
     expect(records[0]!['Organization name']).toBe('\'=HYPERLINK("http://evil.test")');
   });
 
@@ -220,15 +256,23 @@ describe('the portal views: customer list filters, CSV export, search, customer 
 
     const records = parseCsv(res.text, { bom: true, columns: true }) as Record<string, string>[];
     expect(records.map((r) => r.Id).sort()).toEqual([trickyId, plainId].sort());
-    expect(Object.keys(records[0]!)).toEqual(expect.arrayContaining(['VIP id', 'Organization name', 'Contact email', 'Anniversary date', 'Managed by']));
+    expect(Object.keys(records[0]!)).toEqual(
+      expect.arrayContaining(['VIP id', 'Organization name', 'Contact email', 'Anniversary date', 'Managed by']),
+    );
     const row = records.find((r) => r.Id === trickyId)!;
     expect(row['Organization name']).toBe(tricky);
     expect(row['Organization name (ASCII)']).toBe('Akerlund, "Soner" & Co');
     expect(row['VIP id']).toMatch(/^VIP\d+$/);
 
-    const filtered = parseCsv((await api(t.apiKey).get('/v1/customers.csv?filter=no-products')).text, { bom: true, columns: true }) as Record<string, string>[];
+    const filtered = parseCsv((await api(t.apiKey).get('/v1/customers.csv?filter=no-products')).text, {
+      bom: true,
+      columns: true,
+    }) as Record<string, string>[];
     expect(filtered.map((r) => r.Id)).toEqual([trickyId]);
-    const ready = parseCsv((await api(t.apiKey).get('/v1/customers.csv?filter=ready-for-renewal')).text, { bom: true, columns: true }) as Record<string, string>[];
+    const ready = parseCsv((await api(t.apiKey).get('/v1/customers.csv?filter=ready-for-renewal')).text, {
+      bom: true,
+      columns: true,
+    }) as Record<string, string>[];
     expect(ready.map((r) => r.Id)).toEqual([plainId]);
 
     const empty = await api(t.apiKey).get('/v1/customers.csv?filter=overdue-requests');
@@ -281,21 +325,32 @@ describe('the portal views: customer list filters, CSV export, search, customer 
       return res.body.results as { type: string; id: string; label: string; url: string | null }[];
     };
 
-    it('D3: one query finds a user, a company, an order (PO number), a serial number and an invoice, this tenant\'s only (T1)', async () => {
+    it("D3: one query finds a user, a company, an order (PO number), a serial number and an invoice, this tenant's only (T1)", async () => {
       const results = await searchFor(tag);
       expect(results.map((r) => `${r.type}:${r.id}`).sort()).toEqual(
         ['user', 'company', 'order', 'serial', 'invoice'].map((type) => `${type}:${hit[type]}`).sort(),
       );
       const byType = Object.fromEntries(results.map((r) => [r.type, r]));
-      expect(byType.company).toMatchObject({ url: `/v1/customers/${hit.company}`, label: expect.stringContaining(`Fjällräven ${tag} AB`) });
-      expect(byType.order).toMatchObject({ url: `/v1/orders/${hit.order}`, label: expect.stringContaining(`PO-${tag}-1`) });
-      expect(byType.serial).toMatchObject({ url: `/v1/orders/${hit.order}`, label: expect.stringContaining(`SN-${tag}-0001`) });
+      expect(byType.company).toMatchObject({
+        url: `/v1/customers/${hit.company}`,
+        label: expect.stringContaining(`Fjällräven ${tag} AB`),
+      });
+      expect(byType.order).toMatchObject({
+        url: `/v1/orders/${hit.order}`,
+        label: expect.stringContaining(`PO-${tag}-1`),
+      });
+      expect(byType.serial).toMatchObject({
+        url: `/v1/orders/${hit.order}`,
+        label: expect.stringContaining(`SN-${tag}-0001`),
+      });
       expect(byType.invoice).toMatchObject({ url: `/v1/invoices/${hit.invoice}`, label: `Invoice INV-${tag}-0001` });
       expect(byType.user).toMatchObject({ url: null, label: expect.stringContaining(`Ingrid ${tag}`) });
     });
 
     it('D3: each kind is found by its own key: VIP id, order id prefix, serial, invoice number and id prefix, user email', async () => {
-      const { vipId } = first(await stack.sql<{ vipId: string }[]>`SELECT vip_id FROM customers WHERE id = ${hit.company!}`);
+      const { vipId } = first(
+        await stack.sql<{ vipId: string }[]>`SELECT vip_id FROM customers WHERE id = ${hit.company!}`,
+      );
       expect((await searchFor(vipId)).map((r) => r.id)).toContain(hit.company);
       expect((await searchFor(`Fjallraven ${tag}`)).map((r) => r.id)).toContain(hit.company);
       const orderHits = await searchFor(hit.order!.slice(0, 8));
@@ -303,13 +358,20 @@ describe('the portal views: customer list filters, CSV export, search, customer 
       expect((await searchFor(`sn-${tag}-0001`)).map((r) => `${r.type}:${r.id}`)).toEqual([`serial:${hit.serial}`]);
       expect((await searchFor(`INV-${tag}-0001`)).map((r) => `${r.type}:${r.id}`)).toEqual([`invoice:${hit.invoice}`]);
       expect((await searchFor(hit.invoice!.slice(0, 8))).map((r) => r.id)).toContain(hit.invoice);
-      const { email } = first(await stack.sql<{ email: string }[]>`SELECT email FROM reseller_users WHERE id = ${hit.user!}`);
+      const { email } = first(
+        await stack.sql<{ email: string }[]>`SELECT email FROM reseller_users WHERE id = ${hit.user!}`,
+      );
       expect((await searchFor(email)).map((r) => `${r.type}:${r.id}`)).toEqual([`user:${hit.user}`]);
     });
 
     it('D3: a user without billing finds no invoices (T2); LIKE wildcards are plain characters; at most 20 results', async () => {
       const orderOnly = await addUser(t, ['order']);
-      expect((await searchFor(tag, orderOnly.apiKey)).map((r) => r.type).sort()).toEqual(['company', 'order', 'serial', 'user']);
+      expect((await searchFor(tag, orderOnly.apiKey)).map((r) => r.type).sort()).toEqual([
+        'company',
+        'order',
+        'serial',
+        'user',
+      ]);
       expect(await searchFor('%')).toEqual([]);
       expect(await searchFor('_')).toEqual([]);
       for (let i = 0; i < 25; i++) await insertLicense(t, hit.company!, { serial: `BULK-${tag}-${i}` });
@@ -319,7 +381,13 @@ describe('the portal views: customer list filters, CSV export, search, customer 
     });
 
     it('D3: q is required, 1 to 100 characters: otherwise 400 naming q', async () => {
-      for (const url of ['/v1/search', '/v1/search?q=', '/v1/search?q=%20%20', `/v1/search?q=${'x'.repeat(101)}`, '/v1/search?q=a&q=b']) {
+      for (const url of [
+        '/v1/search',
+        '/v1/search?q=',
+        '/v1/search?q=%20%20',
+        `/v1/search?q=${'x'.repeat(101)}`,
+        '/v1/search?q=a&q=b',
+      ]) {
         const res = await api(t.apiKey).get(url);
         expect(res.status).toBe(400);
         expect(fieldsOf(res.body)).toEqual(['q']);
@@ -333,7 +401,11 @@ describe('the portal views: customer list filters, CSV export, search, customer 
     const t = await newReseller(stack.sql);
     const id = await insertCustomer(t.resellerId, {
       anniversaryInDays: 200,
-      extra: { vip_select_level: 2, three_year_commitment_quantity: 60, three_year_committed_at: new Date('2026-01-15T10:00:00Z') },
+      extra: {
+        vip_select_level: 2,
+        three_year_commitment_quantity: 60,
+        three_year_committed_at: new Date('2026-01-15T10:00:00Z'),
+      },
     });
     const orderId = await insertOrder(t, id, 'PO-D7');
     await insertLicense(t, id, { product: 'Acrobat Pro', orderId });
@@ -348,7 +420,9 @@ describe('the portal views: customer list filters, CSV export, search, customer 
 
     const res = await api(t.apiKey).get(`/v1/customers/${id}`);
     expect(res.status).toBe(200);
-    const { anniversary } = first(await stack.sql<{ anniversary: string }[]>`SELECT to_char(current_date + 200, 'YYYY-MM-DD') AS anniversary`);
+    const { anniversary } = first(
+      await stack.sql<{ anniversary: string }[]>`SELECT to_char(current_date + 200, 'YYYY-MM-DD') AS anniversary`,
+    );
     expect(res.body).toMatchObject({
       id,
       vipId: expect.stringMatching(/^VIP\d+$/),
@@ -365,22 +439,50 @@ describe('the portal views: customer list filters, CSV export, search, customer 
       { product: 'Photoshop', status: 'active', licenses: 1 },
     ]);
     expect(res.body.orders).toEqual([
-      { id: orderId, kind: 'order', status: 'active', poNumber: 'PO-D7', createdAt: expect.any(String), convertedAt: null },
+      {
+        id: orderId,
+        kind: 'order',
+        status: 'active',
+        poNumber: 'PO-D7',
+        createdAt: expect.any(String),
+        convertedAt: null,
+      },
     ]);
     expect(res.body.authorizations).toEqual([
-      expect.objectContaining({ id: paId, product: 'Acrobat Pro', quantity: 5, status: 'paid', createdAt: expect.any(String), paidAt: null }),
+      expect.objectContaining({
+        id: paId,
+        product: 'Acrobat Pro',
+        quantity: 5,
+        status: 'paid',
+        createdAt: expect.any(String),
+        paidAt: null,
+      }),
     ]);
     expect(res.body.renewals).toEqual([
-      expect.objectContaining({ id: renewalId, timing: 'early', quantity: 7, termMonths: 12, createdAt: expect.any(String) }),
+      expect.objectContaining({
+        id: renewalId,
+        timing: 'early',
+        quantity: 7,
+        termMonths: 12,
+        createdAt: expect.any(String),
+      }),
     ]);
 
     const bare = await api(t.apiKey).get(`/v1/customers/${await insertCustomer(t.resellerId)}`);
-    expect(bare.body).toMatchObject({ managedBy: null, vipSelect: null, threeYearCommitment: null, plans: [], orders: [], authorizations: [], renewals: [] });
+    expect(bare.body).toMatchObject({
+      managedBy: null,
+      vipSelect: null,
+      threeYearCommitment: null,
+      plans: [],
+      orders: [],
+      authorizations: [],
+      renewals: [],
+    });
 
     expect((await api(other.apiKey).get(`/v1/customers/${id}`)).status).toBe(404);
   });
 
-  it('D1: a customer whose row names another tenant\'s user as manager never shows that user (T1)', async () => {
+  it("D1: a customer whose row names another tenant's user as manager never shows that user (T1)", async () => {
     // The reseller change (X2) clears managed_by when it moves a customer; this is the read side's own guard.
     const id = await insertCustomer(a.resellerId);
     expect((await api(a.apiKey).patch(`/v1/customers/${id}`).send({ managedBy: a.userId })).status).toBe(200);

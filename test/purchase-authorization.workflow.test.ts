@@ -30,11 +30,20 @@ withTimeSkippingWorker({ sql, config, mailer }, (suite) => ({ env, taskQueue } =
 async function customerOf() {
   const reseller = await newReseller(sql);
   const customerId = randomUUID();
-  await customers.registerCustomer({ customerId, resellerId: reseller.resellerId, invitedBy: reseller.userId, customer: customerDetails(), reminderSchedule: [] });
+  await customers.registerCustomer({
+    customerId,
+    resellerId: reseller.resellerId,
+    invitedBy: reseller.userId,
+    customer: customerDetails(),
+    reminderSchedule: [],
+  });
   return { reseller, customerId };
 }
 
-const paInput = (c: Awaited<ReturnType<typeof customerOf>>, overrides: Partial<PurchaseAuthorizationInput> = {}): PurchaseAuthorizationInput => ({
+const paInput = (
+  c: Awaited<ReturnType<typeof customerOf>>,
+  overrides: Partial<PurchaseAuthorizationInput> = {},
+): PurchaseAuthorizationInput => ({
   paId: randomUUID(),
   resellerId: c.reseller.resellerId,
   customerId: c.customerId,
@@ -47,13 +56,20 @@ const paInput = (c: Awaited<ReturnType<typeof customerOf>>, overrides: Partial<P
 });
 
 async function startPa(input: PurchaseAuthorizationInput) {
-  const handle = await env.client.workflow.start(purchaseAuthorizationWorkflow, { taskQueue, workflowId: purchaseAuthorizationWorkflowId(input.paId), args: [input] });
+  const handle = await env.client.workflow.start(purchaseAuthorizationWorkflow, {
+    taskQueue,
+    workflowId: purchaseAuthorizationWorkflowId(input.paId),
+    args: [input],
+  });
   const stored = await handle.executeUpdate(purchaseAuthorizationStoredUpdate);
   return { handle, stored };
 }
 
 /** Timers fire while the clock skips; their activities finish a moment later. */
-async function statusBecomes(handle: Awaited<ReturnType<typeof startPa>>['handle'], status: PurchaseAuthorizationStatus) {
+async function statusBecomes(
+  handle: Awaited<ReturnType<typeof startPa>>['handle'],
+  status: PurchaseAuthorizationStatus,
+) {
   for (let i = 0; i < 100; i++) {
     if ((await handle.query(purchaseAuthorizationStateQuery)).status === status) return;
     await new Promise((r) => setTimeout(r, 100));
@@ -62,11 +78,18 @@ async function statusBecomes(handle: Awaited<ReturnType<typeof startPa>>['handle
 }
 
 const rowOf = async (paId: string) =>
-  (await sql<{ status: string; licenseStatus: string }[]>`SELECT pa.status, l.status AS license_status FROM purchase_authorizations pa JOIN licenses l ON l.purchase_authorization_id = pa.id WHERE pa.id = ${paId}`)[0];
+  (
+    await sql<
+      { status: string; licenseStatus: string }[]
+    >`SELECT pa.status, l.status AS license_status FROM purchase_authorizations pa JOIN licenses l ON l.purchase_authorization_id = pa.id WHERE pa.id = ${paId}`
+  )[0];
 const actor = { actor: 'user:test' };
 /** The workflow's reason for refusing an update (the failure's cause carries it). */
 async function reasonOf(p: Promise<unknown>): Promise<string> {
-  const err = await p.then(() => null, (e: Error & { cause?: Error }) => e);
+  const err = await p.then(
+    () => null,
+    (e: Error & { cause?: Error }) => e,
+  );
   if (!err) throw new Error('expected a refusal');
   return err.cause?.message ?? err.message;
 }
@@ -107,13 +130,18 @@ describe('purchase authorizations on the time-skipping server', () => {
     await handle.executeUpdate(assignLicensesUpdate, { args: [{ assigned: 2, actor: 'user:test' }] });
     await expect(handle.executeUpdate(cancelPurchaseAuthorizationUpdate, { args: [actor] })).rejects.toThrow();
     await handle.executeUpdate(assignLicensesUpdate, { args: [{ assigned: 0, actor: 'user:test' }] });
-    expect(await handle.executeUpdate(cancelPurchaseAuthorizationUpdate, { args: [actor] })).toMatchObject({ status: 'cancelled', licensesActive: false });
+    expect(await handle.executeUpdate(cancelPurchaseAuthorizationUpdate, { args: [actor] })).toMatchObject({
+      status: 'cancelled',
+      licensesActive: false,
+    });
     expect(await rowOf(input.paId)).toEqual({ status: 'cancelled', licenseStatus: 'cancelled' });
     expect(await handle.result()).toMatchObject({ status: 'cancelled' });
 
     const ordered = (await startPa(paInput(c))).handle;
     await ordered.executeUpdate(placeOrderUpdate, { args: [actor] });
-    expect(await reasonOf(ordered.executeUpdate(cancelPurchaseAuthorizationUpdate, { args: [actor] }))).toMatch(/return/);
+    expect(await reasonOf(ordered.executeUpdate(cancelPurchaseAuthorizationUpdate, { args: [actor] }))).toMatch(
+      /return/,
+    );
   });
 
   it('P4: a return is requested only after an order, within the return window', async () => {
@@ -122,7 +150,10 @@ describe('purchase authorizations on the time-skipping server', () => {
     const { handle } = await startPa(input);
     expect(await reasonOf(handle.executeUpdate(requestReturnUpdate, { args: [actor] }))).toMatch(/cancel/);
     await handle.executeUpdate(placeOrderUpdate, { args: [actor] });
-    expect(await handle.executeUpdate(requestReturnUpdate, { args: [actor] })).toMatchObject({ status: 'returned', licensesActive: false });
+    expect(await handle.executeUpdate(requestReturnUpdate, { args: [actor] })).toMatchObject({
+      status: 'returned',
+      licensesActive: false,
+    });
     expect(await rowOf(input.paId)).toEqual({ status: 'returned', licenseStatus: 'returned' });
 
     const late = (await startPa(paInput(c))).handle;

@@ -35,15 +35,31 @@ async function customerOf(segment: MarketSegment = 'commercial', anniversaryDate
   const reseller = await newReseller(sql);
   const customerId = randomUUID();
   const customer = customerDetails({ marketSegment: segment, anniversaryDate });
-  await customers.registerCustomer({ customerId, resellerId: reseller.resellerId, invitedBy: reseller.userId, customer, reminderSchedule: [] });
+  await customers.registerCustomer({
+    customerId,
+    resellerId: reseller.resellerId,
+    invitedBy: reseller.userId,
+    customer,
+    reminderSchedule: [],
+  });
   return { reseller, customerId, email: customer.contact.email };
 }
 
 /** A purchase authorization stored directly (its own lifecycle is tested elsewhere): licenses to renew or expire. */
-async function purchase(c: Awaited<ReturnType<typeof customerOf>>, quantity: number, extendedTermMonths: number | null = null) {
+async function purchase(
+  c: Awaited<ReturnType<typeof customerOf>>,
+  quantity: number,
+  extendedTermMonths: number | null = null,
+) {
   const input: PurchaseAuthorizationInput = {
-    paId: randomUUID(), resellerId: c.reseller.resellerId, customerId: c.customerId, createdBy: c.reseller.userId,
-    product: 'Creative Cloud All Apps', quantity, extendedTermMonths, terms: { overdueAfter: '31 days', deactivateAfter: '61 days', returnWindow: '14 days' },
+    paId: randomUUID(),
+    resellerId: c.reseller.resellerId,
+    customerId: c.customerId,
+    createdBy: c.reseller.userId,
+    product: 'Creative Cloud All Apps',
+    quantity,
+    extendedTermMonths,
+    terms: { overdueAfter: '31 days', deactivateAfter: '61 days', returnWindow: '14 days' },
   };
   await pas.storePurchaseAuthorization({ input });
   return input.paId;
@@ -57,16 +73,29 @@ async function anniversaryIn(days: number): Promise<{ date: string; at: number }
 const sleepUntil = async (t: number) => env.sleep(Math.max(t - (await env.currentTimeMs()), 1));
 
 async function startRenewal(c: Awaited<ReturnType<typeof customerOf>>, date: string) {
-  const input: RenewalInput = { customerId: c.customerId, resellerId: c.reseller.resellerId, anniversaryDate: date, terms: TERMS };
-  return env.client.workflow.start(renewalWorkflow, { taskQueue, workflowId: renewalWorkflowId(c.customerId, date), args: [input] });
+  const input: RenewalInput = {
+    customerId: c.customerId,
+    resellerId: c.reseller.resellerId,
+    anniversaryDate: date,
+    terms: TERMS,
+  };
+  return env.client.workflow.start(renewalWorkflow, {
+    taskQueue,
+    workflowId: renewalWorkflowId(c.customerId, date),
+    args: [input],
+  });
 }
 
 async function reasonOf(p: Promise<unknown>): Promise<string> {
-  const err = await p.then(() => null, (e: Error & { cause?: Error }) => e);
+  const err = await p.then(
+    () => null,
+    (e: Error & { cause?: Error }) => e,
+  );
   if (!err) throw new Error('expected a refusal');
   return err.cause?.message ?? err.message;
 }
-const licenseStatuses = async (customerId: string) => (await sql<{ status: string }[]>`SELECT status FROM licenses WHERE customer_id = ${customerId}`).map((l) => l.status);
+const licenseStatuses = async (customerId: string) =>
+  (await sql<{ status: string }[]>`SELECT status FROM licenses WHERE customer_id = ${customerId}`).map((l) => l.status);
 const actor = 'user:test';
 
 describe('renewals on the time-skipping server', () => {
@@ -77,7 +106,9 @@ describe('renewals on the time-skipping server', () => {
     await sleepUntil(at - 45 * DAY - 3_600_000);
     expect(await mailbox.to(c.email)).toHaveLength(0);
     expect((await handle.query(renewalStateQuery)).status).toBe('scheduled');
-    expect(await reasonOf(handle.executeUpdate(renewUpdate, { args: [{ quantity: 5, actor }] }))).toMatch(/window opens/);
+    expect(await reasonOf(handle.executeUpdate(renewUpdate, { args: [{ quantity: 5, actor }] }))).toMatch(
+      /window opens/,
+    );
     await sleepUntil(at - 45 * DAY + 3_600_000);
     const [notice] = await mailbox.waitFor(c.email, 1);
     expect(notice!.subject).toContain(`Upcoming renewal on ${date}`);
@@ -96,7 +127,8 @@ describe('renewals on the time-skipping server', () => {
     const renewed = await handle.executeUpdate(renewUpdate, { args: [{ quantity: 5, actor }] });
     const next = addMonths(date, 12);
     expect(renewed).toMatchObject({ status: 'renewed', renewedQuantity: 5, nextAnniversaryDate: next });
-    const history = await sql`SELECT to_char(renewal_date, 'YYYY-MM-DD') AS renewal_date, timing, quantity, term_months, to_char(term_ends_on, 'YYYY-MM-DD') AS term_ends_on
+    const history =
+      await sql`SELECT to_char(renewal_date, 'YYYY-MM-DD') AS renewal_date, timing, quantity, term_months, to_char(term_ends_on, 'YYYY-MM-DD') AS term_ends_on
                               FROM renewal_orders WHERE customer_id = ${c.customerId}`;
     expect(history).toEqual([{ renewalDate: date, timing: 'late', quantity: 5, termMonths: 12, termEndsOn: next }]);
     expect(await handle.result()).toMatchObject({ status: 'renewed' });
@@ -126,10 +158,13 @@ describe('renewals on the time-skipping server', () => {
     const { date } = await anniversaryIn(10);
     await (await startRenewal(ten, date)).executeUpdate(renewUpdate, { args: [{ quantity: 10, actor }] });
     await (await startRenewal(nine, date)).executeUpdate(renewUpdate, { args: [{ quantity: 9, actor }] });
-    const level = async (id: string) => (await sql<{ vipSelectLevel: number | null }[]>`SELECT vip_select_level FROM customers WHERE id = ${id}`)[0]!.vipSelectLevel;
+    const level = async (id: string) =>
+      (await sql<{ vipSelectLevel: number | null }[]>`SELECT vip_select_level FROM customers WHERE id = ${id}`)[0]!
+        .vipSelectLevel;
     expect(await level(ten.customerId)).toBe(1);
     expect(await level(nine.customerId)).toBeNull();
-    const discount = await sql`SELECT market_segment, discount_percent FROM vip_select_levels WHERE level = 1 ORDER BY market_segment`;
+    const discount =
+      await sql`SELECT market_segment, discount_percent FROM vip_select_levels WHERE level = 1 ORDER BY market_segment`;
     expect(new Set(discount.map((d) => d.discountPercent)).size).toBeGreaterThan(1);
   });
 
@@ -141,7 +176,8 @@ describe('renewals on the time-skipping server', () => {
     const small = await customerOf();
     await purchase(small, 3);
     const { date } = await anniversaryIn(100);
-    const commit = async (c: Awaited<ReturnType<typeof customerOf>>) => (await startRenewal(c, date)).executeUpdate(commitThreeYearsUpdate, { args: [{ quantity: 10, actor }] });
+    const commit = async (c: Awaited<ReturnType<typeof customerOf>>) =>
+      (await startRenewal(c, date)).executeUpdate(commitThreeYearsUpdate, { args: [{ quantity: 10, actor }] });
     expect(await reasonOf(commit(extended))).toMatch(/extended prepaid term/);
     expect(await reasonOf(commit(small))).toMatch(/VIP Select/);
     await commit(vip);
@@ -161,7 +197,9 @@ describe('renewals on the time-skipping server', () => {
     const education = await customerOf('education');
     await purchase(education, 1, 40);
     await expect(purchase(education, 1, 20)).rejects.toThrow(/at signup/);
-    await expect(sql`UPDATE customers SET extended_term_months = 40 WHERE id = ${commercial.customerId}`).rejects.toThrow(/customers_c6_extended_term/);
+    await expect(
+      sql`UPDATE customers SET extended_term_months = 40 WHERE id = ${commercial.customerId}`,
+    ).rejects.toThrow(/customers_c6_extended_term/);
     // The first renewal comes at the end of the 40 months; later ones every 12 months.
     const profile = (await findRenewalProfile(sql, education.reseller.resellerId, education.customerId))!;
     expect(currentRenewalDate(profile)).toBe(addMonths(profile.anniversaryDate!, 28));
@@ -171,17 +209,22 @@ describe('renewals on the time-skipping server', () => {
   it('C5: the anniversary is 12 months after the first purchase authorization, and never changes after', async () => {
     const c = await customerOf();
     await purchase(c, 2);
-    const [first] = await sql`SELECT to_char(anniversary_date, 'YYYY-MM-DD') AS d, to_char((SELECT min(created_at) FROM purchase_authorizations WHERE customer_id = ${c.customerId}) + interval '12 months', 'YYYY-MM-DD') AS expected
+    const [first] =
+      await sql`SELECT to_char(anniversary_date, 'YYYY-MM-DD') AS d, to_char((SELECT min(created_at) FROM purchase_authorizations WHERE customer_id = ${c.customerId}) + interval '12 months', 'YYYY-MM-DD') AS expected
                               FROM customers WHERE id = ${c.customerId}`;
     expect(first!.d).toBe(first!.expected);
     await purchase(c, 3);
-    const [again] = await sql`SELECT to_char(anniversary_date, 'YYYY-MM-DD') AS d FROM customers WHERE id = ${c.customerId}`;
+    const [again] =
+      await sql`SELECT to_char(anniversary_date, 'YYYY-MM-DD') AS d FROM customers WHERE id = ${c.customerId}`;
     expect(again!.d).toBe(first!.d);
-    await expect(sql`UPDATE customers SET anniversary_date = '2040-01-01' WHERE id = ${c.customerId}`).rejects.toThrow(/fixed once set/);
+    await expect(sql`UPDATE customers SET anniversary_date = '2040-01-01' WHERE id = ${c.customerId}`).rejects.toThrow(
+      /fixed once set/,
+    );
 
     const picked = await customerOf('commercial', '2027-03-15');
     await purchase(picked, 1);
-    const [kept] = await sql`SELECT to_char(anniversary_date, 'YYYY-MM-DD') AS d FROM customers WHERE id = ${picked.customerId}`;
+    const [kept] =
+      await sql`SELECT to_char(anniversary_date, 'YYYY-MM-DD') AS d FROM customers WHERE id = ${picked.customerId}`;
     expect(kept!.d).toBe('2027-03-15');
   });
 });

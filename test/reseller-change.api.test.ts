@@ -29,18 +29,23 @@ async function acceptedCustomer(ownerKey: string) {
 const codeIn = (text: string) => text.match(/\b([0-9A-Z]{5}-[0-9A-Z]{5})\b/)?.[1];
 
 describe('reseller change through the API, against the dev server', () => {
-  it('X1 X2: request → code email to every admin → redeem → the customer moves to the new reseller\'s list', async () => {
+  it("X1 X2: request → code email to every admin → redeem → the customer moves to the new reseller's list", async () => {
     const oldR = await newReseller(stack.sql);
     const newR = await newReseller(stack.sql);
     const customer = await acceptedCustomer(oldR.apiKey);
 
-    const asked = await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: customer.vipId.toLowerCase(), adminEmail: customer.admins[1] });
+    const asked = await as(newR.apiKey)
+      .post('/v1/reseller-changes')
+      .send({ vipId: customer.vipId.toLowerCase(), adminEmail: customer.admins[1] });
     expect(asked.status).toBe(202);
     expect(asked.body).toMatchObject({ status: 'pending', customerId: null });
 
     const codes = [];
     // The primary admin also holds the invitation email; the second admin only the code.
-    for (const [admin, expected] of [[customer.admins[0]!, 2], [customer.admins[1]!, 1]] as const) {
+    for (const [admin, expected] of [
+      [customer.admins[0]!, 2],
+      [customer.admins[1]!, 1],
+    ] as const) {
       const mails = await stack.mailbox.waitFor(admin, expected);
       const mail = mails.find((m) => m.subject.startsWith('Your reseller change code'));
       codes.push(codeIn(mail!.text));
@@ -48,11 +53,15 @@ describe('reseller change through the API, against the dev server', () => {
     expect(codes[0]).toBeDefined();
     expect(codes[1]).toBe(codes[0]);
 
-    const wrong = await as(newR.apiKey).post(`/v1/reseller-changes/${asked.body.id}/redeem`).send({ code: 'ZZZZZ-ZZZZZ' });
+    const wrong = await as(newR.apiKey)
+      .post(`/v1/reseller-changes/${asked.body.id}/redeem`)
+      .send({ code: 'ZZZZZ-ZZZZZ' });
     expect(wrong.status).toBe(409);
     expect(wrong.body.error.message).toMatch(/not valid/);
 
-    const redeemed = await as(newR.apiKey).post(`/v1/reseller-changes/${asked.body.id}/redeem`).send({ code: codes[0] });
+    const redeemed = await as(newR.apiKey)
+      .post(`/v1/reseller-changes/${asked.body.id}/redeem`)
+      .send({ code: codes[0] });
     expect(redeemed.status).toBe(200);
     expect(redeemed.body).toMatchObject({ status: 'redeemed', customerId: customer.id });
 
@@ -73,29 +82,42 @@ describe('reseller change through the API, against the dev server', () => {
     const newR = await newReseller(stack.sql);
     const customer = await acceptedCustomer(oldR.apiKey);
     await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: customer.vipId, adminEmail: customer.admins[0] });
-    const [mail] = (await stack.mailbox.waitFor(customer.admins[1]!, 1)).filter((m) => m.subject.startsWith('Your reseller change code'));
+    const [mail] = (await stack.mailbox.waitFor(customer.admins[1]!, 1)).filter((m) =>
+      m.subject.startsWith('Your reseller change code'),
+    );
     const link = new URL(mail!.text.match(/https?:\/\/\S+reseller-change\/redeem\S+/)![0]);
     const pageRes = await request(stack.app).get(`${link.pathname}${link.search}`);
     expect(pageRes.status).toBe(200);
     expect(pageRes.text).toContain('Confirm the reseller change');
-    const confirmed = await request(stack.app).post('/reseller-change/redeem').type('form').send(Object.fromEntries(link.searchParams));
+    const confirmed = await request(stack.app)
+      .post('/reseller-change/redeem')
+      .type('form')
+      .send(Object.fromEntries(link.searchParams));
     expect(confirmed.status).toBe(200);
     expect(confirmed.text).toContain('Reseller change completed');
     expect((await as(newR.apiKey).get(`/v1/customers/${customer.id}`)).status).toBe(200);
   });
 
-  it('X1: a pair that matches no customer gets the same answer as one that does; one\'s own customer is a 409', async () => {
+  it("X1: a pair that matches no customer gets the same answer as one that does; one's own customer is a 409", async () => {
     const owner = await newReseller(stack.sql);
     const newR = await newReseller(stack.sql);
     const customer = await acceptedCustomer(owner.apiKey);
-    const real = await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: customer.vipId, adminEmail: customer.admins[0] });
-    const fake = await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: 'VIP9999999999', adminEmail: 'nobody@nowhere.test' });
-    const wrongAdmin = await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: customer.vipId, adminEmail: 'guess@nowhere.test' });
-    const shape = (b: Record<string, unknown>) => Object.keys(b).sort().join() + `|${b.status}|${b.customerId}`;
+    const real = await as(newR.apiKey)
+      .post('/v1/reseller-changes')
+      .send({ vipId: customer.vipId, adminEmail: customer.admins[0] });
+    const fake = await as(newR.apiKey)
+      .post('/v1/reseller-changes')
+      .send({ vipId: 'VIP9999999999', adminEmail: 'nobody@nowhere.test' });
+    const wrongAdmin = await as(newR.apiKey)
+      .post('/v1/reseller-changes')
+      .send({ vipId: customer.vipId, adminEmail: 'guess@nowhere.test' });
+    const shape = (b: Record<string, unknown>) => `${Object.keys(b).sort().join()}|${b.status}|${b.customerId}`;
     expect([real.status, fake.status, wrongAdmin.status]).toEqual([202, 202, 202]);
     expect(shape(fake.body)).toBe(shape(real.body));
     expect(shape(wrongAdmin.body)).toBe(shape(real.body));
-    const own = await as(owner.apiKey).post('/v1/reseller-changes').send({ vipId: customer.vipId, adminEmail: customer.admins[0] });
+    const own = await as(owner.apiKey)
+      .post('/v1/reseller-changes')
+      .send({ vipId: customer.vipId, adminEmail: customer.admins[0] });
     expect(own.status).toBe(409);
     expect(own.body.error.code).toBe('already_your_customer');
   });
@@ -103,24 +125,33 @@ describe('reseller change through the API, against the dev server', () => {
   it('X4: a sixth code in a day gets 429 with Retry-After, unmatched attempts included', async () => {
     const newR = await newReseller(stack.sql);
     for (let i = 0; i < 5; i++) {
-      const res = await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: `VIP${String(9000000000 + i)}`, adminEmail: `x${i}@nowhere.test` });
+      const res = await as(newR.apiKey)
+        .post('/v1/reseller-changes')
+        .send({ vipId: `VIP${String(9000000000 + i)}`, adminEmail: `x${i}@nowhere.test` });
       expect(res.status).toBe(202);
     }
-    const sixth = await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: 'VIP9000000099', adminEmail: 'y@nowhere.test' });
+    const sixth = await as(newR.apiKey)
+      .post('/v1/reseller-changes')
+      .send({ vipId: 'VIP9000000099', adminEmail: 'y@nowhere.test' });
     expect(sixth.status).toBe(429);
     expect(Number(sixth.headers['retry-after'])).toBeGreaterThan(86_000);
     const rows = await stack.sql`SELECT 1 FROM reseller_change_requests WHERE new_reseller_id = ${newR.resellerId}`;
     expect(rows).toHaveLength(5);
   });
 
-  it('X3: a request can be re-sent only once it has expired; bad input is a 400; another reseller\'s request a 404', async () => {
+  it("X3: a request can be re-sent only once it has expired; bad input is a 400; another reseller's request a 404", async () => {
     const newR = await newReseller(stack.sql);
     const other = await newReseller(stack.sql);
-    const asked = await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: 'VIP9100000000', adminEmail: 'a@nowhere.test' });
+    const asked = await as(newR.apiKey)
+      .post('/v1/reseller-changes')
+      .send({ vipId: 'VIP9100000000', adminEmail: 'a@nowhere.test' });
     const early = await as(newR.apiKey).post(`/v1/reseller-changes/${asked.body.id}/resend`).send({});
     expect(early.status).toBe(409);
     expect((await as(other.apiKey).get(`/v1/reseller-changes/${asked.body.id}`)).status).toBe(404);
-    expect((await as(other.apiKey).post(`/v1/reseller-changes/${asked.body.id}/redeem`).send({ code: 'AAAAA-AAAAA' })).status).toBe(404);
+    expect(
+      (await as(other.apiKey).post(`/v1/reseller-changes/${asked.body.id}/redeem`).send({ code: 'AAAAA-AAAAA' }))
+        .status,
+    ).toBe(404);
     const bad = await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: '12', adminEmail: 'nope' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues.map((i: { field: string }) => i.field)).toEqual(['vipId', 'adminEmail']);

@@ -29,7 +29,13 @@ async function scenario() {
   const newR = await newReseller(sql);
   const customerId = randomUUID();
   const customer = customerDetails();
-  const { vipId } = await customers.registerCustomer({ customerId, resellerId: oldReseller.resellerId, invitedBy: oldReseller.userId, customer, reminderSchedule: [] });
+  const { vipId } = await customers.registerCustomer({
+    customerId,
+    resellerId: oldReseller.resellerId,
+    invitedBy: oldReseller.userId,
+    customer,
+    reminderSchedule: [],
+  });
   const secondAdmin = uniqueEmail('admin2');
   await sql`INSERT INTO customer_admins (customer_id, email, first_name, last_name) VALUES (${customerId}, ${secondAdmin}, 'Bo', 'Ek')`;
   await sql`INSERT INTO licenses (id, reseller_id, customer_id, serial_number, product, status)
@@ -39,36 +45,59 @@ async function scenario() {
 
 async function requestChange(s: { newR: { resellerId: string; userId: string } }, vipId: string, adminEmail: string) {
   const requestId = randomUUID();
-  await reserveResellerChange(sql, { id: requestId, resellerId: s.newR.resellerId, userId: s.newR.userId, vipId, adminEmail, ttlMs: 72 * 3600_000, limit: 100 });
+  await reserveResellerChange(sql, {
+    id: requestId,
+    resellerId: s.newR.resellerId,
+    userId: s.newR.userId,
+    vipId,
+    adminEmail,
+    ttlMs: 72 * 3600_000,
+    limit: 100,
+  });
   const handle = await env.client.workflow.start(resellerChangeWorkflow, {
     taskQueue,
     workflowId: resellerChangeWorkflowId(requestId),
-    args: [{ requestId, newResellerId: s.newR.resellerId, requestedBy: s.newR.userId, vipId, adminEmail, codeTtl: '72 hours', maxAttempts: 5 }],
+    args: [
+      {
+        requestId,
+        newResellerId: s.newR.resellerId,
+        requestedBy: s.newR.userId,
+        vipId,
+        adminEmail,
+        codeTtl: '72 hours',
+        maxAttempts: 5,
+      },
+    ],
   });
   return { requestId, handle };
 }
 
 /** The code as the admin received it. */
 async function codeFor(adminEmail: string, nth = 1): Promise<string> {
-  const mails = (await mailbox.waitFor(adminEmail, nth)).filter((m) => m.subject.startsWith('Your reseller change code'));
+  const mails = (await mailbox.waitFor(adminEmail, nth)).filter((m) =>
+    m.subject.startsWith('Your reseller change code'),
+  );
   const match = mails[nth - 1]?.text.match(/\b([0-9A-Z]{5}-[0-9A-Z]{5})\b/);
   if (!match) throw new Error('no code in the email');
   return match[1]!;
 }
 
-const redeem = (handle: WorkflowHandle, code: string) => handle.executeUpdate(redeemCodeUpdate, { args: [{ codeHash: codeHash(code), actor: 'test' }] });
+const redeem = (handle: WorkflowHandle, code: string) =>
+  handle.executeUpdate(redeemCodeUpdate, { args: [{ codeHash: codeHash(code), actor: 'test' }] });
 
 async function refusal(p: Promise<unknown>): Promise<string> {
   try {
     await p;
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) return `${(err.cause as { type?: string }).type}: ${(err.cause as Error).message}`;
+    if (err instanceof WorkflowUpdateFailedError)
+      return `${(err.cause as { type?: string }).type}: ${(err.cause as Error).message}`;
     throw err;
   }
   throw new Error('expected a refusal');
 }
 
-const ownerOf = async (customerId: string) => (await sql<{ resellerId: string }[]>`SELECT reseller_id FROM customers WHERE id = ${customerId}`)[0]?.resellerId;
+const ownerOf = async (customerId: string) =>
+  (await sql<{ resellerId: string }[]>`SELECT reseller_id FROM customers WHERE id = ${customerId}`)[0]?.resellerId;
 
 describe('reseller change on the time-skipping server', () => {
   it('X1: every system admin of the customer gets the code; the requester gets the same notice either way', async () => {
@@ -92,7 +121,8 @@ describe('reseller change on the time-skipping server', () => {
     expect(await ownerOf(s.customerId)).toBe(s.newR.resellerId);
     const [lic] = await sql`SELECT reseller_id FROM licenses WHERE customer_id = ${s.customerId}`;
     expect(lic?.resellerId).toBe(s.newR.resellerId);
-    const audit = await sql`SELECT before, after FROM audit_events WHERE entity_id = ${s.customerId} AND action = 'customer.reseller_changed'`;
+    const audit =
+      await sql`SELECT before, after FROM audit_events WHERE entity_id = ${s.customerId} AND action = 'customer.reseller_changed'`;
     expect(audit).toHaveLength(1);
     expect(await handle.result()).toMatchObject({ status: 'redeemed' });
     // Both resellers' and the customer's people are told.
@@ -127,7 +157,8 @@ describe('reseller change on the time-skipping server', () => {
     const code = await codeFor(s.admins[0]!);
     const outcomes = await Promise.allSettled([redeem(handle, code), redeem(handle, code)]);
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
-    const audit = await sql`SELECT 1 FROM audit_events WHERE entity_id = ${s.customerId} AND action = 'customer.reseller_changed'`;
+    const audit =
+      await sql`SELECT 1 FROM audit_events WHERE entity_id = ${s.customerId} AND action = 'customer.reseller_changed'`;
     expect(audit).toHaveLength(1);
     expect(await ownerOf(s.customerId)).toBe(s.newR.resellerId);
   });
@@ -136,11 +167,13 @@ describe('reseller change on the time-skipping server', () => {
     const s = await scenario();
     const { handle } = await requestChange(s, s.vipId, s.admins[0]!);
     const code = await codeFor(s.admins[0]!);
-    for (let i = 0; i < 4; i++) expect(await refusal(redeem(handle, 'AAAAA-AAAAA'))).toContain(ResellerChangeFailure.CodeInvalid);
+    for (let i = 0; i < 4; i++)
+      expect(await refusal(redeem(handle, 'AAAAA-AAAAA'))).toContain(ResellerChangeFailure.CodeInvalid);
     expect(await refusal(redeem(handle, 'AAAAA-AAAAA'))).toContain(ResellerChangeFailure.Locked);
     expect(await handle.result()).toMatchObject({ status: 'locked' });
     await expect(redeem(handle, code)).rejects.toThrow();
-    const [row] = await sql`SELECT status, failed_attempts FROM reseller_change_requests WHERE customer_id = ${s.customerId}`;
+    const [row] =
+      await sql`SELECT status, failed_attempts FROM reseller_change_requests WHERE customer_id = ${s.customerId}`;
     expect(row).toMatchObject({ status: 'locked', failedAttempts: 5 });
     expect(await ownerOf(s.customerId)).toBe(s.oldReseller.resellerId);
   });
@@ -165,7 +198,9 @@ describe('reseller change on the time-skipping server', () => {
   it('X1: a VIP id and email that match no customer behave like a real request, but no code exists', async () => {
     const s = await scenario();
     const { handle, requestId } = await requestChange(s, 'VIP9999999999', 'nobody@nowhere.test');
-    const requesterMail = (await sql<{ email: string }[]>`SELECT email FROM reseller_users WHERE id = ${s.newR.userId}`)[0]!.email;
+    const requesterMail = (
+      await sql<{ email: string }[]>`SELECT email FROM reseller_users WHERE id = ${s.newR.userId}`
+    )[0]!.email;
     await mailbox.waitFor(requesterMail, 1);
     expect((await handle.query(resellerChangeStateQuery)).status).toBe('pending');
     expect(await refusal(redeem(handle, 'AAAAA-AAAAA'))).toContain(ResellerChangeFailure.CodeInvalid);

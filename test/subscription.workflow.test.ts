@@ -44,12 +44,19 @@ async function subscribe(overrides: Partial<SubscriptionInput> = {}) {
     contactLinkTtl: '14 days',
     ...overrides,
   };
-  const handle = await env.client.workflow.start(subscriptionWorkflow, { taskQueue, workflowId: subscriptionWorkflowId(subscriptionId), args: [input] });
+  const handle = await env.client.workflow.start(subscriptionWorkflow, {
+    taskQueue,
+    workflowId: subscriptionWorkflowId(subscriptionId),
+    args: [input],
+  });
   const stored = await handle.executeUpdate(subscriptionStoredUpdate);
   return { handle, input, subscriptionId, stored };
 }
 
-const tokenHashOf = (link: string): string => createHash('sha256').update(new URL(link).searchParams.get('token') as string).digest('hex');
+const tokenHashOf = (link: string): string =>
+  createHash('sha256')
+    .update(new URL(link).searchParams.get('token') as string)
+    .digest('hex');
 
 async function refusal(p: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -67,11 +74,23 @@ async function refusal(p: Promise<unknown>): Promise<string | undefined> {
 
 describe('subscription lifecycle on the time-skipping server', () => {
   it('E1: stores the product, the company name and the exact number of users; no contact, no email', async () => {
-    const { subscriptionId, stored, handle } = await subscribe({ product: 'signatures-google-workspace', users: 137, contact: null });
+    const { subscriptionId, stored, handle } = await subscribe({
+      product: 'signatures-google-workspace',
+      users: 137,
+      contact: null,
+    });
     expect(stored).toMatchObject({ status: 'active', users: 137, contactSetup: 'none', contactLinkExpiresAt: null });
-    const [row] = await sql`SELECT product, company_name, users, status, customer_can_edit_signatures FROM subscriptions WHERE id = ${subscriptionId}`;
-    expect(row).toMatchObject({ product: 'signatures-google-workspace', users: 137, status: 'active', customerCanEditSignatures: false });
-    expect(await sql`SELECT 1 FROM email_log WHERE idempotency_key LIKE ${`${subscriptionWorkflowId(subscriptionId)}/%`}`).toHaveLength(0);
+    const [row] =
+      await sql`SELECT product, company_name, users, status, customer_can_edit_signatures FROM subscriptions WHERE id = ${subscriptionId}`;
+    expect(row).toMatchObject({
+      product: 'signatures-google-workspace',
+      users: 137,
+      status: 'active',
+      customerCanEditSignatures: false,
+    });
+    expect(
+      await sql`SELECT 1 FROM email_log WHERE idempotency_key LIKE ${`${subscriptionWorkflowId(subscriptionId)}/%`}`,
+    ).toHaveLength(0);
     expect((await handle.query(subscriptionStateQuery)).status).toBe('active');
   });
 
@@ -80,34 +99,50 @@ describe('subscription lifecycle on the time-skipping server', () => {
     const [mail] = await mailbox.waitFor(input.contact!.email, 1);
     expect(mail!.subject).toContain(input.companyName);
     const tokenHash = tokenHashOf(linkIn(mail!));
-    const [token] = await sql`SELECT purpose, subscription_id, used_at FROM access_tokens WHERE token_hash = ${Buffer.from(tokenHash, 'hex')}`;
+    const [token] =
+      await sql`SELECT purpose, subscription_id, used_at FROM access_tokens WHERE token_hash = ${Buffer.from(tokenHash, 'hex')}`;
     expect(token).toMatchObject({ purpose: 'subscription_contact', subscriptionId, usedAt: null });
 
     // Without a stored password the setup cannot complete; the API stores its hash first, outside history.
-    expect(await refusal(handle.executeUpdate(completeContactSetupUpdate, { args: [{ tokenHash, name: 'Ingrid Berg', phone: null }] }))).toBe(
-      SubscriptionFailure.LinkInvalid,
-    );
+    expect(
+      await refusal(
+        handle.executeUpdate(completeContactSetupUpdate, { args: [{ tokenHash, name: 'Ingrid Berg', phone: null }] }),
+      ),
+    ).toBe(SubscriptionFailure.LinkInvalid);
     await storeContactPassword(sql, { subscriptionId, email: input.contact!.email, passwordHash });
-    const state = await handle.executeUpdate(completeContactSetupUpdate, { args: [{ tokenHash, name: 'Ingrid Berg', phone: '+47 555 0100' }] });
+    const state = await handle.executeUpdate(completeContactSetupUpdate, {
+      args: [{ tokenHash, name: 'Ingrid Berg', phone: '+47 555 0100' }],
+    });
     expect(state.contactSetup).toBe('completed');
-    const [contact] = await sql`SELECT name, phone, password_hash, setup_at FROM subscription_contacts WHERE subscription_id = ${subscriptionId}`;
-    expect(contact).toMatchObject({ name: 'Ingrid Berg', phone: '+47 555 0100', passwordHash: expect.stringMatching(/^\$argon2id\$/) });
+    const [contact] =
+      await sql`SELECT name, phone, password_hash, setup_at FROM subscription_contacts WHERE subscription_id = ${subscriptionId}`;
+    expect(contact).toMatchObject({
+      name: 'Ingrid Berg',
+      phone: '+47 555 0100',
+      passwordHash: expect.stringMatching(/^\$argon2id\$/),
+    });
     expect(contact!.setupAt).toBeInstanceOf(Date);
     // Single use: the same link again is refused.
-    expect(await refusal(handle.executeUpdate(completeContactSetupUpdate, { args: [{ tokenHash, name: 'X', phone: null }] }))).toBe(
-      SubscriptionFailure.ContactSetupClosed,
-    );
+    expect(
+      await refusal(
+        handle.executeUpdate(completeContactSetupUpdate, { args: [{ tokenHash, name: 'X', phone: null }] }),
+      ),
+    ).toBe(SubscriptionFailure.ContactSetupClosed);
     const history = JSON.stringify(await handle.fetchHistory());
     expect(history).not.toContain('argon2id');
     // The workflow lives on for the subscription's life.
     expect((await handle.describe()).status.name).toBe('RUNNING');
   });
 
-  it('E2 T3: a link that is not this subscription\'s is refused and the setup stays pending', async () => {
+  it("E2 T3: a link that is not this subscription's is refused and the setup stays pending", async () => {
     const { handle } = await subscribe();
-    expect(await refusal(handle.executeUpdate(completeContactSetupUpdate, { args: [{ tokenHash: 'ab'.repeat(32), name: 'X', phone: null }] }))).toBe(
-      SubscriptionFailure.LinkInvalid,
-    );
+    expect(
+      await refusal(
+        handle.executeUpdate(completeContactSetupUpdate, {
+          args: [{ tokenHash: 'ab'.repeat(32), name: 'X', phone: null }],
+        }),
+      ),
+    ).toBe(SubscriptionFailure.LinkInvalid);
     expect((await handle.query(subscriptionStateQuery)).contactSetup).toBe('pending');
   });
 
@@ -121,22 +156,33 @@ describe('subscription lifecycle on the time-skipping server', () => {
     await env.sleep('1 minute');
     const state = await handle.query(subscriptionStateQuery);
     expect(state).toMatchObject({ contactSetup: 'expired', status: 'active' });
-    const [token] = await sql<{ expired: boolean }[]>`SELECT expires_at <= now() AS expired FROM access_tokens WHERE token_hash = ${Buffer.from(tokenHash, 'hex')}`;
+    const [token] = await sql<
+      { expired: boolean }[]
+    >`SELECT expires_at <= now() AS expired FROM access_tokens WHERE token_hash = ${Buffer.from(tokenHash, 'hex')}`;
     expect(token?.expired).toBe(true);
-    expect(await refusal(handle.executeUpdate(completeContactSetupUpdate, { args: [{ tokenHash, name: 'Late', phone: null }] }))).toBe(
-      SubscriptionFailure.ContactSetupClosed,
-    );
-    expect(await sql`SELECT 1 FROM subscription_contacts WHERE subscription_id = ${subscriptionId} AND password_hash IS NOT NULL`).toHaveLength(0);
+    expect(
+      await refusal(
+        handle.executeUpdate(completeContactSetupUpdate, { args: [{ tokenHash, name: 'Late', phone: null }] }),
+      ),
+    ).toBe(SubscriptionFailure.ContactSetupClosed);
+    expect(
+      await sql`SELECT 1 FROM subscription_contacts WHERE subscription_id = ${subscriptionId} AND password_hash IS NOT NULL`,
+    ).toHaveLength(0);
   });
 
   it('E3: the user count changes through the workflow, audited with before and after; bad counts are refused', async () => {
     const { subscriptionId, handle } = await subscribe({ contact: null, users: 10 });
     for (const users of [0, -3, 1.5, 100_001]) {
-      expect(await refusal(handle.executeUpdate(changeUserCountUpdate, { args: [{ users, actor: 'user:x' }] }))).toBe(SubscriptionFailure.InvalidUserCount);
+      expect(await refusal(handle.executeUpdate(changeUserCountUpdate, { args: [{ users, actor: 'user:x' }] }))).toBe(
+        SubscriptionFailure.InvalidUserCount,
+      );
     }
-    const state = await handle.executeUpdate(changeUserCountUpdate, { args: [{ users: 42, actor: `user:${reseller.userId}` }] });
+    const state = await handle.executeUpdate(changeUserCountUpdate, {
+      args: [{ users: 42, actor: `user:${reseller.userId}` }],
+    });
     expect(state.users).toBe(42);
-    const audit = await sql`SELECT actor, before, after FROM audit_events WHERE entity_id = ${subscriptionId} AND action = 'subscription.users_changed'`;
+    const audit =
+      await sql`SELECT actor, before, after FROM audit_events WHERE entity_id = ${subscriptionId} AND action = 'subscription.users_changed'`;
     expect(audit).toEqual([{ actor: `user:${reseller.userId}`, before: { users: 10 }, after: { users: 42 } }]);
     const [row] = await sql`SELECT users FROM subscriptions WHERE id = ${subscriptionId}`;
     expect(row?.users).toBe(42);
@@ -144,11 +190,15 @@ describe('subscription lifecycle on the time-skipping server', () => {
 
   it('E3: cancelling makes the subscription inactive and ends its workflow; later changes are refused', async () => {
     const { subscriptionId, handle } = await subscribe();
-    const state = await handle.executeUpdate(cancelSubscriptionUpdate, { args: [{ actor: `user:${reseller.userId}` }] });
+    const state = await handle.executeUpdate(cancelSubscriptionUpdate, {
+      args: [{ actor: `user:${reseller.userId}` }],
+    });
     expect(state.status).toBe('inactive');
     expect(await handle.result()).toMatchObject({ subscriptionId, status: 'inactive', contactSetup: 'expired' });
     const [row] = await sql`SELECT status FROM subscriptions WHERE id = ${subscriptionId}`;
     expect(row?.status).toBe('inactive');
-    await expect(handle.executeUpdate(changeUserCountUpdate, { args: [{ users: 5, actor: 'user:x' }] })).rejects.toThrow();
+    await expect(
+      handle.executeUpdate(changeUserCountUpdate, { args: [{ users: 5, actor: 'user:x' }] }),
+    ).rejects.toThrow();
   });
 });

@@ -37,7 +37,8 @@ const withoutContact = (overrides: Record<string, unknown> = {}) => {
 };
 const api = (key = reseller.apiKey) => signedIn(stack.app, key);
 const countSubscriptions = async (resellerId: string) =>
-  (await stack.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM subscriptions WHERE reseller_id = ${resellerId}`)[0]!.n;
+  (await stack.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM subscriptions WHERE reseller_id = ${resellerId}`)[0]!
+    .n;
 
 async function setupLink(email: string): Promise<string> {
   const [mail] = await stack.mailbox.waitFor(email, 1);
@@ -70,8 +71,12 @@ describe('subscriptions API against the dev server, Postgres and the mail catche
     expect(description.typedSearchAttributes.get(LifecycleKey)).toBe('subscription');
   });
 
-  it('E1: links an existing customer of the same reseller; another tenant\'s customer is 404', async () => {
-    const customerId = (await api().post('/v1/customers').send({ ...customerDetails(), addressLine2: undefined, taxId: undefined, anniversaryDate: undefined })).body.id as string;
+  it("E1: links an existing customer of the same reseller; another tenant's customer is 404", async () => {
+    const customerId = (
+      await api()
+        .post('/v1/customers')
+        .send({ ...customerDetails(), addressLine2: undefined, taxId: undefined, anniversaryDate: undefined })
+    ).body.id as string;
     const mine = await api().post('/v1/subscriptions').send(withoutContact({ customerId }));
     expect(mine.status).toBe(201);
     expect(mine.body.customer.id).toBe(customerId);
@@ -92,7 +97,11 @@ describe('subscriptions API against the dev server, Postgres and the mail catche
       ['no contact when the customer edits signatures', { contact: undefined }, 'contact'],
       ['a contact without an email', { contact: { name: 'Ingrid Berg' } }, 'contact.email'],
       ['a contact when the customer does not edit signatures', { customerCanEditSignatures: false }, 'contact'],
-      ['a customerCanEditSignatures that is not a boolean', { customerCanEditSignatures: 'yes' }, 'customerCanEditSignatures'],
+      [
+        'a customerCanEditSignatures that is not a boolean',
+        { customerCanEditSignatures: 'yes' },
+        'customerCanEditSignatures',
+      ],
       ['a malformed customer id', { customerId: 'nope' }, 'customerId'],
     ];
     it.each(cases)('E1: %s', async (_name, overrides, field) => {
@@ -128,7 +137,14 @@ describe('subscriptions API against the dev server, Postgres and the mail catche
     await stack.mailbox.waitFor(b.contact.email, 1);
     await new Promise((r) => setTimeout(r, 300));
     expect(await stack.mailbox.to(b.contact.email)).toHaveLength(1);
-    expect((await api().post('/v1/subscriptions').set('Idempotency-Key', key).send({ ...b, users: 26 })).status).toBe(422);
+    expect(
+      (
+        await api()
+          .post('/v1/subscriptions')
+          .set('Idempotency-Key', key)
+          .send({ ...b, users: 26 })
+      ).status,
+    ).toBe(422);
   });
 
   it('E2: invitation email → link page → weak password refused → strong accepted → login → signatures, never billing', async () => {
@@ -167,22 +183,43 @@ describe('subscriptions API against the dev server, Postgres and the mail catche
     expect((await request(stack.app).get(`/subscription-contact/setup?token=${token}`)).status).toBe(410);
     expect((await submitSetup(token, 'Another-Strong-Phrase-77')).status).toBe(410);
 
-    expect((await request(stack.app).post('/contact/login').send({ email: b.contact.email, password: 'wrong-password-123' })).status).toBe(401);
-    expect((await request(stack.app).post('/contact/login').send({ email: uniqueEmail('nobody'), password: STRONG_PASSWORD })).status).toBe(401);
-    const login = await request(stack.app).post('/contact/login').send({ email: b.contact.email.toUpperCase(), password: STRONG_PASSWORD });
+    expect(
+      (await request(stack.app).post('/contact/login').send({ email: b.contact.email, password: 'wrong-password-123' }))
+        .status,
+    ).toBe(401);
+    expect(
+      (
+        await request(stack.app)
+          .post('/contact/login')
+          .send({ email: uniqueEmail('nobody'), password: STRONG_PASSWORD })
+      ).status,
+    ).toBe(401);
+    const login = await request(stack.app)
+      .post('/contact/login')
+      .send({ email: b.contact.email.toUpperCase(), password: STRONG_PASSWORD });
     expect(login.status).toBe(201);
     const session = login.body.token as string;
     expect(session).toMatch(/^cs_/);
-    const [stored] = await stack.sql`SELECT count(*)::int AS n FROM contact_sessions WHERE token_hash = ${Buffer.from(session)}`;
+    const [stored] =
+      await stack.sql`SELECT count(*)::int AS n FROM contact_sessions WHERE token_hash = ${Buffer.from(session)}`;
     expect(stored?.n).toBe(0);
 
     const contact = api(session);
     const settings = await contact.get('/contact/v1/signatures');
     expect(settings.status).toBe(200);
-    expect(settings.body).toEqual({ subscriptionId: id, product: b.product, companyName: b.companyName, signatureTemplate: '' });
-    const changed = await contact.put('/contact/v1/signatures').send({ signatureTemplate: '{{name}} | {{title}} | Fjord Mail' });
+    expect(settings.body).toEqual({
+      subscriptionId: id,
+      product: b.product,
+      companyName: b.companyName,
+      signatureTemplate: '',
+    });
+    const changed = await contact
+      .put('/contact/v1/signatures')
+      .send({ signatureTemplate: '{{name}} | {{title}} | Fjord Mail' });
     expect(changed.status).toBe(200);
-    expect((await contact.get('/contact/v1/signatures')).body.signatureTemplate).toBe('{{name}} | {{title}} | Fjord Mail');
+    expect((await contact.get('/contact/v1/signatures')).body.signatureTemplate).toBe(
+      '{{name}} | {{title}} | Fjord Mail',
+    );
 
     const billing = await contact.get('/contact/v1/billing');
     expect(billing.status).toBe(403);
@@ -195,7 +232,10 @@ describe('subscriptions API against the dev server, Postgres and the mail catche
     expect((await request(stack.app).get('/contact/v1/signatures')).status).toBe(401);
 
     const details = await api().get(`/v1/subscriptions/${id}`);
-    expect(details.body).toMatchObject({ contact: { setUp: true }, lifecycle: { contactSetup: 'completed', status: 'active' } });
+    expect(details.body).toMatchObject({
+      contact: { setUp: true },
+      lifecycle: { contactSetup: 'completed', status: 'active' },
+    });
     const [row] = await stack.sql`SELECT phone, password_hash FROM subscription_contacts WHERE subscription_id = ${id}`;
     expect(row?.phone).toBe('+47 555 0100');
     expect(row?.passwordHash).toMatch(/^\$argon2id\$/);
@@ -204,7 +244,8 @@ describe('subscriptions API against the dev server, Postgres and the mail catche
   it('E3: the list shows customer, users, status and next payment date, paginated and filtered by status', async () => {
     const fresh = await newReseller(stack.sql);
     const ids: string[] = [];
-    for (const users of [5, 10, 15]) ids.push((await api(fresh.apiKey).post('/v1/subscriptions').send(withoutContact({ users }))).body.id);
+    for (const users of [5, 10, 15])
+      ids.push((await api(fresh.apiKey).post('/v1/subscriptions').send(withoutContact({ users }))).body.id);
     const cancelled = await api(fresh.apiKey).post(`/v1/subscriptions/${ids[0]}/cancel`);
     expect(cancelled.body).toMatchObject({ status: 'inactive', active: false, nextPaymentDate: null });
 
@@ -232,7 +273,11 @@ describe('subscriptions API against the dev server, Postgres and the mail catche
   });
 
   it('E3: changing the number of users is audited with before and after; bad counts are a 400', async () => {
-    const id = (await api().post('/v1/subscriptions').send(withoutContact({ users: 20 }))).body.id as string;
+    const id = (
+      await api()
+        .post('/v1/subscriptions')
+        .send(withoutContact({ users: 20 }))
+    ).body.id as string;
     const bad = await api().patch(`/v1/subscriptions/${id}`).send({ users: 0 });
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues.map((i: { field: string }) => i.field)).toContain('users');
@@ -241,7 +286,8 @@ describe('subscriptions API against the dev server, Postgres and the mail catche
     const res = await api().patch(`/v1/subscriptions/${id}`).send({ users: 35 });
     expect(res.status).toBe(200);
     expect(res.body.users).toBe(35);
-    const audit = await stack.sql`SELECT actor, before, after FROM audit_events WHERE entity_id = ${id} AND action = 'subscription.users_changed'`;
+    const audit =
+      await stack.sql`SELECT actor, before, after FROM audit_events WHERE entity_id = ${id} AND action = 'subscription.users_changed'`;
     expect(audit).toEqual([{ actor: `user:${reseller.userId}`, before: { users: 20 }, after: { users: 35 } }]);
 
     await api().post(`/v1/subscriptions/${id}/cancel`);
@@ -249,7 +295,7 @@ describe('subscriptions API against the dev server, Postgres and the mail catche
     expect(late.status).toBe(409);
   });
 
-  it('E3 T1: another reseller\'s subscription answers 404 on every route, and is not in its list', async () => {
+  it("E3 T1: another reseller's subscription answers 404 on every route, and is not in its list", async () => {
     const id = (await api().post('/v1/subscriptions').send(withoutContact())).body.id as string;
     const intruder = api(other.apiKey);
     expect((await intruder.get(`/v1/subscriptions/${id}`)).status).toBe(404);
@@ -262,11 +308,13 @@ describe('subscriptions API against the dev server, Postgres and the mail catche
     expect(row?.users).toBe(25);
   });
 
-  it('T3: a cancelled subscription\'s contact session stops working', async () => {
+  it("T3: a cancelled subscription's contact session stops working", async () => {
     const b = body();
     const id = (await api().post('/v1/subscriptions').send(b)).body.id as string;
     expect((await submitSetup(await setupLink(b.contact.email), STRONG_PASSWORD)).status).toBe(200);
-    const session = (await request(stack.app).post('/contact/login').send({ email: b.contact.email, password: STRONG_PASSWORD })).body.token as string;
+    const session = (
+      await request(stack.app).post('/contact/login').send({ email: b.contact.email, password: STRONG_PASSWORD })
+    ).body.token as string;
     expect((await api(session).get('/contact/v1/signatures')).status).toBe(200);
     await api().post(`/v1/subscriptions/${id}/cancel`);
     expect((await api(session).get('/contact/v1/signatures')).status).toBe(401);
@@ -274,7 +322,16 @@ describe('subscriptions API against the dev server, Postgres and the mail catche
 
   it('serves the subscription paths in the OpenAPI document', async () => {
     const doc = await request(stack.app).get('/openapi.json');
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/subscriptions', '/v1/subscriptions/{id}', '/contact/login', '/contact/v1/signatures']));
-    expect(doc.body.components.schemas.SubscriptionCreate.required).toEqual(expect.arrayContaining(['product', 'companyName', 'users', 'customerCanEditSignatures']));
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/subscriptions',
+        '/v1/subscriptions/{id}',
+        '/contact/login',
+        '/contact/v1/signatures',
+      ]),
+    );
+    expect(doc.body.components.schemas.SubscriptionCreate.required).toEqual(
+      expect.arrayContaining(['product', 'companyName', 'users', 'customerCanEditSignatures']),
+    );
   });
 });

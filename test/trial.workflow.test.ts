@@ -25,17 +25,32 @@ let env: TestWorkflowEnvironment;
 let taskQueue: string;
 withTimeSkippingWorker({ sql, config, mailer }, (suite) => ({ env, taskQueue } = suite));
 
-const TERMS: TrialTerms = { length: '30 days', remindBefore: ['7 days', '1 day'], extension: '30 days', maxLength: '90 days' };
+const TERMS: TrialTerms = {
+  length: '30 days',
+  remindBefore: ['7 days', '1 day'],
+  extension: '30 days',
+  maxLength: '90 days',
+};
 
 async function customerOf() {
   const reseller = await newReseller(sql);
   const customerId = randomUUID();
   const customer = customerDetails();
-  await customers.registerCustomer({ customerId, resellerId: reseller.resellerId, invitedBy: reseller.userId, customer, reminderSchedule: [] });
+  await customers.registerCustomer({
+    customerId,
+    resellerId: reseller.resellerId,
+    invitedBy: reseller.userId,
+    customer,
+    reminderSchedule: [],
+  });
   return { reseller, customerId, email: customer.contact.email };
 }
 
-function orderInput(c: Awaited<ReturnType<typeof customerOf>>, kind: 'order' | 'trial', overrides: Partial<OrderInput> = {}): OrderInput {
+function orderInput(
+  c: Awaited<ReturnType<typeof customerOf>>,
+  kind: 'order' | 'trial',
+  overrides: Partial<OrderInput> = {},
+): OrderInput {
   return {
     orderId: randomUUID(),
     kind,
@@ -53,7 +68,11 @@ function orderInput(c: Awaited<ReturnType<typeof customerOf>>, kind: 'order' | '
 }
 
 async function startTrial(input: OrderInput) {
-  return env.client.workflow.start(trialWorkflow, { taskQueue, workflowId: orderWorkflowId('trial', input.orderId), args: [input, TERMS] });
+  return env.client.workflow.start(trialWorkflow, {
+    taskQueue,
+    workflowId: orderWorkflowId('trial', input.orderId),
+    args: [input, TERMS],
+  });
 }
 
 /** The activation link's token hash, as the public page computes it. */
@@ -65,7 +84,12 @@ async function activationHash(to: string): Promise<string> {
 }
 
 const subjects = async (to: string) => (await mailbox.to(to)).map((m) => m.subject);
-const licenseOf = async (orderId: string) => (await sql<{ status: string; serialNumber: string }[]>`SELECT status, serial_number FROM licenses WHERE order_id = ${orderId}`)[0];
+const licenseOf = async (orderId: string) =>
+  (
+    await sql<
+      { status: string; serialNumber: string }[]
+    >`SELECT status, serial_number FROM licenses WHERE order_id = ${orderId}`
+  )[0];
 
 describe('trials and orders on the time-skipping server', () => {
   it('O2 O6: a 30-day trial reminds 7 days and 1 day before its end, then expires and deactivates the license', async () => {
@@ -89,7 +113,9 @@ describe('trials and orders on the time-skipping server', () => {
     expect(await handle.result()).toMatchObject({ status: 'expired' });
     expect((await licenseOf(input.orderId))?.status).toBe('expired');
     await mailbox.waitFor(c.email, 4);
-    const resellerMail = (await sql<{ email: string }[]>`SELECT email FROM reseller_users WHERE id = ${c.reseller.userId}`)[0]!.email;
+    const resellerMail = (
+      await sql<{ email: string }[]>`SELECT email FROM reseller_users WHERE id = ${c.reseller.userId}`
+    )[0]!.email;
     expect((await subjects(resellerMail)).some((s) => s.startsWith('PrintFactory trial ended'))).toBe(true);
   });
 
@@ -100,7 +126,9 @@ describe('trials and orders on the time-skipping server', () => {
     await activationHash(c.email);
     await env.sleep('10 days');
     const extended = await handle.executeUpdate(extendTrialUpdate, { args: [{ actor: 'user:test' }] });
-    expect(new Date(extended.trialEndsAt!).getTime() - Date.parse((await handle.describe()).startTime.toISOString())).toBeGreaterThanOrEqual(60 * 86_400_000 - 1000);
+    expect(
+      new Date(extended.trialEndsAt!).getTime() - Date.parse((await handle.describe()).startTime.toISOString()),
+    ).toBeGreaterThanOrEqual(60 * 86_400_000 - 1000);
     await handle.executeUpdate(extendTrialUpdate, { args: [{ actor: 'user:test' }] });
     await expect(handle.executeUpdate(extendTrialUpdate, { args: [{ actor: 'user:test' }] })).rejects.toThrow();
     await env.sleep('21 days');
@@ -122,41 +150,65 @@ describe('trials and orders on the time-skipping server', () => {
     await env.sleep('5 days');
     expect(await handle.result()).toMatchObject({ status: 'converted' });
     expect((await licenseOf(input.orderId))?.status).toBe('active');
-    const [o] = await sql`SELECT kind, subtotal_minor, discount_minor, total_minor, currency FROM orders WHERE id = ${input.orderId}`;
+    const [o] =
+      await sql`SELECT kind, subtotal_minor, discount_minor, total_minor, currency FROM orders WHERE id = ${input.orderId}`;
     // EUR annual: HP Latex (tier 2) 890.00 + Summa (tier 1) 490.00 + Production 990.00 = 2370.00, less 10%.
-    expect(o).toMatchObject({ kind: 'order', currency: 'EUR', subtotalMinor: 237000, discountMinor: 23700, totalMinor: 213300 });
+    expect(o).toMatchObject({
+      kind: 'order',
+      currency: 'EUR',
+      subtotalMinor: 237000,
+      discountMinor: 23700,
+      totalMinor: 213300,
+    });
   });
 
   it('O5: an order is deleted before activation (the customer stays); after activation deletion is refused', async () => {
     const c = await customerOf();
     const first = orderInput(c, 'order');
-    const h1 = await env.client.workflow.start(orderWorkflow, { taskQueue, workflowId: orderWorkflowId('order', first.orderId), args: [first] });
+    const h1 = await env.client.workflow.start(orderWorkflow, {
+      taskQueue,
+      workflowId: orderWorkflowId('order', first.orderId),
+      args: [first],
+    });
     await mailbox.waitFor(c.email, 1);
     expect((await h1.executeUpdate(deleteOrderUpdate, { args: [{ actor: 'user:test' }] })).status).toBe('deleted');
     expect(await sql`SELECT 1 FROM orders WHERE id = ${first.orderId}`).toHaveLength(0);
     expect(await sql`SELECT 1 FROM customers WHERE id = ${c.customerId}`).toHaveLength(1);
 
     const second = orderInput(c, 'order');
-    const h2 = await env.client.workflow.start(orderWorkflow, { taskQueue, workflowId: orderWorkflowId('order', second.orderId), args: [second] });
+    const h2 = await env.client.workflow.start(orderWorkflow, {
+      taskQueue,
+      workflowId: orderWorkflowId('order', second.orderId),
+      args: [second],
+    });
     const mails = await mailbox.waitFor(c.email, 2);
     const token = new URL(linkIn(mails[1]!)).searchParams.get('token')!;
-    await h2.executeUpdate(activateLicenseUpdate, { args: [{ tokenHash: createHash('sha256').update(token).digest('hex') }] });
+    await h2.executeUpdate(activateLicenseUpdate, {
+      args: [{ tokenHash: createHash('sha256').update(token).digest('hex') }],
+    });
     expect(await h2.result()).toMatchObject({ status: 'active' });
     await expect(h2.executeUpdate(deleteOrderUpdate, { args: [{ actor: 'user:test' }] })).rejects.toThrow();
     expect(await sql`SELECT 1 FROM orders WHERE id = ${second.orderId}`).toHaveLength(1);
   });
 
-  it('O4: the activation email carries the serial number (O8: one per license) (B2: prices from the currency\'s list)', async () => {
+  it("O4: the activation email carries the serial number (O8: one per license) (B2: prices from the currency's list)", async () => {
     const c = await customerOf();
     const eur = orderInput(c, 'order');
     const usd = orderInput(c, 'order', { currency: 'USD' });
-    for (const input of [eur, usd]) await env.client.workflow.start(orderWorkflow, { taskQueue, workflowId: orderWorkflowId('order', input.orderId), args: [input] });
+    for (const input of [eur, usd])
+      await env.client.workflow.start(orderWorkflow, {
+        taskQueue,
+        workflowId: orderWorkflowId('order', input.orderId),
+        args: [input],
+      });
     const mails = await mailbox.waitFor(c.email, 2);
     const serials = await Promise.all([eur, usd].map(async (i) => (await licenseOf(i.orderId))!.serialNumber));
     for (const s of serials) expect(s).toMatch(/^PF-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
     expect(new Set(serials).size).toBe(2);
     expect(mails.some((m) => m.text.includes(serials[0]!))).toBe(true);
-    const totals = await sql<{ currency: string; totalMinor: number }[]>`SELECT currency, total_minor FROM orders WHERE id IN ${sql([eur.orderId, usd.orderId])} ORDER BY currency`;
+    const totals = await sql<
+      { currency: string; totalMinor: number }[]
+    >`SELECT currency, total_minor FROM orders WHERE id IN ${sql([eur.orderId, usd.orderId])} ORDER BY currency`;
     expect(totals).toEqual([
       { currency: 'EUR', totalMinor: 237000 },
       { currency: 'USD', totalMinor: 260700 },

@@ -7,7 +7,9 @@ async function main(): Promise<void> {
   const { code } = await bundleWorkflows();
   await mkdir(path.dirname(BUNDLE_PATH), { recursive: true });
   await writeFile(BUNDLE_PATH, code);
-  console.log(`workflow bundle written to ${path.relative(process.cwd(), BUNDLE_PATH)} (${(code.length / 1024).toFixed(0)} KiB)`);
+  console.log(
+    `workflow bundle written to ${path.relative(process.cwd(), BUNDLE_PATH)} (${(code.length / 1024).toFixed(0)} KiB)`,
+  );
 }
 
 main().catch((err) => {

@@ -34,7 +34,6 @@ import { db, email } from './activity-proxies';
 import { ChangeLock } from './change-lock';
 import { durationMs } from './duration';
 
-
 export async function billingWorkflow(input: BillingInput): Promise<BillingStatus> {
   const { orderId, continued } = input;
   const anchor = continued ? Date.parse(continued.anchor) : Date.now();
@@ -67,7 +66,11 @@ export async function billingWorkflow(input: BillingInput): Promise<BillingStatu
     throw ApplicationFailure.nonRetryable(reason, BillingFailure.NotAllowed);
   };
   const assertFree = () => {
-    if (lock.busy || closing || invoiceId === null) throw ApplicationFailure.nonRetryable('Another change to this billing is in progress; try again.', BillingFailure.Busy);
+    if (lock.busy || closing || invoiceId === null)
+      throw ApplicationFailure.nonRetryable(
+        'Another change to this billing is in progress; try again.',
+        BillingFailure.Busy,
+      );
   };
   const setEntitlement = (next: Entitlement) => {
     entitlement = next;
@@ -77,7 +80,8 @@ export async function billingWorkflow(input: BillingInput): Promise<BillingStatu
     await lock.run(change);
     return state();
   };
-  const change = (set: Parameters<Activities['changeBilling']>[0]['set'], action: string, actor: string) => db.changeBilling({ orderId, set, action, actor });
+  const change = (set: Parameters<Activities['changeBilling']>[0]['set'], action: string, actor: string) =>
+    db.changeBilling({ orderId, set, action, actor });
 
   setHandler(billingStatusQuery, state);
   setHandler(billingStartedUpdate, async () => {
@@ -95,7 +99,8 @@ export async function billingWorkflow(input: BillingInput): Promise<BillingStatu
       validator: (_a) => {
         assertFree();
         if (entitlement !== 'active') refuse(`The license is ${entitlement}; reactivate it instead.`);
-        if (suspendAtCycleEnd) refuse(`The license is already suspended from ${new Date(periodEnd).toISOString()}, the end of this cycle.`);
+        if (suspendAtCycleEnd)
+          refuse(`The license is already suspended from ${new Date(periodEnd).toISOString()}, the end of this cycle.`);
       },
     },
   );
@@ -109,7 +114,12 @@ export async function billingWorkflow(input: BillingInput): Promise<BillingStatu
     {
       validator: (_a) => {
         assertFree();
-        if (!suspendAtCycleEnd) refuse(entitlement === 'active' ? 'No suspension is pending.' : `The suspension has taken effect (the license is ${entitlement}); reactivate it instead.`);
+        if (!suspendAtCycleEnd)
+          refuse(
+            entitlement === 'active'
+              ? 'No suspension is pending.'
+              : `The suspension has taken effect (the license is ${entitlement}); reactivate it instead.`,
+          );
       },
     },
   );
@@ -144,17 +154,22 @@ export async function billingWorkflow(input: BillingInput): Promise<BillingStatu
   );
 
   // B1/B2: the cycle's invoice, then the email; both keyed by the period, so retries do not repeat them.
-  const opened = await lock.run(() => db.openBillingCycle({
-    orderId,
-    cycle: input.cycle,
-    periodStart: new Date(periodStart).toISOString(),
-    periodEnd: new Date(periodEnd).toISOString(),
-    dueAt: new Date(periodStart + durationMs(input.paymentTerms)).toISOString(),
-  }));
+  const opened = await lock.run(() =>
+    db.openBillingCycle({
+      orderId,
+      cycle: input.cycle,
+      periodStart: new Date(periodStart).toISOString(),
+      periodEnd: new Date(periodEnd).toISOString(),
+      dueAt: new Date(periodStart + durationMs(input.paymentTerms)).toISOString(),
+    }),
+  );
   invoiceId = opened.invoiceId;
   cyclesBilled++;
   if (!continued) setEntitlement('active');
-  await email.sendInvoiceEmail({ invoiceId, key: `${workflowInfo().workflowId}/invoice/${new Date(periodStart).toISOString()}` });
+  await email.sendInvoiceEmail({
+    invoiceId,
+    key: `${workflowInfo().workflowId}/invoice/${new Date(periodStart).toISOString()}`,
+  });
 
   await sleep(Math.max(periodEnd - Date.now(), 1));
   closing = true;

@@ -5,7 +5,11 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 /** An activity's typed refusal, rethrown so the update's caller sees its type and reason. */
 export function refusalOf(err: unknown): unknown {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-    return ApplicationFailure.create({ message: err.cause.message, type: err.cause.type ?? undefined, nonRetryable: true });
+    return ApplicationFailure.create({
+      message: err.cause.message,
+      type: err.cause.type ?? undefined,
+      nonRetryable: true,
+    });
   }
   return err;
 }

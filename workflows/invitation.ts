@@ -1,11 +1,5 @@
 // The customer invitation (DOMAIN.md C1-C5, C8): registered → pending → reminders → accepted | deleted.
-import {
-  allHandlersFinished,
-  condition,
-  setHandler,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { allHandlersFinished, condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import {
   acceptInvitationUpdate,
   deleteInvitationUpdate,
@@ -21,7 +15,6 @@ import {
 import { ChangeLock } from './change-lock';
 import { db, email } from './activity-proxies';
 import { durationMs } from './duration';
-
 
 export async function invitationWorkflow(input: InvitationInput): Promise<InvitationResult> {
   const { customerId } = input;
@@ -48,7 +41,11 @@ export async function invitationWorkflow(input: InvitationInput): Promise<Invita
   });
   const sendEmail = async (kind: 'invitation' | 'reminder') => {
     // The key names the email: a retried activity or a replay never sends it twice.
-    await email.sendInvitationEmail({ customerId, kind, key: `${workflowInfo().workflowId}/${kind}/${emailsSent + 1}` });
+    await email.sendInvitationEmail({
+      customerId,
+      kind,
+      key: `${workflowInfo().workflowId}/${kind}/${emailsSent + 1}`,
+    });
     emailsSent++;
   };
   const assertCanChange = () => {

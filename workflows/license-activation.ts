@@ -14,7 +14,6 @@ import {
   type OrderStatus,
 } from './definitions';
 
-
 export class LicenseLifecycle {
   status: OrderStatus = 'placing';
   serialNumber: string | null = null;
@@ -28,14 +27,30 @@ export class LicenseLifecycle {
       await condition(() => this.serialNumber !== null);
       return this.state();
     });
-    setHandler(activateLicenseUpdate, ({ tokenHash }) => this.exclusive(async () => {
-      await db.activateLicense({ orderId: input.orderId, tokenHash });
-      this.setStatus('active');
-    }), { validator: (_a) => this.assertChangeable(['pending_activation']) });
-    setHandler(deleteOrderUpdate, ({ actor }) => this.exclusive(async () => {
-      await db.deleteOrder({ orderId: input.orderId, actor });
-      this.setStatus('deleted');
-    }), { validator: (_a) => this.assertChangeable(['pending_activation'], 'The license has been activated, so the order can no longer be deleted (O5).') });
+    setHandler(
+      activateLicenseUpdate,
+      ({ tokenHash }) =>
+        this.exclusive(async () => {
+          await db.activateLicense({ orderId: input.orderId, tokenHash });
+          this.setStatus('active');
+        }),
+      { validator: (_a) => this.assertChangeable(['pending_activation']) },
+    );
+    setHandler(
+      deleteOrderUpdate,
+      ({ actor }) =>
+        this.exclusive(async () => {
+          await db.deleteOrder({ orderId: input.orderId, actor });
+          this.setStatus('deleted');
+        }),
+      {
+        validator: (_a) =>
+          this.assertChangeable(
+            ['pending_activation'],
+            'The license has been activated, so the order can no longer be deleted (O5).',
+          ),
+      },
+    );
   }
 
   state(): OrderState {
@@ -54,7 +69,8 @@ export class LicenseLifecycle {
   }
 
   assertChangeable(allowed: OrderStatus[], reason?: string): void {
-    if (!allowed.includes(this.status)) throw new Error(reason ?? `The ${this.input.kind} is ${this.status.replace('_', ' ')}.`);
+    if (!allowed.includes(this.status))
+      throw new Error(reason ?? `The ${this.input.kind} is ${this.status.replace('_', ' ')}.`);
     this.lock.assertFree(this.input.kind);
   }
 

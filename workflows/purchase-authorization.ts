@@ -1,6 +1,13 @@
 // The purchase authorization (DOMAIN.md P1-P4): pending → ordered → paid | overdue → deactivated;
 // cancellable while pending and unassigned; returnable within a window after the order.
-import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import {
   assignLicensesUpdate,
   cancelPurchaseAuthorizationUpdate,
@@ -21,7 +28,9 @@ import { db } from './activity-proxies';
 
 const LICENSES_USABLE: PurchaseAuthorizationStatus[] = ['pending', 'ordered', 'paid', 'overdue'];
 
-export async function purchaseAuthorizationWorkflow(input: PurchaseAuthorizationInput): Promise<PurchaseAuthorizationState> {
+export async function purchaseAuthorizationWorkflow(
+  input: PurchaseAuthorizationInput,
+): Promise<PurchaseAuthorizationState> {
   const createdAt = Date.now();
   // P2: both deadlines count from the PA, whatever happened in between.
   const overdueAt = createdAt + durationMs(input.terms.overdueAfter);
@@ -64,43 +73,52 @@ export async function purchaseAuthorizationWorkflow(input: PurchaseAuthorization
     await lock.run(change);
     return state();
   };
-  const transition = (to: PurchaseAuthorizationStatus, actor: string) => exclusive(async () => {
-    await db.changePurchaseAuthorizationStatus({ paId: input.paId, to, actor });
-    if (to === 'paid') {
-      paidAt = Date.now();
-      orderedAt ??= paidAt;
-    }
-    setStatus(to);
-  });
+  const transition = (to: PurchaseAuthorizationStatus, actor: string) =>
+    exclusive(async () => {
+      await db.changePurchaseAuthorizationStatus({ paId: input.paId, to, actor });
+      if (to === 'paid') {
+        paidAt = Date.now();
+        orderedAt ??= paidAt;
+      }
+      setStatus(to);
+    });
 
   setHandler(purchaseAuthorizationStateQuery, state);
   setHandler(purchaseAuthorizationStoredUpdate, async () => {
     await condition(() => status !== 'registering');
     return state();
   });
-  setHandler(placeOrderUpdate, ({ actor }) => exclusive(async () => {
-    await db.recordPurchaseAuthorizationOrder({ paId: input.paId, actor });
-    orderedAt = Date.now();
-    if (status === 'pending') setStatus('ordered');
-  }), {
-    validator: (_a) => {
-      assertFree();
-      if (orderedAt !== null) refuse('An order has already been placed under this purchase authorization.');
-      if (status !== 'pending' && status !== 'overdue') refuse(`The purchase authorization is ${status}.`);
+  setHandler(
+    placeOrderUpdate,
+    ({ actor }) =>
+      exclusive(async () => {
+        await db.recordPurchaseAuthorizationOrder({ paId: input.paId, actor });
+        orderedAt = Date.now();
+        if (status === 'pending') setStatus('ordered');
+      }),
+    {
+      validator: (_a) => {
+        assertFree();
+        if (orderedAt !== null) refuse('An order has already been placed under this purchase authorization.');
+        if (status !== 'pending' && status !== 'overdue') refuse(`The purchase authorization is ${status}.`);
+      },
     },
-  });
+  );
   // P2: payment at any point restores the licenses, even after deactivation.
   setHandler(recordPaymentUpdate, ({ actor }) => transition('paid', actor), {
     validator: (_a) => {
       assertFree();
-      if (!['pending', 'ordered', 'overdue', 'deactivated'].includes(status)) refuse(`The purchase authorization is ${status}.`);
+      if (!['pending', 'ordered', 'overdue', 'deactivated'].includes(status))
+        refuse(`The purchase authorization is ${status}.`);
     },
   });
   setHandler(cancelPurchaseAuthorizationUpdate, ({ actor }) => transition('cancelled', actor), {
     validator: (_a) => {
       assertFree();
-      if (orderedAt !== null) refuse('An order has been placed under this purchase authorization: request a return instead (P4).');
-      if (status !== 'pending') refuse(`Only a pending purchase authorization can be cancelled; this one is ${status} (P3).`);
+      if (orderedAt !== null)
+        refuse('An order has been placed under this purchase authorization: request a return instead (P4).');
+      if (status !== 'pending')
+        refuse(`Only a pending purchase authorization can be cancelled; this one is ${status} (P3).`);
       if (assigned > 0) refuse(`${assigned} of its licenses are assigned; unassign them before cancelling (P3).`);
     },
   });
@@ -108,26 +126,39 @@ export async function purchaseAuthorizationWorkflow(input: PurchaseAuthorization
     validator: (_a) => {
       assertFree();
       const until = returnableUntil();
-      if (until === null) refuse('No order has been placed under this purchase authorization: cancel it instead (P3, P4).');
+      if (until === null)
+        refuse('No order has been placed under this purchase authorization: cancel it instead (P3, P4).');
       if (!['ordered', 'paid', 'overdue'].includes(status)) refuse(`The purchase authorization is ${status}.`);
-      if (Date.now() > (until as number)) refuse(`A return can be requested within ${input.terms.returnWindow} of the order (P4).`);
+      if (Date.now() > (until as number))
+        refuse(`A return can be requested within ${input.terms.returnWindow} of the order (P4).`);
     },
   });
-  setHandler(assignLicensesUpdate, ({ assigned: n, actor }) => exclusive(async () => {
-    await db.assignPurchaseAuthorizationLicenses({ paId: input.paId, assigned: n, actor });
-    assigned = n;
-  }), {
-    validator: ({ assigned: n }) => {
-      assertFree();
-      if (!Number.isInteger(n) || n < 0 || n > input.quantity) refuse(`assigned must be a whole number from 0 to ${input.quantity}.`);
-      if (!LICENSES_USABLE.includes(status)) refuse(`The purchase authorization is ${status}; its licenses cannot be assigned.`);
+  setHandler(
+    assignLicensesUpdate,
+    ({ assigned: n, actor }) =>
+      exclusive(async () => {
+        await db.assignPurchaseAuthorizationLicenses({ paId: input.paId, assigned: n, actor });
+        assigned = n;
+      }),
+    {
+      validator: ({ assigned: n }) => {
+        assertFree();
+        if (!Number.isInteger(n) || n < 0 || n > input.quantity)
+          refuse(`assigned must be a whole number from 0 to ${input.quantity}.`);
+        if (!LICENSES_USABLE.includes(status))
+          refuse(`The purchase authorization is ${status}; its licenses cannot be assigned.`);
+      },
     },
-  });
+  );
 
   try {
     await db.storePurchaseAuthorization({ input });
   } catch (err) {
-    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === PurchaseAuthorizationFailure.Refused) {
+    if (
+      err instanceof ActivityFailure &&
+      err.cause instanceof ApplicationFailure &&
+      err.cause.type === PurchaseAuthorizationFailure.Refused
+    ) {
       refusal = err.cause.message;
       setStatus('refused');
       return state();
@@ -151,7 +182,14 @@ export async function purchaseAuthorizationWorkflow(input: PurchaseAuthorization
       await transition('deactivated', 'system');
       continue;
     }
-    const deadline = status === 'pending' || status === 'ordered' ? overdueAt : status === 'overdue' ? deactivateAt : status === 'paid' ? (until as number) + 1 : null;
+    const deadline =
+      status === 'pending' || status === 'ordered'
+        ? overdueAt
+        : status === 'overdue'
+          ? deactivateAt
+          : status === 'paid'
+            ? (until as number) + 1
+            : null;
     const seen = status;
     // Wakes early for any update; a deactivated PA waits for payment however long it takes.
     if (deadline === null) await condition(() => status !== seen || lock.busy);

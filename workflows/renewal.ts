@@ -64,40 +64,57 @@ export async function renewalWorkflow(input: RenewalInput): Promise<RenewalState
   };
 
   setHandler(renewalStateQuery, state);
-  setHandler(renewUpdate, async ({ quantity, actor }) => {
-    await lock.run(async () => {
-      const { termEndsOn } = await db.recordRenewal({
-        customerId: input.customerId,
-        resellerId: input.resellerId,
-        renewalDate: input.anniversaryDate,
-        timing: timingAt(Date.now()),
-        quantity,
-        actor,
+  setHandler(
+    renewUpdate,
+    async ({ quantity, actor }) => {
+      await lock.run(async () => {
+        const { termEndsOn } = await db.recordRenewal({
+          customerId: input.customerId,
+          resellerId: input.resellerId,
+          renewalDate: input.anniversaryDate,
+          timing: timingAt(Date.now()),
+          quantity,
+          actor,
+        });
+        renewedQuantity = quantity;
+        nextAnniversaryDate = termEndsOn;
+        setStatus('renewed');
       });
-      renewedQuantity = quantity;
-      nextAnniversaryDate = termEndsOn;
-      setStatus('renewed');
-    });
-    return state();
-  }, {
-    validator: ({ quantity }) => {
-      if (!Number.isInteger(quantity) || quantity < 1) refuse('quantity must be a whole number of licenses, at least 1.', 'RenewalInvalid');
-      if (lock.busy) refuse('Another change to this renewal is in progress; try again.', 'RenewalBusy');
-      if (status === 'renewed') refuse(`This term was already renewed; the next term runs to ${nextAnniversaryDate}.`);
-      if (status === 'expired') refuse('The renewal window has closed and the licenses have expired (R2).');
-      const now = Date.now();
-      if (now < opensAt) refuse(`The renewal window opens on ${new Date(opensAt).toISOString().slice(0, 10)}, ${terms.earlyFrom} before the anniversary (R2).`);
-      if (now > closesAt) refuse(`Late renewal is possible only up to ${terms.lateUntil} after the anniversary (R2).`);
+      return state();
     },
-  });
-  setHandler(commitThreeYearsUpdate, async ({ quantity, actor }) => {
-    await lock.run(() => db.commitThreeYears({ customerId: input.customerId, resellerId: input.resellerId, quantity, actor }));
-    return state();
-  }, {
-    validator: ({ quantity }) => {
-      if (!Number.isInteger(quantity) || quantity < 1) refuse('quantity must be a whole number of licenses, at least 1.', 'RenewalInvalid');
+    {
+      validator: ({ quantity }) => {
+        if (!Number.isInteger(quantity) || quantity < 1)
+          refuse('quantity must be a whole number of licenses, at least 1.', 'RenewalInvalid');
+        if (lock.busy) refuse('Another change to this renewal is in progress; try again.', 'RenewalBusy');
+        if (status === 'renewed')
+          refuse(`This term was already renewed; the next term runs to ${nextAnniversaryDate}.`);
+        if (status === 'expired') refuse('The renewal window has closed and the licenses have expired (R2).');
+        const now = Date.now();
+        if (now < opensAt)
+          refuse(
+            `The renewal window opens on ${new Date(opensAt).toISOString().slice(0, 10)}, ${terms.earlyFrom} before the anniversary (R2).`,
+          );
+        if (now > closesAt)
+          refuse(`Late renewal is possible only up to ${terms.lateUntil} after the anniversary (R2).`);
+      },
     },
-  });
+  );
+  setHandler(
+    commitThreeYearsUpdate,
+    async ({ quantity, actor }) => {
+      await lock.run(() =>
+        db.commitThreeYears({ customerId: input.customerId, resellerId: input.resellerId, quantity, actor }),
+      );
+      return state();
+    },
+    {
+      validator: ({ quantity }) => {
+        if (!Number.isInteger(quantity) || quantity < 1)
+          refuse('quantity must be a whole number of licenses, at least 1.', 'RenewalInvalid');
+      },
+    },
+  );
 
   /** Waits until `t`, or until the term is renewed; then lets a renewal in flight finish before deciding. */
   const until = async (t: number) => {
@@ -105,7 +122,12 @@ export async function renewalWorkflow(input: RenewalInput): Promise<RenewalState
     await condition(() => !lock.busy);
   };
   const notice = async (kind: 'upcoming' | 'ready') => {
-    await email.sendRenewalNotice({ customerId: input.customerId, anniversaryDate: input.anniversaryDate, kind, key: `${workflowInfo().workflowId}/${kind}` });
+    await email.sendRenewalNotice({
+      customerId: input.customerId,
+      anniversaryDate: input.anniversaryDate,
+      kind,
+      key: `${workflowInfo().workflowId}/${kind}`,
+    });
     noticesSent++;
   };
 
@@ -124,7 +146,11 @@ export async function renewalWorkflow(input: RenewalInput): Promise<RenewalState
   if (!ended()) setStatus('late');
   await until(closesAt);
   if (!ended()) {
-    await db.expireRenewal({ customerId: input.customerId, resellerId: input.resellerId, renewalDate: input.anniversaryDate });
+    await db.expireRenewal({
+      customerId: input.customerId,
+      resellerId: input.resellerId,
+      renewalDate: input.anniversaryDate,
+    });
     setStatus('expired');
   }
   if (status === 'renewed' && nextAnniversaryDate) {

@@ -1,5 +1,11 @@
 // The reseller change (DOMAIN.md X1-X4): code sent → redeemed (the customer moves) | expired after 72 h | locked.
-import { allHandlersFinished, ApplicationFailure, condition, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import {
   CustomerIdKey,
   LifecycleStatusKey,
@@ -13,7 +19,6 @@ import {
 import { ChangeLock } from './change-lock';
 import { db, email } from './activity-proxies';
 import { durationMs } from './duration';
-
 
 export async function resellerChangeWorkflow(input: ResellerChangeInput): Promise<ResellerChangeResult> {
   const { requestId } = input;
@@ -29,7 +34,12 @@ export async function resellerChangeWorkflow(input: ResellerChangeInput): Promis
     upsertSearchAttributes([{ key: LifecycleStatusKey, value: next }]);
   };
 
-  setHandler(resellerChangeStateQuery, () => ({ requestId, status, expiresAt: new Date(expiresAt).toISOString(), failedAttempts }));
+  setHandler(resellerChangeStateQuery, () => ({
+    requestId,
+    status,
+    expiresAt: new Date(expiresAt).toISOString(),
+    failedAttempts,
+  }));
   setHandler(
     redeemCodeUpdate,
     ({ codeHash, actor }) =>
@@ -48,16 +58,27 @@ export async function resellerChangeWorkflow(input: ResellerChangeInput): Promis
           if (result.attemptsLeft === 0) {
             await db.lockResellerChange({ requestId });
             setStatus('locked');
-            throw ApplicationFailure.nonRetryable('Too many wrong codes: this request is locked. Send a new code.', ResellerChangeFailure.Locked);
+            throw ApplicationFailure.nonRetryable(
+              'Too many wrong codes: this request is locked. Send a new code.',
+              ResellerChangeFailure.Locked,
+            );
           }
-          throw ApplicationFailure.nonRetryable(`The code is not valid for this request (${result.attemptsLeft} attempts left).`, ResellerChangeFailure.CodeInvalid);
+          throw ApplicationFailure.nonRetryable(
+            `The code is not valid for this request (${result.attemptsLeft} attempts left).`,
+            ResellerChangeFailure.CodeInvalid,
+          );
         }
-        throw ApplicationFailure.nonRetryable(`The code can no longer be used: the request is ${result.status}.`, ResellerChangeFailure.NotPending);
+        throw ApplicationFailure.nonRetryable(
+          `The code can no longer be used: the request is ${result.status}.`,
+          ResellerChangeFailure.NotPending,
+        );
       }),
     {
       validator: (_args) => {
         if ((status !== 'pending' && status !== 'issuing') || Date.now() >= expiresAt) {
-          throw new Error(`The code can no longer be used: the request is ${status === 'pending' ? 'expired' : status}.`);
+          throw new Error(
+            `The code can no longer be used: the request is ${status === 'pending' ? 'expired' : status}.`,
+          );
         }
         lock.assertFree('reseller change');
       },

@@ -32,7 +32,6 @@ import { ChangeLock } from './change-lock';
 import { db, email } from './activity-proxies';
 import { durationMs } from './duration';
 
-
 export async function subscriptionWorkflow(input: SubscriptionInput): Promise<SubscriptionResult> {
   const { subscriptionId, continued } = input;
   let status: SubscriptionStatus = continued ? 'active' : 'registering';
@@ -54,7 +53,11 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     contactLinkExpiresAt: linkExpiresAt === null ? null : new Date(linkExpiresAt).toISOString(),
   });
   const assertChangeable = () => {
-    if (status !== 'active') throw ApplicationFailure.nonRetryable(`The subscription is ${status}, not active.`, SubscriptionFailure.NotActive);
+    if (status !== 'active')
+      throw ApplicationFailure.nonRetryable(
+        `The subscription is ${status}, not active.`,
+        SubscriptionFailure.NotActive,
+      );
     lock.assertFree('subscription');
   };
   const exclusive = async (change: () => Promise<void>): Promise<SubscriptionState> => {
@@ -77,7 +80,10 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     {
       validator: ({ users: next }) => {
         if (!Number.isInteger(next) || next < 1 || next > MAX_SUBSCRIPTION_USERS) {
-          throw ApplicationFailure.nonRetryable(`users must be a whole number from 1 to ${MAX_SUBSCRIPTION_USERS}.`, SubscriptionFailure.InvalidUserCount);
+          throw ApplicationFailure.nonRetryable(
+            `users must be a whole number from 1 to ${MAX_SUBSCRIPTION_USERS}.`,
+            SubscriptionFailure.InvalidUserCount,
+          );
         }
         assertChangeable();
       },
@@ -94,11 +100,15 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       validator: ({ tokenHash, name, phone }) => {
         assertChangeable();
         if (contactSetup !== 'pending' || (linkExpiresAt !== null && Date.now() >= linkExpiresAt)) {
-          throw ApplicationFailure.nonRetryable(`The contact's account setup is ${contactSetup === 'pending' ? 'expired' : contactSetup}.`, SubscriptionFailure.ContactSetupClosed);
+          throw ApplicationFailure.nonRetryable(
+            `The contact's account setup is ${contactSetup === 'pending' ? 'expired' : contactSetup}.`,
+            SubscriptionFailure.ContactSetupClosed,
+          );
         }
         if (!/^[0-9a-f]{64}$/.test(tokenHash)) throw new Error('tokenHash must be a SHA-256 in hex.');
         if (!name.trim() || name.length > 200) throw new Error('name is required (at most 200 characters).');
-        if (phone !== null && (phone.length === 0 || phone.length > 40)) throw new Error('phone must be 1 to 40 characters, or null.');
+        if (phone !== null && (phone.length === 0 || phone.length > 40))
+          throw new Error('phone must be 1 to 40 characters, or null.');
       },
     },
   );

@@ -1,6 +1,12 @@
 // The trial (DOMAIN.md O2, O6): countdown with reminders → extended | converted into an order | expired.
 import { allHandlersFinished, condition, setHandler, workflowInfo } from '@temporalio/workflow';
-import { convertTrialUpdate, extendTrialUpdate, type OrderInput, type OrderState, type TrialTerms } from './definitions';
+import {
+  convertTrialUpdate,
+  extendTrialUpdate,
+  type OrderInput,
+  type OrderState,
+  type TrialTerms,
+} from './definitions';
 import { durationMs } from './duration';
 import { db, email } from './activity-proxies';
 import { LicenseLifecycle } from './license-activation';
@@ -23,7 +29,8 @@ export async function trialWorkflow(input: OrderInput, terms: TrialTerms): Promi
     {
       validator: (_a) => {
         trial.assertChangeable(['pending_activation', 'active']);
-        if ((trial.trialEndsAt as number) >= latestEnd) throw new Error(`A trial runs at most ${terms.maxLength} in all; convert it into an order instead.`);
+        if ((trial.trialEndsAt as number) >= latestEnd)
+          throw new Error(`A trial runs at most ${terms.maxLength} in all; convert it into an order instead.`);
       },
     },
   );
@@ -55,13 +62,22 @@ export async function trialWorkflow(input: OrderInput, terms: TrialTerms): Promi
     if (ended() || trial.trialEndsAt !== end) continue;
     if (due && Date.now() >= due.at) {
       reminded.add(due.at);
-      await email.sendTrialEmail({ orderId: input.orderId, kind: 'reminder', before: due.before, key: `${workflowInfo().workflowId}/reminder/${new Date(due.at).toISOString()}` });
+      await email.sendTrialEmail({
+        orderId: input.orderId,
+        kind: 'reminder',
+        before: due.before,
+        key: `${workflowInfo().workflowId}/reminder/${new Date(due.at).toISOString()}`,
+      });
     } else if (Date.now() >= end) {
       await trial.lock.run(async () => {
         await db.expireTrial({ orderId: input.orderId });
         trial.setStatus('expired');
       });
-      await email.sendTrialEmail({ orderId: input.orderId, kind: 'expired', key: `${workflowInfo().workflowId}/expired` });
+      await email.sendTrialEmail({
+        orderId: input.orderId,
+        kind: 'expired',
+        key: `${workflowInfo().workflowId}/expired`,
+      });
     }
   }
   await condition(allHandlersFinished);

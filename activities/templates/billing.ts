@@ -1,6 +1,7 @@
 import { escapeHtml, layout, type RenderedEmail } from './layout';
 
-export const formatMoney = (minor: number, currency: string): string => new Intl.NumberFormat('en', { style: 'currency', currency }).format(minor / 100);
+export const formatMoney = (minor: number, currency: string): string =>
+  new Intl.NumberFormat('en', { style: 'currency', currency }).format(minor / 100);
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
 export interface InvoiceEmailData {
@@ -31,7 +32,20 @@ export function renderInvoiceEmail(d: InvoiceEmailData): RenderedEmail {
   const action = { label: 'View invoice', url: d.invoiceUrl };
   return {
     subject: `Invoice ${d.number}: ${formatMoney(d.totalMinor, d.currency)} due ${day(d.dueAt)}`,
-    text: [greeting, '', ...paragraphs.flatMap((p) => [p, '']), `${action.label}: ${action.url}`, '', `${d.resellerName} billing`].join('\n'),
-    html: layout({ preheader: paragraphs[0]!, heading: `Invoice ${d.number}`, paragraphs: [escapeHtml(greeting), ...paragraphs.map(escapeHtml)], action, footer: `Sent to ${d.resellerName}'s billing contacts.` }),
+    text: [
+      greeting,
+      '',
+      ...paragraphs.flatMap((p) => [p, '']),
+      `${action.label}: ${action.url}`,
+      '',
+      `${d.resellerName} billing`,
+    ].join('\n'),
+    html: layout({
+      preheader: paragraphs[0]!,
+      heading: `Invoice ${d.number}`,
+      paragraphs: [escapeHtml(greeting), ...paragraphs.map(escapeHtml)],
+      action,
+      footer: `Sent to ${d.resellerName}'s billing contacts.`,
+    }),
   };
 }

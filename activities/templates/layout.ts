@@ -1,6 +1,9 @@
 /** Escapes text for HTML; every value placed in a template goes through it. */
 export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 }
 
 export interface RenderedEmail {
@@ -10,7 +13,13 @@ export interface RenderedEmail {
 }
 
 /** A plain, accessible layout that survives mail clients: one column, inline styles, a real button link. */
-export function layout(opts: { preheader: string; heading: string; paragraphs: string[]; action?: { label: string; url: string }; footer: string }): string {
+export function layout(opts: {
+  preheader: string;
+  heading: string;
+  paragraphs: string[];
+  action?: { label: string; url: string };
+  footer: string;
+}): string {
   const p = (html: string) => `<p style="margin:0 0 16px;font-size:16px;line-height:24px;color:#1f2933">${html}</p>`;
   const button = opts.action
     ? `<p style="margin:24px 0"><a href="${escapeHtml(opts.action.url)}" style="display:inline-block;background:#1f5fbf;color:#ffffff;text-decoration:none;font-weight:600;padding:12px 24px;border-radius:6px">${escapeHtml(opts.action.label)}</a></p>

@@ -1,11 +1,31 @@
 import { escapeHtml, layout, type RenderedEmail } from './layout';
 
-const money = (minor: number, currency: string) => new Intl.NumberFormat('en', { style: 'currency', currency }).format(minor / 100);
+const money = (minor: number, currency: string) =>
+  new Intl.NumberFormat('en', { style: 'currency', currency }).format(minor / 100);
 const day = (d: Date) => d.toUTCString().slice(0, 16);
 
-function render(o: { subject: string; heading: string; greeting: string; paragraphs: string[]; action?: { label: string; url: string }; footer: string }): RenderedEmail {
-  const text = [o.greeting, '', ...o.paragraphs.flatMap((p) => [p, '']), ...(o.action ? [`${o.action.label}: ${o.action.url}`, ''] : []), o.footer].join('\n');
-  const html = layout({ preheader: o.paragraphs[0] ?? o.heading, heading: o.heading, paragraphs: [escapeHtml(o.greeting), ...o.paragraphs.map(escapeHtml)], action: o.action, footer: o.footer });
+function render(o: {
+  subject: string;
+  heading: string;
+  greeting: string;
+  paragraphs: string[];
+  action?: { label: string; url: string };
+  footer: string;
+}): RenderedEmail {
+  const text = [
+    o.greeting,
+    '',
+    ...o.paragraphs.flatMap((p) => [p, '']),
+    ...(o.action ? [`${o.action.label}: ${o.action.url}`, ''] : []),
+    o.footer,
+  ].join('\n');
+  const html = layout({
+    preheader: o.paragraphs[0] ?? o.heading,
+    heading: o.heading,
+    paragraphs: [escapeHtml(o.greeting), ...o.paragraphs.map(escapeHtml)],
+    action: o.action,
+    footer: o.footer,
+  });
   return { subject: o.subject, text, html };
 }
 
@@ -25,9 +45,15 @@ export interface LicenseEmailData {
 
 /** O4: the license activation instructions, with the single-use link. */
 export function renderActivationEmail(d: LicenseEmailData & { activateUrl: string }): RenderedEmail {
-  const what = d.kind === 'trial' ? `a trial of PrintFactory ${d.planName}` : `PrintFactory ${d.planName} (${d.subscriptionTypeName})`;
+  const what =
+    d.kind === 'trial'
+      ? `a trial of PrintFactory ${d.planName}`
+      : `PrintFactory ${d.planName} (${d.subscriptionTypeName})`;
   return render({
-    subject: d.kind === 'trial' ? `Your PrintFactory trial is ready — serial ${d.serialNumber}` : `Activate your PrintFactory license — serial ${d.serialNumber}`,
+    subject:
+      d.kind === 'trial'
+        ? `Your PrintFactory trial is ready — serial ${d.serialNumber}`
+        : `Activate your PrintFactory license — serial ${d.serialNumber}`,
     heading: d.kind === 'trial' ? 'Your trial is ready to activate' : 'Your license is ready to activate',
     greeting: `Hello ${d.contactFirstName},`,
     paragraphs: [
@@ -58,7 +84,9 @@ export function renderTrialReminderEmail(d: LicenseEmailData & { before: string 
 }
 
 /** O6: the trial ended and its license was deactivated; to the customer and the reseller. */
-export function renderTrialExpiredEmail(d: LicenseEmailData & { name: string; audience: 'customer' | 'reseller' }): RenderedEmail {
+export function renderTrialExpiredEmail(
+  d: LicenseEmailData & { name: string; audience: 'customer' | 'reseller' },
+): RenderedEmail {
   return render({
     subject: `PrintFactory trial ended — ${d.organizationName}, serial ${d.serialNumber}`,
     heading: 'The trial has ended',

@@ -10,7 +10,10 @@ export interface RenewalNoticeData {
 
 /** R1/R2: the upcoming renewal (from 45 days out) and the open renewal window (from 30 days out). */
 export function renderRenewalNotice(d: RenewalNoticeData): RenderedEmail {
-  const subject = d.kind === 'upcoming' ? `Upcoming renewal on ${d.anniversaryDate} — ${d.organizationName}` : `Ready for renewal — ${d.organizationName}`;
+  const subject =
+    d.kind === 'upcoming'
+      ? `Upcoming renewal on ${d.anniversaryDate} — ${d.organizationName}`
+      : `Ready for renewal — ${d.organizationName}`;
   const paragraphs = [
     d.kind === 'upcoming'
       ? `The subscription of ${d.organizationName} renews on its anniversary date, ${d.anniversaryDate}.`
@@ -22,6 +25,11 @@ export function renderRenewalNotice(d: RenewalNoticeData): RenderedEmail {
   return {
     subject,
     text: [greeting, '', ...paragraphs.flatMap((p) => [p, '']), footer].join('\n'),
-    html: layout({ preheader: paragraphs[0]!, heading: subject, paragraphs: [greeting, ...paragraphs].map(escapeHtml), footer }),
+    html: layout({
+      preheader: paragraphs[0]!,
+      heading: subject,
+      paragraphs: [greeting, ...paragraphs].map(escapeHtml),
+      footer,
+    }),
   };
 }

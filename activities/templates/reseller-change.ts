@@ -2,8 +2,21 @@ import { escapeHtml, layout, type RenderedEmail } from './layout';
 
 const when = (d: Date) => d.toUTCString().replace(/ GMT$/, ' UTC');
 
-function render(o: { subject: string; heading: string; greeting: string; paragraphs: string[]; action?: { label: string; url: string }; footer: string }): RenderedEmail {
-  const text = [o.greeting, '', ...o.paragraphs.flatMap((p) => [p, '']), ...(o.action ? [`${o.action.label}: ${o.action.url}`, ''] : []), o.footer].join('\n');
+function render(o: {
+  subject: string;
+  heading: string;
+  greeting: string;
+  paragraphs: string[];
+  action?: { label: string; url: string };
+  footer: string;
+}): RenderedEmail {
+  const text = [
+    o.greeting,
+    '',
+    ...o.paragraphs.flatMap((p) => [p, '']),
+    ...(o.action ? [`${o.action.label}: ${o.action.url}`, ''] : []),
+    o.footer,
+  ].join('\n');
   const html = layout({
     preheader: o.paragraphs[0] ?? o.heading,
     heading: o.heading,
@@ -15,7 +28,15 @@ function render(o: { subject: string; heading: string; greeting: string; paragra
 }
 
 /** X1/X2: to every system admin of the customer. */
-export function renderCodeEmail(d: { adminFirstName: string; organizationName: string; vipId: string; newResellerName: string; code: string; redeemUrl: string; expiresAt: Date }): RenderedEmail {
+export function renderCodeEmail(d: {
+  adminFirstName: string;
+  organizationName: string;
+  vipId: string;
+  newResellerName: string;
+  code: string;
+  redeemUrl: string;
+  expiresAt: Date;
+}): RenderedEmail {
   return render({
     subject: `Your reseller change code for ${d.organizationName}`,
     heading: 'Your reseller change code',
@@ -26,12 +47,18 @@ export function renderCodeEmail(d: { adminFirstName: string; organizationName: s
       `The code can be used once, by any administrator of ${d.organizationName}, until ${when(d.expiresAt)}.`,
     ],
     action: { label: 'Confirm the reseller change', url: d.redeemUrl },
-    footer: 'If nobody in your organization asked to change reseller, ignore this email: nothing changes without the code.',
+    footer:
+      'If nobody in your organization asked to change reseller, ignore this email: nothing changes without the code.',
   });
 }
 
 /** X1: to the requesting reseller, the same whether or not the details matched a customer. */
-export function renderRequestReceivedEmail(d: { userName: string; vipId: string; adminEmail: string; expiresAt: Date }): RenderedEmail {
+export function renderRequestReceivedEmail(d: {
+  userName: string;
+  vipId: string;
+  adminEmail: string;
+  expiresAt: Date;
+}): RenderedEmail {
   return render({
     subject: `Reseller change requested for ${d.vipId}`,
     heading: 'Reseller change requested',
@@ -45,7 +72,13 @@ export function renderRequestReceivedEmail(d: { userName: string; vipId: string;
 }
 
 /** X2: to the new reseller, the previous reseller and the customer's admins. */
-export function renderTransferCompletedEmail(d: { name: string; organizationName: string; vipId: string; newResellerName: string; audience: 'new-reseller' | 'previous-reseller' | 'customer' }): RenderedEmail {
+export function renderTransferCompletedEmail(d: {
+  name: string;
+  organizationName: string;
+  vipId: string;
+  newResellerName: string;
+  audience: 'new-reseller' | 'previous-reseller' | 'customer';
+}): RenderedEmail {
   const line = {
     'new-reseller': `${d.organizationName} (${d.vipId}) is now your customer and appears in your customer list, with its licenses and subscriptions.`,
     'previous-reseller': `${d.organizationName} (${d.vipId}) has moved to another reseller at its own request. It no longer appears in your customer list.`,
@@ -56,7 +89,7 @@ export function renderTransferCompletedEmail(d: { name: string; organizationName
     heading: 'Reseller change completed',
     greeting: `Hello ${d.name},`,
     paragraphs: [line],
-    footer: 'This change was confirmed with a one-time code sent to the customer\'s administrators.',
+    footer: "This change was confirmed with a one-time code sent to the customer's administrators.",
   });
 }
 
@@ -66,7 +99,10 @@ export function renderCodeExpiredEmail(d: { userName: string; vipId: string }): 
     subject: `Reseller change code expired for ${d.vipId}`,
     heading: 'The reseller change code expired',
     greeting: `Hello ${d.userName},`,
-    paragraphs: [`The reseller change code for customer ${d.vipId} was not used in time and no longer works.`, 'You can send a new code from the portal.'],
+    paragraphs: [
+      `The reseller change code for customer ${d.vipId} was not used in time and no longer works.`,
+      'You can send a new code from the portal.',
+    ],
     footer: 'Codes are valid for 72 hours and for one use.',
   });
 }

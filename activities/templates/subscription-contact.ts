@@ -17,7 +17,19 @@ export function renderSubscriptionContactEmail(d: SubscriptionContactEmailData):
   const intro = `${d.resellerName} has set up ${d.productName} for ${d.companyName} and asked that you manage the company's email signatures.`;
   const steps = `To get started, enter your contact details and choose a password. Your username is your email address, ${d.email}.`;
   const ignore = `If you did not expect this email, you can ignore it: no account is created until you set a password. The link works once and until ${expires}.`;
-  const text = [`Hello ${d.contactName},`, '', intro, '', steps, '', `Set up your account: ${d.setupUrl}`, '', ignore, '', `— ${d.resellerName}, via the reseller portal`].join('\n');
+  const text = [
+    `Hello ${d.contactName},`,
+    '',
+    intro,
+    '',
+    steps,
+    '',
+    `Set up your account: ${d.setupUrl}`,
+    '',
+    ignore,
+    '',
+    `— ${d.resellerName}, via the reseller portal`,
+  ].join('\n');
   const html = layout({
     preheader: `Set up your account to manage ${d.companyName}'s email signatures`,
     heading: `Manage ${d.companyName}'s email signatures`,

@@ -4,7 +4,15 @@ import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import type { Sql } from '../../db';
-import { balanceOf, findBillingSubscription, findInvoice, invoiceLines, listInvoices, recordPayment, type InvoiceRow } from '../../db/billing';
+import {
+  balanceOf,
+  findBillingSubscription,
+  findInvoice,
+  invoiceLines,
+  listInvoices,
+  recordPayment,
+  type InvoiceRow,
+} from '../../db/billing';
 import { findOrder } from '../../db/orders';
 import {
   billingStartedUpdate,
@@ -25,7 +33,10 @@ import { runUpdate, startLifecycle } from '../lifecycles';
 /** The SaaS subscription types that are billed by cycle, and their cycle. */
 const CYCLE_OF: Record<string, BillingInput['cycle']> = { 'saas-monthly': 'monthly', 'saas-annual': 'annual' };
 
-export const BillingStartBody = z.object({ orderId: z.uuid('must be the id of one of your orders') }).strict().meta({ id: 'BillingStart' });
+export const BillingStartBody = z
+  .object({ orderId: z.uuid('must be the id of one of your orders') })
+  .strict()
+  .meta({ id: 'BillingStart' });
 
 export const InvoiceListQuery = z
   .object({
@@ -39,7 +50,10 @@ export const InvoiceListQuery = z
 export const BalanceQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(200).default(50),
-    before: z.string().regex(/^[0-9]{1,18}$/, 'must be a transaction id').optional(),
+    before: z
+      .string()
+      .regex(/^[0-9]{1,18}$/, 'must be a transaction id')
+      .optional(),
   })
   .strict();
 
@@ -48,7 +62,13 @@ export const PaymentEvent = z
   .object({
     id: z.string().min(1).max(200),
     type: z.literal('payment.succeeded'),
-    data: z.object({ invoiceId: z.uuid(), amountMinor: z.number().int().positive(), currency: z.string().regex(/^[A-Z]{3}$/) }).strict(),
+    data: z
+      .object({
+        invoiceId: z.uuid(),
+        amountMinor: z.number().int().positive(),
+        currency: z.string().regex(/^[A-Z]{3}$/),
+      })
+      .strict(),
   })
   .meta({ id: 'PaymentEvent' });
 
@@ -96,8 +116,18 @@ export function billingRouter({ sql, temporal, config }: { sql: Sql; temporal: C
     const order = await findOrder(sql, principal.resellerId, orderId);
     if (!order) throw notFound('Order');
     const cycle = CYCLE_OF[order.subscriptionType];
-    if (order.kind !== 'order' || !cycle) throw new HttpError(409, 'not_billable', 'Only an order of a SaaS subscription type (monthly or annual) is billed by cycle.');
-    if (order.licenseStatus !== 'active') throw new HttpError(409, 'not_active', `The license is ${order.licenseStatus.replace('_', ' ')}; billing starts once it is active.`);
+    if (order.kind !== 'order' || !cycle)
+      throw new HttpError(
+        409,
+        'not_billable',
+        'Only an order of a SaaS subscription type (monthly or annual) is billed by cycle.',
+      );
+    if (order.licenseStatus !== 'active')
+      throw new HttpError(
+        409,
+        'not_active',
+        `The license is ${order.licenseStatus.replace('_', ' ')}; billing starts once it is active.`,
+      );
     const input: BillingInput = {
       orderId,
       resellerId: principal.resellerId,
@@ -117,7 +147,10 @@ export function billingRouter({ sql, temporal, config }: { sql: Sql; temporal: C
       customerId: order.customerId,
     });
     const state = await handle.executeUpdate(billingStartedUpdate);
-    res.status(existed ? 200 : 201).location(`/v1/billing/subscriptions/${orderId}`).json(state);
+    res
+      .status(existed ? 200 : 201)
+      .location(`/v1/billing/subscriptions/${orderId}`)
+      .json(state);
   });
 
   // The live state, from the workflow.
@@ -139,7 +172,12 @@ export function billingRouter({ sql, temporal, config }: { sql: Sql; temporal: C
   // B1/T2: invoices need the billing permission.
   router.get('/invoices', requirePermission('billing'), async (req, res) => {
     const q = parse(InvoiceListQuery, req.query, 'query');
-    const rows = await listInvoices(sql, principalOf(req).resellerId, { status: q.status, orderId: q.orderId, limit: q.limit + 1, after: q.cursor ? decodeCursor(q.cursor) : undefined });
+    const rows = await listInvoices(sql, principalOf(req).resellerId, {
+      status: q.status,
+      orderId: q.orderId,
+      limit: q.limit + 1,
+      after: q.cursor ? decodeCursor(q.cursor) : undefined,
+    });
     const { page, nextCursor } = pageOf(rows, q.limit);
     res.json({ data: page.map(invoiceJson), nextCursor });
   });
@@ -147,7 +185,14 @@ export function billingRouter({ sql, temporal, config }: { sql: Sql; temporal: C
   router.get('/invoices/:id', requirePermission('billing'), async (req, res) => {
     const invoice = await ownInvoice(req);
     const lines = await invoiceLines(sql, invoice.id);
-    res.json({ ...invoiceJson(invoice), lines: lines.map((l) => ({ item: l.item, description: l.description, unitPrice: money(l.unitPriceMinor, invoice.currency) })) });
+    res.json({
+      ...invoiceJson(invoice),
+      lines: lines.map((l) => ({
+        item: l.item,
+        description: l.description,
+        unitPrice: money(l.unitPriceMinor, invoice.currency),
+      })),
+    });
   });
 
   router.get('/invoices/:id/pdf', requirePermission('billing'), async (req, res) => {
@@ -159,11 +204,21 @@ export function billingRouter({ sql, temporal, config }: { sql: Sql; temporal: C
   // D6: the reseller's balance per currency and its transactions, newest first.
   router.get('/balance', requirePermission('billing'), async (req, res) => {
     const q = parse(BalanceQuery, req.query, 'query');
-    const { balances, transactions } = await balanceOf(sql, principalOf(req).resellerId, { limit: q.limit + 1, beforeId: q.before });
+    const { balances, transactions } = await balanceOf(sql, principalOf(req).resellerId, {
+      limit: q.limit + 1,
+      beforeId: q.before,
+    });
     const page = transactions.slice(0, q.limit);
     res.json({
       balances: balances.map((b) => money(b.amountMinor, b.currency)),
-      transactions: page.map((t) => ({ id: t.id, kind: t.kind, invoiceId: t.invoiceId, amount: money(t.amountMinor, t.currency), description: t.description, createdAt: t.createdAt.toISOString() })),
+      transactions: page.map((t) => ({
+        id: t.id,
+        kind: t.kind,
+        invoiceId: t.invoiceId,
+        amount: money(t.amountMinor, t.currency),
+        description: t.description,
+        createdAt: t.createdAt.toISOString(),
+      })),
       nextBefore: transactions.length > q.limit ? (page[page.length - 1]?.id ?? null) : null,
     });
   });

@@ -43,7 +43,9 @@ export function contactRouter({ sql, config }: { sql: Sql; config: Config }): Ro
   // E2: the username is the email. One answer for an unknown email and a wrong password.
   router.post('/login', async (req, res) => {
     const body = parse(ContactLoginBody, req.body);
-    const candidates = (await findContactCredentials(sql, body.email)).filter((c) => !body.subscriptionId || c.subscriptionId === body.subscriptionId);
+    const candidates = (await findContactCredentials(sql, body.email)).filter(
+      (c) => !body.subscriptionId || c.subscriptionId === body.subscriptionId,
+    );
     let contactId: string | null = null;
     if (candidates.length === 0) await verifyPassword(null, body.password);
     // An email may be the contact of several subscriptions; the newest whose password matches signs in.
@@ -63,9 +65,17 @@ export function contactRouter({ sql, config }: { sql: Sql; config: Config }): Ro
   // T3: only a contact session opens /contact/v1; an API key is not one.
   const authenticateContact = async (req: Request, _res: Response, next: NextFunction) => {
     const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-    if (!match?.[1]) return next(new HttpError(401, 'unauthenticated', 'Sign in at POST /contact/login and send "Authorization: Bearer <session>".'));
+    if (!match?.[1])
+      return next(
+        new HttpError(
+          401,
+          'unauthenticated',
+          'Sign in at POST /contact/login and send "Authorization: Bearer <session>".',
+        ),
+      );
     const contact = await findContactBySession(sql, sha256(match[1]));
-    if (!contact) return next(new HttpError(401, 'unauthenticated', 'The session is unknown or expired; sign in again.'));
+    if (!contact)
+      return next(new HttpError(401, 'unauthenticated', 'The session is unknown or expired; sign in again.'));
     req.contact = contact;
     next();
   };
@@ -85,7 +95,11 @@ export function contactRouter({ sql, config }: { sql: Sql; config: Config }): Ro
 
   // E2/T3: contacts never reach billing, whatever they ask for.
   router.all('/v1/billing{/*rest}', (_req, _res) => {
-    throw new HttpError(403, 'forbidden', 'Billing is not available to customer contacts: your reseller handles subscriptions and payments (E2, T3).');
+    throw new HttpError(
+      403,
+      'forbidden',
+      'Billing is not available to customer contacts: your reseller handles subscriptions and payments (E2, T3).',
+    );
   });
 
   return router;

@@ -27,7 +27,15 @@ import { runUpdate, startLifecycle } from '../lifecycles';
 import { decodeCursor, pageOf } from '../cursor';
 import { resourceIdFor } from '../idempotency';
 import { renewalWindowDays } from '../renewal-lifecycle';
-import { CustomerExportQuery, CustomerListQuery, customerCreateSchema, IdParam, ManagedByBody, ReminderBody, toCustomerDetails } from '../schemas';
+import {
+  CustomerExportQuery,
+  CustomerListQuery,
+  customerCreateSchema,
+  IdParam,
+  ManagedByBody,
+  ReminderBody,
+  toCustomerDetails,
+} from '../schemas';
 
 interface Deps {
   sql: Sql;
@@ -62,7 +70,7 @@ export function toCustomerJson(c: CustomerRow) {
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 /** D1: the list filters of a parsed query, for the list and its CSV export alike. */
-function listFilters(req: Request, config: Config, query: CustomerExportQuery): Omit<CustomerListFilters, 'limit' | 'after'> {
+function listFilters(req: Request, config: Config, query: ExportQuery): Omit<CustomerListFilters, 'limit' | 'after'> {
   return {
     status: query.status,
     q: query.q,
@@ -72,7 +80,7 @@ function listFilters(req: Request, config: Config, query: CustomerExportQuery): 
     windows: renewalWindowDays(config),
   };
 }
-type CustomerExportQuery = ReturnType<typeof CustomerExportQuery.parse>;
+type ExportQuery = ReturnType<typeof CustomerExportQuery.parse>;
 
 /** D2: the CSV columns, in order: header and value. */
 const CSV_COLUMNS: [string, (c: CustomerRow) => string | null][] = [
@@ -145,7 +153,11 @@ export function customerExportRouter({ sql, config }: Deps): Router {
         }
         const last = rows[rows.length - 1];
         if (rows.length < CSV_PAGE || !last) break;
-        rows = await listCustomers(sql, resellerId, { ...filters, limit: CSV_PAGE, after: { createdAt: last.cursorAt, id: last.id } });
+        rows = await listCustomers(sql, resellerId, {
+          ...filters,
+          limit: CSV_PAGE,
+          after: { createdAt: last.cursorAt, id: last.id },
+        });
       }
       csv.end();
     } catch (err) {
@@ -173,7 +185,12 @@ export function customersRouter({ sql, temporal, config }: Deps): Router {
   router.post('/', requirePermission('order'), async (req, res) => {
     const principal = principalOf(req);
     const body = parse(createSchema, req.body);
-    const { id: customerId, replayed } = await resourceIdFor(sql, principal.resellerId, req.get('idempotency-key'), body);
+    const { id: customerId, replayed } = await resourceIdFor(
+      sql,
+      principal.resellerId,
+      req.get('idempotency-key'),
+      body,
+    );
     const workflowId = invitationWorkflowId(customerId);
     const input: InvitationInput = {
       customerId,
@@ -197,8 +214,13 @@ export function customersRouter({ sql, temporal, config }: Deps): Router {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError) && !replayed) throw err;
     }
     const customer = await findCustomer(sql, principal.resellerId, customerId);
-    if (!customer) throw new HttpError(410, 'gone', 'The customer created with this Idempotency-Key has since been deleted.');
-    res.status(201).location(`/v1/customers/${customerId}`).set('Idempotent-Replayed', String(replayed)).json(toCustomerJson(customer));
+    if (!customer)
+      throw new HttpError(410, 'gone', 'The customer created with this Idempotency-Key has since been deleted.');
+    res
+      .status(201)
+      .location(`/v1/customers/${customerId}`)
+      .set('Idempotent-Replayed', String(replayed))
+      .json(toCustomerJson(customer));
   });
 
   // The portal's list with the D1 filters: from Postgres, newest first, keyset-paginated.
@@ -227,15 +249,22 @@ export function customersRouter({ sql, temporal, config }: Deps): Router {
         return null;
       }
     };
-    const [invitation, sections] = await Promise.all([invitationState(), customerDetailSections(sql, customer.resellerId, customer.id)]);
+    const [invitation, sections] = await Promise.all([
+      invitationState(),
+      customerDetailSections(sql, customer.resellerId, customer.id),
+    ]);
     const p = sections.profile;
     res.json({
       ...toCustomerJson(customer),
       invitation,
-      vipSelect: p?.vipSelectLevel != null ? { level: p.vipSelectLevel, discountPercent: p.vipSelectDiscountPercent } : null,
+      vipSelect:
+        p?.vipSelectLevel != null ? { level: p.vipSelectLevel, discountPercent: p.vipSelectDiscountPercent } : null,
       threeYearCommitment:
-        p?.threeYearCommitmentQuantity != null ? { quantity: p.threeYearCommitmentQuantity, committedAt: iso(p.threeYearCommittedAt) } : null,
-      extendedTerm: p?.extendedTermMonths != null ? { months: p.extendedTermMonths, prepaid: p.extendedTermPrepaid } : null,
+        p?.threeYearCommitmentQuantity != null
+          ? { quantity: p.threeYearCommitmentQuantity, committedAt: iso(p.threeYearCommittedAt) }
+          : null,
+      extendedTerm:
+        p?.extendedTermMonths != null ? { months: p.extendedTermMonths, prepaid: p.extendedTermPrepaid } : null,
       plans: sections.plans,
       orders: sections.orders.map((o) => ({ ...o, createdAt: iso(o.createdAt), convertedAt: iso(o.convertedAt) })),
       authorizations: sections.authorizations.map((a) => ({
@@ -263,7 +292,12 @@ export function customersRouter({ sql, temporal, config }: Deps): Router {
   router.patch('/:id', requirePermission('order'), async (req, res) => {
     const customer = await ownCustomer(req);
     const raw: unknown = req.body;
-    const onlyManagedBy = typeof raw === 'object' && raw !== null && !Array.isArray(raw) && Object.keys(raw).length === 1 && 'managedBy' in raw;
+    const onlyManagedBy =
+      typeof raw === 'object' &&
+      raw !== null &&
+      !Array.isArray(raw) &&
+      Object.keys(raw).length === 1 &&
+      'managedBy' in raw;
     if (onlyManagedBy) {
       const body = parse(ManagedByBody, raw);
       const outcome = await setManagedBy(sql, customer.resellerId, customer.id, body.managedBy, actorOf(req));
@@ -281,7 +315,8 @@ export function customersRouter({ sql, temporal, config }: Deps): Router {
     res.status(409).json({
       error: {
         code: 'customer_details_fixed',
-        message: 'Customer details cannot be edited after the invitation is sent (C3). To correct a typo, delete the invitation and create a new one.',
+        message:
+          'Customer details cannot be edited after the invitation is sent (C3). To correct a typo, delete the invitation and create a new one.',
       },
     });
   });
@@ -291,7 +326,11 @@ export function customersRouter({ sql, temporal, config }: Deps): Router {
     const customer = await ownCustomer(req);
     const body = parse(ReminderBody, req.body ?? {});
     if (customer.invitationStatus !== 'pending') {
-      throw new HttpError(409, 'InvitationNotPending', 'The invitation was already accepted; there is nothing to remind.');
+      throw new HttpError(
+        409,
+        'InvitationNotPending',
+        'The invitation was already accepted; there is nothing to remind.',
+      );
     }
     const state = await runUpdate(temporal.workflow.getHandle(invitationWorkflowId(customer.id)), sendReminderUpdate, {
       email: body.email,
@@ -304,10 +343,13 @@ export function customersRouter({ sql, temporal, config }: Deps): Router {
   router.delete('/:id', requirePermission('order'), async (req, res) => {
     const customer = await ownCustomer(req);
     if (customer.invitationStatus === 'pending') {
-      await runUpdate(temporal.workflow.getHandle(invitationWorkflowId(customer.id)), deleteInvitationUpdate, { actor: actorOf(req) });
+      await runUpdate(temporal.workflow.getHandle(invitationWorkflowId(customer.id)), deleteInvitationUpdate, {
+        actor: actorOf(req),
+      });
     } else {
       const outcome = await deleteCustomerWithoutProducts(sql, customer.id, actorOf(req));
-      if (outcome === 'has-products') throw new HttpError(409, 'CustomerHasProducts', 'The customer has products and cannot be deleted.');
+      if (outcome === 'has-products')
+        throw new HttpError(409, 'CustomerHasProducts', 'The customer has products and cannot be deleted.');
     }
     res.status(204).end();
   });

@@ -76,7 +76,14 @@ export function invitationPageRouter({ sql, temporal }: { sql: Sql; temporal: Cl
       return;
     }
     if (req.body?.agree !== 'yes') {
-      res.status(400).send(page('Please accept the terms', `<h1>Please accept the terms</h1><div role="alert"><p>Tick the box to confirm you accept the reseller terms, then press Accept.</p></div><p><a href="/invitations/accept?token=${escapeHtml(token.data)}">Back to the invitation</a></p>`));
+      res
+        .status(400)
+        .send(
+          page(
+            'Please accept the terms',
+            `<h1>Please accept the terms</h1><div role="alert"><p>Tick the box to confirm you accept the reseller terms, then press Accept.</p></div><p><a href="/invitations/accept?token=${escapeHtml(token.data)}">Back to the invitation</a></p>`,
+          ),
+        );
       return;
     }
     try {
@@ -84,7 +91,8 @@ export function invitationPageRouter({ sql, temporal }: { sql: Sql; temporal: Cl
         .getHandle(invitationWorkflowId(link.customerId))
         .executeUpdate(acceptInvitationUpdate, { args: [{ tokenHash: hashOf(token.data).toString('hex') }] });
     } catch (err) {
-      const type = err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure ? err.cause.type : null;
+      const type =
+        err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure ? err.cause.type : null;
       if (type === FailureType.DuplicatePrimaryAdmin) {
         res.status(409).send(
           page(
@@ -95,7 +103,11 @@ export function invitationPageRouter({ sql, temporal }: { sql: Sql; temporal: Cl
         );
         return;
       }
-      if (type === FailureType.LinkInvalid || err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowNotFoundError') {
+      if (
+        type === FailureType.LinkInvalid ||
+        err instanceof WorkflowUpdateFailedError ||
+        (err as Error).name === 'WorkflowNotFoundError'
+      ) {
         res.status(410).send(invalidLink());
         return;
       }

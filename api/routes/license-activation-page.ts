@@ -14,9 +14,16 @@ import { page, publicPageHeaders } from '../pages';
 
 const Token = z.string().regex(/^[A-Za-z0-9_-]{20,100}$/);
 const hashOf = (token: string) => createHash('sha256').update(token).digest();
-const invalid = () => page('This link is no longer valid', '<h1>This link is no longer valid</h1><div role="alert"><p>The activation link has expired or was already used.</p></div><p>Please contact your reseller.</p>');
+const invalid = () =>
+  page(
+    'This link is no longer valid',
+    '<h1>This link is no longer valid</h1><div role="alert"><p>The activation link has expired or was already used.</p></div><p>Please contact your reseller.</p>',
+  );
 const done = (serial: string) =>
-  page('License activated', `<h1>License activated</h1><div role="status"><p>License ${escapeHtml(serial)} is active.</p></div><p>Enter the serial number <strong>${escapeHtml(serial)}</strong> when PrintFactory asks for it.</p>`);
+  page(
+    'License activated',
+    `<h1>License activated</h1><div role="status"><p>License ${escapeHtml(serial)} is active.</p></div><p>Enter the serial number <strong>${escapeHtml(serial)}</strong> when PrintFactory asks for it.</p>`,
+  );
 
 export function licenseActivationPageRouter({ sql, temporal }: { sql: Sql; temporal: Client }): Router {
   const router = Router();
@@ -26,7 +33,8 @@ export function licenseActivationPageRouter({ sql, temporal }: { sql: Sql; tempo
     const token = Token.safeParse(req.query.token);
     const link = token.success ? await findActivationLink(sql, hashOf(token.data)) : null;
     if (link?.licenseStatus === 'active') return void res.send(done(link.serialNumber));
-    if (!token.success || !link || link.usedAt || link.expiresAt.getTime() <= Date.now()) return void res.status(410).send(invalid());
+    if (!token.success || !link || link.usedAt || link.expiresAt.getTime() <= Date.now())
+      return void res.status(410).send(invalid());
     res.send(
       page(
         'Activate your PrintFactory license',
@@ -46,9 +54,12 @@ export function licenseActivationPageRouter({ sql, temporal }: { sql: Sql; tempo
     if (!token.success || !link) return void res.status(410).send(invalid());
     if (link.licenseStatus === 'active') return void res.send(done(link.serialNumber));
     try {
-      await runUpdate(temporal.workflow.getHandle(orderWorkflowId(link.kind, link.orderId)), activateLicenseUpdate, { tokenHash: hashOf(token.data).toString('hex') });
+      await runUpdate(temporal.workflow.getHandle(orderWorkflowId(link.kind, link.orderId)), activateLicenseUpdate, {
+        tokenHash: hashOf(token.data).toString('hex'),
+      });
     } catch (err) {
-      if (err instanceof HttpError || (err as Error).name === 'WorkflowNotFoundError') return void res.status(410).send(invalid());
+      if (err instanceof HttpError || (err as Error).name === 'WorkflowNotFoundError')
+        return void res.status(410).send(invalid());
       throw err;
     }
     res.send(done(link.serialNumber));

@@ -22,14 +22,24 @@ import { decodeCursor, pageOf } from '../cursor';
 import { resourceIdFor } from '../idempotency';
 import { runUpdate, startLifecycle } from '../lifecycles';
 
-const code = (what: string) => z.string().trim().min(1, 'is required').max(60, 'must be at most 60 characters').regex(/^[a-z0-9-]+$/, `must be a ${what} code from the catalog`);
+const code = (what: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'is required')
+    .max(60, 'must be at most 60 characters')
+    .regex(/^[a-z0-9-]+$/, `must be a ${what} code from the catalog`);
 
 /** O1/O2: the new-license form; "order now" or "get a trial". */
 export const OrderCreateBody = z
   .object({
     kind: z.enum(['order', 'trial'], { error: 'must be "order" or "trial"' }),
     customerId: z.uuid('must be the id of one of your customers'),
-    priceList: z.string().trim().toUpperCase().regex(/^[A-Z]{3}$/, 'must be a currency code such as EUR'),
+    priceList: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .regex(/^[A-Z]{3}$/, 'must be a currency code such as EUR'),
     poNumber: z.string().trim().min(1).max(50, 'must be at most 50 characters').optional(),
     promoCode: z.string().trim().toUpperCase().min(1).max(40, 'must be at most 40 characters').optional(),
     drivers: z
@@ -43,7 +53,10 @@ export const OrderCreateBody = z
   .strict()
   .meta({ id: 'OrderCreate' });
 
-export const ConfigureBody = z.object({ drivers: OrderCreateBody.shape.drivers }).strict().meta({ id: 'OrderConfigure' });
+export const ConfigureBody = z
+  .object({ drivers: OrderCreateBody.shape.drivers })
+  .strict()
+  .meta({ id: 'OrderConfigure' });
 
 export const OrderListQuery = z
   .object({
@@ -67,7 +80,15 @@ export const Order = z
     promoCode: z.string().nullable(),
     subscriptionType: z.string(),
     plan: z.string(),
-    lines: z.array(z.object({ driverCode: z.string(), name: z.string(), unitPrice: z.object({ amountMinor: z.number().int(), currency: z.string() }) })).optional(),
+    lines: z
+      .array(
+        z.object({
+          driverCode: z.string(),
+          name: z.string(),
+          unitPrice: z.object({ amountMinor: z.number().int(), currency: z.string() }),
+        }),
+      )
+      .optional(),
     subtotal: z.object({ amountMinor: z.number().int(), currency: z.string() }),
     discount: z.object({ amountMinor: z.number().int(), currency: z.string() }),
     total: z.object({ amountMinor: z.number().int(), currency: z.string() }),
@@ -119,7 +140,11 @@ export function ordersRouter({ sql, temporal, config }: { sql: Sql; temporal: Cl
   const handleOf = (o: OrderRow) => temporal.workflow.getHandle(orderWorkflowId(lifecycleKindOf(o), o.id));
   const withLines = async (o: OrderRow) => ({
     ...toJson(o),
-    lines: (await orderLines(sql, o.id)).map((l) => ({ driverCode: l.driverCode, name: l.name, unitPrice: money(l.unitPriceMinor, o.currency) })),
+    lines: (await orderLines(sql, o.id)).map((l) => ({
+      driverCode: l.driverCode,
+      name: l.name,
+      unitPrice: money(l.unitPriceMinor, o.currency),
+    })),
   });
 
   // O1-O4: place an order or start a trial; every choice is checked against the catalog first.
@@ -142,7 +167,14 @@ export function ordersRouter({ sql, temporal, config }: { sql: Sql; temporal: Cl
       throw new HttpError(400, 'validation_failed', `${first.field}: ${first.message}`, { issues: priced.issues });
     }
     const { id } = await resourceIdFor(sql, principal.resellerId, req.get('idempotency-key'), body);
-    const input: OrderInput = { orderId: id, kind: body.kind, resellerId: principal.resellerId, customerId: customer.id, createdBy: principal.userId, ...request };
+    const input: OrderInput = {
+      orderId: id,
+      kind: body.kind,
+      resellerId: principal.resellerId,
+      customerId: customer.id,
+      createdBy: principal.userId,
+      ...request,
+    };
     const handle = await startLifecycle(temporal, config, {
       workflowType: body.kind === 'trial' ? 'trialWorkflow' : 'orderWorkflow',
       workflowId: orderWorkflowId(body.kind, id),
@@ -151,7 +183,8 @@ export function ordersRouter({ sql, temporal, config }: { sql: Sql; temporal: Cl
       resellerId: principal.resellerId,
       customerId: customer.id,
     }).catch((err: Error) => {
-      if (err.name === 'WorkflowExecutionAlreadyStartedError') return temporal.workflow.getHandle(orderWorkflowId(body.kind, id));
+      if (err.name === 'WorkflowExecutionAlreadyStartedError')
+        return temporal.workflow.getHandle(orderWorkflowId(body.kind, id));
       throw err;
     });
     try {
@@ -161,7 +194,10 @@ export function ordersRouter({ sql, temporal, config }: { sql: Sql; temporal: Cl
     }
     const order = await findOrder(sql, principal.resellerId, id);
     if (!order) throw new HttpError(410, 'gone', 'The order created with this Idempotency-Key has since been deleted.');
-    res.status(201).location(`/v1/orders/${id}`).json(await withLines(order));
+    res
+      .status(201)
+      .location(`/v1/orders/${id}`)
+      .json(await withLines(order));
   });
 
   // O6: order management, all orders and trials in one place.
@@ -191,22 +227,39 @@ export function ordersRouter({ sql, temporal, config }: { sql: Sql; temporal: Cl
   router.delete('/:id', requirePermission('order'), async (req, res) => {
     const order = await ownOrder(req);
     if (req.query.confirm !== 'true') {
-      throw new HttpError(400, 'confirmation_required', 'confirm: add ?confirm=true; deleting an order or trial cannot be undone.', {
-        issues: [{ field: 'confirm', message: 'must be true to delete' }],
-      });
+      throw new HttpError(
+        400,
+        'confirmation_required',
+        'confirm: add ?confirm=true; deleting an order or trial cannot be undone.',
+        {
+          issues: [{ field: 'confirm', message: 'must be true to delete' }],
+        },
+      );
     }
     if (order.licenseStatus !== 'pending_activation') {
-      throw new HttpError(409, 'LicenseAlreadyActivated', 'The license has been activated, so the order can no longer be deleted (O5).');
+      throw new HttpError(
+        409,
+        'LicenseAlreadyActivated',
+        'The license has been activated, so the order can no longer be deleted (O5).',
+      );
     }
     await runUpdate(handleOf(order), deleteOrderUpdate, { actor: actorOf(req) });
     res.status(204).end();
   });
 
   // O6 "+": extend a trial, or convert it into an order.
-  for (const [path, update] of [['extend', extendTrialUpdate], ['convert', convertTrialUpdate]] as const) {
+  for (const [path, update] of [
+    ['extend', extendTrialUpdate],
+    ['convert', convertTrialUpdate],
+  ] as const) {
     router.post(`/:id/${path}`, requirePermission('order'), async (req, res) => {
       const order = await ownOrder(req);
-      if (order.kind !== 'trial') throw new HttpError(409, 'not_a_trial', `Only a trial can be ${path === 'extend' ? 'extended' : 'converted'}; this is an order.`);
+      if (order.kind !== 'trial')
+        throw new HttpError(
+          409,
+          'not_a_trial',
+          `Only a trial can be ${path === 'extend' ? 'extended' : 'converted'}; this is an order.`,
+        );
       await runUpdate(handleOf(order), update, { actor: actorOf(req) });
       res.json(await withLines((await findOrder(sql, order.resellerId, order.id))!));
     });
@@ -216,18 +269,37 @@ export function ordersRouter({ sql, temporal, config }: { sql: Sql; temporal: Cl
   router.put('/:id/drivers', requirePermission('order'), async (req, res) => {
     const order = await ownOrder(req);
     const { drivers } = parse(ConfigureBody, req.body);
-    const outcome = await configureOrder(sql, { orderId: order.id, resellerId: order.resellerId, userId: principalOf(req).userId, drivers, now: new Date() });
+    const outcome = await configureOrder(sql, {
+      orderId: order.id,
+      resellerId: order.resellerId,
+      userId: principalOf(req).userId,
+      drivers,
+      now: new Date(),
+    });
     if (!outcome.ok) {
-      throw new HttpError(outcome.status, outcome.status === 400 ? 'validation_failed' : 'refused', outcome.field ? `${outcome.field}: ${outcome.message}` : outcome.message,
-        outcome.field ? { issues: [{ field: outcome.field, message: outcome.message }] } : undefined);
+      throw new HttpError(
+        outcome.status,
+        outcome.status === 400 ? 'validation_failed' : 'refused',
+        outcome.field ? `${outcome.field}: ${outcome.message}` : outcome.message,
+        outcome.field ? { issues: [{ field: outcome.field, message: outcome.message }] } : undefined,
+      );
     }
-    res.json({ ...(await withLines((await findOrder(sql, order.resellerId, order.id))!)), adjustment: money(outcome.adjustmentMinor, order.currency) });
+    res.json({
+      ...(await withLines((await findOrder(sql, order.resellerId, order.id))!)),
+      adjustment: money(outcome.adjustmentMinor, order.currency),
+    });
   });
 
   // O7: activating a license for the customer is an OEM-only function.
   router.post('/:id/activate', async (req, res) => {
     await ownOrder(req);
-    res.status(403).json({ error: { code: 'oem_only', message: 'Activating a license is an OEM-only function (O7): the customer activates it through the emailed link.' } });
+    res.status(403).json({
+      error: {
+        code: 'oem_only',
+        message:
+          'Activating a license is an OEM-only function (O7): the customer activates it through the emailed link.',
+      },
+    });
   });
 
   return router;

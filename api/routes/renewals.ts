@@ -12,7 +12,13 @@ import { ensureRenewal } from '../renewal-lifecycle';
 
 /** R2, R5: how many licenses are renewed or committed. */
 export const RenewalQuantityBody = z
-  .object({ quantity: z.number({ error: 'must be a number of licenses' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000') })
+  .object({
+    quantity: z
+      .number({ error: 'must be a number of licenses' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(100_000, 'must be at most 100000'),
+  })
   .strict()
   .meta({ id: 'RenewalQuantity' });
 
@@ -27,7 +33,12 @@ export function renewalsRouter({ sql, temporal, config }: { sql: Sql; temporal: 
   }
   async function handleFor(profile: RenewalProfile) {
     const handle = await ensureRenewal(temporal, config, profile);
-    if (!handle) throw new HttpError(409, 'NoAnniversary', 'The customer has no anniversary date yet: it is set by the first order or purchase authorization (C5).');
+    if (!handle)
+      throw new HttpError(
+        409,
+        'NoAnniversary',
+        'The customer has no anniversary date yet: it is set by the first order or purchase authorization (C5).',
+      );
     return handle;
   }
   async function view(profile: RenewalProfile) {
@@ -37,10 +48,17 @@ export function renewalsRouter({ sql, temporal, config }: { sql: Sql; temporal: 
       anniversaryDate: profile.anniversaryDate,
       currentTermEndsOn: currentRenewalDate(profile),
       extendedTermMonths: profile.extendedTermMonths,
-      vipSelect: profile.vipSelectLevel === null ? null : { level: profile.vipSelectLevel, discountPercent: profile.vipSelectDiscountPercent },
-      threeYearCommitment: profile.threeYearCommitmentQuantity === null ? null : { quantity: profile.threeYearCommitmentQuantity },
+      vipSelect:
+        profile.vipSelectLevel === null
+          ? null
+          : { level: profile.vipSelectLevel, discountPercent: profile.vipSelectDiscountPercent },
+      threeYearCommitment:
+        profile.threeYearCommitmentQuantity === null ? null : { quantity: profile.threeYearCommitmentQuantity },
       renewal: handle ? await handle.query(renewalStateQuery) : null,
-      history: (await renewalHistory(sql, profile.customerId)).map((r) => ({ ...r, createdAt: r.createdAt.toISOString() })),
+      history: (await renewalHistory(sql, profile.customerId)).map((r) => ({
+        ...r,
+        createdAt: r.createdAt.toISOString(),
+      })),
     };
   }
 

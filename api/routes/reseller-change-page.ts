@@ -15,7 +15,10 @@ import { page, publicPageHeaders } from '../pages';
 const Params = z.object({ request: z.uuid(), code: z.string().min(6).max(20) });
 
 const unusable = (why: string) =>
-  page('This code cannot be used', `<h1>This code cannot be used</h1><div role="alert"><p>${escapeHtml(why)}</p></div><p>If you still want to change reseller, ask the new reseller to send a new code.</p>`);
+  page(
+    'This code cannot be used',
+    `<h1>This code cannot be used</h1><div role="alert"><p>${escapeHtml(why)}</p></div><p>If you still want to change reseller, ask the new reseller to send a new code.</p>`,
+  );
 
 export function resellerChangePageRouter({ sql, temporal }: { sql: Sql; temporal: Client }): Router {
   const router = Router();
@@ -25,8 +28,15 @@ export function resellerChangePageRouter({ sql, temporal }: { sql: Sql; temporal
     const p = Params.safeParse(req.query);
     const r = p.success ? await findResellerChangeByCode(sql, p.data.request, codeHash(p.data.code)) : null;
     if (!p.success || !r) return void res.status(404).send(unusable('This link is not valid.'));
-    if (r.status === 'redeemed') return void res.send(page('Already done', `<h1>Reseller change already completed</h1><div role="status"><p>${escapeHtml(r.organizationName)} is now served by ${escapeHtml(r.newResellerName)}.</p></div>`));
-    if (r.status !== 'pending' || r.expiresAt.getTime() <= Date.now()) return void res.status(410).send(unusable(`The code is ${r.status === 'pending' ? 'expired' : r.status}.`));
+    if (r.status === 'redeemed')
+      return void res.send(
+        page(
+          'Already done',
+          `<h1>Reseller change already completed</h1><div role="status"><p>${escapeHtml(r.organizationName)} is now served by ${escapeHtml(r.newResellerName)}.</p></div>`,
+        ),
+      );
+    if (r.status !== 'pending' || r.expiresAt.getTime() <= Date.now())
+      return void res.status(410).send(unusable(`The code is ${r.status === 'pending' ? 'expired' : r.status}.`));
     res.send(
       page(
         `Move ${r.organizationName} to ${r.newResellerName}?`,
@@ -55,7 +65,12 @@ export function resellerChangePageRouter({ sql, temporal }: { sql: Sql; temporal
       if (err instanceof HttpError) return void res.status(409).send(unusable(err.message));
       throw err;
     }
-    res.send(page('Reseller change completed', `<h1>Reseller change completed</h1><div role="status"><p>${escapeHtml(r.organizationName)} is now served by ${escapeHtml(r.newResellerName)}.</p></div>`));
+    res.send(
+      page(
+        'Reseller change completed',
+        `<h1>Reseller change completed</h1><div role="status"><p>${escapeHtml(r.organizationName)} is now served by ${escapeHtml(r.newResellerName)}.</p></div>`,
+      ),
+    );
   });
   return router;
 }

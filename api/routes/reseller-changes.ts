@@ -4,7 +4,13 @@ import { z } from 'zod';
 import { codeHash } from '../../activities/reseller-change';
 import type { Config } from '../../config';
 import type { Sql } from '../../db';
-import { findResellerChange, ownsCustomerWithVipId, releaseResellerChange, reserveResellerChange, type ResellerChangeRow } from '../../db/reseller-changes';
+import {
+  findResellerChange,
+  ownsCustomerWithVipId,
+  releaseResellerChange,
+  reserveResellerChange,
+  type ResellerChangeRow,
+} from '../../db/reseller-changes';
 import { durationMs } from '../../workflows/duration';
 import { redeemCodeUpdate, resellerChangeWorkflowId, type ResellerChangeInput } from '../../workflows/definitions';
 import { actorOf, principalOf, requirePermission } from '../auth';
@@ -25,7 +31,14 @@ export const ResellerChangeCreateBody = z
   .meta({ id: 'ResellerChangeCreate' });
 
 export const RedeemBody = z
-  .object({ code: z.string().trim().min(6, 'is too short').max(20, 'is too long').regex(/^[0-9A-Za-z\s-]+$/, 'has characters a code never has') })
+  .object({
+    code: z
+      .string()
+      .trim()
+      .min(6, 'is too short')
+      .max(20, 'is too long')
+      .regex(/^[0-9A-Za-z\s-]+$/, 'has characters a code never has'),
+  })
   .strict()
   .meta({ id: 'ResellerChangeRedeem' });
 
@@ -56,7 +69,15 @@ function toJson(r: ResellerChangeRow): z.infer<typeof ResellerChange> {
   };
 }
 
-export function resellerChangesRouter({ sql, temporal, config }: { sql: Sql; temporal: Client; config: Config }): Router {
+export function resellerChangesRouter({
+  sql,
+  temporal,
+  config,
+}: {
+  sql: Sql;
+  temporal: Client;
+  config: Config;
+}): Router {
   const router = Router();
 
   async function ownRequest(req: Request): Promise<ResellerChangeRow> {
@@ -67,7 +88,12 @@ export function resellerChangesRouter({ sql, temporal, config }: { sql: Sql; tem
   }
 
   /** X1/X4: reserve one of the day's codes, then start the request's workflow (or undo the reservation). */
-  async function sendCode(req: Request, requestId: string, body: { vipId: string; adminEmail: string }, resentFrom?: string) {
+  async function sendCode(
+    req: Request,
+    requestId: string,
+    body: { vipId: string; adminEmail: string },
+    resentFrom?: string,
+  ) {
     const principal = principalOf(req);
     const reservation = await reserveResellerChange(sql, {
       id: requestId,
@@ -123,7 +149,10 @@ export function resellerChangesRouter({ sql, temporal, config }: { sql: Sql; tem
       throw new HttpError(409, 'already_your_customer', `${body.vipId} is already your customer.`);
     }
     const { id } = await resourceIdFor(sql, principal.resellerId, req.get('idempotency-key'), body);
-    res.status(202).location(`/v1/reseller-changes/${id}`).json(await sendCode(req, id, body));
+    res
+      .status(202)
+      .location(`/v1/reseller-changes/${id}`)
+      .json(await sendCode(req, id, body));
   });
 
   router.get('/:id', async (req, res) => {
@@ -134,10 +163,19 @@ export function resellerChangesRouter({ sql, temporal, config }: { sql: Sql; tem
   router.post('/:id/resend', requirePermission('order'), async (req, res) => {
     const previous = await ownRequest(req);
     if (previous.status === 'pending' || previous.status === 'redeemed') {
-      throw new HttpError(409, 'not_expired', `The request is ${previous.status}; a new code can be sent once it has expired.`);
+      throw new HttpError(
+        409,
+        'not_expired',
+        `The request is ${previous.status}; a new code can be sent once it has expired.`,
+      );
     }
-    const { id } = await resourceIdFor(sql, principalOf(req).resellerId, req.get('idempotency-key'), { resend: previous.id });
-    res.status(202).location(`/v1/reseller-changes/${id}`).json(await sendCode(req, id, previous, previous.id));
+    const { id } = await resourceIdFor(sql, principalOf(req).resellerId, req.get('idempotency-key'), {
+      resend: previous.id,
+    });
+    res
+      .status(202)
+      .location(`/v1/reseller-changes/${id}`)
+      .json(await sendCode(req, id, previous, previous.id));
   });
 
   // X2: the reseller enters the code the customer's admin gave them.
@@ -147,11 +185,18 @@ export function resellerChangesRouter({ sql, temporal, config }: { sql: Sql; tem
     if (request.status !== 'pending') {
       throw new HttpError(409, 'not_pending', `The code can no longer be used: the request is ${request.status}.`);
     }
-    const result = await runUpdate(temporal.workflow.getHandle(resellerChangeWorkflowId(request.id)), redeemCodeUpdate, {
-      codeHash: codeHash(code),
-      actor: actorOf(req),
+    const result = await runUpdate(
+      temporal.workflow.getHandle(resellerChangeWorkflowId(request.id)),
+      redeemCodeUpdate,
+      {
+        codeHash: codeHash(code),
+        actor: actorOf(req),
+      },
+    );
+    res.json({
+      ...toJson((await findResellerChange(sql, request.newResellerId, request.id))!),
+      customerId: result.customerId,
     });
-    res.json({ ...toJson((await findResellerChange(sql, request.newResellerId, request.id))!), customerId: result.customerId });
   });
 
   return router;

@@ -36,7 +36,12 @@ const invalidLink = () =>
      <p>If you already set your password, sign in with your email address. Otherwise, please ask your reseller to invite you again.</p>`,
   );
 
-function setupForm(token: string, link: Link, values: { name?: string; phone?: string } = {}, problem?: string): string {
+function setupForm(
+  token: string,
+  link: Link,
+  values: { name?: string; phone?: string } = {},
+  problem?: string,
+): string {
   const product = PRODUCT_NAMES[link.product];
   return page(
     `Set up your ${product} account`,
@@ -92,7 +97,9 @@ export function subscriptionContactPageRouter({ sql, temporal }: { sql: Sql; tem
     const form = SetupForm.safeParse(req.body);
     const values = { name: String(req.body?.name ?? ''), phone: String(req.body?.phone ?? '') };
     if (!form.success) {
-      res.status(400).send(setupForm(token.data, link, values, form.error.issues[0]?.message ?? 'Please check the form.'));
+      res
+        .status(400)
+        .send(setupForm(token.data, link, values, form.error.issues[0]?.message ?? 'Please check the form.'));
       return;
     }
     const { name, phone, password, passwordConfirm } = form.data;
@@ -105,11 +112,17 @@ export function subscriptionContactPageRouter({ sql, temporal }: { sql: Sql; tem
       res.status(400).send(setupForm(token.data, link, values, weakness));
       return;
     }
-    await storeContactPassword(sql, { subscriptionId: link.subscriptionId, email: link.email, passwordHash: await hashPassword(password) });
+    await storeContactPassword(sql, {
+      subscriptionId: link.subscriptionId,
+      email: link.email,
+      passwordHash: await hashPassword(password),
+    });
     try {
-      await temporal.workflow.getHandle(subscriptionWorkflowId(link.subscriptionId)).executeUpdate(completeContactSetupUpdate, {
-        args: [{ tokenHash: hashOf(token.data).toString('hex'), name, phone }],
-      });
+      await temporal.workflow
+        .getHandle(subscriptionWorkflowId(link.subscriptionId))
+        .executeUpdate(completeContactSetupUpdate, {
+          args: [{ tokenHash: hashOf(token.data).toString('hex'), name, phone }],
+        });
     } catch (err) {
       // A spent or expired link, or an ended subscription: the contact can only ask again.
       if (err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowNotFoundError') {

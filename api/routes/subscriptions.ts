@@ -37,7 +37,9 @@ export function toSubscriptionJson(s: SubscriptionRow) {
     active: s.status === 'active',
     nextPaymentDate: s.nextPaymentDate,
     customerCanEditSignatures: s.customerCanEditSignatures,
-    contact: s.contactEmail ? { name: s.contactName ?? '', email: s.contactEmail, setUp: s.contactSetupAt !== null } : null,
+    contact: s.contactEmail
+      ? { name: s.contactName ?? '', email: s.contactEmail, setUp: s.contactSetupAt !== null }
+      : null,
     createdAt: s.createdAt.toISOString(),
   };
 }
@@ -57,8 +59,14 @@ export function subscriptionsRouter({ sql, temporal, config }: Deps): Router {
   router.post('/', requirePermission('order'), async (req, res) => {
     const principal = principalOf(req);
     const body = parse(subscriptionCreateSchema, req.body);
-    if (body.customerId && !(await findCustomer(sql, principal.resellerId, body.customerId))) throw notFound('Customer');
-    const { id: subscriptionId, replayed } = await resourceIdFor(sql, principal.resellerId, req.get('idempotency-key'), body);
+    if (body.customerId && !(await findCustomer(sql, principal.resellerId, body.customerId)))
+      throw notFound('Customer');
+    const { id: subscriptionId, replayed } = await resourceIdFor(
+      sql,
+      principal.resellerId,
+      req.get('idempotency-key'),
+      body,
+    );
     const input: SubscriptionInput = {
       subscriptionId,
       resellerId: principal.resellerId,
@@ -86,7 +94,11 @@ export function subscriptionsRouter({ sql, temporal, config }: Deps): Router {
     }
     const subscription = await findSubscription(sql, principal.resellerId, subscriptionId);
     if (!subscription) throw new Error(`subscription ${subscriptionId} was started but is not stored`);
-    res.status(201).location(`/v1/subscriptions/${subscriptionId}`).set('Idempotent-Replayed', String(replayed)).json(toSubscriptionJson(subscription));
+    res
+      .status(201)
+      .location(`/v1/subscriptions/${subscriptionId}`)
+      .set('Idempotent-Replayed', String(replayed))
+      .json(toSubscriptionJson(subscription));
   });
 
   // E3: the list from Postgres, newest first, keyset-paginated, filtered by status.
@@ -108,7 +120,12 @@ export function subscriptionsRouter({ sql, temporal, config }: Deps): Router {
     let lifecycle = null;
     try {
       const state = await temporal.workflow.getHandle(workflowId).query(subscriptionStateQuery);
-      lifecycle = { status: state.status, contactSetup: state.contactSetup, contactLinkExpiresAt: state.contactLinkExpiresAt, workflowId };
+      lifecycle = {
+        status: state.status,
+        contactSetup: state.contactSetup,
+        contactLinkExpiresAt: state.contactLinkExpiresAt,
+        workflowId,
+      };
     } catch (err) {
       req.log.debug({ err, workflowId }, 'subscription state unavailable');
     }
@@ -119,18 +136,28 @@ export function subscriptionsRouter({ sql, temporal, config }: Deps): Router {
   router.patch('/:id', requirePermission('order'), async (req, res) => {
     const subscription = await ownSubscription(req);
     const body = parse(SubscriptionUpdateBody, req.body);
-    if (subscription.status !== 'active') throw new HttpError(409, 'SubscriptionNotActive', 'The subscription is inactive; its users cannot change.');
-    await runUpdate(temporal.workflow.getHandle(subscriptionWorkflowId(subscription.id)), changeUserCountUpdate, { users: body.users, actor: actorOf(req) });
-    res.json(toSubscriptionJson((await findSubscription(sql, subscription.resellerId, subscription.id)) as SubscriptionRow));
+    if (subscription.status !== 'active')
+      throw new HttpError(409, 'SubscriptionNotActive', 'The subscription is inactive; its users cannot change.');
+    await runUpdate(temporal.workflow.getHandle(subscriptionWorkflowId(subscription.id)), changeUserCountUpdate, {
+      users: body.users,
+      actor: actorOf(req),
+    });
+    res.json(
+      toSubscriptionJson((await findSubscription(sql, subscription.resellerId, subscription.id)) as SubscriptionRow),
+    );
   });
 
   // Ends the subscription: inactive in the list, the contact's access with it.
   router.post('/:id/cancel', requirePermission('order'), async (req, res) => {
     const subscription = await ownSubscription(req);
     if (subscription.status === 'active') {
-      await runUpdate(temporal.workflow.getHandle(subscriptionWorkflowId(subscription.id)), cancelSubscriptionUpdate, { actor: actorOf(req) });
+      await runUpdate(temporal.workflow.getHandle(subscriptionWorkflowId(subscription.id)), cancelSubscriptionUpdate, {
+        actor: actorOf(req),
+      });
     }
-    res.json(toSubscriptionJson((await findSubscription(sql, subscription.resellerId, subscription.id)) as SubscriptionRow));
+    res.json(
+      toSubscriptionJson((await findSubscription(sql, subscription.resellerId, subscription.id)) as SubscriptionRow),
+    );
   });
 
   return router;

@@ -4,7 +4,11 @@ import net from 'node:net';
  * An SMTP front door for the real mail catcher that refuses the first `failures` connections with the
  * given reply (421: try later, 554: refused for good) and relays every later one byte for byte.
  */
-export async function startFlakySmtp(target: { host: string; port: number }, failures: number, reply = '421 4.3.2 Service not available, try again later') {
+export async function startFlakySmtp(
+  target: { host: string; port: number },
+  failures: number,
+  reply = '421 4.3.2 Service not available, try again later',
+) {
   let refused = 0;
   let connections = 0;
   const server = net.createServer((client) => {

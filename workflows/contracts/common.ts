@@ -6,4 +6,6 @@ export const ResellerIdKey = defineSearchAttributeKey('ResellerId', SearchAttrib
 export const CustomerIdKey = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);
 export const LifecycleKey = defineSearchAttributeKey('Lifecycle', SearchAttributeType.KEYWORD);
 export const LifecycleStatusKey = defineSearchAttributeKey('LifecycleStatus', SearchAttributeType.KEYWORD);
-export const SEARCH_ATTRIBUTE_NAMES = [ResellerIdKey, CustomerIdKey, LifecycleKey, LifecycleStatusKey].map((k) => k.name);
+export const SEARCH_ATTRIBUTE_NAMES = [ResellerIdKey, CustomerIdKey, LifecycleKey, LifecycleStatusKey].map(
+  (k) => k.name,
+);

@@ -4,7 +4,16 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 
 export const purchaseAuthorizationWorkflowId = (paId: string): string => `purchase-authorization:${paId}`;
 
-export type PurchaseAuthorizationStatus = 'registering' | 'pending' | 'ordered' | 'paid' | 'overdue' | 'deactivated' | 'cancelled' | 'returned' | 'refused';
+export type PurchaseAuthorizationStatus =
+  | 'registering'
+  | 'pending'
+  | 'ordered'
+  | 'paid'
+  | 'overdue'
+  | 'deactivated'
+  | 'cancelled'
+  | 'returned'
+  | 'refused';
 
 export interface PurchaseAuthorizationTerms {
   /** P2: overdue this long after the PA ("31 days"): licenses usable, no new PAs. */
@@ -45,17 +54,22 @@ export interface PurchaseAuthorizationState {
 }
 
 /** Answers once the PA is stored with its licenses, or refused. */
-export const purchaseAuthorizationStoredUpdate = defineUpdate<PurchaseAuthorizationState>('purchaseAuthorizationStored');
+export const purchaseAuthorizationStoredUpdate =
+  defineUpdate<PurchaseAuthorizationState>('purchaseAuthorizationStored');
 /** P1/P2: an order is placed under the PA. */
 export const placeOrderUpdate = defineUpdate<PurchaseAuthorizationState, [{ actor: string }]>('placeOrder');
 /** P2: payment is remitted; at any point it restores the licenses. */
 export const recordPaymentUpdate = defineUpdate<PurchaseAuthorizationState, [{ actor: string }]>('recordPayment');
 /** P3: cancel while pending and no license is assigned; the customer loses access. */
-export const cancelPurchaseAuthorizationUpdate = defineUpdate<PurchaseAuthorizationState, [{ actor: string }]>('cancelPurchaseAuthorization');
+export const cancelPurchaseAuthorizationUpdate = defineUpdate<PurchaseAuthorizationState, [{ actor: string }]>(
+  'cancelPurchaseAuthorization',
+);
 /** P4: after an order, a return authorization instead of a cancellation. */
 export const requestReturnUpdate = defineUpdate<PurchaseAuthorizationState, [{ actor: string }]>('requestReturn');
 /** P5: how many of the PA's licenses are assigned to users. */
-export const assignLicensesUpdate = defineUpdate<PurchaseAuthorizationState, [{ assigned: number; actor: string }]>('assignLicenses');
+export const assignLicensesUpdate = defineUpdate<PurchaseAuthorizationState, [{ assigned: number; actor: string }]>(
+  'assignLicenses',
+);
 export const purchaseAuthorizationStateQuery = defineQuery<PurchaseAuthorizationState>('purchaseAuthorizationState');
 
 export const PurchaseAuthorizationFailure = {

@@ -3,7 +3,8 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { MarketSegment } from './invitation';
 
-export const renewalWorkflowId = (customerId: string, anniversaryDate: string): string => `renewal:${customerId}:${anniversaryDate}`;
+export const renewalWorkflowId = (customerId: string, anniversaryDate: string): string =>
+  `renewal:${customerId}:${anniversaryDate}`;
 
 export interface RenewalTerms {
   /** R1: notices start this long before the anniversary ("45 days"). */
@@ -41,7 +42,9 @@ export interface RenewalState {
 /** R2/R3: a renewal order inside the window; refused outside it. */
 export const renewUpdate = defineUpdate<RenewalState, [{ quantity: number; actor: string }]>('renew');
 /** R5: a 3-year commitment, after VIP Select and never on an extended prepaid term. */
-export const commitThreeYearsUpdate = defineUpdate<RenewalState, [{ quantity: number; actor: string }]>('commitThreeYears');
+export const commitThreeYearsUpdate = defineUpdate<RenewalState, [{ quantity: number; actor: string }]>(
+  'commitThreeYears',
+);
 export const renewalStateQuery = defineQuery<RenewalState>('renewalState');
 
 export const RenewalFailure = {
@@ -60,7 +63,8 @@ export const RENEWAL_TERM_MONTHS = 12;
 /** C6: why an extended term is not allowed for the segment, or null when it is. */
 export function extendedTermIssue(segment: MarketSegment, months: number): string | null {
   const { min, max } = EXTENDED_TERM_MONTHS[segment];
-  if (!Number.isInteger(months) || months < min || months > max) return `must be a whole number of months from ${min} to ${max} for ${segment} customers`;
+  if (!Number.isInteger(months) || months < min || months > max)
+    return `must be a whole number of months from ${min} to ${max} for ${segment} customers`;
   return null;
 }
 

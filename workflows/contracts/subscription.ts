@@ -44,7 +44,9 @@ export type SubscriptionResult = Pick<SubscriptionState, 'subscriptionId' | 'sta
 /** Answers once the subscription is stored, so the API can return it (E1). */
 export const subscriptionStoredUpdate = defineUpdate<SubscriptionState>('subscriptionStored');
 /** E3: the reseller changes the number of users; audited with before and after. */
-export const changeUserCountUpdate = defineUpdate<SubscriptionState, [{ users: number; actor: string }]>('changeUserCount');
+export const changeUserCountUpdate = defineUpdate<SubscriptionState, [{ users: number; actor: string }]>(
+  'changeUserCount',
+);
 /**
  * E2/T3: the contact completed the account through the single-use link. Carries the link's SHA-256 and
  * an argon2id hash of the password, never the password itself (workflow history is readable by operators).
