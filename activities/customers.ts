@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import type { Sql } from '../db';
 import { deleteCustomerWithoutProducts } from '../db/customers';
 import { durationMs } from '../workflows/duration';
-import { FailureType, type InvitationInput, type Registration } from '../workflows/definitions';
+import { InvitationFailure, type InvitationInput, type Registration } from '../workflows/definitions';
 import { sendOnce, type Mailer } from './mailer';
 import { renderInvitationEmail } from './templates/invitation';
 
@@ -113,11 +113,15 @@ export function createCustomerActivities({ sql, mailer, config }: Deps) {
           WHERE token_hash = ${Buffer.from(args.tokenHash, 'hex')} AND purpose = 'invitation' AND customer_id = ${args.customerId}
           FOR UPDATE`;
         if (!token || token.usedAt || token.expiresAt.getTime() <= Date.now()) {
-          throw ApplicationFailure.nonRetryable('This invitation link is no longer valid.', FailureType.LinkInvalid);
+          throw ApplicationFailure.nonRetryable(
+            'This invitation link is no longer valid.',
+            InvitationFailure.LinkInvalid,
+          );
         }
         const [customer] = await tx<{ resellerId: string; organizationName: string; contactEmail: string }[]>`
           SELECT reseller_id, organization_name, contact_email FROM customers WHERE id = ${args.customerId} FOR UPDATE`;
-        if (!customer) throw ApplicationFailure.nonRetryable('The customer no longer exists.', FailureType.LinkInvalid);
+        if (!customer)
+          throw ApplicationFailure.nonRetryable('The customer no longer exists.', InvitationFailure.LinkInvalid);
         // C4 is also a unique index; checking first gives a clear reason without aborting the transaction.
         const [clash] = await tx`
           SELECT 1 FROM customers WHERE invitation_status = 'accepted' AND id <> ${args.customerId}
@@ -125,7 +129,7 @@ export function createCustomerActivities({ sql, mailer, config }: Deps) {
         if (clash) {
           throw ApplicationFailure.nonRetryable(
             `${customer.contactEmail} is already the primary admin of another customer named "${customer.organizationName}".`,
-            FailureType.DuplicatePrimaryAdmin,
+            InvitationFailure.DuplicatePrimaryAdmin,
           );
         }
         await tx`UPDATE customers SET invitation_status = 'accepted', accepted_at = now(), updated_at = now() WHERE id = ${args.customerId}`;
@@ -142,7 +146,7 @@ export function createCustomerActivities({ sql, mailer, config }: Deps) {
       if (outcome === 'has-products') {
         throw ApplicationFailure.nonRetryable(
           'The customer has products and cannot be deleted.',
-          FailureType.HasProducts,
+          InvitationFailure.HasProducts,
         );
       }
     },

@@ -128,7 +128,8 @@ wait_for() {
 }
 
 SEARCH_ATTRIBUTES=(--search-attribute ResellerId=Keyword --search-attribute CustomerId=Keyword
-  --search-attribute Lifecycle=Keyword --search-attribute LifecycleStatus=Keyword)
+  --search-attribute Lifecycle=Keyword --search-attribute LifecycleStatus=Keyword
+  --search-attribute NeedsAttention=Bool)
 
 start_temporal() {
   # start_temporal GRPC_PORT UI_PORT [DBFILE]: with no DBFILE the server keeps its state in memory.

@@ -4,7 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   acceptInvitationUpdate,
   deleteInvitationUpdate,
-  FailureType,
+  InvitationFailure,
   invitationStateQuery,
   invitationWorkflowId,
   registrationUpdate,
@@ -130,7 +130,7 @@ describe('invitation lifecycle on the time-skipping server', () => {
     const type = await updateFailureType(
       handle.executeUpdate(acceptInvitationUpdate, { args: [{ tokenHash: 'ab'.repeat(32) }] }),
     );
-    expect(type).toBe(FailureType.LinkInvalid);
+    expect(type).toBe(InvitationFailure.LinkInvalid);
     expect((await handle.query(invitationStateQuery)).status).toBe('pending');
   });
 
@@ -169,7 +169,7 @@ describe('invitation lifecycle on the time-skipping server', () => {
         args: [{ tokenHash: tokenHashOf(linkFor(second.registration.vipId)) }],
       }),
     );
-    expect(type).toBe(FailureType.DuplicatePrimaryAdmin);
+    expect(type).toBe(InvitationFailure.DuplicatePrimaryAdmin);
     expect((await second.handle.query(invitationStateQuery)).status).toBe('pending');
     // A different organization name is a different customer: allowed.
     const ok = await other.handle.executeUpdate(acceptInvitationUpdate, {
@@ -194,7 +194,7 @@ describe('invitation lifecycle on the time-skipping server', () => {
     await sql`INSERT INTO licenses (id, reseller_id, customer_id, serial_number, product, status)
               VALUES (${randomUUID()}, ${reseller.resellerId}, ${customerId}, ${`SN-${randomUUID()}`}, 'PrintFactory Production', 'active')`;
     const type = await updateFailureType(handle.executeUpdate(deleteInvitationUpdate, { args: [{ actor: 'user:x' }] }));
-    expect(type).toBe(FailureType.HasProducts);
+    expect(type).toBe(InvitationFailure.HasProducts);
     expect((await handle.query(invitationStateQuery)).status).toBe('pending');
     expect(await sql`SELECT 1 FROM customers WHERE id = ${customerId}`).toHaveLength(1);
   });

@@ -18,6 +18,7 @@ import {
   BillingFailure,
   billingStartedUpdate,
   billingStatusQuery,
+  LifecycleFailure,
   LifecycleStatusKey,
   reactivateUpdate,
   revokeSuspensionUpdate,
@@ -69,7 +70,7 @@ export async function billingWorkflow(input: BillingInput): Promise<BillingStatu
     if (lock.busy || closing || invoiceId === null)
       throw ApplicationFailure.nonRetryable(
         'Another change to this billing is in progress; try again.',
-        BillingFailure.Busy,
+        LifecycleFailure.Busy,
       );
   };
   const setEntitlement = (next: Entitlement) => {

@@ -7,7 +7,7 @@ import type { Sql } from '../../db';
 import { findInvitationLink } from '../../db/customers';
 import { escapeHtml } from '../../activities/templates/layout';
 import { page, publicPageHeaders } from '../pages';
-import { acceptInvitationUpdate, FailureType, invitationWorkflowId } from '../../workflows/definitions';
+import { acceptInvitationUpdate, InvitationFailure, invitationWorkflowId } from '../../workflows/definitions';
 
 // The contact's side of the invitation (C2, C4, T3): a plain page reached only through the emailed link.
 
@@ -93,7 +93,7 @@ export function invitationPageRouter({ sql, temporal }: { sql: Sql; temporal: Cl
     } catch (err) {
       const type =
         err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure ? err.cause.type : null;
-      if (type === FailureType.DuplicatePrimaryAdmin) {
+      if (type === InvitationFailure.DuplicatePrimaryAdmin) {
         res.status(409).send(
           page(
             'This invitation cannot be accepted',
@@ -104,7 +104,7 @@ export function invitationPageRouter({ sql, temporal }: { sql: Sql; temporal: Cl
         return;
       }
       if (
-        type === FailureType.LinkInvalid ||
+        type === InvitationFailure.LinkInvalid ||
         err instanceof WorkflowUpdateFailedError ||
         (err as Error).name === 'WorkflowNotFoundError'
       ) {

@@ -5,13 +5,14 @@ set -eu
 
 ADDRESS="${TEMPORAL_ADDRESS:-temporal:7233}"
 NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
-NAMES="ResellerId CustomerId Lifecycle LifecycleStatus"
+ATTRIBUTES="ResellerId:Keyword CustomerId:Keyword Lifecycle:Keyword LifecycleStatus:Keyword NeedsAttention:Bool"
 
-for name in $NAMES; do
+for attribute in $ATTRIBUTES; do
+  name="${attribute%%:*}" type="${attribute#*:}"
   attempt=1
   while :; do
     if out=$(temporal operator search-attribute create --address "$ADDRESS" --namespace "$NAMESPACE" \
-      --name "$name" --type Keyword 2>&1); then
+      --name "$name" --type "$type" 2>&1); then
       echo "created search attribute $name"
       break
     fi
@@ -35,7 +36,8 @@ attempt=1
 while :; do
   listed=$(temporal operator search-attribute list --address "$ADDRESS" --namespace "$NAMESPACE" 2>/dev/null || true)
   missing=""
-  for name in $NAMES; do
+  for attribute in $ATTRIBUTES; do
+  name="${attribute%%:*}" type="${attribute#*:}"
     echo "$listed" | grep -qw "$name" || missing="$missing $name"
   done
   [ -z "$missing" ] && break

@@ -8,7 +8,7 @@ import { createActivities, createMailer, type Mailer } from '../../activities';
 import type { Config } from '../../config';
 import type { Sql } from '../../db';
 import { temporal } from '@temporalio/proto';
-import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/definitions';
+import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
 
 const ROOT = path.join(__dirname, '..', '..');
 export const TEST_BUNDLE_PATH = path.join(ROOT, '.cache', 'test', 'workflow-bundle.js');
@@ -29,10 +29,10 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
     server: { executable: { type: 'existing-path', path: TEST_SERVER } },
   });
   // The test server starts without the project's search attributes; the dev server gets them by flag.
-  const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  const { INDEXED_VALUE_TYPE_KEYWORD: keyword, INDEXED_VALUE_TYPE_BOOL: bool } = temporal.api.enums.v1.IndexedValueType;
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_NAMES.map((name) => [name, keyword])),
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k.name, k.type === 'BOOL' ? bool : keyword])),
   });
   return env;
 }

@@ -66,7 +66,6 @@ export const billingStatusQuery = defineQuery<BillingStatus>('billingStatus');
 
 export const BillingFailure = {
   NotAllowed: 'BillingChangeNotAllowed',
-  Busy: 'BillingBusy',
 } as const;
 
 /**

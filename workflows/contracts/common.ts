@@ -1,11 +1,76 @@
-// What every lifecycle shares: the task queue and the search attributes operators filter on.
+// What every lifecycle shares: the search attributes operators filter on, the refusals of the lifecycle
+// kernel, and the support messages (T4) every lifecycle answers.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
 
 // --- Search attributes (registered on the dev server by scripts/lib.sh) ---------------------------
 export const ResellerIdKey = defineSearchAttributeKey('ResellerId', SearchAttributeType.KEYWORD);
 export const CustomerIdKey = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);
 export const LifecycleKey = defineSearchAttributeKey('Lifecycle', SearchAttributeType.KEYWORD);
 export const LifecycleStatusKey = defineSearchAttributeKey('LifecycleStatus', SearchAttributeType.KEYWORD);
-export const SEARCH_ATTRIBUTE_NAMES = [ResellerIdKey, CustomerIdKey, LifecycleKey, LifecycleStatusKey].map(
-  (k) => k.name,
-);
+/** T4: true while a step has failed for good and waits for support (filter `NeedsAttention = true`). */
+export const NeedsAttentionKey = defineSearchAttributeKey('NeedsAttention', SearchAttributeType.BOOL);
+export const SEARCH_ATTRIBUTES = [ResellerIdKey, CustomerIdKey, LifecycleKey, LifecycleStatusKey, NeedsAttentionKey];
+export const SEARCH_ATTRIBUTE_NAMES = SEARCH_ATTRIBUTES.map((k) => k.name);
+
+/** The lifecycles, as named in the `Lifecycle` search attribute. */
+export type LifecycleName =
+  | 'invitation'
+  | 'reseller-change'
+  | 'subscription'
+  | 'order'
+  | 'trial'
+  | 'billing'
+  | 'purchase-authorization'
+  | 'renewal';
+
+/** Refusals of the lifecycle kernel itself, the same for every lifecycle (ApplicationFailure.type). */
+export const LifecycleFailure = {
+  /** Another change to the same lifecycle is running: one change at a time. */
+  Busy: 'LifecycleBusy',
+  /** A step of a change could not be completed now (its retries ran out); nothing was changed. */
+  StepFailed: 'StepFailed',
+  /** Support asked to retry or skip, but no step is waiting. */
+  NoIncident: 'NoIncident',
+  /** Support asked to skip a step the lifecycle cannot go on without. */
+  StepNotSkippable: 'StepNotSkippable',
+} as const;
+
+// --- Support (T4) ----------------------------------------------------------------------------------
+/** A step that failed for good and waits for support; the steps before it are not redone. */
+export interface Incident {
+  step: string;
+  error: string;
+  errorType: string | null;
+  /** When the step first failed for good (ISO). */
+  since: string;
+  /** Times support has retried it. */
+  retries: number;
+  skippable: boolean;
+}
+
+/** What support sends to retry a step, optionally with a corrected input (a corrected email address). */
+export interface RetryStepArgs {
+  actor: string;
+  reason?: string;
+  correction?: { email?: string };
+}
+export interface SkipStepArgs {
+  actor: string;
+  reason: string;
+}
+export interface SupportActionResult {
+  step: string;
+  action: 'retried' | 'skipped';
+}
+
+export const incidentQuery = defineQuery<Incident | null>('incident');
+/** T4: run the failed step again (with a corrected input when given); answers once it has been re-run. */
+export const retryStepUpdate = defineUpdate<SupportActionResult, [RetryStepArgs]>('retryStep');
+/** T4: go on without the failed step, for a reason that is audited. */
+export const skipStepUpdate = defineUpdate<SupportActionResult, [SkipStepArgs]>('skipStep');
+
+/** Every lifecycle's state query carries its incident, so operators see the error beside the state. */
+export interface LifecycleView {
+  incident: Incident | null;
+}

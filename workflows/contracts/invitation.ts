@@ -61,8 +61,8 @@ export const acceptInvitationUpdate = defineUpdate<InvitationState, [{ tokenHash
 export const deleteInvitationUpdate = defineUpdate<InvitationState, [{ actor: string }]>('deleteInvitation');
 export const invitationStateQuery = defineQuery<InvitationState>('invitationState');
 
-// Failure types the invitation raises and the API maps to answers (ApplicationFailure.type).
-export const FailureType = {
+// Refusals the invitation raises (ApplicationFailure.type); api/refusals.ts maps each to an HTTP answer.
+export const InvitationFailure = {
   NotPending: 'InvitationNotPending',
   DuplicatePrimaryAdmin: 'DuplicatePrimaryAdmin',
   LinkInvalid: 'LinkInvalid',

@@ -55,4 +55,10 @@ export const orderStateQuery = defineQuery<OrderState>('orderState');
 export const OrderFailure = {
   LinkInvalid: 'ActivationLinkInvalid',
   AlreadyActivated: 'LicenseAlreadyActivated',
+  /** The order or trial is not in a state that allows the change (deleted, expired, converted...). */
+  NotChangeable: 'OrderNotChangeable',
+  /** O6: a trial already runs its maximum length; convert it instead. */
+  TrialAtMaxLength: 'TrialAtMaxLength',
+  /** The order no longer matches the catalog (a driver, plan or subscription type withdrawn). */
+  Invalid: 'OrderInvalid',
 } as const;

@@ -50,6 +50,10 @@ export const renewalStateQuery = defineQuery<RenewalState>('renewalState');
 export const RenewalFailure = {
   OutsideWindow: 'RenewalOutsideWindow',
   CommitmentRefused: 'ThreeYearCommitmentRefused',
+  /** The renewal's input is malformed (quantity). */
+  Invalid: 'RenewalInvalid',
+  AlreadyRenewed: 'RenewalAlreadyRenewed',
+  Expired: 'RenewalExpired',
 } as const;
 
 /** C6: the extended prepaid term's bounds per segment; afterwards 12-month terms. */

@@ -64,4 +64,6 @@ export const SubscriptionFailure = {
   ContactSetupClosed: 'ContactSetupClosed',
   LinkInvalid: 'SubscriptionContactLinkInvalid',
   InvalidUserCount: 'InvalidUserCount',
+  /** E2: the contact's details are malformed (name, phone, link hash). */
+  ContactInvalid: 'SubscriptionContactInvalid',
 } as const;
