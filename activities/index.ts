@@ -8,6 +8,7 @@ import { createPurchaseAuthorizationActivities } from './purchase-authorizations
 import { createRenewalActivities } from './renewals';
 import { createResellerChangeActivities } from './reseller-change';
 import { createSubscriptionActivities } from './subscriptions';
+import { createSupportActivities } from './support';
 
 export { createMailer, type Mailer } from './mailer';
 
@@ -21,6 +22,7 @@ export function createActivities(deps: { sql: Sql; mailer: Mailer; config: Confi
     ...createPurchaseAuthorizationActivities(deps),
     ...createRenewalActivities(deps),
     ...createBillingActivities(deps),
+    ...createSupportActivities(deps),
   };
 }
 

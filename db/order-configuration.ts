@@ -1,3 +1,4 @@
+import { addCalendarMonths } from '../lib/dates';
 import type { Sql } from '.';
 
 /** Months in a subscription type's billing period; perpetual licenses have none (no proration). */
@@ -5,12 +6,6 @@ const PERIOD_MONTHS: Record<string, number | undefined> = {
   'saas-monthly': 1,
   'saas-annual': 12,
   perpetual: undefined,
-};
-
-const addMonths = (d: Date, months: number) => {
-  const r = new Date(d);
-  r.setUTCMonth(r.getUTCMonth() + months);
-  return r;
 };
 
 /** The share of the current billing period still to run, as an exact fraction (numerator, denominator in ms). */
@@ -21,9 +16,11 @@ export function remainingShare(
 ): { remaining: number; period: number } {
   const months = PERIOD_MONTHS[subscriptionType];
   if (!months) return { remaining: 1, period: 1 };
-  let start = periodAnchor;
-  while (addMonths(start, months) <= now) start = addMonths(start, months);
-  const end = addMonths(start, months);
+  // Periods counted from the anchor, so month ends do not drift (Jan 31 → Feb 28 → Mar 31).
+  let k = 0;
+  while (addCalendarMonths(periodAnchor, (k + 1) * months) <= now) k++;
+  const start = addCalendarMonths(periodAnchor, k * months);
+  const end = addCalendarMonths(periodAnchor, (k + 1) * months);
   return { remaining: end.getTime() - now.getTime(), period: end.getTime() - start.getTime() };
 }
 

@@ -1,5 +1,5 @@
 import type { Sql } from '.';
-import { addMonths } from '../workflows/definitions';
+import { addMonths } from '../lib/dates';
 
 export interface RenewalProfile {
   customerId: string;

@@ -1,3 +1,4 @@
+import { addMonths } from '../lib/dates';
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createCustomerActivities } from '../activities/customers';
@@ -6,7 +7,6 @@ import { createPurchaseAuthorizationActivities } from '../activities/purchase-au
 import { currentRenewalDate, findRenewalProfile } from '../db/renewals';
 import { renewalWorkflow } from '../workflows';
 import {
-  addMonths,
   commitThreeYearsUpdate,
   extendedTermIssue,
   renewalStateQuery,

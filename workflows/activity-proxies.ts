@@ -1,19 +1,50 @@
-// The two classes of activity timeout every lifecycle uses: quick database writes, and email, whose
-// SMTP relay may be slow or down for a while (retried with backoff for up to hours).
-import { proxyActivities } from '@temporalio/workflow';
+// The two classes of step every lifecycle uses: quick database writes, and email, whose SMTP relay may be
+// slow or down for a while. Retries are bounded (T4): when they run out the step waits for support instead
+// of retrying silently forever. The budgets come from configuration through the run's memo.
+import { type ActivityOptions, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { type RetryBudget, STEP_POLICY_MEMO, type StepPolicy } from './definitions';
 
-export const db = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
-
-export const email = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: {
+/** Used when the starter passed no policy (a test starting a workflow by hand). */
+export const DEFAULT_STEP_POLICY: StepPolicy = {
+  database: {
+    maximumAttempts: 10,
+    initialInterval: '1 second',
+    maximumInterval: '30 seconds',
+    startToCloseTimeout: '10 seconds',
+  },
+  email: {
+    maximumAttempts: 8,
     initialInterval: '5 seconds',
+    maximumInterval: '5 minutes',
+    startToCloseTimeout: '30 seconds',
+  },
+};
+
+const options = (b: RetryBudget, nonRetryableErrorTypes: string[] = []): ActivityOptions => ({
+  startToCloseTimeout: b.startToCloseTimeout,
+  retry: {
+    maximumAttempts: b.maximumAttempts,
+    initialInterval: b.initialInterval,
+    maximumInterval: b.maximumInterval,
     backoffCoefficient: 2,
-    maximumInterval: '10 minutes',
-    nonRetryableErrorTypes: ['SmtpRejected'],
+    nonRetryableErrorTypes,
   },
 });
+
+export function stepPolicy(): StepPolicy {
+  const memo = workflowInfo().memo?.[STEP_POLICY_MEMO] as Partial<StepPolicy> | undefined;
+  return { ...DEFAULT_STEP_POLICY, ...memo };
+}
+
+/** The activity proxies of one run, per class of step. */
+export function activityProxies(policy: StepPolicy = stepPolicy()) {
+  return {
+    db: proxyActivities<Activities>(options(policy.database)),
+    // SMTP 5xx is permanent: no retry, straight to support.
+    email: proxyActivities<Activities>(options(policy.email, ['SmtpRejected'])),
+  };
+}
+
+// Transitional: lifecycles not yet on the kernel use these, with the default budgets.
+export const { db, email } = activityProxies(DEFAULT_STEP_POLICY);

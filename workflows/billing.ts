@@ -14,7 +14,6 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
-  addCalendarMonths,
   BillingFailure,
   billingStartedUpdate,
   billingStatusQuery,
@@ -31,6 +30,7 @@ import {
   type BillingStatus,
   type Entitlement,
 } from './definitions';
+import { addCalendarMonths } from '../lib/dates';
 import { db, email } from './activity-proxies';
 import { ChangeLock } from './change-lock';
 import { durationMs } from './duration';

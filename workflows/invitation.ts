@@ -1,114 +1,130 @@
 // The customer invitation (DOMAIN.md C1-C5, C8): registered → pending → reminders → accepted | deleted.
-import { allHandlersFinished, condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   acceptInvitationUpdate,
   deleteInvitationUpdate,
-  invitationStateQuery,
-  LifecycleStatusKey,
-  registrationUpdate,
-  sendReminderUpdate,
   type InvitationInput,
+  InvitationFailure,
   type InvitationResult,
   type InvitationState,
   type InvitationStatus,
+  invitationStateQuery,
+  registrationUpdate,
+  sendReminderUpdate,
 } from './definitions';
-import { ChangeLock } from './change-lock';
-import { db, email } from './activity-proxies';
 import { durationMs } from './duration';
+import { Lifecycle } from './kernel';
 
 export async function invitationWorkflow(input: InvitationInput): Promise<InvitationResult> {
   const { customerId } = input;
-  let status: InvitationStatus = 'registering';
+  const lc = new Lifecycle({
+    name: 'invitation',
+    status: 'registering' as InvitationStatus,
+    failures: InvitationFailure,
+    entity: { type: 'customer', id: customerId },
+  });
   let vipId: string | null = null;
   let contactEmail = input.customer.contact.email;
   let emailsSent = 0;
+  let manualReminders = 0;
   let nextReminderAt: number | null = null;
-  // One change at a time: acceptance, deletion and reminders each await activities.
-  const lock = new ChangeLock();
-  const finished = () => status === 'accepted' || status === 'deleted';
+  const finished = () => lc.status === 'accepted' || lc.status === 'deleted';
 
-  const setStatus = (next: InvitationStatus) => {
-    status = next;
-    upsertSearchAttributes([{ key: LifecycleStatusKey, value: next }]);
-  };
   const state = (): InvitationState => ({
     customerId,
     vipId,
-    status,
+    status: lc.status,
     contactEmail,
     emailsSent,
     nextReminderAt: nextReminderAt === null ? null : new Date(nextReminderAt).toISOString(),
+    incident: lc.incident,
   });
-  const sendEmail = async (kind: 'invitation' | 'reminder') => {
-    // The key names the email: a retried activity or a replay never sends it twice.
-    await email.sendInvitationEmail({
-      customerId,
-      kind,
-      key: `${workflowInfo().workflowId}/${kind}/${emailsSent + 1}`,
-    });
-    emailsSent++;
+  const assertPending = () => {
+    if (lc.status !== 'pending')
+      lc.refuse(`The invitation is ${lc.status}, not pending.`, InvitationFailure.NotPending);
   };
-  const assertCanChange = () => {
-    if (status !== 'pending') throw new Error(`The invitation is ${status}, not pending.`);
-    lock.assertFree('invitation');
+  const changeEmail = async (email: string, actor: string) => {
+    if (email.toLowerCase() === contactEmail.toLowerCase()) return;
+    await lc.db.changeContactEmail({ customerId, email, actor });
+    contactEmail = email;
   };
-  const exclusive = async (change: () => Promise<void>): Promise<InvitationState> => {
-    await lock.run(change);
-    return state();
+  // Each email's key names it, so a retried activity or a replay never sends it twice.
+  const emailKey = (name: string) => `${workflowInfo().workflowId}/${name}`;
+  /** A scheduled email of the main flow: when it fails for good, support may retry it at a corrected address. */
+  const sendEmail = async (kind: 'invitation' | 'reminder', name: string) => {
+    const sent = await lc.step(
+      `send the ${kind} email`,
+      () => lc.email.sendInvitationEmail({ customerId, kind, key: emailKey(name) }),
+      {
+        skip: () => 'skipped' as const,
+        correct: ({ email }, actor) => (email ? changeEmail(email, actor) : Promise.resolve()),
+        // Accepted or deleted meanwhile: the email is no longer needed.
+        moot: finished,
+      },
+    );
+    if (sent !== 'skipped') emailsSent++;
   };
 
-  setHandler(invitationStateQuery, state);
+  lc.query(invitationStateQuery, state);
   setHandler(registrationUpdate, async () => {
     await condition(() => vipId !== null);
     return { customerId, vipId: vipId as string };
   });
-  setHandler(
+  // C3: a reminder, optionally at a corrected address.
+  lc.update(
     sendReminderUpdate,
-    ({ email: newEmail, actor }) =>
-      exclusive(async () => {
-        if (newEmail && newEmail.toLowerCase() !== contactEmail.toLowerCase()) {
-          await db.changeContactEmail({ customerId, email: newEmail, actor });
-          contactEmail = newEmail;
-        }
-        await sendEmail('reminder');
-      }),
-    { validator: (_args) => assertCanChange() },
+    async (step, { email, actor }) => {
+      if (email) await step('change the contact email', () => changeEmail(email, actor));
+      manualReminders++;
+      await step('send the reminder email', () =>
+        lc.email.sendInvitationEmail({
+          customerId,
+          kind: 'reminder',
+          key: emailKey(`reminder/manual/${manualReminders}`),
+        }),
+      );
+      emailsSent++;
+      return state();
+    },
+    () => assertPending(),
   );
-  setHandler(
+  // C2/C4: refused when the link is spent or C4 forbids the acceptance.
+  lc.update(
     acceptInvitationUpdate,
-    ({ tokenHash }) =>
-      exclusive(async () => {
-        await db.acceptInvitation({ customerId, tokenHash });
-        setStatus('accepted');
-      }),
-    { validator: (_args) => assertCanChange() },
+    async (step, { tokenHash }) => {
+      await step('accept the invitation', () => lc.db.acceptInvitation({ customerId, tokenHash }));
+      lc.setStatus('accepted');
+      return state();
+    },
+    () => assertPending(),
   );
-  setHandler(
+  // C3/C8: the reseller deletes a pending invitation (and the customer) while it has no products.
+  lc.update(
     deleteInvitationUpdate,
-    ({ actor }) =>
-      exclusive(async () => {
-        await db.deleteCustomer({ customerId, actor });
-        setStatus('deleted');
-      }),
-    { validator: (_args) => assertCanChange() },
+    async (step, { actor }) => {
+      await step('delete the customer', () => lc.db.deleteCustomer({ customerId, actor }));
+      lc.setStatus('deleted');
+      return state();
+    },
+    () => assertPending(),
   );
 
-  vipId = (await db.registerCustomer(input)).vipId;
-  setStatus('pending');
-  await sendEmail('invitation');
+  vipId = (await lc.step('register the customer', () => lc.db.registerCustomer(input))).vipId;
+  lc.setStatus('pending');
+  await sendEmail('invitation', 'invitation/1');
 
   // Reminders on the configured schedule, counted from the invitation, while it is still pending.
   const invitedAt = Date.now();
-  for (const offset of input.reminderSchedule) {
+  for (const [i, offset] of input.reminderSchedule.entries()) {
     nextReminderAt = invitedAt + durationMs(offset);
     if (await condition(finished, Math.max(nextReminderAt - Date.now(), 1))) break;
-    await condition(() => !lock.busy || finished());
+    await lc.settled();
     if (finished()) break;
-    await lock.run(() => sendEmail('reminder'));
+    await sendEmail('reminder', `reminder/scheduled/${i + 1}`);
   }
   nextReminderAt = null;
 
   await condition(finished);
-  await condition(allHandlersFinished);
-  return { customerId, vipId, status };
+  await lc.finish();
+  return { customerId, vipId, status: lc.status };
 }

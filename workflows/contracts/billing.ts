@@ -67,24 +67,3 @@ export const billingStatusQuery = defineQuery<BillingStatus>('billingStatus');
 export const BillingFailure = {
   NotAllowed: 'BillingChangeNotAllowed',
 } as const;
-
-/**
- * Adds calendar months in UTC, clamped to the month's last day (Jan 31 + 1 month = Feb 28/29).
- * Plain Date arithmetic, so it is deterministic inside a workflow.
- */
-export function addCalendarMonths(from: Date, months: number): Date {
-  const y = from.getUTCFullYear();
-  const m = from.getUTCMonth() + months;
-  const lastDay = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
-  return new Date(
-    Date.UTC(
-      y,
-      m,
-      Math.min(from.getUTCDate(), lastDay),
-      from.getUTCHours(),
-      from.getUTCMinutes(),
-      from.getUTCSeconds(),
-      from.getUTCMilliseconds(),
-    ),
-  );
-}

@@ -1,6 +1,6 @@
 // What every lifecycle shares: the search attributes operators filter on, the refusals of the lifecycle
 // kernel, and the support messages (T4) every lifecycle answers.
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { type Duration, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 
 // --- Search attributes (registered on the dev server by scripts/lib.sh) ---------------------------
@@ -62,7 +62,25 @@ export interface SkipStepArgs {
 export interface SupportActionResult {
   step: string;
   action: 'retried' | 'skipped';
+  /** After a retry: whether the step went through, or failed again (the incident stays open). */
+  outcome: 'done' | 'failed_again';
+  error: string | null;
 }
+
+/** Retries of one class of step (database, email) before it fails for good and waits for support. */
+export interface RetryBudget {
+  maximumAttempts: number;
+  initialInterval: Duration;
+  maximumInterval: Duration;
+  /** How long one attempt may take before it is retried (a killed worker's step is retried after this). */
+  startToCloseTimeout: Duration;
+}
+export interface StepPolicy {
+  database: RetryBudget;
+  email: RetryBudget;
+}
+/** The memo key under which the starter passes the configured StepPolicy to a lifecycle. */
+export const STEP_POLICY_MEMO = 'stepPolicy';
 
 export const incidentQuery = defineQuery<Incident | null>('incident');
 /** T4: run the failed step again (with a corrected input when given); answers once it has been re-run. */

@@ -1,5 +1,6 @@
 // The customer invitation's contract (DOMAIN.md C1-C5, C8).
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { LifecycleView } from './common';
 
 export const invitationWorkflowId = (customerId: string): string => `invitation:${customerId}`;
 
@@ -35,7 +36,7 @@ export interface InvitationInput {
 
 export type InvitationStatus = 'registering' | 'pending' | 'accepted' | 'deleted';
 
-export interface InvitationState {
+export interface InvitationState extends LifecycleView {
   customerId: string;
   vipId: string | null;
   status: InvitationStatus;

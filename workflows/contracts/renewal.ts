@@ -71,12 +71,3 @@ export function extendedTermIssue(segment: MarketSegment, months: number): strin
     return `must be a whole number of months from ${min} to ${max} for ${segment} customers`;
   return null;
 }
-
-/** Calendar months added to a YYYY-MM-DD date (the end of a shorter month clamps, as 31 Jan + 1 month = 28/29 Feb). */
-export function addMonths(date: string, months: number): string {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  const first = new Date(Date.UTC(y, m - 1 + months, 1));
-  const lastDay = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0)).getUTCDate();
-  first.setUTCDate(Math.min(d, lastDay));
-  return first.toISOString().slice(0, 10);
-}

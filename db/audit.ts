@@ -1,0 +1,59 @@
+// The one audit writer: who changed what and when (O6, T2, T4). Every change a lifecycle makes writes its
+// event in the same transaction as the change.
+import type { Sql, Tx } from './index';
+
+export type AuditEntity =
+  | 'customer'
+  | 'order'
+  | 'subscription'
+  | 'purchase_authorization'
+  | 'billing_subscription'
+  | 'reseller_change'
+  | 'renewal'
+  | 'invoice'
+  | 'lifecycle';
+
+export interface AuditEvent {
+  resellerId: string;
+  entityType: AuditEntity;
+  entityId: string;
+  action: string;
+  actor: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+export async function recordAudit(tx: Sql | Tx, e: AuditEvent): Promise<void> {
+  const json = (v: unknown) => (v === undefined || v === null ? null : tx.json(v as never));
+  await tx`INSERT INTO audit_events (reseller_id, entity_type, entity_id, action, actor, before, after)
+           VALUES (${e.resellerId}, ${e.entityType}, ${e.entityId}, ${e.action}, ${e.actor},
+                   ${json(e.before)}, ${json(e.after)})`;
+}
+
+/** T4: a support user retried or skipped a failed step; audited against the lifecycle's entity. */
+export interface SupportAction {
+  workflowId: string;
+  resellerId: string | null;
+  lifecycle: string;
+  entityType: string;
+  entityId: string;
+  step: string;
+  action: 'retry' | 'skip';
+  actor: string;
+  reason: string | null;
+  error: string | null;
+  correction: unknown;
+}
+
+export async function recordSupportAction(sql: Sql, a: SupportAction): Promise<void> {
+  await recordAudit(sql, {
+    // The audit trail belongs to a tenant; a lifecycle started without one (never, in practice) is the operator's.
+    resellerId: a.resellerId ?? '00000000-0000-0000-0000-000000000000',
+    entityType: a.entityType as AuditEntity,
+    entityId: a.entityId,
+    action: `support.${a.action}`,
+    actor: a.actor,
+    before: { step: a.step, error: a.error },
+    after: { workflowId: a.workflowId, lifecycle: a.lifecycle, reason: a.reason, correction: a.correction },
+  });
+}
