@@ -2,8 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Config } from '../config';
 import type { Sql } from '../db';
+import { renewalTerms } from '../config/terms';
+import { currentRenewalDate, findRenewalProfile } from '../db/renewals';
 import { addMonths } from '../lib/dates';
-import { RENEWAL_TERM_MONTHS, RenewalFailure, type RenewalTiming } from '../workflows/definitions';
+import {
+  RENEWAL_TERM_MONTHS,
+  RenewalFailure,
+  type RenewalInput as RenewalSchedule,
+  type RenewalTiming,
+} from '../workflows/definitions';
 import { sendOnce, type Mailer } from './mailer';
 import { auditPa, raiseVipSelect } from './purchase-authorizations';
 import { renderRenewalNotice } from './templates/renewal';
@@ -16,6 +23,22 @@ interface Deps {
 
 export function createRenewalActivities({ sql, mailer, config }: Deps) {
   return {
+    /**
+     * R1/C5: the customer's current renewal date, once its anniversary is set (however it was set), with the
+     * configured terms, so that the lifecycle that set it starts the renewal run. Null while there is none.
+     */
+    async renewalScheduleOf(args: { customerId: string }): Promise<RenewalSchedule | null> {
+      const profile = await findRenewalProfile(sql, null, args.customerId);
+      const anniversaryDate = profile ? currentRenewalDate(profile) : null;
+      if (!profile || !anniversaryDate) return null;
+      return {
+        customerId: args.customerId,
+        resellerId: profile.resellerId,
+        anniversaryDate,
+        terms: renewalTerms(config),
+      };
+    },
+
     /** R1/R2: a notice to the customer's contact, once per key. */
     async sendRenewalNotice(args: {
       customerId: string;

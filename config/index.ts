@@ -88,6 +88,11 @@ const schema = z.object({
   LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
   PUBLIC_PAGE_RATE_LIMIT: z.coerce.number().int().positive().default(300),
 
+  // T4: attempts per class of step before it fails for good and waits for support; the email back-off's ceiling.
+  STEP_DATABASE_MAX_ATTEMPTS: z.coerce.number().int().positive().default(10),
+  STEP_EMAIL_MAX_ATTEMPTS: z.coerce.number().int().positive().default(8),
+  STEP_EMAIL_MAX_INTERVAL: duration.default('5 minutes'),
+
   // Countries (ISO 3166-1 alpha-2) whose customers must give a tax/VAT id (DOMAIN.md C1).
   TAX_ID_COUNTRIES: z
     .string()

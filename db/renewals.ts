@@ -13,10 +13,10 @@ export interface RenewalProfile {
   lastTermEndsOn: string | null;
 }
 
-/** D7: the renewal fields of a customer of this reseller (T1). */
+/** D7: the renewal fields of a customer of this reseller (T1); without a reseller, of whichever owns it now. */
 export async function findRenewalProfile(
   sql: Sql,
-  resellerId: string,
+  resellerId: string | null,
   customerId: string,
 ): Promise<RenewalProfile | null> {
   const [row] = await sql<RenewalProfile[]>`
@@ -24,7 +24,7 @@ export async function findRenewalProfile(
            c.extended_term_months, c.vip_select_level, v.discount_percent AS vip_select_discount_percent, c.three_year_commitment_quantity,
            (SELECT to_char(max(term_ends_on), 'YYYY-MM-DD') FROM renewal_orders r WHERE r.customer_id = c.id) AS last_term_ends_on
     FROM customers c LEFT JOIN vip_select_levels v ON v.market_segment = c.market_segment AND v.level = c.vip_select_level
-    WHERE c.id = ${customerId} AND c.reseller_id = ${resellerId}`;
+    WHERE c.id = ${customerId} AND (${resellerId}::uuid IS NULL OR c.reseller_id = ${resellerId})`;
   return row ?? null;
 }
 

@@ -14,6 +14,7 @@ import {
 } from './definitions';
 import { durationMs } from './duration';
 import { Lifecycle } from './kernel';
+import { ensureRenewal } from './renewal-start';
 
 export async function invitationWorkflow(input: InvitationInput): Promise<InvitationResult> {
   const { customerId } = input;
@@ -111,6 +112,8 @@ export async function invitationWorkflow(input: InvitationInput): Promise<Invita
 
   vipId = (await lc.step('register the customer', () => lc.db.registerCustomer(input))).vipId;
   lc.setStatus('pending');
+  // C5/R1: an anniversary chosen at invitation starts its renewal run now.
+  if (input.customer.anniversaryDate) await ensureRenewal(lc.db, (name, call) => lc.step(name, call), customerId);
   await sendEmail('invitation', 'invitation/1');
 
   // Reminders on the configured schedule, counted from the invitation, while it is still pending.

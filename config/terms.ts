@@ -1,0 +1,53 @@
+// Each lifecycle's durations and budgets, built from configuration in one place: the API passes them to the
+// lifecycles it starts, and activities hand them to the lifecycles that workflows start (a renewal, billing).
+import type {
+  BillingCycle,
+  PurchaseAuthorizationTerms,
+  RenewalTerms,
+  StepPolicy,
+  TrialTerms,
+} from '../workflows/definitions';
+import type { Duration } from '@temporalio/common';
+import type { Config } from './index';
+
+export const trialTerms = (config: Config): TrialTerms => ({
+  length: config.TRIAL_LENGTH,
+  remindBefore: config.TRIAL_REMINDERS_BEFORE_END,
+  extension: config.TRIAL_EXTENSION,
+  maxLength: config.TRIAL_MAX_LENGTH,
+});
+
+export const purchaseAuthorizationTerms = (config: Config): PurchaseAuthorizationTerms => ({
+  overdueAfter: config.PA_OVERDUE_AFTER,
+  deactivateAfter: config.PA_DEACTIVATE_AFTER,
+  returnWindow: config.PA_RETURN_WINDOW,
+});
+
+export const renewalTerms = (config: Config): RenewalTerms => ({
+  noticeBefore: config.RENEWAL_NOTICE_BEFORE,
+  earlyFrom: config.RENEWAL_EARLY_FROM,
+  earlyUntil: config.RENEWAL_EARLY_UNTIL,
+  lateUntil: config.RENEWAL_LATE_UNTIL,
+});
+
+export const billingTerms = (config: Config, cycle: BillingCycle) => ({
+  cycle,
+  cycleMonths: cycle === 'monthly' ? config.BILLING_MONTHLY_CYCLE_MONTHS : config.BILLING_ANNUAL_CYCLE_MONTHS,
+  paymentTerms: config.INVOICE_PAYMENT_TERMS,
+});
+
+/** T4: how often each class of step is retried before it waits for support (passed in the run's memo). */
+export const stepPolicy = (config: Config): StepPolicy => ({
+  database: {
+    maximumAttempts: config.STEP_DATABASE_MAX_ATTEMPTS,
+    initialInterval: '1 second',
+    maximumInterval: '30 seconds',
+    startToCloseTimeout: '10 seconds',
+  },
+  email: {
+    maximumAttempts: config.STEP_EMAIL_MAX_ATTEMPTS,
+    initialInterval: '5 seconds',
+    maximumInterval: config.STEP_EMAIL_MAX_INTERVAL as Duration,
+    startToCloseTimeout: '30 seconds',
+  },
+});
