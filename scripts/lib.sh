@@ -69,29 +69,51 @@ install_chromium() {
 
 # --- Postgres: a project-local cluster -------------------------------------------------------
 PGPORT="${PGPORT:-54329}"
-PGDATA_DIR="$LOCAL/pg/data"
 PG_STARTED_HERE=""
 pg_run() {
   # initdb and postgres refuse to run as root: run them as the cluster's owner.
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
+pg_home() {
+  # The cluster lives in .local/pg, unless the project sits where the postgres user cannot reach (root working
+  # in a mode-700 home): then in a folder of its own under /var/tmp, named after the project's path.
+  local home="$LOCAL/pg"
+  if [ "$(id -u)" = 0 ]; then
+    mkdir -p "$home" && chown postgres "$home"
+    if ! runuser -u postgres -- test -w "$home" 2>/dev/null; then
+      home="/var/tmp/reseller-engine-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)/pg"
+      mkdir -p "$home" && chown postgres "$home" && chmod 700 "$home"
+      chmod 711 "$(dirname "$home")"
+    fi
+  else
+    mkdir -p "$home"
+  fi
+  echo "$home"
+}
+PG_HOME="" PGDATA_DIR=""
+pg_paths() {
+  # Decided once the postgres user exists (install_postgres may have just created it).
+  [ -n "$PG_HOME" ] && return
+  PG_HOME="$(pg_home)"
+  PGDATA_DIR="$PG_HOME/data"
+}
 start_postgres() {
   local bindir; bindir="$(pg_bindir)"
-  mkdir -p "$LOCAL/pg"
-  if [ "$(id -u)" = 0 ]; then chown postgres "$LOCAL/pg"; chmod 755 "$ROOT" "$LOCAL" 2>/dev/null || true; fi
+  pg_paths
   if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
-    log "Creating the local Postgres cluster in .local/pg"
+    log "Creating the local Postgres cluster in $PG_HOME"
     pg_run "$bindir/initdb" -D "$PGDATA_DIR" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
   if ! pg_run "$bindir/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
     log "Starting Postgres on :$PGPORT"
     PG_STARTED_HERE=1
-    pg_run "$bindir/pg_ctl" -D "$PGDATA_DIR" -l "$LOCAL/pg/postgres.log" -w \
+    pg_run "$bindir/pg_ctl" -D "$PGDATA_DIR" -l "$PG_HOME/postgres.log" -w \
       -o "-p $PGPORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
   fi
 }
 stop_postgres() {
   local bindir; bindir="$(pg_bindir)"
+  pg_paths
   [ -f "$PGDATA_DIR/PG_VERSION" ] && pg_run "$bindir/pg_ctl" -D "$PGDATA_DIR" -m fast stop >/dev/null 2>&1 || true
 }
 create_database() {
