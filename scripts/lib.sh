@@ -72,7 +72,8 @@ PGPORT="${PGPORT:-54329}"
 PG_STARTED_HERE=""
 pg_run() {
   # initdb and postgres refuse to run as root: run them as the cluster's owner.
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /, which the postgres user can always enter (the project may sit in a mode-700 home).
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 pg_home() {
   # The cluster lives in .local/pg, unless the project sits where the postgres user cannot reach (root working
