@@ -3,6 +3,7 @@ import net from 'node:net';
 /**
  * An SMTP front door for the real mail catcher that refuses the first `failures` connections with the
  * given reply (421: try later, 554: refused for good) and relays every later one byte for byte.
+ * `refuseNext(n)` breaks it again for the next n connections.
  */
 export async function startFlakySmtp(
   target: { host: string; port: number },
@@ -11,9 +12,10 @@ export async function startFlakySmtp(
 ) {
   let refused = 0;
   let connections = 0;
+  let limit = failures;
   const server = net.createServer((client) => {
     connections++;
-    if (refused < failures) {
+    if (refused < limit) {
       refused++;
       client.end(`${reply}\r\n`);
       return;
@@ -32,6 +34,9 @@ export async function startFlakySmtp(
     port: (server.address() as net.AddressInfo).port,
     get connections() {
       return connections;
+    },
+    refuseNext(n: number) {
+      limit = refused + n;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -15,7 +15,7 @@ import { createTestWorker, quietRuntime } from './temporal';
  * scripts/test started: the API listening on a free port, a worker with the real activities on a task
  * queue of its own.
  */
-export async function startStack() {
+export async function startStack(overrides: Partial<Config> = {}) {
   quietRuntime();
   const ctx = testContext();
   const connection = await Connection.connect({ address: ctx.config.TEMPORAL_ADDRESS });
@@ -23,7 +23,7 @@ export async function startStack() {
   const nativeConnection = await NativeConnection.connect({ address: ctx.config.TEMPORAL_ADDRESS });
 
   // The links in emails must point at this API, so its port is known before the worker is built.
-  const config: Config = { ...ctx.config };
+  const config: Config = { ...ctx.config, ...overrides };
   const app = createApp({ sql: ctx.sql, temporal, config, logger: pino({ level: 'silent' }) });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
