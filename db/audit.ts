@@ -33,6 +33,7 @@ export async function recordAudit(tx: Sql | Tx, e: AuditEvent): Promise<void> {
 /** T4: a support user retried or skipped a failed step; audited against the lifecycle's entity. */
 export interface SupportAction {
   workflowId: string;
+  customerId: string | null;
   resellerId: string | null;
   lifecycle: string;
   entityType: string;
@@ -46,9 +47,15 @@ export interface SupportAction {
 }
 
 export async function recordSupportAction(sql: Sql, a: SupportAction): Promise<void> {
+  // The customer's current owner (one owner per customer), else the reseller the lifecycle was started for.
+  const customerId = a.customerId ?? (a.entityType === 'customer' ? a.entityId : null);
+  const [owner] = customerId
+    ? await sql<{ resellerId: string }[]>`SELECT reseller_id FROM customers WHERE id = ${customerId}`
+    : [];
+  // A lifecycle started with no tenant at all (a test starting one by hand) is audited as the operator's.
+  const resellerId = owner?.resellerId ?? a.resellerId ?? '00000000-0000-0000-0000-000000000000';
   await recordAudit(sql, {
-    // The audit trail belongs to a tenant; a lifecycle started without one (never, in practice) is the operator's.
-    resellerId: a.resellerId ?? '00000000-0000-0000-0000-000000000000',
+    resellerId,
     entityType: a.entityType as AuditEntity,
     entityId: a.entityId,
     action: `support.${a.action}`,

@@ -17,6 +17,7 @@ import {
 import type { UpdateDefinition } from '@temporalio/common';
 import { activityProxies } from './activity-proxies';
 import {
+  CustomerIdKey,
   type Incident,
   incidentQuery,
   LifecycleFailure,
@@ -126,17 +127,31 @@ export class Lifecycle<Status extends string, Failure extends string = string> {
     handler: (step: Step, ...args: Args) => Promise<Ret>,
     validator?: (...args: NoInfer<Args>) => void,
   ): void {
-    setHandler(def, (...args: Args) => this.exclusive(() => handler(this.stepInUpdate, ...args)), {
-      validator: (...args: Args) => {
+    setHandler(
+      def,
+      async (...args: Args) => {
+        // Taken before the first await, so a second update delivered in the same activation is refused too.
         this.assertFree();
-        validator?.(...args);
+        this.changing = true;
+        try {
+          return await handler(this.stepInUpdate, ...args);
+        } finally {
+          this.changing = false;
+        }
       },
-    });
+      {
+        validator: (...args: Args) => {
+          this.assertFree();
+          validator?.(...args);
+        },
+      },
+    );
   }
 
   /** Runs a change under the lock; the main flow uses it so that no update interleaves with a transition. */
   async exclusive<T>(change: () => Promise<T>): Promise<T> {
-    await condition(() => !this.changing);
+    // Re-checked after each wake-up: an update may have taken the lock in the same activation.
+    while (this.changing) await condition(() => !this.changing);
     this.changing = true;
     try {
       return await change();
@@ -186,19 +201,34 @@ export class Lifecycle<Status extends string, Failure extends string = string> {
       }
       const decision = this.decision as unknown as Decision;
       this.decision = null;
-      await this.db.recordSupportAction({
-        workflowId: workflowInfo().workflowId,
-        resellerId: workflowInfo().typedSearchAttributes.get(ResellerIdKey) ?? null,
-        lifecycle: this.spec.name,
-        entityType: this.spec.entity.type,
-        entityId: this.spec.entity.id,
-        step: name,
-        action: decision.action,
-        actor: decision.args.actor,
-        reason: decision.args.reason ?? null,
-        error: this.incident?.error ?? null,
-        correction: decision.action === 'retry' ? (decision.args.correction ?? null) : null,
-      });
+      try {
+        await this.db.recordSupportAction({
+          workflowId: workflowInfo().workflowId,
+          // The owner is read through the customer when there is one: the search attribute names the first owner.
+          customerId: workflowInfo().typedSearchAttributes.get(CustomerIdKey) ?? null,
+          resellerId: workflowInfo().typedSearchAttributes.get(ResellerIdKey) ?? null,
+          lifecycle: this.spec.name,
+          entityType: this.spec.entity.type,
+          entityId: this.spec.entity.id,
+          step: name,
+          action: decision.action,
+          actor: decision.args.actor,
+          reason: decision.args.reason ?? null,
+          error: this.incident?.error ?? null,
+          correction: decision.action === 'retry' ? (decision.args.correction ?? null) : null,
+        });
+      } catch (err) {
+        // Nothing is done unaudited: support is told, and the step keeps waiting.
+        if (!(err instanceof ActivityFailure)) throw err;
+        const error = `The support action could not be audited: ${err.cause?.message ?? err.message}`;
+        this.outcome = {
+          step: name,
+          action: decision.action === 'retry' ? 'retried' : 'skipped',
+          outcome: 'failed_again',
+          error,
+        };
+        continue;
+      }
       if (decision.action === 'skip' && opts.skip) {
         this.closeIncident();
         this.outcome = { step: name, action: 'skipped', outcome: 'done', error: null };
