@@ -42,7 +42,16 @@ export const OWNERSHIP = {
   },
 } as const;
 
-export type MovedCounts = Record<keyof typeof OWNERSHIP.moves, number>;
+/** How many rows of each moving table a change moved (camelCase, as every row and JSON value is read back). */
+export interface MovedCounts {
+  customers: number;
+  licenses: number;
+  orders: number;
+  purchaseAuthorizations: number;
+  billingSubscriptions: number;
+  subscriptions: number;
+  renewalOrders: number;
+}
 
 /**
  * X2: moves the customer and all its live rows from `from` to `to`, inside the caller's transaction (the
@@ -73,9 +82,9 @@ export async function moveCustomer(tx: Tx, m: { customerId: string; from: string
     customers: customers.count,
     licenses: licenses.count,
     orders: orders.count,
-    purchase_authorizations: purchaseAuthorizations.count,
-    billing_subscriptions: billingSubscriptions.count,
+    purchaseAuthorizations: purchaseAuthorizations.count,
+    billingSubscriptions: billingSubscriptions.count,
     subscriptions: subscriptions.count,
-    renewal_orders: renewalOrders.count,
+    renewalOrders: renewalOrders.count,
   };
 }
