@@ -99,9 +99,9 @@ function filterCondition(sql: Sql, filter: CustomerFilter | undefined, windows: 
     case 'no-products':
       return sql`AND NOT EXISTS (SELECT 1 FROM licenses l WHERE l.customer_id = customers.id)`;
     case 'pending-requests':
-      return sql`AND EXISTS (SELECT 1 FROM purchase_authorizations pa WHERE pa.customer_id = customers.id AND pa.reseller_id = customers.reseller_id AND pa.status = 'pending')`;
+      return sql`AND EXISTS (SELECT 1 FROM purchase_authorizations pa WHERE pa.customer_id = customers.id AND pa.status = 'pending')`;
     case 'overdue-requests':
-      return sql`AND EXISTS (SELECT 1 FROM purchase_authorizations pa WHERE pa.customer_id = customers.id AND pa.reseller_id = customers.reseller_id AND pa.status = 'overdue')`;
+      return sql`AND EXISTS (SELECT 1 FROM purchase_authorizations pa WHERE pa.customer_id = customers.id AND pa.status = 'overdue')`;
     case 'upcoming-renewals':
       return sql`AND ${renewalDate(sql)} BETWEEN current_date AND current_date + ${w().noticeBefore}::int`;
     case 'ready-for-renewal':
@@ -162,8 +162,13 @@ export async function setManagedBy(
   });
 }
 
-/** D7: the sections of a customer's details page beyond the stored customer, one query each. */
+/**
+ * D7: the sections of a customer's details page beyond the stored customer, one query each. The rows are the
+ * customer's: its owner (customers.reseller_id) is the one checked (one owner per customer).
+ */
 export async function customerDetailSections(sql: Sql, resellerId: string, customerId: string) {
+  const owned = () => sql`customer_id = ${customerId} AND EXISTS (
+    SELECT 1 FROM customers o WHERE o.id = ${customerId} AND o.reseller_id = ${resellerId})`;
   const [profile, plans, orders, authorizations, renewals] = await Promise.all([
     sql<
       {
@@ -181,13 +186,13 @@ export async function customerDetailSections(sql: Sql, resellerId: string, custo
       WHERE c.id = ${customerId} AND c.reseller_id = ${resellerId}`,
     sql<{ product: string; status: string; licenses: number }[]>`
       SELECT product, status, count(*)::int AS licenses FROM licenses
-      WHERE customer_id = ${customerId} AND reseller_id = ${resellerId}
+      WHERE ${owned()}
       GROUP BY product, status ORDER BY product, status`,
     sql<
       { id: string; kind: string; status: string; poNumber: string | null; createdAt: Date; convertedAt: Date | null }[]
     >`
       SELECT id, kind, status, po_number, created_at, converted_at FROM orders
-      WHERE customer_id = ${customerId} AND reseller_id = ${resellerId}
+      WHERE ${owned()}
       ORDER BY created_at DESC, id DESC LIMIT 100`,
     sql<
       {
@@ -205,7 +210,7 @@ export async function customerDetailSections(sql: Sql, resellerId: string, custo
       }[]
     >`
       SELECT id, product, quantity, status, created_at, ordered_at, paid_at, overdue_at, deactivated_at, cancelled_at, returned_at
-      FROM purchase_authorizations WHERE customer_id = ${customerId} AND reseller_id = ${resellerId}
+      FROM purchase_authorizations WHERE ${owned()}
       ORDER BY created_at DESC, id DESC LIMIT 100`,
     sql<
       {
@@ -221,7 +226,7 @@ export async function customerDetailSections(sql: Sql, resellerId: string, custo
     >`
       SELECT id, to_char(renewal_date, 'YYYY-MM-DD') AS renewal_date, timing, quantity, term_months,
              to_char(term_starts_on, 'YYYY-MM-DD') AS term_starts_on, to_char(term_ends_on, 'YYYY-MM-DD') AS term_ends_on, created_at
-      FROM renewal_orders WHERE customer_id = ${customerId} AND reseller_id = ${resellerId}
+      FROM renewal_orders WHERE ${owned()}
       ORDER BY renewal_date DESC LIMIT 100`,
   ]);
   return { profile: profile[0] ?? null, plans, orders, authorizations, renewals };

@@ -97,6 +97,11 @@ describe('one owner per customer through the API, against the dev server', () =>
       expect([url, (await as(newR.apiKey).get(url)).status]).toEqual([url, 200]);
       expect([url, (await as(oldR.apiKey).get(url)).status]).toEqual([url, 404]);
     }
+    // D7: the new owner's details page shows the customer's plans, orders and authorizations.
+    const details = (await as(newR.apiKey).get(`/v1/customers/${c.customerId}`)).body;
+    expect(details.orders.map((o: { id: string }) => o.id)).toEqual([c.orderId]);
+    expect(details.authorizations.map((a: { id: string }) => a.id)).toEqual([c.paId]);
+    expect(details.plans.length).toBeGreaterThan(0);
     const newList = (await as(newR.apiKey).get('/v1/orders')).body.data.map((o: { id: string }) => o.id);
     const oldList = (await as(oldR.apiKey).get('/v1/orders')).body.data.map((o: { id: string }) => o.id);
     expect(newList).toContain(c.orderId);
