@@ -35,11 +35,23 @@ export async function resellerChangeWorkflow(input: ResellerChangeInput): Promis
   });
   const result = (): ResellerChangeResult => ({ requestId, status: lc.status, customerId });
 
+  const assertRedeemable = () => {
+    if (lc.status === 'issuing') {
+      lc.refuse('The code is still being sent; try again in a moment.', ResellerChangeFailure.NotPending);
+    }
+    if (lc.status !== 'pending' || Date.now() >= expiresAt) {
+      const now = lc.status === 'pending' ? 'expired' : lc.status;
+      lc.refuse(`The code can no longer be used: the request is ${now}.`, ResellerChangeFailure.NotPending);
+    }
+  };
+
   lc.query(resellerChangeStateQuery, state);
   // X2: one redemption at a time (the kernel's lock): the second of two simultaneous ones sees the first's outcome.
   lc.update(
     redeemCodeUpdate,
     async (step, { codeHash, actor }) => {
+      // Two redemptions validated in the same instant both pass the validator: the second sees the first's outcome.
+      assertRedeemable();
       const outcome = await step('redeem the code', () =>
         lc.db.redeemResellerChangeCode({ requestId, codeHash, actor }),
       );
@@ -67,13 +79,7 @@ export async function resellerChangeWorkflow(input: ResellerChangeInput): Promis
       );
     },
     ({ codeHash }) => {
-      if (lc.status === 'issuing') {
-        lc.refuse('The code is still being sent; try again in a moment.', ResellerChangeFailure.NotPending);
-      }
-      if (lc.status !== 'pending' || Date.now() >= expiresAt) {
-        const now = lc.status === 'pending' ? 'expired' : lc.status;
-        lc.refuse(`The code can no longer be used: the request is ${now}.`, ResellerChangeFailure.NotPending);
-      }
+      assertRedeemable();
       if (!/^[0-9a-f]{64}$/.test(codeHash)) {
         lc.refuse('The code is not valid for this request.', ResellerChangeFailure.CodeInvalid);
       }

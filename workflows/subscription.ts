@@ -42,6 +42,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     contactLinkExpiresAt: linkExpiresAt === null ? null : new Date(linkExpiresAt).toISOString(),
     incident: lc.incident,
   });
+  // Checked again when a change starts: two changes validated in the same instant both pass the validator.
   const assertActive = () => {
     if (lc.status !== 'active')
       lc.refuse(`The subscription is ${lc.status}, not active.`, SubscriptionFailure.NotActive);
@@ -56,6 +57,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   lc.update(
     changeUserCountUpdate,
     async (step, { users: next, actor }) => {
+      assertActive();
       await step('change the number of users', () =>
         lc.db.changeSubscriptionUsers({ subscriptionId, users: next, actor }),
       );
@@ -76,6 +78,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   lc.update(
     completeContactSetupUpdate,
     async (step, args) => {
+      assertActive();
       await step('store the contact', () => lc.db.completeSubscriptionContactSetup({ subscriptionId, ...args }));
       contactSetup = 'completed';
       return state();
@@ -100,6 +103,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   lc.update(
     cancelSubscriptionUpdate,
     async (step, { actor }) => {
+      assertActive();
       await step('cancel the subscription', () => lc.db.cancelSubscription({ subscriptionId, actor }));
       lc.setStatus('inactive');
       return state();
