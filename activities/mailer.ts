@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
 import { createTransport, type Transporter } from 'nodemailer';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Config } from '../config';
 import type { Sql } from '../db';
+import { claimEmail, markEmailSent } from '../db/email-log';
+import { sha256Hex } from '../lib/hash';
 import type { RenderedEmail } from './templates/layout';
 
 export type Mailer = Transporter;
@@ -27,6 +28,7 @@ export interface OutgoingEmail extends RenderedEmail {
  * Sends an email at most once per idempotency key: the key is recorded before sending and marked sent
  * after, so an activity retried after a failure (or after success) does not send it again.
  * SMTP 5xx is permanent (non-retryable); 4xx and connection errors are transient and retried.
+ * A retry to a corrected address (T4) sends to that address, and the log records it.
  */
 export async function sendOnce(
   deps: { sql: Sql; mailer: Mailer; config: Config },
@@ -34,15 +36,11 @@ export async function sendOnce(
   email: OutgoingEmail,
 ): Promise<'sent' | 'already-sent'> {
   const { sql, mailer, config } = deps;
-  const [row] = await sql<{ status: string }[]>`
-    INSERT INTO email_log (idempotency_key, template, to_address, subject, status, attempts)
-    VALUES (${key}, ${email.template}, ${email.to}, ${email.subject}, 'sending', 1)
-    ON CONFLICT (idempotency_key) DO UPDATE SET attempts = email_log.attempts + 1
-    RETURNING status`;
-  if (row?.status === 'sent') return 'already-sent';
+  if ((await claimEmail(sql, { key, template: email.template, to: email.to, subject: email.subject })) === 'sent')
+    return 'already-sent';
 
   // A stable Message-ID lets a receiving system drop a duplicate if a crash ever falls between send and record.
-  const messageId = `<${createHash('sha256').update(key).digest('hex').slice(0, 32)}@reseller-engine>`;
+  const messageId = `<${sha256Hex(key).slice(0, 32)}@reseller-engine>`;
   try {
     await mailer.sendMail({
       from: config.MAIL_FROM,
@@ -62,6 +60,6 @@ export async function sendOnce(
     }
     throw err;
   }
-  await sql`UPDATE email_log SET status = 'sent', sent_at = now(), message_id = ${messageId} WHERE idempotency_key = ${key}`;
+  await markEmailSent(sql, { key, to: email.to, messageId });
   return 'sent';
 }

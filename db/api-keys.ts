@@ -1,4 +1,5 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { sha256 } from '../lib/hash';
 import type { Sql } from '.';
 
 export type Permission = 'order' | 'billing' | 'admin';
@@ -8,8 +9,6 @@ export interface Principal {
   resellerId: string;
   permissions: Permission[];
 }
-
-export const sha256 = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /** Issues a key for a user; the plain key is returned once and only its hash is stored. */
 export async function issueApiKey(sql: Sql, userId: string): Promise<string> {

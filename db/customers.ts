@@ -1,4 +1,6 @@
 import type { Sql } from '.';
+import type { CustomerDetails } from '../workflows/definitions';
+import { recordAudit } from './audit';
 
 export interface CustomerRow {
   id: string;
@@ -97,9 +99,9 @@ function filterCondition(sql: Sql, filter: CustomerFilter | undefined, windows: 
     case 'no-products':
       return sql`AND NOT EXISTS (SELECT 1 FROM licenses l WHERE l.customer_id = customers.id)`;
     case 'pending-requests':
-      return sql`AND EXISTS (SELECT 1 FROM purchase_authorizations pa WHERE pa.customer_id = customers.id AND pa.reseller_id = customers.reseller_id AND pa.status = 'pending')`;
+      return sql`AND EXISTS (SELECT 1 FROM purchase_authorizations pa WHERE pa.customer_id = customers.id AND pa.status = 'pending')`;
     case 'overdue-requests':
-      return sql`AND EXISTS (SELECT 1 FROM purchase_authorizations pa WHERE pa.customer_id = customers.id AND pa.reseller_id = customers.reseller_id AND pa.status = 'overdue')`;
+      return sql`AND EXISTS (SELECT 1 FROM purchase_authorizations pa WHERE pa.customer_id = customers.id AND pa.status = 'overdue')`;
     case 'upcoming-renewals':
       return sql`AND ${renewalDate(sql)} BETWEEN current_date AND current_date + ${w().noticeBefore}::int`;
     case 'ready-for-renewal':
@@ -147,15 +149,26 @@ export async function setManagedBy(
     }
     if (customer.managedBy === userId) return 'updated' as const;
     await tx`UPDATE customers SET managed_by = ${userId}, updated_at = now() WHERE id = ${customerId}`;
-    await tx`INSERT INTO audit_events (reseller_id, entity_type, entity_id, action, actor, before, after)
-             VALUES (${resellerId}, 'customer', ${customerId}, 'customer.managed_by_changed', ${actor},
-                     ${tx.json({ managedBy: customer.managedBy })}, ${tx.json({ managedBy: userId })})`;
+    await recordAudit(tx, {
+      resellerId,
+      entityType: 'customer',
+      entityId: customerId,
+      action: 'customer.managed_by_changed',
+      actor,
+      before: { managedBy: customer.managedBy },
+      after: { managedBy: userId },
+    });
     return 'updated' as const;
   });
 }
 
-/** D7: the sections of a customer's details page beyond the stored customer, one query each. */
+/**
+ * D7: the sections of a customer's details page beyond the stored customer, one query each. The rows are the
+ * customer's: its owner (customers.reseller_id) is the one checked (one owner per customer).
+ */
 export async function customerDetailSections(sql: Sql, resellerId: string, customerId: string) {
+  const owned = () => sql`customer_id = ${customerId} AND EXISTS (
+    SELECT 1 FROM customers o WHERE o.id = ${customerId} AND o.reseller_id = ${resellerId})`;
   const [profile, plans, orders, authorizations, renewals] = await Promise.all([
     sql<
       {
@@ -173,13 +186,13 @@ export async function customerDetailSections(sql: Sql, resellerId: string, custo
       WHERE c.id = ${customerId} AND c.reseller_id = ${resellerId}`,
     sql<{ product: string; status: string; licenses: number }[]>`
       SELECT product, status, count(*)::int AS licenses FROM licenses
-      WHERE customer_id = ${customerId} AND reseller_id = ${resellerId}
+      WHERE ${owned()}
       GROUP BY product, status ORDER BY product, status`,
     sql<
       { id: string; kind: string; status: string; poNumber: string | null; createdAt: Date; convertedAt: Date | null }[]
     >`
       SELECT id, kind, status, po_number, created_at, converted_at FROM orders
-      WHERE customer_id = ${customerId} AND reseller_id = ${resellerId}
+      WHERE ${owned()}
       ORDER BY created_at DESC, id DESC LIMIT 100`,
     sql<
       {
@@ -197,7 +210,7 @@ export async function customerDetailSections(sql: Sql, resellerId: string, custo
       }[]
     >`
       SELECT id, product, quantity, status, created_at, ordered_at, paid_at, overdue_at, deactivated_at, cancelled_at, returned_at
-      FROM purchase_authorizations WHERE customer_id = ${customerId} AND reseller_id = ${resellerId}
+      FROM purchase_authorizations WHERE ${owned()}
       ORDER BY created_at DESC, id DESC LIMIT 100`,
     sql<
       {
@@ -213,7 +226,7 @@ export async function customerDetailSections(sql: Sql, resellerId: string, custo
     >`
       SELECT id, to_char(renewal_date, 'YYYY-MM-DD') AS renewal_date, timing, quantity, term_months,
              to_char(term_starts_on, 'YYYY-MM-DD') AS term_starts_on, to_char(term_ends_on, 'YYYY-MM-DD') AS term_ends_on, created_at
-      FROM renewal_orders WHERE customer_id = ${customerId} AND reseller_id = ${resellerId}
+      FROM renewal_orders WHERE ${owned()}
       ORDER BY renewal_date DESC LIMIT 100`,
   ]);
   return { profile: profile[0] ?? null, plans, orders, authorizations, renewals };
@@ -236,8 +249,14 @@ export async function deleteCustomerWithoutProducts(
     const [product] = await tx`SELECT 1 FROM licenses WHERE customer_id = ${customerId} LIMIT 1`;
     if (product) return 'has-products' as const;
     await tx`DELETE FROM customers WHERE id = ${customerId}`;
-    await tx`INSERT INTO audit_events (reseller_id, entity_type, entity_id, action, actor, before)
-             VALUES (${customer.resellerId}, 'customer', ${customerId}, 'customer.deleted', ${actor}, ${tx.json(customer)})`;
+    await recordAudit(tx, {
+      resellerId: customer.resellerId,
+      entityType: 'customer',
+      entityId: customerId,
+      action: 'customer.deleted',
+      actor,
+      before: customer,
+    });
     return 'deleted' as const;
   });
 }
@@ -259,4 +278,126 @@ export async function findInvitationLink(sql: Sql, tokenHash: Buffer) {
     FROM access_tokens t JOIN customers c ON c.id = t.customer_id JOIN resellers r ON r.id = c.reseller_id
     WHERE t.token_hash = ${tokenHash} AND t.purpose = 'invitation'`;
   return row ?? null;
+}
+
+// --- The invitation's writes (C1-C4), called by activities/customers.ts ---------------------------
+
+/**
+ * C1/C2: stores the customer and issues its VIP id, with its audit event; a repeat returns the same VIP id.
+ * The reseller is the one inviting: a new customer has no other owner yet.
+ */
+export async function registerCustomer(
+  sql: Sql,
+  input: { customerId: string; resellerId: string; invitedBy: string; customer: CustomerDetails },
+): Promise<{ vipId: string }> {
+  const c = input.customer;
+  return sql.begin(async (tx) => {
+    const [inserted] = await tx<{ vipId: string }[]>`
+      INSERT INTO customers (id, reseller_id, vip_id, organization_name, organization_name_ascii, market_segment,
+        customer_type, country, address_line1, address_line2, city, postal_code, tax_id,
+        contact_first_name, contact_last_name, contact_email, anniversary_date, created_by)
+      VALUES (${input.customerId}, ${input.resellerId}, 'VIP' || nextval('vip_number'), ${c.organizationName},
+        ${c.organizationNameAscii}, ${c.marketSegment}, ${c.type}, ${c.country}, ${c.addressLine1}, ${c.addressLine2},
+        ${c.city}, ${c.postalCode}, ${c.taxId}, ${c.contact.firstName}, ${c.contact.lastName}, ${c.contact.email},
+        ${c.anniversaryDate}, ${input.invitedBy})
+      ON CONFLICT (id) DO NOTHING
+      RETURNING vip_id`;
+    if (inserted) {
+      await recordAudit(tx, {
+        resellerId: input.resellerId,
+        entityType: 'customer',
+        entityId: input.customerId,
+        action: 'customer.invited',
+        actor: `user:${input.invitedBy}`,
+        after: { vipId: inserted.vipId, ...c },
+      });
+      return { vipId: inserted.vipId };
+    }
+    const [existing] = await tx<{ vipId: string }[]>`SELECT vip_id FROM customers WHERE id = ${input.customerId}`;
+    if (!existing) throw new Error(`customer ${input.customerId} neither inserted nor found`);
+    return { vipId: existing.vipId };
+  });
+}
+
+/** C3: the contact's email changes (a reminder to a corrected address), audited under the customer's owner. */
+export async function changeContactEmail(
+  sql: Sql,
+  args: { customerId: string; email: string; actor: string },
+): Promise<void> {
+  await sql.begin(async (tx) => {
+    const [before] = await tx<{ resellerId: string; contactEmail: string }[]>`
+      SELECT reseller_id, contact_email FROM customers WHERE id = ${args.customerId} FOR UPDATE`;
+    if (!before || before.contactEmail === args.email) return;
+    await tx`UPDATE customers SET contact_email = ${args.email}, updated_at = now() WHERE id = ${args.customerId}`;
+    await recordAudit(tx, {
+      resellerId: before.resellerId,
+      entityType: 'customer',
+      entityId: args.customerId,
+      action: 'customer.contact_email_changed',
+      actor: args.actor,
+      before: { contactEmail: before.contactEmail },
+      after: { contactEmail: args.email },
+    });
+  });
+}
+
+/** C2: who the invitation goes to, and from which reseller: the customer's owner now. */
+export async function findInvitationRecipient(sql: Sql, customerId: string) {
+  const [row] = await sql<
+    { contactFirstName: string; contactEmail: string; organizationName: string; vipId: string; resellerName: string }[]
+  >`
+    SELECT c.contact_first_name, c.contact_email, c.organization_name, c.vip_id, r.name AS reseller_name
+    FROM customers c JOIN resellers r ON r.id = c.reseller_id WHERE c.id = ${customerId}`;
+  return row ?? null;
+}
+
+export type AcceptOutcome =
+  | { outcome: 'accepted' }
+  | { outcome: 'link-invalid' }
+  | { outcome: 'duplicate-admin'; contactEmail: string; organizationName: string };
+
+/**
+ * C2/C4/T3: marks the invitation Accepted and spends every acceptance link of the customer, in one
+ * transaction; nothing changes for a spent, expired or foreign link, or when C4 forbids it.
+ */
+export async function acceptInvitation(
+  sql: Sql,
+  args: { customerId: string; tokenHash: Buffer },
+): Promise<AcceptOutcome> {
+  return sql.begin(async (tx): Promise<AcceptOutcome> => {
+    const [token] = await tx<{ usedAt: Date | null; expiresAt: Date }[]>`
+      SELECT used_at, expires_at FROM access_tokens
+      WHERE token_hash = ${args.tokenHash} AND purpose = 'invitation' AND customer_id = ${args.customerId}
+      FOR UPDATE`;
+    if (!token || token.usedAt || token.expiresAt.getTime() <= Date.now()) return { outcome: 'link-invalid' };
+    const [customer] = await tx<{ resellerId: string; organizationName: string; contactEmail: string }[]>`
+      SELECT reseller_id, organization_name, contact_email FROM customers WHERE id = ${args.customerId} FOR UPDATE`;
+    if (!customer) return { outcome: 'link-invalid' };
+    // C4 is also a unique index; checking first gives a clear reason without aborting the transaction.
+    const [clash] = await tx`
+      SELECT 1 FROM customers WHERE invitation_status = 'accepted' AND id <> ${args.customerId}
+        AND lower(contact_email) = lower(${customer.contactEmail})
+        AND organization_name = ${customer.organizationName}`;
+    if (clash) {
+      return {
+        outcome: 'duplicate-admin',
+        contactEmail: customer.contactEmail,
+        organizationName: customer.organizationName,
+      };
+    }
+    await tx`UPDATE customers SET invitation_status = 'accepted', accepted_at = now(), updated_at = now()
+             WHERE id = ${args.customerId}`;
+    await tx`UPDATE access_tokens SET used_at = now()
+             WHERE customer_id = ${args.customerId} AND purpose = 'invitation' AND used_at IS NULL`;
+    await recordAudit(tx, {
+      resellerId: customer.resellerId,
+      entityType: 'customer',
+      entityId: args.customerId,
+      action: 'invitation.accepted',
+      actor: `contact:${customer.contactEmail}`,
+      before: { invitationStatus: 'pending' },
+      after: { invitationStatus: 'accepted' },
+    });
+    return { outcome: 'accepted' };
+  });
 }

@@ -17,7 +17,8 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 /**
  * D3: one search box over the reseller's users (name, email), companies (name, ASCII name, VIP id), orders
  * (id prefix, PO number), serial numbers and, for users with `billing` (T2), invoices (number, id prefix).
- * Tenant-scoped (T1). Exact matches first, then prefix matches, then the rest; at most SEARCH_LIMIT hits.
+ * Tenant-scoped (T1): orders and serials through their customer's owner (one owner per customer), invoices by
+ * the reseller they were issued to. Exact matches first, then prefix matches, then the rest; at most SEARCH_LIMIT.
  */
 export async function search(
   sql: Sql,
@@ -48,16 +49,16 @@ export async function search(
       UNION ALL
       (SELECT 'order', o.id, initcap(o.kind) || ' ' || o.id || COALESCE(' (PO ' || o.po_number || ')', ''), '/v1/orders/' || o.id, 3,
               ${rank(sql`o.id::text = lower(${q}) OR lower(o.po_number) = lower(${q})`, sql`o.po_number ILIKE ${prefix}`)}
-       FROM orders o
-       WHERE o.reseller_id = ${resellerId}
+       FROM orders o JOIN customers oc ON oc.id = o.customer_id
+       WHERE oc.reseller_id = ${resellerId}
          AND (${idPrefix ? sql`o.id::text LIKE ${idPrefix} OR` : sql``} o.po_number ILIKE ${contains})
        LIMIT ${SEARCH_LIMIT})
       UNION ALL
       (SELECT 'serial', l.id, l.serial_number || ' (' || l.product || ')',
               COALESCE('/v1/orders/' || l.order_id, '/v1/customers/' || l.customer_id), 4,
               ${rank(sql`lower(l.serial_number) = lower(${q})`, sql`l.serial_number ILIKE ${prefix}`)}
-       FROM licenses l
-       WHERE l.reseller_id = ${resellerId} AND l.serial_number ILIKE ${contains}
+       FROM licenses l JOIN customers lc ON lc.id = l.customer_id
+       WHERE lc.reseller_id = ${resellerId} AND l.serial_number ILIKE ${contains}
        LIMIT ${SEARCH_LIMIT})
       ${
         opts.invoices

@@ -1,5 +1,7 @@
-import type { Sql } from '.';
-import type { SubscriptionProduct } from '../workflows/definitions';
+import { randomUUID } from 'node:crypto';
+import type { Sql, Tx } from '.';
+import type { SubscriptionInput, SubscriptionProduct } from '../workflows/definitions';
+import { recordAudit } from './audit';
 
 export const PRODUCT_NAMES: Record<SubscriptionProduct, string> = {
   'signatures-microsoft-365': 'Exclaimer Signatures for Microsoft 365',
@@ -166,10 +168,168 @@ export async function updateSignatureTemplate(
     const [after] = await tx<SignatureSettings[]>`
       UPDATE subscriptions SET signature_template = ${signatureTemplate}, updated_at = now() WHERE id = ${contact.subscriptionId}
       RETURNING id AS subscription_id, product, company_name, signature_template`;
-    await tx`INSERT INTO audit_events (reseller_id, entity_type, entity_id, action, actor, before, after)
-             VALUES (${contact.resellerId}, 'subscription', ${contact.subscriptionId}, 'subscription.signature_template_changed',
-                     ${`contact:${contact.email}`}, ${tx.json({ signatureTemplate: before?.signatureTemplate ?? null })},
-                     ${tx.json({ signatureTemplate })})`;
+    await recordAudit(tx, {
+      resellerId: await ownerOf(tx, contact.subscriptionId, contact.resellerId),
+      entityType: 'subscription',
+      entityId: contact.subscriptionId,
+      action: 'subscription.signature_template_changed',
+      actor: `contact:${contact.email}`,
+      before: { signatureTemplate: before?.signatureTemplate ?? null },
+      after: { signatureTemplate },
+    });
     return after as SignatureSettings;
+  });
+}
+
+// --- The lifecycle's writes (E1-E3), called by activities/subscriptions.ts --------------------------
+
+/**
+ * The subscription's owner now: its customer's reseller when it is linked to one (one owner per customer),
+ * else the reseller that created it. Audit events and emails name this one.
+ */
+async function ownerOf(tx: Sql | Tx, subscriptionId: string, fallback: string): Promise<string> {
+  const [row] = await tx<{ resellerId: string }[]>`
+    SELECT COALESCE(cu.reseller_id, s.reseller_id) AS reseller_id
+    FROM subscriptions s LEFT JOIN customers cu ON cu.id = s.customer_id WHERE s.id = ${subscriptionId}`;
+  return row?.resellerId ?? fallback;
+}
+
+/**
+ * E1/E2: stores the subscription and its contact, audited; a repeat finds them stored and changes nothing.
+ * The creating reseller owns it; a customer is linked only when it is that reseller's (T1).
+ */
+export async function storeSubscription(sql: Sql, input: SubscriptionInput): Promise<void> {
+  await sql.begin(async (tx) => {
+    const [inserted] = await tx<{ customerId: string | null }[]>`
+      INSERT INTO subscriptions (id, reseller_id, customer_id, product, company_name, users, customer_can_edit_signatures,
+        created_by)
+      VALUES (${input.subscriptionId}, ${input.resellerId},
+        (SELECT id FROM customers WHERE id = ${input.customerId} AND reseller_id = ${input.resellerId}),
+        ${input.product}, ${input.companyName}, ${input.users}, ${input.contact !== null}, ${input.createdBy})
+      ON CONFLICT (id) DO NOTHING
+      RETURNING customer_id`;
+    if (!inserted) return;
+    if (input.contact) {
+      await tx`INSERT INTO subscription_contacts (id, subscription_id, email, name)
+               VALUES (${randomUUID()}, ${input.subscriptionId}, ${input.contact.email}, ${input.contact.name})`;
+    }
+    const { subscriptionId, product, companyName, users, contact } = input;
+    await recordAudit(tx, {
+      resellerId: input.resellerId,
+      entityType: 'subscription',
+      entityId: subscriptionId,
+      action: 'subscription.created',
+      actor: `user:${input.createdBy}`,
+      after: { customerId: inserted.customerId, product, companyName, users, contact },
+    });
+  });
+}
+
+/** E2: what the contact's invitation email needs, from the subscription's owner now. */
+export async function findContactInvitation(sql: Sql, subscriptionId: string) {
+  const [row] = await sql<
+    {
+      contactName: string;
+      contactEmail: string;
+      companyName: string;
+      product: SubscriptionProduct;
+      resellerName: string;
+    }[]
+  >`
+    SELECT c.name AS contact_name, c.email AS contact_email, s.company_name, s.product, r.name AS reseller_name
+    FROM subscriptions s JOIN subscription_contacts c ON c.subscription_id = s.id
+    LEFT JOIN customers cu ON cu.id = s.customer_id
+    JOIN resellers r ON r.id = COALESCE(cu.reseller_id, s.reseller_id)
+    WHERE s.id = ${subscriptionId}`;
+  return row ?? null;
+}
+
+/**
+ * E2/T3: the contact's details, stored as the link is spent, in one transaction; 'link-invalid' (nothing
+ * changed) for a spent, expired or foreign link, or when no password was stored beforehand.
+ */
+export async function completeContactSetup(
+  sql: Sql,
+  args: { subscriptionId: string; tokenHash: Buffer; name: string; phone: string | null },
+): Promise<'completed' | 'link-invalid'> {
+  return sql.begin(async (tx) => {
+    const [token] = await tx<{ email: string; usedAt: Date | null; expiresAt: Date }[]>`
+      SELECT email, used_at, expires_at FROM access_tokens
+      WHERE token_hash = ${args.tokenHash} AND purpose = 'subscription_contact' AND subscription_id = ${args.subscriptionId}
+      FOR UPDATE`;
+    if (!token || token.usedAt || token.expiresAt.getTime() <= Date.now()) return 'link-invalid' as const;
+    const [contact] = await tx<{ id: string; resellerId: string }[]>`
+      UPDATE subscription_contacts c SET name = ${args.name}, phone = ${args.phone}, setup_at = now()
+      FROM subscriptions s
+      WHERE c.subscription_id = ${args.subscriptionId} AND lower(c.email) = lower(${token.email})
+        AND s.id = c.subscription_id AND c.password_hash IS NOT NULL
+      RETURNING c.id, s.reseller_id`;
+    if (!contact) return 'link-invalid' as const;
+    await tx`UPDATE access_tokens SET used_at = now()
+             WHERE subscription_id = ${args.subscriptionId} AND purpose = 'subscription_contact' AND used_at IS NULL`;
+    await recordAudit(tx, {
+      resellerId: await ownerOf(tx, args.subscriptionId, contact.resellerId),
+      entityType: 'subscription',
+      entityId: args.subscriptionId,
+      action: 'subscription.contact_setup',
+      actor: `contact:${token.email}`,
+      after: { contactName: args.name, contactPhone: args.phone },
+    });
+    return 'completed' as const;
+  });
+}
+
+/** E2: the link ran out in workflow time; the stored one stops working now, whatever its stored expiry. */
+export async function expireContactLinks(sql: Sql, subscriptionId: string): Promise<void> {
+  await sql`UPDATE access_tokens SET expires_at = LEAST(expires_at, now())
+            WHERE subscription_id = ${subscriptionId} AND purpose = 'subscription_contact' AND used_at IS NULL`;
+}
+
+/**
+ * E3: the number of users changes, audited with before and after; a repeat finds it changed and writes no
+ * second audit row. Answers the status that refused it when the subscription is not active.
+ */
+export async function changeSubscriptionUsers(
+  sql: Sql,
+  args: { subscriptionId: string; users: number; actor: string },
+): Promise<{ outcome: 'changed' } | { outcome: 'not-active'; status: string }> {
+  return sql.begin(async (tx) => {
+    const [before] = await tx<{ resellerId: string; users: number; status: string }[]>`
+      SELECT reseller_id, users, status FROM subscriptions WHERE id = ${args.subscriptionId} FOR UPDATE`;
+    if (!before) return { outcome: 'not-active' as const, status: 'not found' };
+    if (before.status !== 'active') return { outcome: 'not-active' as const, status: before.status };
+    if (before.users === args.users) return { outcome: 'changed' as const };
+    await tx`UPDATE subscriptions SET users = ${args.users}, updated_at = now() WHERE id = ${args.subscriptionId}`;
+    await recordAudit(tx, {
+      resellerId: await ownerOf(tx, args.subscriptionId, before.resellerId),
+      entityType: 'subscription',
+      entityId: args.subscriptionId,
+      action: 'subscription.users_changed',
+      actor: args.actor,
+      before: { users: before.users },
+      after: { users: args.users },
+    });
+    return { outcome: 'changed' as const };
+  });
+}
+
+/** Ends the subscription: inactive, and its contact's link stops working (sessions end with it), audited. */
+export async function cancelSubscription(sql: Sql, args: { subscriptionId: string; actor: string }): Promise<void> {
+  await sql.begin(async (tx) => {
+    const [before] = await tx<{ resellerId: string; status: string }[]>`
+      SELECT reseller_id, status FROM subscriptions WHERE id = ${args.subscriptionId} FOR UPDATE`;
+    if (!before || before.status === 'inactive') return;
+    await tx`UPDATE subscriptions SET status = 'inactive', updated_at = now() WHERE id = ${args.subscriptionId}`;
+    await tx`UPDATE access_tokens SET expires_at = LEAST(expires_at, now())
+             WHERE subscription_id = ${args.subscriptionId} AND purpose = 'subscription_contact' AND used_at IS NULL`;
+    await recordAudit(tx, {
+      resellerId: await ownerOf(tx, args.subscriptionId, before.resellerId),
+      entityType: 'subscription',
+      entityId: args.subscriptionId,
+      action: 'subscription.cancelled',
+      actor: args.actor,
+      before: { status: 'active' },
+      after: { status: 'inactive' },
+    });
   });
 }

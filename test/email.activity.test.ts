@@ -2,10 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createCustomerActivities } from '../activities/customers';
 import { createMailer, sendOnce } from '../activities/mailer';
+import { findEmailLog } from '../db/email-log';
 import { invitationWorkflow } from '../workflows';
-import { invitationWorkflowId, registrationUpdate } from '../workflows/definitions';
+import {
+  invitationStateQuery,
+  invitationWorkflowId,
+  registrationUpdate,
+  retryStepUpdate,
+} from '../workflows/definitions';
 import { testContext } from './helpers/env';
-import { customerDetails, newReseller } from './helpers/fixtures';
+import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
 import { startFlakySmtp } from './helpers/flaky-smtp';
 import { createTestWorker, createTimeSkippingEnv } from './helpers/temporal';
 
@@ -101,5 +107,72 @@ describe('emails are sent once per key', () => {
     expect(log?.status).toBe('sending');
     mailer.close();
     await smtp.close();
+  });
+
+  it('T4: the same key retried to a corrected address is sent there, and the log records that address', async () => {
+    const smtp = await startFlakySmtp({ host: config.SMTP_HOST, port: config.SMTP_PORT }, 1);
+    const mailer = createMailer({ ...config, SMTP_PORT: smtp.port });
+    const key = `test/${randomUUID()}`;
+    const typo = uniqueEmail('typo');
+    const corrected = uniqueEmail('corrected');
+    await expect(sendOnce({ sql, mailer, config }, key, message(typo))).rejects.toThrow();
+    expect(await findEmailLog(sql, key)).toMatchObject({ status: 'sending', toAddress: typo, attempts: 1 });
+    expect(await sendOnce({ sql, mailer, config }, key, message(corrected))).toBe('sent');
+    expect(await findEmailLog(sql, key)).toMatchObject({ status: 'sent', toAddress: corrected, attempts: 2 });
+    // Sent once: a later attempt under the key, to any address, sends nothing and the log keeps the address.
+    expect(await sendOnce({ sql, mailer, config }, key, message(typo))).toBe('already-sent');
+    expect(await findEmailLog(sql, key)).toMatchObject({ status: 'sent', toAddress: corrected });
+    await mailbox.waitFor(corrected, 1);
+    expect(await mailbox.to(typo)).toHaveLength(0);
+    mailer.close();
+    await smtp.close();
+  });
+
+  it('T4 C3: support retries a refused invitation email at a corrected address; it arrives there, logged so', async () => {
+    // The relay refuses the first message for good (5xx): the step waits for support instead of failing the run.
+    const smtp = await startFlakySmtp({ host: config.SMTP_HOST, port: config.SMTP_PORT }, 1, '550 5.1.1 No such user');
+    const { worker, taskQueue } = await createTestWorker(env.nativeConnection, {
+      sql,
+      config: { ...config, SMTP_PORT: smtp.port },
+    });
+    const reseller = await newReseller(sql);
+    const customer = customerDetails();
+    const customerId = randomUUID();
+    const workflowId = invitationWorkflowId(customerId);
+    const corrected = uniqueEmail('corrected');
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(invitationWorkflow, {
+        taskQueue,
+        workflowId,
+        args: [
+          { customerId, resellerId: reseller.resellerId, invitedBy: reseller.userId, customer, reminderSchedule: [] },
+        ],
+      });
+      await handle.executeUpdate(registrationUpdate);
+      let state = await handle.query(invitationStateQuery);
+      for (let i = 0; !state.incident && i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        state = await handle.query(invitationStateQuery);
+      }
+      expect(state.incident).toMatchObject({ step: 'send the invitation email', errorType: 'SmtpRejected' });
+      const outcome = await handle.executeUpdate(retryStepUpdate, {
+        args: [{ actor: 'support:ann', reason: 'typo in the address', correction: { email: corrected } }],
+      });
+      expect(outcome).toMatchObject({ action: 'retried', outcome: 'done' });
+      expect(await handle.query(invitationStateQuery)).toMatchObject({
+        incident: null,
+        contactEmail: corrected,
+        emailsSent: 1,
+      });
+    });
+    await smtp.close();
+    const [mail] = await mailbox.waitFor(corrected, 1);
+    expect(mail?.subject).toContain(customer.organizationName);
+    expect(await mailbox.to(customer.contact.email)).toHaveLength(0);
+    expect(await findEmailLog(sql, `${workflowId}/invitation/1`)).toMatchObject({
+      status: 'sent',
+      toAddress: corrected,
+      attempts: 2,
+    });
   });
 });

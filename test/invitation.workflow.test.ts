@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
@@ -12,6 +12,7 @@ import {
   type CustomerDetails,
 } from '../workflows/definitions';
 import { invitationWorkflow } from '../workflows';
+import { sha256Hex } from '../lib/hash';
 import { withTimeSkippingWorker } from './helpers/temporal';
 import { testContext } from './helpers/env';
 import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
@@ -39,10 +40,7 @@ async function invite(customer: CustomerDetails = customerDetails(), reminderSch
   return { handle, customerId, customer, registration };
 }
 
-const tokenHashOf = (link: string): string =>
-  createHash('sha256')
-    .update(new URL(link).searchParams.get('token') as string)
-    .digest('hex');
+const tokenHashOf = (link: string): string => sha256Hex(new URL(link).searchParams.get('token') as string);
 
 async function updateFailureType(p: Promise<unknown>): Promise<string | undefined> {
   try {

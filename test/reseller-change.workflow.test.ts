@@ -6,15 +6,19 @@ import { codeHash } from '../activities/reseller-change';
 import { createMailer } from '../activities/mailer';
 import { reserveResellerChange } from '../db/reseller-changes';
 import { resellerChangeWorkflow } from '../workflows';
+import { DEFAULT_STEP_POLICY } from '../workflows/activity-proxies';
 import {
   redeemCodeUpdate,
   ResellerChangeFailure,
   resellerChangeStateQuery,
   resellerChangeWorkflowId,
+  retryStepUpdate,
+  STEP_POLICY_MEMO,
 } from '../workflows/definitions';
 import { testContext } from './helpers/env';
 import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
-import { withTimeSkippingWorker } from './helpers/temporal';
+import { startFlakySmtp } from './helpers/flaky-smtp';
+import { createTestWorker, withTimeSkippingWorker } from './helpers/temporal';
 
 const { config, sql, mailbox } = testContext();
 const mailer = createMailer(config);
@@ -207,4 +211,85 @@ describe('reseller change on the time-skipping server', () => {
     const [row] = await sql`SELECT customer_id, code_hash FROM reseller_change_requests WHERE id = ${requestId}`;
     expect(row).toMatchObject({ customerId: null, codeHash: null });
   });
+
+  it('X2: a code that is not a SHA-256 is refused with the typed CodeInvalid, and nothing is counted', async () => {
+    const s = await scenario();
+    const { handle } = await requestChange(s, s.vipId, s.admins[0]!);
+    await codeFor(s.admins[0]!);
+    const bad = handle.executeUpdate(redeemCodeUpdate, { args: [{ codeHash: 'not-a-hash', actor: 'test' }] });
+    expect(await refusal(bad)).toContain(ResellerChangeFailure.CodeInvalid);
+    expect(await handle.query(resellerChangeStateQuery)).toMatchObject({
+      status: 'pending',
+      failedAttempts: 0,
+      customerId: null,
+      incident: null,
+    });
+  });
+
+  it('T4 X1: a code email the relay refuses waits for support (incident in the state query); a retry sends it', async () => {
+    const smtp = await startFlakySmtp({ host: config.SMTP_HOST, port: config.SMTP_PORT }, 1, '451 4.3.0 Try later');
+    const flaky = await createTestWorker(env.nativeConnection, {
+      sql,
+      config: { ...config, SMTP_PORT: smtp.port },
+    });
+    const s = await scenario();
+    let requestId = '';
+    await flaky.worker.runUntil(async () => {
+      // One attempt only, so the transient refusal fails the step for good at once.
+      const started = await requestChangeWithPolicy(s, flaky.taskQueue);
+      const { handle } = started;
+      requestId = started.requestId;
+      let state = await handle.query(resellerChangeStateQuery);
+      for (let i = 0; !state.incident && i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        state = await handle.query(resellerChangeStateQuery);
+      }
+      expect(state).toMatchObject({ status: 'pending', incident: { step: 'email the code to the admins' } });
+      const outcome = await handle.executeUpdate(retryStepUpdate, { args: [{ actor: 'support:ann' }] });
+      expect(outcome).toMatchObject({ action: 'retried', outcome: 'done' });
+      const codes = await Promise.all(s.admins.map((a) => codeFor(a)));
+      expect(codes[1]).toBe(codes[0]);
+      expect((await handle.query(resellerChangeStateQuery)).incident).toBeNull();
+      expect(await redeem(handle, codes[0]!)).toMatchObject({ status: 'redeemed', customerId: s.customerId });
+    });
+    await smtp.close();
+    // T4: support's action is audited against the request, with the step it retried.
+    const support = await sql`SELECT actor, before->>'step' AS step FROM audit_events
+      WHERE entity_id = ${requestId} AND action = 'support.retry'`;
+    expect(support).toEqual([{ actor: 'support:ann', step: 'email the code to the admins' }]);
+    expect(await ownerOf(s.customerId)).toBe(s.newR.resellerId);
+  });
 });
+
+/** A request whose email steps get one attempt each (the step policy the starter passes in the memo). */
+async function requestChangeWithPolicy(s: Awaited<ReturnType<typeof scenario>>, queue: string) {
+  const requestId = randomUUID();
+  await reserveResellerChange(sql, {
+    id: requestId,
+    resellerId: s.newR.resellerId,
+    userId: s.newR.userId,
+    vipId: s.vipId,
+    adminEmail: s.admins[0]!,
+    ttlMs: 72 * 3600_000,
+    limit: 100,
+  });
+  const handle = await env.client.workflow.start(resellerChangeWorkflow, {
+    taskQueue: queue,
+    workflowId: resellerChangeWorkflowId(requestId),
+    memo: {
+      [STEP_POLICY_MEMO]: { ...DEFAULT_STEP_POLICY, email: { ...DEFAULT_STEP_POLICY.email, maximumAttempts: 1 } },
+    },
+    args: [
+      {
+        requestId,
+        newResellerId: s.newR.resellerId,
+        requestedBy: s.newR.userId,
+        vipId: s.vipId,
+        adminEmail: s.admins[0]!,
+        codeTtl: '72 hours',
+        maxAttempts: 5,
+      },
+    ],
+  });
+  return { requestId, handle };
+}

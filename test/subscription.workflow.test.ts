@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { hashPassword } from '../api/passwords';
@@ -14,6 +14,7 @@ import {
   type SubscriptionInput,
 } from '../workflows/definitions';
 import { subscriptionWorkflow } from '../workflows';
+import { sha256Hex } from '../lib/hash';
 import { withTimeSkippingWorker } from './helpers/temporal';
 import { testContext } from './helpers/env';
 import { newReseller, uniqueEmail } from './helpers/fixtures';
@@ -53,10 +54,7 @@ async function subscribe(overrides: Partial<SubscriptionInput> = {}) {
   return { handle, input, subscriptionId, stored };
 }
 
-const tokenHashOf = (link: string): string =>
-  createHash('sha256')
-    .update(new URL(link).searchParams.get('token') as string)
-    .digest('hex');
+const tokenHashOf = (link: string): string => sha256Hex(new URL(link).searchParams.get('token') as string);
 
 async function refusal(p: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -200,5 +198,16 @@ describe('subscription lifecycle on the time-skipping server', () => {
     await expect(
       handle.executeUpdate(changeUserCountUpdate, { args: [{ users: 5, actor: 'user:x' }] }),
     ).rejects.toThrow();
+  });
+
+  it('E2: malformed contact details are refused with the typed ContactInvalid; the setup stays pending', async () => {
+    const { handle } = await subscribe();
+    const setup = (args: { tokenHash: string; name: string; phone: string | null }) =>
+      refusal(handle.executeUpdate(completeContactSetupUpdate, { args: [args] }));
+    const hash = 'ab'.repeat(32);
+    expect(await setup({ tokenHash: 'not-hex', name: 'Ingrid', phone: null })).toBe(SubscriptionFailure.ContactInvalid);
+    expect(await setup({ tokenHash: hash, name: '  ', phone: null })).toBe(SubscriptionFailure.ContactInvalid);
+    expect(await setup({ tokenHash: hash, name: 'Ingrid', phone: '' })).toBe(SubscriptionFailure.ContactInvalid);
+    expect(await handle.query(subscriptionStateQuery)).toMatchObject({ contactSetup: 'pending', incident: null });
   });
 });

@@ -1,104 +1,120 @@
 // The reseller change (DOMAIN.md X1-X4): code sent → redeemed (the customer moves) | expired after 72 h | locked.
-import {
-  allHandlersFinished,
-  ApplicationFailure,
-  condition,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { condition, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   CustomerIdKey,
-  LifecycleStatusKey,
   redeemCodeUpdate,
   ResellerChangeFailure,
-  resellerChangeStateQuery,
   type ResellerChangeInput,
   type ResellerChangeResult,
+  type ResellerChangeState,
   type ResellerChangeStatus,
+  resellerChangeStateQuery,
 } from './definitions';
-import { ChangeLock } from './change-lock';
-import { db, email } from './activity-proxies';
 import { durationMs } from './duration';
+import { Lifecycle } from './kernel';
 
 export async function resellerChangeWorkflow(input: ResellerChangeInput): Promise<ResellerChangeResult> {
   const { requestId } = input;
-  let status: ResellerChangeStatus = 'issuing';
+  const lc = new Lifecycle({
+    name: 'reseller-change',
+    status: 'issuing' as ResellerChangeStatus,
+    failures: ResellerChangeFailure,
+    entity: { type: 'reseller_change', id: requestId },
+  });
   let customerId: string | null = null;
   let failedAttempts = 0;
-  // One redemption at a time: the second of two simultaneous ones sees the first's outcome.
-  const lock = new ChangeLock();
   const expiresAt = Date.now() + durationMs(input.codeTtl);
 
-  const setStatus = (next: ResellerChangeStatus) => {
-    status = next;
-    upsertSearchAttributes([{ key: LifecycleStatusKey, value: next }]);
-  };
-
-  setHandler(resellerChangeStateQuery, () => ({
+  const state = (): ResellerChangeState => ({
     requestId,
-    status,
+    status: lc.status,
     expiresAt: new Date(expiresAt).toISOString(),
     failedAttempts,
-  }));
-  setHandler(
+    customerId,
+    incident: lc.incident,
+  });
+  const result = (): ResellerChangeResult => ({ requestId, status: lc.status, customerId });
+
+  const assertRedeemable = () => {
+    if (lc.status === 'issuing') {
+      lc.refuse('The code is still being sent; try again in a moment.', ResellerChangeFailure.NotPending);
+    }
+    if (lc.status !== 'pending' || Date.now() >= expiresAt) {
+      const now = lc.status === 'pending' ? 'expired' : lc.status;
+      lc.refuse(`The code can no longer be used: the request is ${now}.`, ResellerChangeFailure.NotPending);
+    }
+  };
+
+  lc.query(resellerChangeStateQuery, state);
+  // X2: one redemption at a time (the kernel's lock): the second of two simultaneous ones sees the first's outcome.
+  lc.update(
     redeemCodeUpdate,
-    ({ codeHash, actor }) =>
-      lock.run(async (): Promise<ResellerChangeResult> => {
-        // The admins may hold the code before the activity that sent it has reported back.
-        await condition(() => status !== 'issuing');
-        const result = await db.redeemResellerChangeCode({ requestId, codeHash, actor });
-        if (result.outcome === 'moved') {
-          customerId = result.customerId;
-          upsertSearchAttributes([{ key: CustomerIdKey, value: result.customerId }]);
-          setStatus('redeemed');
-          return { requestId, status, customerId };
+    async (step, { codeHash, actor }) => {
+      // Two redemptions validated in the same instant both pass the validator: the second sees the first's outcome.
+      assertRedeemable();
+      const outcome = await step('redeem the code', () =>
+        lc.db.redeemResellerChangeCode({ requestId, codeHash, actor }),
+      );
+      if (outcome.outcome === 'moved') {
+        customerId = outcome.customerId;
+        upsertSearchAttributes([{ key: CustomerIdKey, value: outcome.customerId }]);
+        lc.setStatus('redeemed');
+        return result();
+      }
+      if (outcome.outcome === 'wrong-code') {
+        failedAttempts++;
+        if (outcome.attemptsLeft === 0) {
+          await step('lock the request', () => lc.db.lockResellerChange({ requestId }));
+          lc.setStatus('locked');
+          lc.refuse('Too many wrong codes: this request is locked. Send a new code.', ResellerChangeFailure.Locked);
         }
-        if (result.outcome === 'wrong-code') {
-          failedAttempts++;
-          if (result.attemptsLeft === 0) {
-            await db.lockResellerChange({ requestId });
-            setStatus('locked');
-            throw ApplicationFailure.nonRetryable(
-              'Too many wrong codes: this request is locked. Send a new code.',
-              ResellerChangeFailure.Locked,
-            );
-          }
-          throw ApplicationFailure.nonRetryable(
-            `The code is not valid for this request (${result.attemptsLeft} attempts left).`,
-            ResellerChangeFailure.CodeInvalid,
-          );
-        }
-        throw ApplicationFailure.nonRetryable(
-          `The code can no longer be used: the request is ${result.status}.`,
-          ResellerChangeFailure.NotPending,
+        lc.refuse(
+          `The code is not valid for this request (${outcome.attemptsLeft} attempts left).`,
+          ResellerChangeFailure.CodeInvalid,
         );
-      }),
-    {
-      validator: (_args) => {
-        if ((status !== 'pending' && status !== 'issuing') || Date.now() >= expiresAt) {
-          throw new Error(
-            `The code can no longer be used: the request is ${status === 'pending' ? 'expired' : status}.`,
-          );
-        }
-        lock.assertFree('reseller change');
-      },
+      }
+      return lc.refuse(
+        `The code can no longer be used: the request is ${outcome.outcome === 'not-pending' ? outcome.status : 'gone'}.`,
+        ResellerChangeFailure.NotPending,
+      );
+    },
+    ({ codeHash }) => {
+      assertRedeemable();
+      if (!/^[0-9a-f]{64}$/.test(codeHash)) {
+        lc.refuse('The code is not valid for this request.', ResellerChangeFailure.CodeInvalid);
+      }
     },
   );
 
-  await db.issueResellerChangeCode({ requestId, expiresAt: new Date(expiresAt).toISOString() });
-  setStatus('pending');
+  // X1: the code is stored before anyone holds it, then emailed; the requester hears the same either way.
+  await lc.step('match the customer and store the code', () =>
+    lc.db.issueResellerChangeCode({ requestId, expiresAt: new Date(expiresAt).toISOString() }),
+  );
+  lc.setStatus('pending');
+  const pending = () => lc.status !== 'pending';
+  await lc.step('email the code to the admins', () => lc.email.sendResellerChangeCodeEmails({ requestId }), {
+    skip: () => ({ sent: 0 }),
+    moot: pending,
+  });
+  await lc.step('tell the requester', () => lc.email.sendResellerChangeReceivedEmail({ requestId }), {
+    skip: () => undefined,
+  });
 
   // X2: the customer's decision raced against the 72 hours; a redemption in flight at the deadline finishes first.
-  await condition(() => status !== 'pending', Math.max(expiresAt - Date.now(), 1));
-  await condition(() => !lock.busy);
-  // Read through a function: TypeScript cannot see that handlers changed `status` meanwhile.
-  const current = (): ResellerChangeStatus => status;
-  if (current() === 'pending') {
-    setStatus('expired');
-    await email.expireResellerChange({ requestId });
-  } else if (current() === 'redeemed') {
-    await email.sendTransferCompletedEmails({ requestId });
+  await condition(() => lc.status !== 'pending', Math.max(expiresAt - Date.now(), 1));
+  await lc.settled();
+  if (lc.status === 'pending') {
+    await lc.step('expire the request', () => lc.db.expireResellerChange({ requestId }));
+    lc.setStatus('expired');
+    // X3: the requester may send a new code.
+    await lc.step('tell the requester the code expired', () => lc.email.sendResellerChangeExpiredEmail({ requestId }), {
+      skip: () => undefined,
+    });
+  } else if (lc.status === 'redeemed') {
+    await lc.step('announce the completed change', () => lc.email.sendTransferCompletedEmails({ requestId }), {
+      skip: () => undefined,
+    });
   }
-  await condition(allHandlersFinished);
-  return { requestId, status, customerId };
+  await lc.finish();
+  return result();
 }

@@ -4,157 +4,153 @@
 // change (user count now, the billing cycle later) goes through one serialized owner that operators can
 // see in the Temporal UI and query for live state, rather than the API writing the database behind a
 // closed workflow. History stays small because it continues as new when Temporal suggests it.
+import { condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
-  allHandlersFinished,
-  ApplicationFailure,
-  condition,
-  continueAsNew,
-  setHandler,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
-import {
+  type ContactSetupStatus,
   cancelSubscriptionUpdate,
   changeUserCountUpdate,
   completeContactSetupUpdate,
-  LifecycleStatusKey,
   MAX_SUBSCRIPTION_USERS,
   SubscriptionFailure,
-  subscriptionStateQuery,
-  subscriptionStoredUpdate,
-  type ContactSetupStatus,
   type SubscriptionInput,
   type SubscriptionResult,
   type SubscriptionState,
   type SubscriptionStatus,
+  subscriptionStateQuery,
+  subscriptionStoredUpdate,
 } from './definitions';
-import { ChangeLock } from './change-lock';
-import { db, email } from './activity-proxies';
 import { durationMs } from './duration';
+import { Lifecycle } from './kernel';
 
 export async function subscriptionWorkflow(input: SubscriptionInput): Promise<SubscriptionResult> {
   const { subscriptionId, continued } = input;
-  let status: SubscriptionStatus = continued ? 'active' : 'registering';
+  const lc = new Lifecycle({
+    name: 'subscription',
+    status: (continued ? 'active' : 'registering') as SubscriptionStatus,
+    failures: SubscriptionFailure,
+    entity: { type: 'subscription', id: subscriptionId },
+  });
   let users = continued?.users ?? input.users;
   let contactSetup: ContactSetupStatus = continued?.contactSetup ?? (input.contact ? 'pending' : 'none');
   let linkExpiresAt: number | null = null;
-  // One change at a time: each awaits an activity, and the next must see its outcome.
-  const lock = new ChangeLock();
 
-  const setStatus = (next: SubscriptionStatus) => {
-    status = next;
-    upsertSearchAttributes([{ key: LifecycleStatusKey, value: next }]);
-  };
   const state = (): SubscriptionState => ({
     subscriptionId,
-    status,
+    status: lc.status,
     users,
     contactSetup,
     contactLinkExpiresAt: linkExpiresAt === null ? null : new Date(linkExpiresAt).toISOString(),
+    incident: lc.incident,
   });
-  const assertChangeable = () => {
-    if (status !== 'active')
-      throw ApplicationFailure.nonRetryable(
-        `The subscription is ${status}, not active.`,
-        SubscriptionFailure.NotActive,
-      );
-    lock.assertFree('subscription');
-  };
-  const exclusive = async (change: () => Promise<void>): Promise<SubscriptionState> => {
-    await lock.run(change);
-    return state();
+  // Checked again when a change starts: two changes validated in the same instant both pass the validator.
+  const assertActive = () => {
+    if (lc.status !== 'active')
+      lc.refuse(`The subscription is ${lc.status}, not active.`, SubscriptionFailure.NotActive);
   };
 
-  setHandler(subscriptionStateQuery, state);
+  lc.query(subscriptionStateQuery, state);
   setHandler(subscriptionStoredUpdate, async () => {
-    await condition(() => status !== 'registering');
+    await condition(() => lc.status !== 'registering');
     return state();
   });
-  setHandler(
+  // E3: the reseller changes the number of users.
+  lc.update(
     changeUserCountUpdate,
-    ({ users: next, actor }) =>
-      exclusive(async () => {
-        await db.changeSubscriptionUsers({ subscriptionId, users: next, actor });
-        users = next;
-      }),
-    {
-      validator: ({ users: next }) => {
-        if (!Number.isInteger(next) || next < 1 || next > MAX_SUBSCRIPTION_USERS) {
-          throw ApplicationFailure.nonRetryable(
-            `users must be a whole number from 1 to ${MAX_SUBSCRIPTION_USERS}.`,
-            SubscriptionFailure.InvalidUserCount,
-          );
-        }
-        assertChangeable();
-      },
+    async (step, { users: next, actor }) => {
+      assertActive();
+      await step('change the number of users', () =>
+        lc.db.changeSubscriptionUsers({ subscriptionId, users: next, actor }),
+      );
+      users = next;
+      return state();
+    },
+    ({ users: next }) => {
+      if (!Number.isInteger(next) || next < 1 || next > MAX_SUBSCRIPTION_USERS) {
+        lc.refuse(
+          `users must be a whole number from 1 to ${MAX_SUBSCRIPTION_USERS}.`,
+          SubscriptionFailure.InvalidUserCount,
+        );
+      }
+      assertActive();
     },
   );
-  setHandler(
+  // E2/T3: the contact completes the account through the single-use link.
+  lc.update(
     completeContactSetupUpdate,
-    (args) =>
-      exclusive(async () => {
-        await db.completeSubscriptionContactSetup({ subscriptionId, ...args });
-        contactSetup = 'completed';
-      }),
-    {
-      validator: ({ tokenHash, name, phone }) => {
-        assertChangeable();
-        if (contactSetup !== 'pending' || (linkExpiresAt !== null && Date.now() >= linkExpiresAt)) {
-          throw ApplicationFailure.nonRetryable(
-            `The contact's account setup is ${contactSetup === 'pending' ? 'expired' : contactSetup}.`,
-            SubscriptionFailure.ContactSetupClosed,
-          );
-        }
-        if (!/^[0-9a-f]{64}$/.test(tokenHash)) throw new Error('tokenHash must be a SHA-256 in hex.');
-        if (!name.trim() || name.length > 200) throw new Error('name is required (at most 200 characters).');
-        if (phone !== null && (phone.length === 0 || phone.length > 40))
-          throw new Error('phone must be 1 to 40 characters, or null.');
-      },
+    async (step, args) => {
+      assertActive();
+      await step('store the contact', () => lc.db.completeSubscriptionContactSetup({ subscriptionId, ...args }));
+      contactSetup = 'completed';
+      return state();
+    },
+    ({ tokenHash, name, phone }) => {
+      assertActive();
+      if (contactSetup !== 'pending' || (linkExpiresAt !== null && Date.now() >= linkExpiresAt)) {
+        lc.refuse(
+          `The contact's account setup is ${contactSetup === 'pending' ? 'expired' : contactSetup}.`,
+          SubscriptionFailure.ContactSetupClosed,
+        );
+      }
+      if (!/^[0-9a-f]{64}$/.test(tokenHash))
+        lc.refuse('tokenHash must be a SHA-256 in hex.', SubscriptionFailure.ContactInvalid);
+      if (!name.trim() || name.length > 200)
+        lc.refuse('name is required (at most 200 characters).', SubscriptionFailure.ContactInvalid);
+      if (phone !== null && (phone.length === 0 || phone.length > 40))
+        lc.refuse('phone must be 1 to 40 characters, or null.', SubscriptionFailure.ContactInvalid);
     },
   );
-  setHandler(
+  // Ends the subscription (inactive) and, once its handlers are done, its workflow.
+  lc.update(
     cancelSubscriptionUpdate,
-    ({ actor }) =>
-      exclusive(async () => {
-        await db.cancelSubscription({ subscriptionId, actor });
-        setStatus('inactive');
-      }),
-    { validator: (_args) => assertChangeable() },
+    async (step, { actor }) => {
+      assertActive();
+      await step('cancel the subscription', () => lc.db.cancelSubscription({ subscriptionId, actor }));
+      lc.setStatus('inactive');
+      return state();
+    },
+    () => assertActive(),
   );
 
   if (!continued) {
-    await db.storeSubscription(input);
-    setStatus('active');
+    await lc.step('store the subscription', () => lc.db.storeSubscription(input));
+    lc.setStatus('active');
   }
 
   if (contactSetup === 'pending') {
     // E2: the link's life is counted in workflow time, so the stored expiry and the timer agree.
     linkExpiresAt = Date.now() + durationMs(input.contactLinkTtl);
-    await email.sendSubscriptionContactEmail({
-      subscriptionId,
-      key: `${workflowInfo().workflowId}/contact-invitation`,
-      expiresAt: new Date(linkExpiresAt).toISOString(),
-    });
+    const expiresAt = new Date(linkExpiresAt).toISOString();
+    const setupOpen = () => contactSetup === 'pending' && lc.status === 'active';
+    await lc.step(
+      'send the contact invitation email',
+      () =>
+        lc.email.sendSubscriptionContactEmail({
+          subscriptionId,
+          key: `${workflowInfo().workflowId}/contact-invitation`,
+          expiresAt,
+        }),
+      // Skipped, the contact cannot set up an account; cancelled meanwhile, it is no longer needed.
+      { skip: () => 'skipped' as const, moot: () => !setupOpen() },
+    );
     // The contact's setup raced against the link's expiry; a setup in flight at the deadline finishes first.
-    await condition(() => contactSetup !== 'pending' || status !== 'active', Math.max(linkExpiresAt - Date.now(), 1));
-    await condition(() => !lock.busy);
+    await condition(() => !setupOpen(), Math.max(linkExpiresAt - Date.now(), 1));
+    await lc.settled();
     // Read through a function: TypeScript cannot see that handlers changed `contactSetup` meanwhile.
     const current = (): ContactSetupStatus => contactSetup;
     if (current() === 'pending') {
       contactSetup = 'expired';
-      await db.expireSubscriptionContactLinks({ subscriptionId });
+      await lc.step('expire the contact link', () => lc.db.expireSubscriptionContactLinks({ subscriptionId }));
     }
   }
 
   // The subscription's life: changes arrive as updates until it is cancelled.
-  await condition(() => status === 'inactive' || (workflowInfo().continueAsNewSuggested && !lock.busy));
-  await condition(allHandlersFinished);
-  const settled = (): SubscriptionStatus => status;
-  if (settled() === 'active') {
+  await condition(() => lc.status === 'inactive' || (workflowInfo().continueAsNewSuggested && !lc.busy));
+  await lc.finish();
+  if (lc.status === 'active') {
     await continueAsNew<typeof subscriptionWorkflow>({
       ...input,
       continued: { users, contactSetup: contactSetup === 'pending' ? 'expired' : contactSetup },
     });
   }
-  return { subscriptionId, status, users, contactSetup };
+  return { subscriptionId, status: lc.status, users, contactSetup };
 }

@@ -1,5 +1,6 @@
 // The reseller change's contract (DOMAIN.md X1-X4): a code to every admin, valid 72 hours, one use.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { LifecycleView } from './common';
 
 export const resellerChangeWorkflowId = (requestId: string): string => `reseller-change:${requestId}`;
 
@@ -17,11 +18,13 @@ export interface ResellerChangeInput {
 
 export type ResellerChangeStatus = 'issuing' | 'pending' | 'redeemed' | 'expired' | 'locked';
 
-export interface ResellerChangeState {
+export interface ResellerChangeState extends LifecycleView {
   requestId: string;
   status: ResellerChangeStatus;
   expiresAt: string | null;
   failedAttempts: number;
+  /** The customer that moved, once redeemed (X2). */
+  customerId: string | null;
 }
 
 export interface ResellerChangeResult {
@@ -34,7 +37,9 @@ export interface ResellerChangeResult {
 export const redeemCodeUpdate = defineUpdate<ResellerChangeResult, [{ codeHash: string; actor: string }]>('redeemCode');
 export const resellerChangeStateQuery = defineQuery<ResellerChangeState>('resellerChangeState');
 
+// Refusals the reseller change raises (ApplicationFailure.type); the API maps each to an HTTP answer.
 export const ResellerChangeFailure = {
+  /** Expired, redeemed, locked, still being issued, or the customer changed hands meanwhile. */
   NotPending: 'ResellerChangeNotPending',
   CodeInvalid: 'ResellerChangeCodeInvalid',
   Locked: 'ResellerChangeLocked',

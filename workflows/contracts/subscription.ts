@@ -1,6 +1,7 @@
 // The per-user subscription's contract (DOMAIN.md E1-E3): stored → the contact sets up an account
 // (or the link expires) → active until cancelled; the user count changes through the running workflow.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { LifecycleView } from './common';
 
 export const subscriptionWorkflowId = (subscriptionId: string): string => `subscription:${subscriptionId}`;
 
@@ -31,7 +32,7 @@ export type SubscriptionStatus = 'registering' | 'active' | 'inactive';
 /** E2: none (the customer does not edit signatures) | pending | completed | expired (the link ran out). */
 export type ContactSetupStatus = 'none' | 'pending' | 'completed' | 'expired';
 
-export interface SubscriptionState {
+export interface SubscriptionState extends LifecycleView {
   subscriptionId: string;
   status: SubscriptionStatus;
   users: number;
@@ -59,6 +60,7 @@ export const completeContactSetupUpdate = defineUpdate<
 export const cancelSubscriptionUpdate = defineUpdate<SubscriptionState, [{ actor: string }]>('cancelSubscription');
 export const subscriptionStateQuery = defineQuery<SubscriptionState>('subscriptionState');
 
+// Refusals the subscription raises (ApplicationFailure.type); the API maps each to an HTTP answer.
 export const SubscriptionFailure = {
   NotActive: 'SubscriptionNotActive',
   ContactSetupClosed: 'ContactSetupClosed',
