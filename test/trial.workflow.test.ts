@@ -146,9 +146,11 @@ describe('trials and orders on the time-skipping server', () => {
     await handle.executeUpdate(activateLicenseUpdate, { args: [{ tokenHash: await activationHash(c.email) }] });
     await env.sleep('29 days');
     const state = await handle.executeUpdate(convertTrialUpdate, { args: [{ actor: 'user:test' }] });
-    expect(state.status).toBe('converted');
+    // A converted trial is an order from now on, served by the same workflow; its license goes on as it was.
+    expect(state).toMatchObject({ kind: 'order', status: 'active', trialEndsAt: null });
+    expect(state.convertedAt).not.toBeNull();
     await env.sleep('5 days');
-    expect(await handle.result()).toMatchObject({ status: 'converted' });
+    expect(await handle.query(orderStateQuery)).toMatchObject({ kind: 'order', status: 'active' });
     expect((await licenseOf(input.orderId))?.status).toBe('active');
     const [o] =
       await sql`SELECT kind, subtotal_minor, discount_minor, total_minor, currency FROM orders WHERE id = ${input.orderId}`;
@@ -186,7 +188,8 @@ describe('trials and orders on the time-skipping server', () => {
     await h2.executeUpdate(activateLicenseUpdate, {
       args: [{ tokenHash: createHash('sha256').update(token).digest('hex') }],
     });
-    expect(await h2.result()).toMatchObject({ status: 'active' });
+    // An activated order's workflow stays, to serve driver swaps (O6): its state says it is active.
+    expect(await h2.query(orderStateQuery)).toMatchObject({ status: 'active' });
     await expect(h2.executeUpdate(deleteOrderUpdate, { args: [{ actor: 'user:test' }] })).rejects.toThrow();
     expect(await sql`SELECT 1 FROM orders WHERE id = ${second.orderId}`).toHaveLength(1);
   });
