@@ -165,12 +165,14 @@ export function createOrderActivities({ sql, mailer, config }: Deps) {
       orderId: string;
       drivers: string[];
       actor: string;
+      /** When the swap was decided (the workflow's time), so that a retry prorates the same. */
+      at: string;
     }): Promise<{ adjustmentMinor: number; adjustmentId: string | null; currency: string }> {
       const outcome = await configureOrder(sql, {
         orderId: args.orderId,
         userId: args.actor.replace(/^user:/, ''),
         drivers: args.drivers,
-        now: new Date(),
+        now: new Date(args.at),
       });
       if (!outcome.ok) {
         const message = outcome.field ? `${outcome.field}: ${outcome.message}` : outcome.message;

@@ -206,10 +206,11 @@ async function billedOrder(tx: Tx, orderId: string) {
       planPriceMinor: number;
       percentOff: number;
       resellerPercent: number;
+      plan: string;
       planName: string;
     }[]
   >`
-    SELECT c.reseller_id, o.customer_id, o.currency, o.plan_price_minor, o.percent_off,
+    SELECT c.reseller_id, o.customer_id, o.currency, o.plan, o.plan_price_minor, o.percent_off,
            r.discount_percent AS reseller_percent, 'PrintFactory ' || p.name AS plan_name
     FROM orders o JOIN customers c ON c.id = o.customer_id JOIN resellers r ON r.id = c.reseller_id
     JOIN plans p ON p.code = o.plan
@@ -218,7 +219,7 @@ async function billedOrder(tx: Tx, orderId: string) {
   const lines = await tx<InvoiceItem[]>`
     SELECT ol.driver_code AS item, d.name AS description, ol.unit_price_minor
     FROM order_lines ol JOIN drivers d ON d.code = ol.driver_code WHERE ol.order_id = ${orderId} ORDER BY d.name`;
-  const items: InvoiceItem[] = [{ item: 'plan', description: o.planName, unitPriceMinor: o.planPriceMinor }, ...lines];
+  const items: InvoiceItem[] = [{ item: o.plan, description: o.planName, unitPriceMinor: o.planPriceMinor }, ...lines];
   return { ...o, items };
 }
 

@@ -25,6 +25,12 @@ export function remainingShare(
   return { remaining: end.getTime() - now.getTime(), period: end.getTime() - start.getTime() };
 }
 
+/** The share of a billing cycle still to run at `now`, never more than the whole cycle. */
+export function cycleShare(start: Date, end: Date, now: Date): { remaining: number; period: number } {
+  const period = end.getTime() - start.getTime();
+  return { remaining: Math.min(Math.max(end.getTime() - now.getTime(), 0), period), period };
+}
+
 /**
  * O6 arithmetic, in integer minor units: a higher tier charges the difference for the rest of the
  * period (rounded down: never a cent more than the list price); a lower tier credits the prorated
@@ -97,10 +103,7 @@ export async function configureOrder(
     // A billed order's rest of period is its billing cycle's; otherwise counted from activation (or the order).
     const share =
       o.periodStart && o.periodEnd && o.periodEnd > a.now
-        ? {
-            remaining: o.periodEnd.getTime() - a.now.getTime(),
-            period: o.periodEnd.getTime() - o.periodStart.getTime(),
-          }
+        ? cycleShare(o.periodStart, o.periodEnd, a.now)
         : remainingShare(o.subscriptionType, o.activatedAt ?? o.createdAt, a.now);
     const adjustment = trial ? 0 : prorate(delta, share, paid?.sum ?? 0);
 

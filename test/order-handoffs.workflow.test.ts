@@ -290,7 +290,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
     const [, second] = await invoicesOf(saas.orderId);
     // The new driver at its full monthly price, plus the adjustment for the rest of the previous month.
     expect(await linesOf(second!.id)).toEqual([
-      { item: 'plan', unitPriceMinor: 9_900 },
+      { item: 'production', unitPriceMinor: 9_900 },
       { item: 'durst-p5-250', unitPriceMinor: 14_900 },
       { item: 'adjustment', unitPriceMinor: up.adjustment.amountMinor },
     ]);
@@ -298,7 +298,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
     await env.sleep('31 days');
     await eventually(async () => expect(await invoicesOf(saas.orderId)).toHaveLength(3));
     const [, , third] = await invoicesOf(saas.orderId);
-    expect((await linesOf(third!.id)).map((l) => l.item)).toEqual(['plan', 'durst-p5-250']);
+    expect((await linesOf(third!.id)).map((l) => l.item)).toEqual(['production', 'durst-p5-250']);
 
     // Perpetual: the swap's full difference is invoiced at once, on an invoice of its own, once.
     const c2 = await customerOf();
@@ -333,8 +333,8 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
     const input = orderInput(c, 'order', { promoCode: 'WELCOME10' });
     const handle = await start(input);
     // As if the list had changed since the order: the order's own prices are what it bills.
-    await sql`UPDATE order_lines SET unit_price_minor = unit_price_minor - 1_000 WHERE order_id = ${input.orderId}`;
-    await sql`UPDATE orders SET plan_price_minor = 9_000 WHERE id = ${input.orderId}`;
+    await sql`UPDATE order_lines SET unit_price_minor = unit_price_minor - 1000 WHERE order_id = ${input.orderId}`;
+    await sql`UPDATE orders SET plan_price_minor = 9000 WHERE id = ${input.orderId}`;
     await handle.executeUpdate(activateLicenseUpdate, {
       args: [{ tokenHash: sha256Hex(await activationToken(c.email)) }],
     });

@@ -98,7 +98,9 @@ export class LicenseLifecycle {
     lc.update(
       configureOrderUpdate,
       async (step, { drivers, actor }) => {
-        const made = await step('swap the drivers', () => lc.db.configureOrder({ orderId, drivers, actor }));
+        const made = await step('swap the drivers', () =>
+          lc.db.configureOrder({ orderId, drivers, actor, at: new Date().toISOString() }),
+        );
         if (made.adjustmentId !== null) this.pendingAdjustments.push(made.adjustmentId);
         return { ...this.state(), adjustment: { amountMinor: made.adjustmentMinor, currency: made.currency } };
       },

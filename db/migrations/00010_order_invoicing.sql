@@ -26,7 +26,7 @@ ALTER TABLE invoices DROP CONSTRAINT invoices_subtotal_minor_check;
 ALTER TABLE invoices DROP CONSTRAINT invoices_total_minor_check;
 ALTER TABLE invoices DROP CONSTRAINT invoices_discount_minor_check;
 ALTER TABLE reseller_balance_transactions DROP CONSTRAINT reseller_balance_transactions_check;
-ALTER TABLE reseller_balance_transactions ADD CONSTRAINT reseller_balance_transactions_kind_check CHECK (
+ALTER TABLE reseller_balance_transactions ADD CONSTRAINT reseller_balance_transactions_sign_check CHECK (
   (kind = 'invoice' AND payment_id IS NULL) OR (kind = 'payment' AND amount_minor < 0 AND payment_id IS NOT NULL));
 
 -- O6: each adjustment is invoiced once; the invoice that carries it.
