@@ -32,10 +32,16 @@ const TERMS: TrialTerms = {
   maxLength: '90 days',
 };
 
+/**
+ * A customer whose anniversary (C5) is a year out on the workflows' clock: the time-skipping server's clock runs
+ * far ahead of the database's, and a first order or a conversion starts the customer's renewal run (R1), which
+ * would otherwise find its anniversary long past and expire the licenses (R2).
+ */
 async function customerOf() {
   const reseller = await newReseller(sql);
   const customerId = randomUUID();
-  const customer = customerDetails();
+  const anniversaryDate = new Date((await env.currentTimeMs()) + 365 * 86_400_000).toISOString().slice(0, 10);
+  const customer = customerDetails({ anniversaryDate });
   await customers.registerCustomer({
     customerId,
     resellerId: reseller.resellerId,
