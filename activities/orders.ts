@@ -146,7 +146,7 @@ export function createOrderActivities({ sql, mailer, config }: Deps) {
         to: d.contactEmail,
         template: 'trial.expired.customer',
       });
-      const creator = await orders.resellerUser(sql, d.createdBy);
+      const creator = await orders.creatorAtCurrentReseller(sql, args.orderId);
       if (creator) {
         const toReseller = renderTrialExpiredEmail({ ...d, name: creator.name, audience: 'reseller' });
         await sendOnce({ sql, mailer, config }, `${args.key}/reseller`, {

@@ -390,11 +390,12 @@ export async function expireTrial(sql: Sql, orderId: string) {
   });
 }
 
-/** A reseller user's address, for the emails to the order's creator. */
-export async function resellerUser(sql: Sql, userId: string) {
-  const [row] = await sql<
-    { email: string; name: string }[]
-  >`SELECT email, name FROM reseller_users WHERE id = ${userId}`;
+/** The order's creator, while it belongs to the customer's current reseller (else nobody at that reseller). */
+export async function creatorAtCurrentReseller(sql: Sql, orderId: string) {
+  const [row] = await sql<{ email: string; name: string }[]>`
+    SELECT u.email, u.name FROM orders o JOIN customers c ON c.id = o.customer_id
+    JOIN reseller_users u ON u.id = o.created_by AND u.reseller_id = c.reseller_id
+    WHERE o.id = ${orderId}`;
   return row ?? null;
 }
 
