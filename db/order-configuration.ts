@@ -1,4 +1,5 @@
 import { addCalendarMonths } from '../lib/dates';
+import { recordAudit } from './audit';
 import type { Sql } from '.';
 
 /** Months in a subscription type's billing period; perpetual licenses have none (no proration). */
@@ -24,6 +25,12 @@ export function remainingShare(
   return { remaining: end.getTime() - now.getTime(), period: end.getTime() - start.getTime() };
 }
 
+/** The share of a billing cycle still to run at `now`, never more than the whole cycle. */
+export function cycleShare(start: Date, end: Date, now: Date): { remaining: number; period: number } {
+  const period = end.getTime() - start.getTime();
+  return { remaining: Math.min(Math.max(end.getTime() - now.getTime(), 0), period), period };
+}
+
 /**
  * O6 arithmetic, in integer minor units: a higher tier charges the difference for the rest of the
  * period (rounded down: never a cent more than the list price); a lower tier credits the prorated
@@ -35,17 +42,22 @@ export function prorate(deltaMinor: number, share: { remaining: number; period: 
 }
 
 export type ConfigureOutcome =
-  | { ok: true; adjustmentMinor: number }
+  | { ok: true; adjustmentMinor: number; adjustmentId: string | null; currency: string }
   | { ok: false; status: number; field?: string; message: string };
 
-/** Swaps an order's drivers, prices the change and records it with the audit trail, in one transaction. */
+/**
+ * Swaps an order's drivers, prices the change and records it with the audit trail, in one transaction.
+ * The API's direct route (until it goes through the order workflow's configureOrder update) passes its
+ * reseller for T1; the workflow's activity passes none. The audit goes to the customer's current reseller.
+ */
 export async function configureOrder(
   sql: Sql,
-  a: { orderId: string; resellerId: string; userId: string; drivers: string[]; now: Date },
+  a: { orderId: string; resellerId?: string; userId: string; drivers: string[]; now: Date },
 ): Promise<ConfigureOutcome> {
   return sql.begin(async (tx) => {
     const [o] = await tx<
       {
+        resellerId: string;
         kind: string;
         status: string;
         currency: string;
@@ -53,10 +65,15 @@ export async function configureOrder(
         createdAt: Date;
         activatedAt: Date | null;
         totalMinor: number;
+        periodStart: Date | null;
+        periodEnd: Date | null;
       }[]
     >`
-      SELECT o.kind, o.status, o.currency, o.subscription_type, o.created_at, l.activated_at, o.total_minor
-      FROM orders o JOIN licenses l ON l.order_id = o.id WHERE o.id = ${a.orderId} AND o.reseller_id = ${a.resellerId} FOR UPDATE OF o`;
+      SELECT c.reseller_id, o.kind, o.status, o.currency, o.subscription_type, o.created_at, l.activated_at,
+             o.total_minor, b.current_period_start AS period_start, b.current_period_end AS period_end
+      FROM orders o JOIN customers c ON c.id = o.customer_id JOIN licenses l ON l.order_id = o.id
+      LEFT JOIN billing_subscriptions b ON b.order_id = o.id
+      WHERE o.id = ${a.orderId} ${a.resellerId ? tx`AND o.reseller_id = ${a.resellerId}` : tx``} FOR UPDATE OF o`;
     if (!o) return { ok: false, status: 404, message: 'Order not found.' };
     if (o.status === 'expired')
       return { ok: false, status: 409, message: 'The order has expired; its drivers can no longer change.' };
@@ -83,21 +100,34 @@ export async function configureOrder(
     const [paid] = await tx<
       { sum: number }[]
     >`SELECT (${o.totalMinor} + coalesce(sum(amount_minor), 0))::int AS sum FROM order_adjustments WHERE order_id = ${a.orderId}`;
-    const adjustment = trial
-      ? 0
-      : prorate(delta, remainingShare(o.subscriptionType, o.activatedAt ?? o.createdAt, a.now), paid?.sum ?? 0);
+    // A billed order's rest of period is its billing cycle's; otherwise counted from activation (or the order).
+    const share =
+      o.periodStart && o.periodEnd && o.periodEnd > a.now
+        ? cycleShare(o.periodStart, o.periodEnd, a.now)
+        : remainingShare(o.subscriptionType, o.activatedAt ?? o.createdAt, a.now);
+    const adjustment = trial ? 0 : prorate(delta, share, paid?.sum ?? 0);
 
     await tx`DELETE FROM order_lines WHERE order_id = ${a.orderId}`;
     for (const d of a.drivers) {
       await tx`INSERT INTO order_lines (order_id, driver_code, unit_price_minor) VALUES (${a.orderId}, ${d}, ${trial ? 0 : (priceOf(d) ?? 0)})`;
     }
+    let adjustmentId: string | null = null;
     if (adjustment !== 0) {
-      await tx`INSERT INTO order_adjustments (order_id, amount_minor, reason, created_by)
-               VALUES (${a.orderId}, ${adjustment}, ${adjustment > 0 ? 'higher-tier driver, prorated' : 'lower-tier driver, prorated credit'}, ${a.userId})`;
+      const [row] = await tx<{ id: string }[]>`
+        INSERT INTO order_adjustments (order_id, amount_minor, reason, created_by)
+        VALUES (${a.orderId}, ${adjustment}, ${adjustment > 0 ? 'higher-tier driver, prorated' : 'lower-tier driver, prorated credit'}, ${a.userId})
+        RETURNING id::text`;
+      adjustmentId = row!.id;
     }
-    await tx`INSERT INTO audit_events (reseller_id, entity_type, entity_id, action, actor, before, after)
-             VALUES (${a.resellerId}, 'order', ${a.orderId}, 'order.configured', ${`user:${a.userId}`},
-                     ${tx.json({ drivers: before.map((b) => b.driverCode) })}, ${tx.json({ drivers: a.drivers, adjustmentMinor: adjustment })})`;
-    return { ok: true, adjustmentMinor: adjustment };
+    await recordAudit(tx, {
+      resellerId: o.resellerId,
+      entityType: 'order',
+      entityId: a.orderId,
+      action: 'order.configured',
+      actor: `user:${a.userId}`,
+      before: { drivers: before.map((b) => b.driverCode) },
+      after: { drivers: a.drivers, adjustmentMinor: adjustment },
+    });
+    return { ok: true, adjustmentMinor: adjustment, adjustmentId, currency: o.currency.trim() };
   });
 }

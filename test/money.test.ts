@@ -1,3 +1,4 @@
+import { priceInvoice } from '../db/billing';
 import { applyPrices } from '../db/catalog';
 import { prorate, remainingShare } from '../db/order-configuration';
 
@@ -55,5 +56,32 @@ describe('money in integer minor units', () => {
     expect(share.remaining).toBe(end - Date.parse('2027-07-16T00:00:00Z'));
     expect(share.period).toBe(end - Date.parse('2027-01-15T00:00:00Z'));
     expect(remainingShare('perpetual', anchor, new Date())).toEqual({ remaining: 1, period: 1 });
+  });
+
+  it('B1 O6: an invoice adds its adjustments, takes the promo off the items and the reseller discount off the rest; no cent created', () => {
+    const r = [...cases(4000, 11)];
+    for (let i = 0; i + 3 < r.length; i += 4) {
+      const itemsMinor = r[i]! % 500_000;
+      const adjustmentsMinor = (r[i + 1]! % 400_001) - 200_000;
+      const percentOff = r[i + 2]! % 101;
+      const resellerPercent = r[i + 3]! % 101;
+      const p = priceInvoice({ itemsMinor, percentOff, adjustmentsMinor, resellerPercent });
+      expect(p.subtotalMinor).toBe(itemsMinor + adjustmentsMinor);
+      expect(p.totalMinor).toBe(p.subtotalMinor - p.discountMinor);
+      expect(p.promoDiscountMinor).toBe(Math.floor((itemsMinor * percentOff) / 100));
+      const base = itemsMinor - p.promoDiscountMinor + adjustmentsMinor;
+      // The reseller's share never exceeds its percentage of the base, for a charge or a credit alike.
+      expect(Math.abs(p.discountMinor - p.promoDiscountMinor)).toBeLessThanOrEqual(
+        (Math.abs(base) * resellerPercent) / 100,
+      );
+      expect(Math.sign(p.totalMinor)).toBe(base === 0 || resellerPercent === 100 ? 0 : Math.sign(base));
+    }
+    // Ordered 208.00 with a 10% promo, a reseller at 20%: 208.00 − 20.80 − 37.44.
+    expect(priceInvoice({ itemsMinor: 20_800, percentOff: 10, adjustmentsMinor: 0, resellerPercent: 20 })).toEqual({
+      subtotalMinor: 20_800,
+      promoDiscountMinor: 2_080,
+      discountMinor: 5_824,
+      totalMinor: 14_976,
+    });
   });
 });

@@ -32,10 +32,16 @@ const TERMS: TrialTerms = {
   maxLength: '90 days',
 };
 
+/**
+ * A customer whose anniversary (C5) is a year out on the workflows' clock: the time-skipping server's clock runs
+ * far ahead of the database's, and a first order or a conversion starts the customer's renewal run (R1), which
+ * would otherwise find its anniversary long past and expire the licenses (R2).
+ */
 async function customerOf() {
   const reseller = await newReseller(sql);
   const customerId = randomUUID();
-  const customer = customerDetails();
+  const anniversaryDate = new Date((await env.currentTimeMs()) + 365 * 86_400_000).toISOString().slice(0, 10);
+  const customer = customerDetails({ anniversaryDate });
   await customers.registerCustomer({
     customerId,
     resellerId: reseller.resellerId,
@@ -146,9 +152,11 @@ describe('trials and orders on the time-skipping server', () => {
     await handle.executeUpdate(activateLicenseUpdate, { args: [{ tokenHash: await activationHash(c.email) }] });
     await env.sleep('29 days');
     const state = await handle.executeUpdate(convertTrialUpdate, { args: [{ actor: 'user:test' }] });
-    expect(state.status).toBe('converted');
+    // A converted trial is an order from now on, served by the same workflow; its license goes on as it was.
+    expect(state).toMatchObject({ kind: 'order', status: 'active', trialEndsAt: null });
+    expect(state.convertedAt).not.toBeNull();
     await env.sleep('5 days');
-    expect(await handle.result()).toMatchObject({ status: 'converted' });
+    expect(await handle.query(orderStateQuery)).toMatchObject({ kind: 'order', status: 'active' });
     expect((await licenseOf(input.orderId))?.status).toBe('active');
     const [o] =
       await sql`SELECT kind, subtotal_minor, discount_minor, total_minor, currency FROM orders WHERE id = ${input.orderId}`;
@@ -186,7 +194,8 @@ describe('trials and orders on the time-skipping server', () => {
     await h2.executeUpdate(activateLicenseUpdate, {
       args: [{ tokenHash: createHash('sha256').update(token).digest('hex') }],
     });
-    expect(await h2.result()).toMatchObject({ status: 'active' });
+    // An activated order's workflow stays, to serve driver swaps (O6): its state says it is active.
+    expect(await h2.query(orderStateQuery)).toMatchObject({ status: 'active' });
     await expect(h2.executeUpdate(deleteOrderUpdate, { args: [{ actor: 'user:test' }] })).rejects.toThrow();
     expect(await sql`SELECT 1 FROM orders WHERE id = ${second.orderId}`).toHaveLength(1);
   });

@@ -1,39 +1,27 @@
-// The billing cycle (DOMAIN.md S1, S2, B1, B2): one run per cycle. At its start the cycle is invoiced
-// and the invoice emailed; at its end a pending suspension lapses (S1) and the workflow continues as new
-// with only what the next cycle needs. A stop (S2) takes effect at once. While the entitlement is not
-// active at a cycle's end, billing pauses in this run until a reactivation starts a fresh cycle.
-import {
-  allHandlersFinished,
-  ApplicationFailure,
-  condition,
-  continueAsNew,
-  setHandler,
-  sleep,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+// The billing cycle (DOMAIN.md S1, S2, B1, B2), on the lifecycle kernel: one run per cycle. At its start the
+// cycle is invoiced and the invoice emailed; at its end a pending suspension lapses (S1) and the workflow
+// continues as new with only what the next cycle needs. A stop (S2) takes effect at once. While the entitlement
+// is not active at a cycle's end, billing pauses in this run until a reactivation starts a fresh cycle.
+import { condition, continueAsNew, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { addCalendarMonths } from '../lib/dates';
 import type { Activities } from '../activities';
 import {
+  type BillingCarry,
   BillingFailure,
+  type BillingFailureType,
+  type BillingInput,
+  type BillingState,
+  type BillingStatus,
   billingStartedUpdate,
   billingStatusQuery,
-  LifecycleFailure,
-  LifecycleStatusKey,
+  type Entitlement,
   reactivateUpdate,
   revokeSuspensionUpdate,
   stopUpdate,
   suspendUpdate,
-  type BillingCarry,
-  type BillingChangeArgs,
-  type BillingInput,
-  type BillingState,
-  type BillingStatus,
-  type Entitlement,
 } from './definitions';
-import { addCalendarMonths } from '../lib/dates';
-import { db, email } from './activity-proxies';
-import { ChangeLock } from './change-lock';
 import { durationMs } from './duration';
+import { Lifecycle } from './kernel';
 
 export async function billingWorkflow(input: BillingInput): Promise<BillingStatus> {
   const { orderId, continued } = input;
@@ -42,14 +30,16 @@ export async function billingWorkflow(input: BillingInput): Promise<BillingStatu
   const periodStart = addCalendarMonths(new Date(anchor), cycleIndex * input.cycleMonths).getTime();
   const periodEnd = addCalendarMonths(new Date(anchor), (cycleIndex + 1) * input.cycleMonths).getTime();
   // A run always begins entitled: it is started, or continued at an entitled cycle's end or on reactivation.
-  let entitlement: Entitlement = 'active';
+  const lc = new Lifecycle({
+    name: 'billing',
+    status: 'active' as Entitlement,
+    failures: BillingFailure,
+    entity: { type: 'order', id: orderId },
+  });
   let billing: BillingState = 'active';
   let suspendAtCycleEnd = false;
   let cyclesBilled = continued?.cyclesBilled ?? 0;
   let invoiceId: string | null = null;
-  // One change at a time; `closing` refuses changes while the cycle's end is being settled.
-  const lock = new ChangeLock();
-  let closing = false;
 
   const state = (): BillingStatus => ({
     orderId,
@@ -59,142 +49,143 @@ export async function billingWorkflow(input: BillingInput): Promise<BillingStatu
     currentPeriodEnd: new Date(periodEnd).toISOString(),
     nextPaymentDate: billing === 'active' ? new Date(periodEnd).toISOString() : null,
     billing,
-    entitlement,
+    entitlement: lc.status,
     suspendAtCycleEnd,
     currentInvoiceId: invoiceId,
+    incident: lc.incident,
   });
-  const refuse = (reason: string): never => {
-    throw ApplicationFailure.nonRetryable(reason, BillingFailure.NotAllowed);
+  const refuse = (reason: string, type: BillingFailureType = BillingFailure.NotAllowed): never =>
+    lc.refuse(reason, type);
+  /** Changes wait for the cycle's invoice (nothing to change before it). */
+  const assertOpened = () => {
+    if (invoiceId === null)
+      refuse('The billing cycle is being opened; try again in a moment.', BillingFailure.NotStarted);
   };
-  const assertFree = () => {
-    if (lock.busy || closing || invoiceId === null)
-      throw ApplicationFailure.nonRetryable(
-        'Another change to this billing is in progress; try again.',
-        LifecycleFailure.Busy,
-      );
-  };
-  const setEntitlement = (next: Entitlement) => {
-    entitlement = next;
-    upsertSearchAttributes([{ key: LifecycleStatusKey, value: next }]);
-  };
-  const exclusive = async (change: () => Promise<void>): Promise<BillingStatus> => {
-    await lock.run(change);
-    return state();
-  };
-  const change = (set: Parameters<Activities['changeBilling']>[0]['set'], action: string, actor: string) =>
-    db.changeBilling({ orderId, set, action, actor });
+  type Change = Parameters<Activities['changeBilling']>[0]['set'];
+  const change = (set: Change, action: string, actor: string) => lc.db.changeBilling({ orderId, set, action, actor });
 
-  setHandler(billingStatusQuery, state);
+  lc.query(billingStatusQuery, state);
   setHandler(billingStartedUpdate, async () => {
     await condition(() => invoiceId !== null);
     return state();
   });
-  setHandler(
+  // S1: the license lapses at the end of this cycle; revocable until then.
+  lc.update(
     suspendUpdate,
-    ({ actor }: BillingChangeArgs) =>
-      exclusive(async () => {
-        await change({ suspendAtCycleEnd: true }, 'license.suspension_scheduled', actor);
-        suspendAtCycleEnd = true;
-      }),
-    {
-      validator: (_a) => {
-        assertFree();
-        if (entitlement !== 'active') refuse(`The license is ${entitlement}; reactivate it instead.`);
-        if (suspendAtCycleEnd)
-          refuse(`The license is already suspended from ${new Date(periodEnd).toISOString()}, the end of this cycle.`);
-      },
+    async (step, { actor }) => {
+      await step('schedule the suspension', () =>
+        change({ suspendAtCycleEnd: true }, 'license.suspension_scheduled', actor),
+      );
+      suspendAtCycleEnd = true;
+      return state();
+    },
+    () => {
+      assertOpened();
+      if (lc.status !== 'active') refuse(`The license is ${lc.status}; reactivate it instead.`);
+      if (suspendAtCycleEnd)
+        refuse(`The license is already suspended from ${new Date(periodEnd).toISOString()}, the end of this cycle.`);
     },
   );
-  setHandler(
+  lc.update(
     revokeSuspensionUpdate,
-    ({ actor }: BillingChangeArgs) =>
-      exclusive(async () => {
-        await change({ suspendAtCycleEnd: false }, 'license.suspension_revoked', actor);
-        suspendAtCycleEnd = false;
-      }),
-    {
-      validator: (_a) => {
-        assertFree();
-        if (!suspendAtCycleEnd)
-          refuse(
-            entitlement === 'active'
-              ? 'No suspension is pending.'
-              : `The suspension has taken effect (the license is ${entitlement}); reactivate it instead.`,
-          );
-      },
+    async (step, { actor }) => {
+      await step('revoke the suspension', () =>
+        change({ suspendAtCycleEnd: false }, 'license.suspension_revoked', actor),
+      );
+      suspendAtCycleEnd = false;
+      return state();
+    },
+    () => {
+      assertOpened();
+      if (!suspendAtCycleEnd)
+        refuse(
+          lc.status === 'active'
+            ? 'No suspension is pending.'
+            : `The suspension has taken effect (the license is ${lc.status}); reactivate it instead.`,
+        );
     },
   );
-  setHandler(
+  // S2: the entitlement stops at once.
+  lc.update(
     stopUpdate,
-    ({ actor }: BillingChangeArgs) =>
-      exclusive(async () => {
-        await change({ entitlement: 'stopped', suspendAtCycleEnd: false }, 'license.stopped', actor);
-        suspendAtCycleEnd = false;
-        setEntitlement('stopped');
-      }),
-    {
-      validator: (_a) => {
-        assertFree();
-        if (entitlement !== 'active') refuse(`The license is already ${entitlement}.`);
-      },
+    async (step, { actor }) => {
+      await step('stop the license', () =>
+        change({ entitlement: 'stopped', suspendAtCycleEnd: false }, 'license.stopped', actor),
+      );
+      suspendAtCycleEnd = false;
+      lc.setStatus('stopped');
+      return state();
+    },
+    () => {
+      assertOpened();
+      if (lc.status !== 'active') refuse(`The license is already ${lc.status}.`);
     },
   );
-  setHandler(
+  lc.update(
     reactivateUpdate,
-    ({ actor }: BillingChangeArgs) =>
-      exclusive(async () => {
-        await change({ entitlement: 'active' }, 'license.reactivated', actor);
-        setEntitlement('active');
-      }),
-    {
-      validator: (_a) => {
-        assertFree();
-        if (entitlement === 'active') refuse('The license is active.');
-      },
+    async (step, { actor }) => {
+      await step('reactivate the license', () => change({ entitlement: 'active' }, 'license.reactivated', actor));
+      lc.setStatus('active');
+      return state();
+    },
+    () => {
+      assertOpened();
+      if (lc.status === 'active') refuse('The license is active.');
     },
   );
 
   // B1/B2: the cycle's invoice, then the email; both keyed by the period, so retries do not repeat them.
-  const opened = await lock.run(() =>
-    db.openBillingCycle({
-      orderId,
-      cycle: input.cycle,
-      periodStart: new Date(periodStart).toISOString(),
-      periodEnd: new Date(periodEnd).toISOString(),
-      dueAt: new Date(periodStart + durationMs(input.paymentTerms)).toISOString(),
-    }),
+  const opened = await lc.exclusive(() =>
+    lc.step('open the billing cycle and issue its invoice', () =>
+      lc.db.openBillingCycle({
+        orderId,
+        cycle: input.cycle,
+        periodStart: new Date(periodStart).toISOString(),
+        periodEnd: new Date(periodEnd).toISOString(),
+        dueAt: new Date(periodStart + durationMs(input.paymentTerms)).toISOString(),
+      }),
+    ),
   );
   invoiceId = opened.invoiceId;
   cyclesBilled++;
-  if (!continued) setEntitlement('active');
-  await email.sendInvoiceEmail({
-    invoiceId,
-    key: `${workflowInfo().workflowId}/invoice/${new Date(periodStart).toISOString()}`,
-  });
+  if (!continued) lc.setStatus('active');
+  await lc.step(
+    'email the invoice',
+    () =>
+      lc.email.sendInvoiceEmail({
+        invoiceId: opened.invoiceId,
+        key: `${workflowInfo().workflowId}/invoice/${new Date(periodStart).toISOString()}`,
+      }),
+    { skip: () => undefined },
+  );
 
   await sleep(Math.max(periodEnd - Date.now(), 1));
-  closing = true;
-  await condition(() => !lock.busy);
 
   let next: BillingCarry = { anchor: new Date(anchor).toISOString(), cycleIndex: cycleIndex + 1, cyclesBilled };
-  // Read through a function: TypeScript cannot see that handlers changed these meanwhile.
-  const pending = (): boolean => suspendAtCycleEnd;
-  const current = (): Entitlement => entitlement;
-  if (pending()) {
-    // S1: the suspension lapses now, at the cycle's end.
-    await change({ entitlement: 'suspended', suspendAtCycleEnd: false }, 'license.lapsed', 'system');
-    suspendAtCycleEnd = false;
-    setEntitlement('suspended');
-  }
-  if (current() !== 'active') {
-    // Not entitled at the cycle's end: no next invoice until the reseller reactivates.
-    await change({ billing: 'paused' }, 'billing.paused', 'system');
-    billing = 'paused';
-    closing = false;
-    await condition(() => entitlement === 'active' && !lock.busy);
-    closing = true;
+  await lc.exclusive(async () => {
+    if (suspendAtCycleEnd) {
+      // S1: the suspension lapses now, at the cycle's end.
+      await lc.step('lapse the suspension', () =>
+        change({ entitlement: 'suspended', suspendAtCycleEnd: false }, 'license.lapsed', 'system'),
+      );
+      suspendAtCycleEnd = false;
+      lc.setStatus('suspended');
+    }
+    if (lc.status !== 'active') {
+      // Not entitled at the cycle's end: no next invoice until the reseller reactivates.
+      await lc.step('pause the billing', () => change({ billing: 'paused' }, 'billing.paused', 'system'));
+      billing = 'paused';
+    }
+  });
+  // Read through a function: TypeScript cannot see that the lock's change set it.
+  const paused = (): boolean => billing === 'paused';
+  if (paused()) {
+    await condition(() => lc.status === 'active' && !lc.busy);
     next = { anchor: new Date().toISOString(), cycleIndex: 0, cyclesBilled };
   }
-  await condition(allHandlersFinished);
-  return continueAsNew<typeof billingWorkflow>({ ...input, continued: next });
+  // Under the lock, so that no change slips in between the last handler and the next run.
+  return lc.exclusive(async () => {
+    await lc.finish();
+    return continueAsNew<typeof billingWorkflow>({ ...input, continued: next });
+  });
 }

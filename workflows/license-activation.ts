@@ -1,97 +1,266 @@
-// What orders and trials share: placing the order, the activation email, and the activation and
-// deletion updates (DOMAIN.md O4, O5, O7). Each lifecycle file adds its own waiting.
-import { condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { db, email } from './activity-proxies';
-import { ChangeLock } from './change-lock';
+// What orders and trials share, on the lifecycle kernel: placing the order, the activation email, the
+// activation, deletion and driver-swap updates (DOMAIN.md O4-O7), and what follows an order's activation:
+// its billing (a SaaS order's billing run, a perpetual order's one invoice) and its driver changes' invoices.
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import {
+  condition,
+  makeContinueAsNewFunc,
+  ParentClosePolicy,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { billingWorkflow } from './billing';
 import {
   activateLicenseUpdate,
+  type BillingInput,
+  billingWorkflowId,
+  configureOrderUpdate,
+  CustomerIdKey,
   deleteOrderUpdate,
+  LifecycleKey,
   LifecycleStatusKey,
-  orderPlacedUpdate,
-  orderStateQuery,
+  type OrderCarry,
+  OrderFailure,
+  type OrderFailureType,
   type OrderInput,
+  type OrderKind,
   type OrderState,
   type OrderStatus,
+  orderPlacedUpdate,
+  orderStateQuery,
+  ResellerIdKey,
 } from './definitions';
+import { Lifecycle } from './kernel';
+import type { orderWorkflow } from './order';
+import { ensureRenewal } from './renewal-start';
 
 export class LicenseLifecycle {
-  status: OrderStatus = 'placing';
+  readonly lc: Lifecycle<OrderStatus, OrderFailureType>;
   serialNumber: string | null = null;
   trialEndsAt: number | null = null;
-  /** One change at a time: every update awaits an activity. */
-  readonly lock = new ChangeLock();
+  /** 'order' once a trial is converted. */
+  kind: OrderKind;
+  convertedAt: number | null = null;
+  /** O6: driver changes whose invoicing the main flow still owes (adjustment ids). */
+  readonly pendingAdjustments: string[] = [];
+  private readonly orderId: string;
 
-  constructor(readonly input: OrderInput) {
-    setHandler(orderStateQuery, () => this.state());
+  constructor(
+    readonly input: OrderInput,
+    name: 'order' | 'trial',
+  ) {
+    this.orderId = input.orderId;
+    this.kind = input.kind;
+    const lc = new Lifecycle({
+      name,
+      status: 'placing' as OrderStatus,
+      failures: OrderFailure,
+      entity: { type: 'order', id: input.orderId },
+    });
+    this.lc = lc;
+    const { orderId } = input;
+    if (input.continued) {
+      lc.status = input.continued.status;
+      this.serialNumber = input.continued.serialNumber;
+      this.convertedAt = input.continued.convertedAt === null ? null : Date.parse(input.continued.convertedAt);
+      this.kind = 'order';
+      this.pendingAdjustments.push(...input.continued.pendingAdjustments);
+    }
+
+    lc.query(orderStateQuery, () => this.state());
+    // Not a change: answers once the order and its license are stored.
     setHandler(orderPlacedUpdate, async () => {
       await condition(() => this.serialNumber !== null);
       return this.state();
     });
-    setHandler(
+    // O4/O7: the customer's emailed link; after a trial's conversion too, until activated.
+    lc.update(
       activateLicenseUpdate,
-      ({ tokenHash }) =>
-        this.exclusive(async () => {
-          await db.activateLicense({ orderId: input.orderId, tokenHash });
-          this.setStatus('active');
-        }),
-      { validator: (_a) => this.assertChangeable(['pending_activation']) },
+      async (step, { tokenHash }) => {
+        await step('activate the license', () => lc.db.activateLicense({ orderId, tokenHash }));
+        lc.setStatus('active');
+        return this.state();
+      },
+      () => this.assertPending('The license is already activated.'),
     );
-    setHandler(
+    // O5: deletable until the license is activated, whether or not a trial was converted.
+    lc.update(
       deleteOrderUpdate,
-      ({ actor }) =>
-        this.exclusive(async () => {
-          await db.deleteOrder({ orderId: input.orderId, actor });
-          this.setStatus('deleted');
-        }),
-      {
-        validator: (_a) =>
-          this.assertChangeable(
-            ['pending_activation'],
-            'The license has been activated, so the order can no longer be deleted (O5).',
-          ),
+      async (step, { actor }) => {
+        await step('delete the order', () => lc.db.deleteOrder({ orderId, actor }));
+        lc.setStatus('deleted');
+        return this.state();
+      },
+      () => this.assertPending('The license has been activated, so the order can no longer be deleted (O5).'),
+    );
+    // O6 "configure": the drivers change now; the adjustment is invoiced once (activities/billing.ts).
+    lc.update(
+      configureOrderUpdate,
+      async (step, { drivers, actor }) => {
+        const made = await step('swap the drivers', () =>
+          lc.db.configureOrder({ orderId, drivers, actor, at: new Date().toISOString() }),
+        );
+        if (made.adjustmentId !== null) this.pendingAdjustments.push(made.adjustmentId);
+        return { ...this.state(), adjustment: { amountMinor: made.adjustmentMinor, currency: made.currency } };
+      },
+      ({ drivers, actor }) => {
+        if (lc.status !== 'pending_activation' && lc.status !== 'active')
+          lc.refuse(`The ${this.kind} is ${lc.status}; its drivers can no longer change.`, OrderFailure.NotChangeable);
+        if (!Array.isArray(drivers) || drivers.length === 0 || new Set(drivers).size !== drivers.length)
+          lc.refuse('drivers: choose at least one printer or cutter, each once.', OrderFailure.Invalid);
+        if (!/^user:[0-9a-f-]{36}$/i.test(actor))
+          lc.refuse('A driver swap is made by a reseller user (actor "user:<id>").', OrderFailure.Invalid);
       },
     );
   }
 
+  get status(): OrderStatus {
+    return this.lc.status;
+  }
+
   state(): OrderState {
+    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
     return {
-      orderId: this.input.orderId,
-      kind: this.input.kind,
-      status: this.status,
+      orderId: this.orderId,
+      kind: this.kind,
+      status: this.lc.status,
       serialNumber: this.serialNumber,
-      trialEndsAt: this.trialEndsAt === null ? null : new Date(this.trialEndsAt).toISOString(),
+      trialEndsAt: iso(this.trialEndsAt),
+      convertedAt: iso(this.convertedAt),
+      incident: this.lc.incident,
     };
   }
 
-  setStatus(next: OrderStatus): void {
-    this.status = next;
-    upsertSearchAttributes([{ key: LifecycleStatusKey, value: next }]);
+  /** Only a license not yet activated may be activated or deleted. */
+  private assertPending(whenActive: string): void {
+    if (this.lc.status === 'active') this.lc.refuse(whenActive, OrderFailure.AlreadyActivated);
+    if (this.lc.status !== 'pending_activation')
+      this.lc.refuse(`The ${this.kind} is ${this.lc.status.replace('_', ' ')}.`, OrderFailure.NotChangeable);
   }
 
-  assertChangeable(allowed: OrderStatus[], reason?: string): void {
-    if (!allowed.includes(this.status))
-      throw new Error(reason ?? `The ${this.input.kind} is ${this.status.replace('_', ' ')}.`);
-    this.lock.assertFree(this.input.kind);
+  private key(name: string): string {
+    return `${workflowInfo().workflowId}/${name}`;
   }
 
-  async exclusive(change: () => Promise<void>): Promise<OrderState> {
-    await this.lock.run(change);
-    return this.state();
-  }
-
-  /** O1-O4: store the order with its license, then email the activation instructions. */
+  /** O1-O4: store the order with its license (the lifecycle needs it), then email the activation instructions. */
   async place(): Promise<void> {
-    const placed = await db.placeOrder({
-      input: this.input,
-      trialEndsAt: this.trialEndsAt === null ? null : new Date(this.trialEndsAt).toISOString(),
-    });
+    const placed = await this.lc.step('store the order and its license', () =>
+      this.lc.db.placeOrder({
+        input: this.input,
+        trialEndsAt: this.trialEndsAt === null ? null : new Date(this.trialEndsAt).toISOString(),
+      }),
+    );
     this.serialNumber = placed.serialNumber;
-    this.setStatus('pending_activation');
-    await email.sendActivationEmail({ orderId: this.input.orderId, key: `${workflowInfo().workflowId}/activation` });
+    this.lc.setStatus('pending_activation');
+    if (this.input.kind === 'order') await this.ensureRenewal();
+    await this.lc.step(
+      'send the activation email',
+      () => this.lc.email.sendActivationEmail({ orderId: this.orderId, key: this.key('activation') }),
+      // Activated or deleted meanwhile: the email is no longer needed.
+      { skip: () => 'skipped' as const, moot: () => this.lc.status !== 'pending_activation' },
+    );
   }
 
-  /** Waits until no update is running, so a decision taken now is not overtaken by one in flight. */
-  settled(): Promise<void> {
-    return condition(() => !this.lock.busy);
+  /** C5/R1: the customer's anniversary may just have been set (a trigger sets it): its renewal run starts once. */
+  async ensureRenewal(): Promise<void> {
+    await ensureRenewal(this.lc.db, (name, call) => this.lc.step(name, call), this.input.customerId);
+  }
+
+  /**
+   * An order (or a converted trial) from here on: waits for the activation (or the deletion); once active its
+   * billing starts by itself, and it stays to serve driver swaps and invoice them. Returns when deleted.
+   */
+  async serveOrder(): Promise<void> {
+    if (!this.input.continued) {
+      await condition(() => this.lc.status === 'active' || this.lc.status === 'deleted');
+      if (this.lc.status === 'deleted') return;
+      await this.startBilling();
+    }
+    for (;;) {
+      await condition(() => this.pendingAdjustments.length > 0 || workflowInfo().continueAsNewSuggested);
+      const adjustmentId = this.pendingAdjustments[0];
+      if (adjustmentId !== undefined) {
+        await this.invoice('invoice the driver change', `adjustment/${adjustmentId}`, () =>
+          this.lc.db.invoiceDriverChange({ orderId: this.orderId, adjustmentId }),
+        );
+        this.pendingAdjustments.shift();
+        continue;
+      }
+      // Every driver swap grows the history: the next run carries only what it needs, as an order.
+      await this.lc.exclusive(async () => {
+        await this.lc.finish();
+        const carry: OrderCarry = {
+          status: this.lc.status,
+          serialNumber: this.serialNumber as string,
+          convertedAt: this.state().convertedAt,
+          pendingAdjustments: [...this.pendingAdjustments],
+        };
+        await makeContinueAsNewFunc<typeof orderWorkflow>({ workflowType: 'orderWorkflow' })({
+          ...this.input,
+          kind: 'order',
+          continued: carry,
+        });
+      });
+    }
+  }
+
+  /**
+   * B1/S1: an activated order starts its billing by itself: a SaaS order its billing run (a child that outlives
+   * this run), a perpetual order its one invoice. Repeats find the same run or invoice.
+   */
+  private async startBilling(): Promise<void> {
+    const terms = await this.lc.step('read the billing terms', () =>
+      this.lc.db.billingTermsOf({ orderId: this.orderId }),
+    );
+    if (!terms) {
+      await this.invoice('invoice the perpetual order', 'invoice/perpetual', () =>
+        this.lc.db.invoicePerpetualOrder({ orderId: this.orderId }),
+      );
+      return;
+    }
+    const input: BillingInput = {
+      orderId: this.orderId,
+      resellerId: terms.resellerId,
+      customerId: terms.customerId,
+      cycle: terms.cycle,
+      cycleMonths: terms.cycleMonths,
+      paymentTerms: terms.paymentTerms,
+      startedBy: 'system',
+    };
+    try {
+      await startChild<typeof billingWorkflow>('billingWorkflow', {
+        workflowId: billingWorkflowId(this.orderId),
+        args: [input],
+        // The billing runs as long as the subscription, whatever becomes of this run.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        memo: workflowInfo().memo,
+        typedSearchAttributes: [
+          { key: ResellerIdKey, value: terms.resellerId },
+          { key: CustomerIdKey, value: terms.customerId },
+          { key: LifecycleKey, value: 'billing' },
+          { key: LifecycleStatusKey, value: 'started' },
+        ],
+      });
+    } catch (err) {
+      // Started already (through the API, for an order activated before, or by a replayed start).
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  /** Issues an invoice under the lock (no driver swap interleaves), then emails it to the reseller. */
+  private async invoice(
+    name: string,
+    emailKey: string,
+    issue: () => Promise<{ invoiceId: string } | null>,
+  ): Promise<void> {
+    const issued = await this.lc.exclusive(() => this.lc.step(name, issue));
+    if (!issued) return;
+    await this.lc.step(
+      'email the invoice',
+      () => this.lc.email.sendInvoiceEmail({ invoiceId: issued.invoiceId, key: this.key(emailKey) }),
+      { skip: () => undefined },
+    );
   }
 }

@@ -1,48 +1,65 @@
 // The trial (DOMAIN.md O2, O6): countdown with reminders → extended | converted into an order | expired.
-import { allHandlersFinished, condition, setHandler, workflowInfo } from '@temporalio/workflow';
+// A converted trial goes on as an order in this same workflow (its id stays trial:<id>): a license not yet
+// activated stays activatable through the emailed link and deletable until then (O5).
+import { condition, workflowInfo } from '@temporalio/workflow';
 import {
   convertTrialUpdate,
   extendTrialUpdate,
   type OrderInput,
+  OrderFailure,
   type OrderState,
   type TrialTerms,
 } from './definitions';
 import { durationMs } from './duration';
-import { db, email } from './activity-proxies';
 import { LicenseLifecycle } from './license-activation';
 
 export async function trialWorkflow(input: OrderInput, terms: TrialTerms): Promise<OrderState> {
-  const trial = new LicenseLifecycle(input);
+  const trial = new LicenseLifecycle(input, 'trial');
+  const { lc } = trial;
+  const { orderId } = input;
   const startedAt = Date.now();
   trial.trialEndsAt = startedAt + durationMs(terms.length);
   const latestEnd = startedAt + durationMs(terms.maxLength);
-  const ended = () => ['converted', 'deleted', 'expired'].includes(trial.status);
+  const converted = () => trial.kind === 'order';
+  const ended = () => converted() || lc.status === 'deleted' || lc.status === 'expired';
+  const assertRunning = () => {
+    if (converted()) lc.refuse('The trial has been converted into an order.', OrderFailure.NotChangeable);
+    if (lc.status !== 'pending_activation' && lc.status !== 'active')
+      lc.refuse(`The trial is ${lc.status.replace('_', ' ')}.`, OrderFailure.NotChangeable);
+  };
+  const key = (name: string) => `${workflowInfo().workflowId}/${name}`;
 
-  setHandler(
+  // O6 "+": a longer trial, up to its maximum length.
+  lc.update(
     extendTrialUpdate,
-    ({ actor }) =>
-      trial.exclusive(async () => {
-        const next = Math.min((trial.trialEndsAt as number) + durationMs(terms.extension), latestEnd);
-        await db.extendTrial({ orderId: input.orderId, trialEndsAt: new Date(next).toISOString(), actor });
-        trial.trialEndsAt = next;
-      }),
-    {
-      validator: (_a) => {
-        trial.assertChangeable(['pending_activation', 'active']);
-        if ((trial.trialEndsAt as number) >= latestEnd)
-          throw new Error(`A trial runs at most ${terms.maxLength} in all; convert it into an order instead.`);
-      },
+    async (step, { actor }) => {
+      const next = Math.min((trial.trialEndsAt as number) + durationMs(terms.extension), latestEnd);
+      await step('extend the trial', () =>
+        lc.db.extendTrial({ orderId, trialEndsAt: new Date(next).toISOString(), actor }),
+      );
+      trial.trialEndsAt = next;
+      return trial.state();
+    },
+    () => {
+      assertRunning();
+      if ((trial.trialEndsAt as number) >= latestEnd)
+        lc.refuse(
+          `A trial runs at most ${terms.maxLength} in all; convert it into an order instead.`,
+          OrderFailure.TrialAtMaxLength,
+        );
     },
   );
-  setHandler(
+  // O6 "+": the trial becomes an order priced now; its license goes on as it was.
+  lc.update(
     convertTrialUpdate,
-    ({ actor }) =>
-      trial.exclusive(async () => {
-        await db.convertTrial({ orderId: input.orderId, actor });
-        trial.trialEndsAt = null;
-        trial.setStatus('converted');
-      }),
-    { validator: (_a) => trial.assertChangeable(['pending_activation', 'active']) },
+    async (step, { actor }) => {
+      await step('convert the trial into an order', () => lc.db.convertTrial({ orderId, actor }));
+      trial.kind = 'order';
+      trial.convertedAt = Date.now();
+      trial.trialEndsAt = null;
+      return trial.state();
+    },
+    () => assertRunning(),
   );
 
   await trial.place();
@@ -58,28 +75,40 @@ export async function trialWorkflow(input: OrderInput, terms: TrialTerms): Promi
     const wakeAt = due ? due.at : end;
     // Wakes early when the trial is converted, deleted or extended.
     await condition(() => ended() || trial.trialEndsAt !== end, Math.max(wakeAt - Date.now(), 1));
-    await trial.settled();
+    await lc.settled();
     if (ended() || trial.trialEndsAt !== end) continue;
     if (due && Date.now() >= due.at) {
       reminded.add(due.at);
-      await email.sendTrialEmail({
-        orderId: input.orderId,
-        kind: 'reminder',
-        before: due.before,
-        key: `${workflowInfo().workflowId}/reminder/${new Date(due.at).toISOString()}`,
-      });
+      await lc.step(
+        'send the trial reminder',
+        () =>
+          lc.email.sendTrialEmail({
+            orderId,
+            kind: 'reminder',
+            before: due.before,
+            key: key(`reminder/${new Date(due.at).toISOString()}`),
+          }),
+        { skip: () => undefined, moot: ended },
+      );
     } else if (Date.now() >= end) {
-      await trial.lock.run(async () => {
-        await db.expireTrial({ orderId: input.orderId });
-        trial.setStatus('expired');
+      await lc.exclusive(async () => {
+        await lc.step('expire the trial', () => lc.db.expireTrial({ orderId }));
+        lc.setStatus('expired');
       });
-      await email.sendTrialEmail({
-        orderId: input.orderId,
-        kind: 'expired',
-        key: `${workflowInfo().workflowId}/expired`,
-      });
+      await lc.step(
+        'send the trial-ended emails',
+        () => lc.email.sendTrialEmail({ orderId, kind: 'expired', key: key('expired') }),
+        { skip: () => undefined },
+      );
     }
   }
-  await condition(allHandlersFinished);
+
+  if (converted()) {
+    // C5/R1: the conversion may just have set the customer's anniversary.
+    await trial.ensureRenewal();
+    // From here it is an order: billing once active (at once if it already is), driver swaps, deletion until then.
+    await trial.serveOrder();
+  }
+  await lc.finish();
   return trial.state();
 }

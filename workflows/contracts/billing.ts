@@ -1,6 +1,7 @@
 // The billing cycle's contract (DOMAIN.md S1, S2, B1, B2): one run per cycle, an invoice at each
 // cycle's start; suspend lapses at the cycle's end (revocable until then), stop takes effect at once.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { LifecycleView } from './common';
 
 export const billingWorkflowId = (orderId: string): string => `billing:${orderId}`;
 
@@ -20,6 +21,16 @@ export interface BillingCarry {
   cyclesBilled: number;
 }
 
+/** The configured terms of a SaaS order's billing (config/terms.ts billingTerms), with its current owner. */
+export interface BillingTerms {
+  cycle: BillingCycle;
+  cycleMonths: number;
+  paymentTerms: string;
+  /** The customer's current reseller, for the ResellerId search attribute only. */
+  resellerId: string;
+  customerId: string;
+}
+
 export interface BillingInput {
   orderId: string;
   resellerId: string;
@@ -34,7 +45,7 @@ export interface BillingInput {
   continued?: BillingCarry;
 }
 
-export interface BillingStatus {
+export interface BillingStatus extends LifecycleView {
   orderId: string;
   cycle: BillingCycle;
   cyclesBilled: number;
@@ -66,4 +77,9 @@ export const billingStatusQuery = defineQuery<BillingStatus>('billingStatus');
 
 export const BillingFailure = {
   NotAllowed: 'BillingChangeNotAllowed',
+  /** The first cycle is being opened (nothing to change yet); try again in a moment. */
+  NotStarted: 'BillingNotStarted',
+  /** The billing's row is gone (its order was deleted). */
+  NotFound: 'BillingNotFound',
 } as const;
+export type BillingFailureType = (typeof BillingFailure)[keyof typeof BillingFailure];

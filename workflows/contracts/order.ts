@@ -1,6 +1,7 @@
 // The order and trial contracts (DOMAIN.md O1-O8): created → activation email → activated; a trial
 // also counts down, reminds, and is extended, converted into an order, or expires.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { LifecycleView } from './common';
 
 export type OrderKind = 'order' | 'trial';
 export const orderWorkflowId = (kind: OrderKind, orderId: string): string => `${kind}:${orderId}`;
@@ -17,6 +18,17 @@ export interface OrderInput {
   drivers: string[];
   subscriptionType: string;
   plan: string;
+  /** Set when a run continued as new (its history grew long): what the next run needs. */
+  continued?: OrderCarry;
+}
+
+/** What an activated order's lifecycle carries into its next run. */
+export interface OrderCarry {
+  status: OrderStatus;
+  serialNumber: string;
+  convertedAt: string | null;
+  /** O6: driver changes not yet invoiced (adjustment ids). */
+  pendingAdjustments: string[];
 }
 
 export interface TrialTerms {
@@ -30,15 +42,29 @@ export interface TrialTerms {
   maxLength: string;
 }
 
-export type OrderStatus = 'placing' | 'pending_activation' | 'active' | 'expired' | 'converted' | 'deleted';
+/**
+ * The license's lifecycle. A converted trial is no longer a status: its kind becomes 'order' (convertedAt set)
+ * and its license goes on as it was, pending activation or active (O5, O6).
+ */
+export type OrderStatus = 'placing' | 'pending_activation' | 'active' | 'expired' | 'deleted';
 
-export interface OrderState {
+export interface OrderState extends LifecycleView {
   orderId: string;
+  /** 'order' once a trial is converted (its workflow stays the trial's: orderWorkflowId('trial', id)). */
   kind: OrderKind;
   status: OrderStatus;
   serialNumber: string | null;
   trialEndsAt: string | null;
+  convertedAt: string | null;
 }
+
+export interface ConfigureOrderArgs {
+  drivers: string[];
+  /** 'user:<reseller user id>': the adjustment is recorded as created by that user. */
+  actor: string;
+}
+/** The order after a driver swap, with the adjustment it made (positive: charged; negative: credited). */
+export type ConfiguredOrder = OrderState & { adjustment: { amountMinor: number; currency: string } };
 
 /** Answers once the order and its license are stored (O1, O8). */
 export const orderPlacedUpdate = defineUpdate<OrderState>('orderPlaced');
@@ -48,8 +74,16 @@ export const activateLicenseUpdate = defineUpdate<OrderState, [{ tokenHash: stri
 export const deleteOrderUpdate = defineUpdate<OrderState, [{ actor: string }]>('deleteOrder');
 /** O6 "+": extend a trial (bounded total length). */
 export const extendTrialUpdate = defineUpdate<OrderState, [{ actor: string }]>('extendTrial');
-/** O6 "+": convert a trial into an order, priced from that moment; the license stays active. */
+/**
+ * O6 "+": convert a trial into an order, priced from that moment; the license goes on as it was (a pending
+ * one stays activatable through the emailed link, and deletable until activated).
+ */
 export const convertTrialUpdate = defineUpdate<OrderState, [{ actor: string }]>('convertTrial');
+/**
+ * O6 "configure": swap an order's (or trial's) drivers. A higher tier charges the prorated difference, a lower
+ * one credits it (never more than was paid); the adjustment is invoiced once (see activities/billing.ts).
+ */
+export const configureOrderUpdate = defineUpdate<ConfiguredOrder, [ConfigureOrderArgs]>('configureOrder');
 export const orderStateQuery = defineQuery<OrderState>('orderState');
 
 export const OrderFailure = {
@@ -59,6 +93,8 @@ export const OrderFailure = {
   NotChangeable: 'OrderNotChangeable',
   /** O6: a trial already runs its maximum length; convert it instead. */
   TrialAtMaxLength: 'TrialAtMaxLength',
-  /** The order no longer matches the catalog (a driver, plan or subscription type withdrawn). */
+  /** The order no longer matches the catalog (a driver, plan or subscription type withdrawn), or a driver swap
+   * names an unknown driver or one without a price in the order's currency. */
   Invalid: 'OrderInvalid',
 } as const;
+export type OrderFailureType = (typeof OrderFailure)[keyof typeof OrderFailure];
