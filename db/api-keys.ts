@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Sql } from '.';
 
-export type Permission = 'order' | 'billing' | 'admin';
+export type Permission = 'order' | 'billing' | 'admin' | 'support';
 
 export interface Principal {
   userId: string;
