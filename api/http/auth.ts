@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Sql } from '../db';
-import { findPrincipalByApiKey, type Permission, type Principal } from '../db/api-keys';
+import type { Sql } from '../../db';
+import { findPrincipalByApiKey, type Permission, type Principal } from '../../db/api-keys';
 import { HttpError } from './errors';
 
 declare module 'express-serve-static-core' {
@@ -29,14 +29,9 @@ export function principalOf(req: Request): Principal {
 }
 
 /** T2: a user without the permission gets 403 (the resource is theirs to see, not to change). */
-export function requirePermission(permission: Permission): RequestHandler {
-  return (req, _res, next) => {
-    const principal = principalOf(req);
-    if (!principal.permissions.includes(permission)) {
-      return next(new HttpError(403, 'forbidden', `This needs the "${permission}" permission.`));
-    }
-    next();
-  };
+export function requirePermission(req: Request, permission: Permission): void {
+  if (!principalOf(req).permissions.includes(permission))
+    throw new HttpError(403, 'forbidden', `This needs the "${permission}" permission.`);
 }
 
-export const actorOf = (req: Request): string => `user:${principalOf(req).userId}`;
+export const actorOf = (principal: Principal): string => `user:${principal.userId}`;

@@ -1,9 +1,8 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 
-/** An answer with a status and a reason; the error handler turns it into JSON. */
+/** An answer with a status and a reason; the error handler turns it into JSON. Codes are snake_case. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -16,10 +15,28 @@ export class HttpError extends Error {
   }
 }
 
+/** The shape of every JSON error answer, for the OpenAPI document. */
+export const ErrorResponse = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ description: 'snake_case: validation_failed, not_found, or the refusal type' }),
+      message: z.string(),
+      issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
 export const notFound = (what = 'Resource'): HttpError => new HttpError(404, 'not_found', `${what} not found.`);
 
+export type InputLocation = 'body' | 'query' | 'header' | 'path';
+
+/** A 400 naming the field and the reason, as zod reports them. */
+export function invalidField(field: string, message: string): HttpError {
+  return new HttpError(400, 'validation_failed', `${field}: ${message}`, { issues: [{ field, message }] });
+}
+
 /** The zod issues as the client needs them: which field, and why. */
-export function validationError(error: z.ZodError, location: 'body' | 'query' | 'header' | 'path' = 'body'): HttpError {
+export function validationError(error: z.ZodError, location: InputLocation = 'body'): HttpError {
   const issues = error.issues.map((i) => ({ field: i.path.join('.') || location, message: i.message }));
   const first = issues[0];
   return new HttpError(400, 'validation_failed', first ? `${first.field}: ${first.message}` : 'Invalid request.', {
@@ -28,22 +45,10 @@ export function validationError(error: z.ZodError, location: 'body' | 'query' | 
 }
 
 /** Parses once at the edge; the route works with the parsed value only. */
-export function parse<S extends z.ZodType>(
-  schema: S,
-  value: unknown,
-  location: 'body' | 'query' | 'header' | 'path' = 'body',
-): z.infer<S> {
+export function parse<S extends z.ZodType>(schema: S, value: unknown, location: InputLocation = 'body'): z.infer<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw validationError(result.error, location);
   return result.data;
-}
-
-/** Maps a refused workflow update (a validator or a rule) to 409 with the workflow's reason. */
-export function updateRefusal(err: unknown): HttpError | null {
-  if (!(err instanceof WorkflowUpdateFailedError)) return null;
-  const cause = err.cause;
-  const type = cause instanceof ApplicationFailure ? cause.type : undefined;
-  return new HttpError(409, type ?? 'refused', cause?.message ?? err.message);
 }
 
 export const notFoundRoute: RequestHandler = (_req, _res, next) =>

@@ -1,13 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Sql } from '../db';
-import { HttpError, parse } from './errors';
+import type { Sql } from '../../db';
+import { claimIdempotencyKey } from '../../db/idempotency';
+import { HttpError } from './errors';
 
-export const IdempotencyKeyHeader = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(255, 'at most 255 characters')
-  .regex(/^[\x21-\x7E]+$/, 'printable ASCII without spaces');
+/** The optional header of the creating requests, validated like every other input. */
+export const IdempotencyHeaders = z.object({
+  'Idempotency-Key': z
+    .string()
+    .min(1, 'must not be empty')
+    .max(255, 'at most 255 characters')
+    .regex(/^[\x21-\x7E]+$/, 'printable ASCII without spaces')
+    .optional()
+    .meta({ description: 'A repeat with the same key and body answers with the same resource' }),
+});
 
 const fingerprint = (body: unknown): string => createHash('sha256').update(JSON.stringify(body)).digest('hex');
 
@@ -19,35 +25,19 @@ const fingerprint = (body: unknown): string => createHash('sha256').update(JSON.
 export async function resourceIdFor(
   sql: Sql,
   resellerId: string,
-  rawKey: string | undefined,
+  key: string | undefined,
   body: unknown,
 ): Promise<{ id: string; replayed: boolean }> {
-  if (rawKey === undefined) return { id: randomUUID(), replayed: false };
-  const key = parse(IdempotencyKeyHeader, rawKey, 'header');
-  const hash = fingerprint(body);
-  const candidate = randomUUID();
-  // A key claimed by a concurrent request in the same instant is invisible to this statement's
-  // snapshot; the second pass sees it.
-  for (let pass = 0; pass < 2; pass++) {
-    const [row] = await sql<{ resourceId: string; requestHash: string }[]>`
-    WITH claimed AS (
-      INSERT INTO idempotency_keys (reseller_id, key, request_hash, resource_id)
-      VALUES (${resellerId}, ${key}, ${hash}, ${candidate})
-      ON CONFLICT (reseller_id, key) DO NOTHING
-      RETURNING resource_id, request_hash)
-    SELECT resource_id, request_hash FROM claimed
-    UNION ALL
-    SELECT resource_id, request_hash FROM idempotency_keys WHERE reseller_id = ${resellerId} AND key = ${key}
-    LIMIT 1`;
-    if (!row) continue;
-    if (row.requestHash !== hash) {
-      throw new HttpError(
-        422,
-        'idempotency_key_reused',
-        'This Idempotency-Key was already used with a different request body.',
-      );
-    }
-    return { id: row.resourceId, replayed: row.resourceId !== candidate };
+  if (key === undefined) return { id: randomUUID(), replayed: false };
+  const requestHash = fingerprint(body);
+  const candidateId = randomUUID();
+  const claim = await claimIdempotencyKey(sql, { resellerId, key, requestHash, candidateId });
+  if (claim.requestHash !== requestHash) {
+    throw new HttpError(
+      422,
+      'idempotency_key_reused',
+      'This Idempotency-Key was already used with a different request body.',
+    );
   }
-  throw new Error('idempotency key neither claimed nor found');
+  return { id: claim.resourceId, replayed: claim.resourceId !== candidateId };
 }

@@ -1,6 +1,6 @@
 import { rateLimit } from 'express-rate-limit';
-import type { Config } from '../config';
-import { durationMs } from '../workflows/duration';
+import type { Config } from '../../config';
+import { durationMs } from '../../workflows/duration';
 
 /**
  * Guessing limits for what anyone on the internet can reach: contact sign-in and the pages behind

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { escapeHtml } from '../activities/templates/layout';
+import { escapeHtml } from '../../activities/templates/layout';
 
 // The small public pages that customer contacts reach through emailed links (T3).
 
