@@ -1,5 +1,5 @@
 import PDFDocument from 'pdfkit';
-import type { InvoiceLineRow, InvoiceRow } from '../db/billing';
+import type { InvoiceLineRow, InvoiceRow } from '../../db/billing';
 
 const money = (minor: number, currency: string) => `${(minor / 100).toFixed(2)} ${currency}`;
 const day = (d: Date) => d.toISOString().slice(0, 10);

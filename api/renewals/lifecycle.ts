@@ -1,10 +1,10 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { Config } from '../config';
-import type { RenewalWindowDays } from '../db/customers';
-import { currentRenewalDate, type RenewalProfile } from '../db/renewals';
-import { durationMs } from '../workflows/duration';
-import { renewalWorkflowId, type RenewalInput, type RenewalTerms } from '../workflows/definitions';
-import { startLifecycle } from './lifecycles';
+import type { Config } from '../../config';
+import type { RenewalWindowDays } from '../../db/customers';
+import { currentRenewalDate, type RenewalProfile } from '../../db/renewals';
+import { type RenewalInput, type RenewalTerms, renewalWorkflowId } from '../../workflows/definitions';
+import { durationMs } from '../../workflows/duration';
+import { ensureLifecycle } from '../http/lifecycles';
 
 export const renewalTerms = (config: Config): RenewalTerms => ({
   noticeBefore: config.RENEWAL_NOTICE_BEFORE,
@@ -33,22 +33,18 @@ export async function ensureRenewal(
 ): Promise<WorkflowHandle | null> {
   const date = currentRenewalDate(p);
   if (!date) return null;
-  const workflowId = renewalWorkflowId(p.customerId, date);
   const input: RenewalInput = {
     customerId: p.customerId,
     resellerId: p.resellerId,
     anniversaryDate: date,
     terms: renewalTerms(config),
   };
-  return startLifecycle(temporal, config, {
+  return ensureLifecycle(temporal, config, {
     workflowType: 'renewalWorkflow',
-    workflowId,
+    workflowId: renewalWorkflowId(p.customerId, date),
     args: [input],
     lifecycle: 'renewal',
     resellerId: p.resellerId,
     customerId: p.customerId,
-  }).catch((err: Error) => {
-    if (err.name === 'WorkflowExecutionAlreadyStartedError') return temporal.workflow.getHandle(workflowId);
-    throw err;
   });
 }
