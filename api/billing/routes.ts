@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
 import { z } from 'zod';
+import { billingTerms } from '../../config/terms';
 import {
   balanceOf,
   findBillingSubscription,
@@ -95,9 +96,7 @@ export function billingRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
         orderId: order.id,
         resellerId: principal.resellerId,
         customerId: order.customerId,
-        cycle,
-        cycleMonths: cycle === 'monthly' ? config.BILLING_MONTHLY_CYCLE_MONTHS : config.BILLING_ANNUAL_CYCLE_MONTHS,
-        paymentTerms: config.INVOICE_PAYMENT_TERMS,
+        ...billingTerms(config, cycle),
         startedBy: principal.userId,
       };
       const existed = (await findBillingSubscription(sql, principal.resellerId, order.id)) !== null;

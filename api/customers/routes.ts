@@ -99,7 +99,7 @@ async function writeCsv(
   first: CustomerRow[],
   next: (last: CustomerRow) => Promise<CustomerRow[]>,
 ): Promise<void> {
-  // A BOM so spreadsheet programs read the UTF-8 (å, ä, ö) as such; csv-stringify quotes commas, quotes and newlines.
+  // A BOM so spreadsheet programs read the UTF-8 (å, ä, ö) as such; csv-stringify quotes commas, quotes, newlines.
   const csv = stringify({
     header: true,
     bom: true,

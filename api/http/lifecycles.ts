@@ -8,12 +8,14 @@ import {
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Config } from '../../config';
+import { stepPolicy } from '../../config/terms';
 import {
   CustomerIdKey,
   LifecycleKey,
   type LifecycleName,
   LifecycleStatusKey,
   ResellerIdKey,
+  STEP_POLICY_MEMO,
 } from '../../workflows/definitions';
 import { HttpError } from './errors';
 import { updateRefusal } from './refusals';
@@ -38,13 +40,15 @@ const hasEnded = (err: unknown): boolean =>
   err instanceof WorkflowExecutionAlreadyStartedError || (isGrpcServiceError(err) && err.code === ALREADY_EXISTS);
 
 /** USE_EXISTING: a repeat while it runs finds the running one; an ended one is never started again. */
-function startOptions(config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>, start: LifecycleStart) {
+function startOptions(config: Config, start: LifecycleStart) {
   return {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowId: start.workflowId,
     args: start.args,
     workflowIdConflictPolicy: 'USE_EXISTING' as const,
     workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    // T4: how often each class of step is retried before it waits for support, from configuration.
+    memo: { [STEP_POLICY_MEMO]: stepPolicy(config) },
     // Tagged for operators (T4): filter by reseller, customer, lifecycle and status in the Temporal UI.
     typedSearchAttributes: [
       { key: ResellerIdKey, value: start.resellerId },
@@ -62,7 +66,7 @@ function startOptions(config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>, start: Lifecy
  */
 export async function startLifecycle<Ret>(
   temporal: Client,
-  config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>,
+  config: Config,
   start: LifecycleStart,
   firstAnswer: UpdateDefinition<Ret, []>,
 ): Promise<Ret | null> {
@@ -78,7 +82,7 @@ export async function startLifecycle<Ret>(
 /** For a lifecycle with no first answer to wait for: starts it, or finds the run with this id (running or ended). */
 export async function ensureLifecycle(
   temporal: Client,
-  config: Pick<Config, 'TEMPORAL_TASK_QUEUE'>,
+  config: Config,
   start: LifecycleStart,
 ): Promise<WorkflowHandle> {
   try {

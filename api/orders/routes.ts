@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { trialTerms } from '../../config/terms';
 import { priceOrder } from '../../db/catalog';
 import { findCustomer } from '../../db/customers';
 import { configureOrder } from '../../db/order-configuration';
@@ -11,7 +12,6 @@ import {
   type OrderInput,
   orderPlacedUpdate,
   orderWorkflowId,
-  type TrialTerms,
 } from '../../workflows/definitions';
 import { decodeCursor, pageOf } from '../http/cursor';
 import { type Api, defineRoute, empty, json, reply, noContent } from '../http/define-route';
@@ -56,12 +56,6 @@ function toOrderJson(o: OrderRow): z.infer<typeof Order> {
 }
 
 export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void {
-  const terms = (): TrialTerms => ({
-    length: config.TRIAL_LENGTH,
-    remindBefore: config.TRIAL_REMINDERS_BEFORE_END,
-    extension: config.TRIAL_EXTENSION,
-    maxLength: config.TRIAL_MAX_LENGTH,
-  });
   const ownOrder = ownedBy('Order', (resellerId, id) => findOrder(sql, resellerId, id));
   const ownCustomer = ownedBy('Customer', (resellerId, id) => findCustomer(sql, resellerId, id));
   const handleOf = (o: OrderRow) => temporal.workflow.getHandle(orderWorkflowId(lifecycleKindOf(o), o.id));
@@ -114,7 +108,7 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
         {
           workflowType: body.kind === 'trial' ? 'trialWorkflow' : 'orderWorkflow',
           workflowId: orderWorkflowId(body.kind, id),
-          args: body.kind === 'trial' ? [input, terms()] : [input],
+          args: body.kind === 'trial' ? [input, trialTerms(config)] : [input],
           lifecycle: body.kind,
           resellerId: principal.resellerId,
           customerId: customer.id,

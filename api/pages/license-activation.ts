@@ -45,11 +45,12 @@ export function licenseActivationPages(api: Api, { sql, temporal }: AppDeps): vo
       if (link?.licenseStatus === 'active') return reply(200, done(link.serialNumber));
       if (!token.success || !link || link.usedAt || link.expiresAt.getTime() <= Date.now())
         return reply(410, invalid());
+      const serial = escapeHtml(link.serialNumber);
       const body = page(
         'Activate your PrintFactory license',
         `<h1>Activate your PrintFactory license</h1>
          <p>${escapeHtml(link.organizationName)}: PrintFactory ${escapeHtml(link.plan)}` +
-          `${link.kind === 'trial' ? ' (trial)' : ''}, serial number <strong>${escapeHtml(link.serialNumber)}</strong>.</p>
+          `${link.kind === 'trial' ? ' (trial)' : ''}, serial number <strong>${serial}</strong>.</p>
          <form method="post" action="/licenses/activate">
            <input type="hidden" name="token" value="${escapeHtml(token.data)}">
            <button type="submit">Activate license</button>

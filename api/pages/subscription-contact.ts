@@ -47,7 +47,8 @@ function setupForm(token: string, link: Link, values: { name?: string; phone?: s
   return page(
     `Set up your ${product} account`,
     `<h1>Set up your account for ${company}</h1>
-     <p>${escapeHtml(link.resellerName)} invited you to manage ${company}'s email signatures in ${escapeHtml(product)}.</p>
+     <p>${escapeHtml(link.resellerName)} invited you to manage ${company}'s email signatures in
+        ${escapeHtml(product)}.</p>
      ${problem ? `<div role="alert" id="problem"><p>${escapeHtml(problem)}</p></div>` : ''}
      <form method="post" action="/subscription-contact/setup"${problem ? ' aria-describedby="problem"' : ''}>
        <input type="hidden" name="token" value="${escapeHtml(token)}">

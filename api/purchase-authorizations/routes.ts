@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { purchaseAuthorizationTerms } from '../../config/terms';
 import { findCustomer } from '../../db/customers';
 import {
   findPurchaseAuthorization,
@@ -110,11 +111,7 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
         product: body.product,
         quantity: body.quantity,
         extendedTermMonths: body.extendedTermMonths ?? null,
-        terms: {
-          overdueAfter: config.PA_OVERDUE_AFTER,
-          deactivateAfter: config.PA_DEACTIVATE_AFTER,
-          returnWindow: config.PA_RETURN_WINDOW,
-        },
+        terms: purchaseAuthorizationTerms(config),
       };
       const stored = await startLifecycle(
         temporal,

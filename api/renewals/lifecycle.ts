@@ -1,17 +1,11 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Config } from '../../config';
+import { renewalTerms } from '../../config/terms';
 import type { RenewalWindowDays } from '../../db/customers';
 import { currentRenewalDate, type RenewalProfile } from '../../db/renewals';
-import { type RenewalInput, type RenewalTerms, renewalWorkflowId } from '../../workflows/definitions';
+import { type RenewalInput, renewalWorkflowId } from '../../workflows/definitions';
 import { durationMs } from '../../workflows/duration';
 import { ensureLifecycle } from '../http/lifecycles';
-
-export const renewalTerms = (config: Config): RenewalTerms => ({
-  noticeBefore: config.RENEWAL_NOTICE_BEFORE,
-  earlyFrom: config.RENEWAL_EARLY_FROM,
-  earlyUntil: config.RENEWAL_EARLY_UNTIL,
-  lateUntil: config.RENEWAL_LATE_UNTIL,
-});
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -52,5 +52,10 @@ export const SkipBody = z
   .meta({ id: 'SkipStep' });
 
 export const SupportActionResult = z
-  .object({ step: z.string(), action: z.enum(['retried', 'skipped']) })
+  .object({
+    step: z.string(),
+    action: z.enum(['retried', 'skipped']),
+    outcome: z.enum(['done', 'failed_again']).meta({ description: 'After a retry: whether the step went through' }),
+    error: z.string().nullable().meta({ description: 'Why the step failed again; the incident stays open' }),
+  })
   .meta({ id: 'SupportActionResult' });
