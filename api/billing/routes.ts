@@ -21,8 +21,8 @@ import {
   stopUpdate,
   suspendUpdate,
 } from '../../workflows/definitions';
-import { decodeCursor, pageOf } from '../http/cursor';
-import { type Api, defineRoute, file, json, reply } from '../http/define-route';
+import { type KeysetPage, keysetPage } from '../http/cursor';
+import { type Api, defineRoute, file, json, reply, created } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError, notFound } from '../http/errors';
 import { runUpdate, startLifecycle } from '../http/lifecycles';
@@ -114,8 +114,7 @@ export function billingRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
         billingStartedUpdate,
       );
       const state = started ?? (await handleOf(order.id).query(billingStatusQuery));
-      const location = { Location: `/v1/billing/subscriptions/${order.id}` };
-      return existed ? reply(200, state) : reply(201, state, location);
+      return existed ? reply(200, state) : created(`/v1/billing/subscriptions/${order.id}`, state);
     },
   });
 
@@ -170,14 +169,9 @@ export function billingRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
     query: InvoiceListQuery,
     responses: { 200: json('A page of invoices and the next cursor', InvoiceList) },
     handler: async ({ principal, query }) => {
-      const rows = await listInvoices(sql, principal.resellerId, {
-        status: query.status,
-        orderId: query.orderId,
-        limit: query.limit + 1,
-        after: query.cursor ? decodeCursor(query.cursor) : undefined,
-      });
-      const { page, nextCursor } = pageOf(rows, query.limit);
-      return reply(200, { data: page.map(invoiceJson), nextCursor });
+      const { status, orderId } = query;
+      const list = (page: KeysetPage) => listInvoices(sql, principal.resellerId, { status, orderId, ...page });
+      return reply(200, await keysetPage(query, list, invoiceJson));
     },
   });
 

@@ -20,11 +20,11 @@ import {
   registrationUpdate,
   sendReminderUpdate,
 } from '../../workflows/definitions';
-import { decodeCursor, pageOf } from '../http/cursor';
-import { type Api, defineRoute, empty, json, stream, reply, noContent, streamed } from '../http/define-route';
+import { type KeysetPage, keysetPage } from '../http/cursor';
+import { type Api, defineRoute, empty, json, stream, reply, noContent, streamed, created } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError, invalidField, notFound } from '../http/errors';
-import { IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
+import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
 import { runUpdate, startLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
 import { refusal } from '../http/refusals';
@@ -167,10 +167,11 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
     headers: IdempotencyHeaders,
     body: createSchema,
     responses: {
-      201: json('The customer, with its VIP id; the invitation email is on its way', Customer, {
-        Location: 'The new customer',
-        'Idempotent-Replayed': 'true when an earlier request with the same Idempotency-Key made it',
-      }),
+      201: json(
+        'The customer, with its VIP id; the invitation email is on its way',
+        Customer,
+        createdHeaders('The new customer'),
+      ),
     },
     errors: [[410, 'The customer made with this Idempotency-Key has since been deleted'], 422, 503],
     handler: async ({ principal, headers, body }) => {
@@ -199,10 +200,7 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
       const customer = await findCustomer(sql, principal.resellerId, customerId);
       if (!customer)
         throw new HttpError(410, 'gone', 'The customer created with this Idempotency-Key has since been deleted.');
-      return reply(201, toCustomerJson(customer), {
-        Location: `/v1/customers/${customerId}`,
-        'Idempotent-Replayed': String(replayed),
-      });
+      return created(`/v1/customers/${customerId}`, toCustomerJson(customer), replayed);
     },
   });
 
@@ -214,13 +212,9 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
     query: CustomerListQuery,
     responses: { 200: json('A page of customers', CustomerList) },
     handler: async ({ principal, query }) => {
-      const rows = await listCustomers(sql, principal.resellerId, {
-        ...listFilters(principal, query),
-        limit: query.limit + 1,
-        after: query.cursor ? decodeCursor(query.cursor) : undefined,
-      });
-      const { page, nextCursor } = pageOf(rows, query.limit);
-      return reply(200, { data: page.map(toCustomerJson), nextCursor });
+      const filters = listFilters(principal, query);
+      const list = (page: KeysetPage) => listCustomers(sql, principal.resellerId, { ...filters, ...page });
+      return reply(200, await keysetPage(query, list, toCustomerJson));
     },
   });
 

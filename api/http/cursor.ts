@@ -33,3 +33,20 @@ export function pageOf<T extends CursorRow>(rows: T[], limit: number): { page: T
 
 /** The SQL expression of a row's cursor time: microseconds, UTC. */
 export const CURSOR_AT_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"';
+
+/** What a list query in db/ takes: how many rows, after which one. */
+export interface KeysetPage {
+  limit: number;
+  after?: { createdAt: string; id: string };
+}
+
+/** One keyset page of a list: fetches `limit + 1` rows after the cursor; the page as JSON and the next cursor. */
+export async function keysetPage<T extends CursorRow, J>(
+  query: { limit: number; cursor?: string },
+  fetch: (page: KeysetPage) => Promise<T[]>,
+  toJson: (row: T) => J,
+): Promise<{ data: J[]; nextCursor: string | null }> {
+  const rows = await fetch({ limit: query.limit + 1, after: query.cursor ? decodeCursor(query.cursor) : undefined });
+  const { page, nextCursor } = pageOf(rows, query.limit);
+  return { data: page.map(toJson), nextCursor };
+}

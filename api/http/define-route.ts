@@ -315,3 +315,9 @@ export const streamed = <const S extends number>(
   headers?: Record<string, string>,
 ) => ({ status, stream, headers });
 export const noContent = () => ({ status: 204 as const });
+/** 201 with the new resource's Location, and whether an earlier request with its Idempotency-Key made it. */
+export const created = <B>(location: string, body: B, replayed?: boolean) =>
+  reply(201, body, {
+    Location: location,
+    ...(replayed === undefined ? {} : { 'Idempotent-Replayed': String(replayed) }),
+  });

@@ -41,3 +41,9 @@ export async function resourceIdFor(
   }
   return { id: claim.resourceId, replayed: claim.resourceId !== candidateId };
 }
+
+/** The headers of a creating request's 201, for the OpenAPI document. */
+export const createdHeaders = (what: string): Record<string, string> => ({
+  Location: what,
+  'Idempotent-Replayed': 'true when an earlier request with the same Idempotency-Key made it',
+});

@@ -13,11 +13,11 @@ import {
   orderPlacedUpdate,
   orderWorkflowId,
 } from '../../workflows/definitions';
-import { decodeCursor, pageOf } from '../http/cursor';
-import { type Api, defineRoute, empty, json, reply, noContent } from '../http/define-route';
+import { type KeysetPage, keysetPage } from '../http/cursor';
+import { type Api, defineRoute, empty, json, reply, noContent, created } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError, invalidField, notFound } from '../http/errors';
-import { IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
+import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
 import { runUpdate, startLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
 import { refusal } from '../http/refusals';
@@ -76,7 +76,7 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
     permission: 'order',
     headers: IdempotencyHeaders,
     body: OrderCreateBody,
-    responses: { 201: json('Placed; the activation email is on its way', OrderWithLines, { Location: 'The order' }) },
+    responses: { 201: json('Placed; the activation email is on its way', OrderWithLines, createdHeaders('The order')) },
     errors: [404, [410, 'The order made with this Idempotency-Key has since been deleted'], 422, 503],
     handler: async ({ principal, headers, body }) => {
       const customer = await ownCustomer(principal, body.customerId);
@@ -93,7 +93,7 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
         const first = priced.issues[0]!;
         throw new HttpError(400, 'validation_failed', `${first.field}: ${first.message}`, { issues: priced.issues });
       }
-      const { id } = await resourceIdFor(sql, principal.resellerId, headers['Idempotency-Key'], body);
+      const { id, replayed } = await resourceIdFor(sql, principal.resellerId, headers['Idempotency-Key'], body);
       const input: OrderInput = {
         orderId: id,
         kind: body.kind,
@@ -118,7 +118,7 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
       const order = await findOrder(sql, principal.resellerId, id);
       if (!order)
         throw new HttpError(410, 'gone', 'The order created with this Idempotency-Key has since been deleted.');
-      return reply(201, await withLines(order), { Location: `/v1/orders/${id}` });
+      return created(`/v1/orders/${id}`, await withLines(order), replayed);
     },
   });
 
@@ -130,14 +130,9 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
     query: OrderListQuery,
     responses: { 200: json('A page of orders', OrderList) },
     handler: async ({ principal, query }) => {
-      const rows = await listOrders(sql, principal.resellerId, {
-        kind: query.kind,
-        customerId: query.customerId,
-        limit: query.limit + 1,
-        after: query.cursor ? decodeCursor(query.cursor) : undefined,
-      });
-      const { page, nextCursor } = pageOf(rows, query.limit);
-      return reply(200, { data: page.map(toOrderJson), nextCursor });
+      const { kind, customerId } = query;
+      const list = (page: KeysetPage) => listOrders(sql, principal.resellerId, { kind, customerId, ...page });
+      return reply(200, await keysetPage(query, list, toOrderJson));
     },
   });
 

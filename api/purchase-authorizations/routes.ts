@@ -23,10 +23,10 @@ import {
   recordPaymentUpdate,
   requestReturnUpdate,
 } from '../../workflows/definitions';
-import { type Api, defineRoute, json, reply } from '../http/define-route';
+import { type Api, defineRoute, json, reply, created } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { invalidField } from '../http/errors';
-import { IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
+import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
 import { runUpdate, startLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
 import { refusal } from '../http/refusals';
@@ -85,9 +85,11 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
     headers: IdempotencyHeaders,
     body: PurchaseAuthorizationCreateBody,
     responses: {
-      201: json('The purchase authorization with its deadlines', PurchaseAuthorizationDetails, {
-        Location: 'The purchase authorization',
-      }),
+      201: json(
+        'The purchase authorization with its deadlines',
+        PurchaseAuthorizationDetails,
+        createdHeaders('The purchase authorization'),
+      ),
     },
     errors: [404, 409, 422, 503],
     handler: async ({ principal, headers, body }) => {
@@ -102,7 +104,7 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
           'The customer has an overdue purchase authorization; no new one until it is paid (P2).',
         );
       }
-      const { id } = await resourceIdFor(sql, principal.resellerId, headers['Idempotency-Key'], body);
+      const { id, replayed } = await resourceIdFor(sql, principal.resellerId, headers['Idempotency-Key'], body);
       const input: PurchaseAuthorizationInput = {
         paId: id,
         resellerId: principal.resellerId,
@@ -133,7 +135,7 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
       // C5/R1: the first purchase sets the anniversary; its renewal run starts counting down.
       const profile = await findRenewalProfile(sql, principal.resellerId, customer.id);
       if (profile) await ensureRenewal(temporal, config, profile);
-      return reply(201, await withState(pa), { Location: `/v1/purchase-authorizations/${id}` });
+      return created(`/v1/purchase-authorizations/${id}`, await withState(pa), replayed);
     },
   });
 

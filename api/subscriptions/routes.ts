@@ -10,10 +10,10 @@ import {
   subscriptionStoredUpdate,
   subscriptionWorkflowId,
 } from '../../workflows/definitions';
-import { decodeCursor, pageOf } from '../http/cursor';
-import { type Api, defineRoute, json, reply } from '../http/define-route';
+import { type KeysetPage, keysetPage } from '../http/cursor';
+import { type Api, defineRoute, json, reply, created } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
-import { IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
+import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
 import { runUpdate, startLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
 import { refusal } from '../http/refusals';
@@ -59,10 +59,7 @@ export function subscriptionRoutes(api: Api, { sql, temporal, config }: AppDeps)
     headers: IdempotencyHeaders,
     body: SubscriptionCreate,
     responses: {
-      201: json('The subscription', Subscription, {
-        Location: 'The new subscription',
-        'Idempotent-Replayed': 'true when an earlier request with the same Idempotency-Key made it',
-      }),
+      201: json('The subscription', Subscription, createdHeaders('The new subscription')),
     },
     errors: [404, 422, 503],
     handler: async ({ principal, headers, body }) => {
@@ -95,10 +92,7 @@ export function subscriptionRoutes(api: Api, { sql, temporal, config }: AppDeps)
       );
       // A cancelled subscription stays stored: an idempotent repeat always finds it.
       const subscription = await ownSubscription(principal, subscriptionId);
-      return reply(201, toSubscriptionJson(subscription), {
-        Location: `/v1/subscriptions/${subscriptionId}`,
-        'Idempotent-Replayed': String(replayed),
-      });
+      return created(`/v1/subscriptions/${subscriptionId}`, toSubscriptionJson(subscription), replayed);
     },
   });
 
@@ -110,13 +104,9 @@ export function subscriptionRoutes(api: Api, { sql, temporal, config }: AppDeps)
     query: SubscriptionListQuery,
     responses: { 200: json('A page of subscriptions', SubscriptionList) },
     handler: async ({ principal, query }) => {
-      const rows = await listSubscriptions(sql, principal.resellerId, {
-        status: query.status,
-        limit: query.limit + 1,
-        after: query.cursor ? decodeCursor(query.cursor) : undefined,
-      });
-      const { page, nextCursor } = pageOf(rows, query.limit);
-      return reply(200, { data: page.map(toSubscriptionJson), nextCursor });
+      const list = (page: KeysetPage) =>
+        listSubscriptions(sql, principal.resellerId, { status: query.status, ...page });
+      return reply(200, await keysetPage(query, list, toSubscriptionJson));
     },
   });
 
