@@ -1,37 +1,50 @@
 import express from 'express';
 import { pinoHttp } from 'pino-http';
-import type { Logger } from 'pino';
-import type { Client } from '@temporalio/client';
-import type { Config } from '../config';
-import type { Sql } from '../db';
-import { authenticate } from './auth';
-import { publicRateLimits } from './rate-limits';
-import { errorHandler, notFoundRoute } from './errors';
-import { buildOpenApiDocument } from './openapi';
-import { billingRouter, paymentWebhookRouter } from './routes/billing';
-import { contactRouter } from './routes/contact';
-import { customerExportRouter, customersRouter } from './routes/customers';
-import { invitationPageRouter } from './routes/invitation-page';
-import { licenseActivationPageRouter } from './routes/license-activation-page';
-import { ordersRouter } from './routes/orders';
-import { authorizationsRouter } from './routes/authorizations';
-import { renewalsRouter } from './routes/renewals';
-import { resellerChangePageRouter } from './routes/reseller-change-page';
-import { resellerChangesRouter } from './routes/reseller-changes';
-import { subscriptionContactPageRouter } from './routes/subscription-contact-page';
-import { searchRouter } from './routes/search';
-import { subscriptionsRouter } from './routes/subscriptions';
+import { billingRoutes } from './billing/routes';
+import { customerRoutes } from './customers/routes';
+import { healthRoutes } from './health/routes';
+import { authenticate } from './http/auth';
+import { createApi, openApiDocument } from './http/define-route';
+import type { AppDeps } from './http/deps';
+import { errorHandler, notFoundRoute } from './http/errors';
+import { publicRateLimits } from './http/rate-limits';
+import { orderRoutes } from './orders/routes';
+import { authenticateContact, contactRoutes } from './pages/contact';
+import { invitationPages } from './pages/invitation';
+import { licenseActivationPages } from './pages/license-activation';
+import { resellerChangePages } from './pages/reseller-change';
+import { subscriptionContactPages } from './pages/subscription-contact';
+import { purchaseAuthorizationRoutes } from './purchase-authorizations/routes';
+import { renewalRoutes } from './renewals/routes';
+import { resellerChangeRoutes } from './reseller-changes/routes';
+import { searchRoutes } from './search/routes';
+import { subscriptionRoutes } from './subscriptions/routes';
+import { supportRoutes } from './support/routes';
 
-export interface AppDeps {
-  sql: Sql;
-  temporal: Client;
-  config: Config;
-  logger: Logger;
-}
+export type { AppDeps } from './http/deps';
+
+/** Every resource, each registering its routes and their OpenAPI operations. */
+const RESOURCES = [
+  healthRoutes,
+  invitationPages,
+  licenseActivationPages,
+  resellerChangePages,
+  subscriptionContactPages,
+  contactRoutes,
+  customerRoutes,
+  subscriptionRoutes,
+  resellerChangeRoutes,
+  orderRoutes,
+  purchaseAuthorizationRoutes,
+  renewalRoutes,
+  billingRoutes,
+  searchRoutes,
+  supportRoutes,
+];
 
 /** The HTTP API, apart from `listen` so tests drive it in-process. */
 export function createApp(deps: AppDeps): express.Express {
-  const { sql, temporal, logger } = deps;
+  const { sql, logger } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
@@ -50,47 +63,22 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
 
-  const openapi = buildOpenApiDocument();
+  const api = createApi();
+  for (const resource of RESOURCES) resource(api, deps);
+  const openapi = openApiDocument(api);
   app.get('/openapi.json', (_req, res) => res.json(openapi));
 
-  app.get('/healthz', async (_req, res) => {
-    const check = async (probe: () => Promise<unknown>) => {
-      try {
-        await Promise.race([probe(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))]);
-        return 'ok';
-      } catch (err) {
-        return `down: ${(err as Error).message}`;
-      }
-    };
-    const [postgres, temporalStatus] = await Promise.all([
-      check(() => sql`SELECT 1`),
-      check(() => temporal.connection.workflowService.getSystemInfo({})),
-    ]);
-    const ok = postgres === 'ok' && temporalStatus === 'ok';
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', postgres, temporal: temporalStatus });
-  });
-
+  // What whole prefixes share: guessing limits for the public pages, the body parsers and credentials.
   const limits = publicRateLimits(deps.config);
   app.use(['/invitations', '/licenses', '/reseller-change', '/subscription-contact'], limits.pages);
   app.use('/contact/login', limits.login);
-  app.use('/invitations', invitationPageRouter(deps));
-  app.use('/licenses', licenseActivationPageRouter(deps));
-  app.use('/reseller-change', resellerChangePageRouter(deps));
-
-  app.use('/contact', contactRouter(deps));
-  app.use('/subscription-contact', subscriptionContactPageRouter(deps));
-
-  app.use('/webhooks/payments', paymentWebhookRouter(deps));
+  app.use('/contact', express.json({ limit: '20kb' }), (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  app.use('/contact/v1', authenticateContact(sql));
   app.use('/v1', express.json({ limit: '100kb' }), authenticate(sql));
-  app.use('/v1', customerExportRouter(deps));
-  app.use('/v1/customers', customersRouter(deps));
-  app.use('/v1/subscriptions', subscriptionsRouter(deps));
-  app.use('/v1/reseller-changes', resellerChangesRouter(deps));
-  app.use('/v1/orders', ordersRouter(deps));
-  app.use('/v1/purchase-authorizations', authorizationsRouter(deps));
-  app.use('/v1/renewals', renewalsRouter(deps));
-  app.use('/v1', billingRouter(deps));
-  app.use('/v1/search', searchRouter(deps));
+  app.use(api.router);
 
   app.use(notFoundRoute);
   app.use(errorHandler);

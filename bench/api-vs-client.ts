@@ -2,7 +2,7 @@
 // registration update), in alternating rounds, so the ratio survives the drift of a shared machine.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startLifecycle } from '../api/lifecycles';
+import { startLifecycle } from '../api/http/lifecycles';
 import { customerDetails, newReseller } from '../test/helpers/fixtures';
 import { invitationWorkflowId, registrationUpdate, type InvitationInput } from '../workflows/definitions';
 import { envInt, mib, ms, ratio, runConcurrent, summarize, table } from './lib';
@@ -55,7 +55,7 @@ async function run(stack: BenchStack, rssAtStart: number): Promise<void> {
     if (res.status !== 201) throw new Error(`POST /v1/customers answered ${res.status}: ${body}`);
   };
 
-  // startLifecycle is the API's own call to client.workflow.start (USE_EXISTING, REJECT_DUPLICATE,
+  // startLifecycle is the API's own update-with-start (USE_EXISTING, REJECT_DUPLICATE,
   // search attributes): the same options by construction, with no HTTP, auth or SQL around it.
   const bareOp = async (): Promise<void> => {
     const customerId = randomUUID();
@@ -66,15 +66,19 @@ async function run(stack: BenchStack, rssAtStart: number): Promise<void> {
       customer: customerDetails(),
       reminderSchedule: config.INVITATION_REMINDERS,
     };
-    const handle = await startLifecycle(temporal, config, {
-      workflowType: 'invitationWorkflow',
-      workflowId: invitationWorkflowId(customerId),
-      args: [input],
-      lifecycle: 'invitation',
-      resellerId: reseller.resellerId,
-      customerId,
-    });
-    await handle.executeUpdate(registrationUpdate);
+    await startLifecycle(
+      temporal,
+      config,
+      {
+        workflowType: 'invitationWorkflow',
+        workflowId: invitationWorkflowId(customerId),
+        args: [input],
+        lifecycle: 'invitation',
+        resellerId: reseller.resellerId,
+        customerId,
+      },
+      registrationUpdate,
+    );
   };
   const ops: Record<Path, () => Promise<void>> = { api: apiOp, bare: bareOp };
 

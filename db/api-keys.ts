@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { sha256 } from '../lib/hash';
 import type { Sql } from '.';
 
-export type Permission = 'order' | 'billing' | 'admin';
+export type Permission = 'order' | 'billing' | 'admin' | 'support';
 
 export interface Principal {
   userId: string;

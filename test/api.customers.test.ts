@@ -203,7 +203,7 @@ describe('customers API against the dev server, Postgres and the mail catcher', 
                     VALUES (${randomUUID()}, ${reseller.resellerId}, ${withProduct}, ${`SN-${randomUUID()}`}, 'PrintFactory Production', 'active')`;
     const refused = await api().delete(`/v1/customers/${withProduct}`);
     expect(refused.status).toBe(409);
-    expect(refused.body.error.code).toBe('CustomerHasProducts');
+    expect(refused.body.error.code).toBe('customer_has_products');
     expect((await api().get(`/v1/customers/${withProduct}`)).status).toBe(200);
   });
 

@@ -1,0 +1,395 @@
+import { stringify } from 'csv-stringify';
+import type { Request, Response } from 'express';
+import type { Principal } from '../../db/api-keys';
+import {
+  type CustomerListQuery as CustomerListFilters,
+  type CustomerRow,
+  customerDetailSections,
+  deleteCustomerWithoutProducts,
+  findCustomer,
+  listCustomers,
+  setManagedBy,
+} from '../../db/customers';
+import { auditTrail } from '../../db/orders';
+import {
+  deleteInvitationUpdate,
+  InvitationFailure,
+  type InvitationInput,
+  invitationStateQuery,
+  invitationWorkflowId,
+  registrationUpdate,
+  sendReminderUpdate,
+} from '../../workflows/definitions';
+import { type KeysetPage, keysetPage } from '../http/cursor';
+import { type Api, defineRoute, empty, json, stream, reply, noContent, streamed, created } from '../http/define-route';
+import type { AppDeps } from '../http/deps';
+import { HttpError, invalidField, notFound } from '../http/errors';
+import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
+import { runUpdate, startLifecycle } from '../http/lifecycles';
+import { ownedBy } from '../http/owned';
+import { refusal } from '../http/refusals';
+import { AuditTrail, auditJson, IdParam, iso } from '../http/schemas';
+import { renewalWindowDays } from '../renewals/lifecycle';
+import {
+  Customer,
+  CustomerExportQuery,
+  CustomerList,
+  CustomerListQuery,
+  CustomerPatchBody,
+  CustomerWithInvitation,
+  customerCreateSchema,
+  ReminderBody,
+  ReminderSent,
+  toCustomerDetails,
+} from './schemas';
+import type { z } from 'zod';
+
+export function toCustomerJson(c: CustomerRow): z.infer<typeof Customer> {
+  return {
+    id: c.id,
+    vipId: c.vipId,
+    organizationName: c.organizationName,
+    organizationNameAscii: c.organizationNameAscii,
+    marketSegment: c.marketSegment as z.infer<typeof Customer>['marketSegment'],
+    type: c.customerType as z.infer<typeof Customer>['type'],
+    country: c.country,
+    addressLine1: c.addressLine1,
+    addressLine2: c.addressLine2,
+    city: c.city,
+    postalCode: c.postalCode,
+    taxId: c.taxId,
+    contact: { firstName: c.contactFirstName, lastName: c.contactLastName, email: c.contactEmail },
+    invitationStatus: c.invitationStatus,
+    invitedAt: c.invitedAt.toISOString(),
+    acceptedAt: iso(c.acceptedAt),
+    anniversaryDate: c.anniversaryDate,
+    managedBy: c.managedBy,
+    createdAt: c.createdAt.toISOString(),
+  };
+}
+
+/** D2: the CSV columns, in order: header and value. */
+const CSV_COLUMNS: [string, (c: CustomerRow) => string | null][] = [
+  ['VIP id', (c) => c.vipId],
+  ['Organization name', (c) => c.organizationName],
+  ['Organization name (ASCII)', (c) => c.organizationNameAscii],
+  ['Market segment', (c) => c.marketSegment],
+  ['Type', (c) => c.customerType],
+  ['Country', (c) => c.country],
+  ['Address line 1', (c) => c.addressLine1],
+  ['Address line 2', (c) => c.addressLine2],
+  ['City', (c) => c.city],
+  ['Postal code', (c) => c.postalCode],
+  ['Tax id', (c) => c.taxId],
+  ['Contact first name', (c) => c.contactFirstName],
+  ['Contact last name', (c) => c.contactLastName],
+  ['Contact email', (c) => c.contactEmail],
+  ['Invitation status', (c) => c.invitationStatus],
+  ['Anniversary date', (c) => c.anniversaryDate],
+  ['Managed by', (c) => c.managedBy?.name ?? null],
+  ['Created at', (c) => c.createdAt.toISOString()],
+  ['Id', (c) => c.id],
+];
+const CSV_PAGE = 500;
+
+/** Writes the rows as CSV, page by page (keyset), waiting for the client to drain; stops if it goes away. */
+async function writeCsv(
+  req: Request,
+  res: Response,
+  first: CustomerRow[],
+  next: (last: CustomerRow) => Promise<CustomerRow[]>,
+): Promise<void> {
+  // A BOM so spreadsheet programs read the UTF-8 (å, ä, ö) as such; csv-stringify quotes commas, quotes, newlines.
+  const csv = stringify({
+    header: true,
+    bom: true,
+    columns: CSV_COLUMNS.map(([header], i) => ({ key: String(i), header })),
+    // A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR) is prefixed with a quote.
+    cast: { string: (value) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value) },
+  });
+  csv.pipe(res);
+  // Backpressure: wait for the buffer to drain, or for the client to go away (then stop reading pages).
+  const drained = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        csv.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      csv.once('drain', done);
+      res.once('close', done);
+    });
+  let rows = first;
+  try {
+    for (;;) {
+      for (const row of rows) {
+        if (!csv.write(CSV_COLUMNS.map(([, value]) => value(row) ?? ''))) await drained();
+        if (res.destroyed) {
+          csv.destroy();
+          return;
+        }
+      }
+      const last = rows[rows.length - 1];
+      if (rows.length < CSV_PAGE || !last) break;
+      rows = await next(last);
+    }
+    csv.end();
+  } catch (err) {
+    req.log.error({ err }, 'customer export failed mid-stream');
+    csv.destroy();
+    res.destroy(err as Error);
+  }
+}
+
+export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): void {
+  const createSchema = customerCreateSchema(config.TAX_ID_COUNTRIES);
+  const ownCustomer = ownedBy('Customer', (resellerId, id) => findCustomer(sql, resellerId, id));
+  const handleOf = (c: CustomerRow) => temporal.workflow.getHandle(invitationWorkflowId(c.id));
+
+  /** D1: the list filters of a parsed query, for the list and its CSV export alike. */
+  const listFilters = (
+    principal: Principal,
+    query: z.infer<typeof CustomerExportQuery>,
+  ): Omit<CustomerListFilters, 'limit' | 'after'> => ({
+    status: query.status,
+    q: query.q,
+    email: query.email,
+    filter: query.filter,
+    managedBy: query.managedBy === 'me' ? principal.userId : undefined,
+    windows: renewalWindowDays(config),
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/customers',
+    summary: 'Add a customer and send the invitation (C1, C2)',
+    permission: 'order',
+    headers: IdempotencyHeaders,
+    body: createSchema,
+    responses: {
+      201: json(
+        'The customer, with its VIP id; the invitation email is on its way',
+        Customer,
+        createdHeaders('The new customer'),
+      ),
+    },
+    errors: [[410, 'The customer made with this Idempotency-Key has since been deleted'], 422, 503],
+    handler: async ({ principal, headers, body }) => {
+      const key = headers['Idempotency-Key'];
+      const { id: customerId, replayed } = await resourceIdFor(sql, principal.resellerId, key, body);
+      const input: InvitationInput = {
+        customerId,
+        resellerId: principal.resellerId,
+        invitedBy: principal.userId,
+        customer: toCustomerDetails(body),
+        reminderSchedule: config.INVITATION_REMINDERS,
+      };
+      await startLifecycle(
+        temporal,
+        config,
+        {
+          workflowType: 'invitationWorkflow',
+          workflowId: invitationWorkflowId(customerId),
+          args: [input],
+          lifecycle: 'invitation',
+          resellerId: principal.resellerId,
+          customerId,
+        },
+        registrationUpdate,
+      );
+      const customer = await findCustomer(sql, principal.resellerId, customerId);
+      if (!customer)
+        throw new HttpError(410, 'gone', 'The customer created with this Idempotency-Key has since been deleted.');
+      return created(`/v1/customers/${customerId}`, toCustomerJson(customer), replayed);
+    },
+  });
+
+  // The portal's list with the D1 filters: from Postgres, newest first, keyset-paginated.
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/customers',
+    summary: 'List the reseller\'s customers, with the portal\'s filters and "managed by me" (D1)',
+    query: CustomerListQuery,
+    responses: { 200: json('A page of customers', CustomerList) },
+    handler: async ({ principal, query }) => {
+      const filters = listFilters(principal, query);
+      const list = (page: KeysetPage) => listCustomers(sql, principal.resellerId, { ...filters, ...page });
+      return reply(200, await keysetPage(query, list, toCustomerJson));
+    },
+  });
+
+  // D2: the list with the same filters as CSV, streamed page by page so a large list never sits in memory.
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/customers.csv',
+    summary: 'Export the customer list, with the same filters, as CSV (D2)',
+    query: CustomerExportQuery,
+    responses: {
+      200: stream(
+        'Every matching customer, one per row after a header row (UTF-8 with BOM); an attachment',
+        'text/csv',
+        { 'Content-Disposition': 'attachment; filename="customers-YYYY-MM-DD.csv"' },
+      ),
+    },
+    handler: async ({ req, principal, query }) => {
+      const filters = listFilters(principal, query);
+      const page = (after?: CustomerRow) =>
+        listCustomers(sql, principal.resellerId, {
+          ...filters,
+          limit: CSV_PAGE,
+          after: after ? { createdAt: after.cursorAt, id: after.id } : undefined,
+        });
+      // Read the first page before answering, so a database error is still a JSON 500 and not a cut file.
+      const first = await page();
+      return streamed(200, (res) => writeCsv(req, res, first, page), {
+        'Content-Type': 'text/csv; charset=utf-8',
+        'Content-Disposition': `attachment; filename="customers-${new Date().toISOString().slice(0, 10)}.csv"`,
+        'Cache-Control': 'no-store',
+      });
+    },
+  });
+
+  // D7: one customer: the stored view, the invitation's live state from its workflow while it runs, its
+  // commercial terms (R4, R5, C6), plans, order, authorization and renewal histories (one query each).
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/customers/{id}',
+    summary:
+      "Customer details: the invitation's live state, VIP Select, 3-year commitment, plans, order, " +
+      'authorization and renewal history (D7)',
+    params: IdParam,
+    responses: { 200: json('The customer', CustomerWithInvitation) },
+    handler: async ({ req, principal, params }) => {
+      const customer = await ownCustomer(principal, params.id);
+      const workflowId = invitationWorkflowId(customer.id);
+      const invitationState = async () => {
+        try {
+          const state = await handleOf(customer).query(invitationStateQuery);
+          const { status, emailsSent, nextReminderAt } = state;
+          return { status, emailsSent, nextReminderAt, workflowId };
+        } catch (err) {
+          req.log.debug({ err, workflowId }, 'invitation state unavailable');
+          return null;
+        }
+      };
+      const [invitation, sections] = await Promise.all([
+        invitationState(),
+        customerDetailSections(sql, customer.resellerId, customer.id),
+      ]);
+      const p = sections.profile;
+      const body = {
+        ...toCustomerJson(customer),
+        invitation,
+        vipSelect:
+          p?.vipSelectLevel != null ? { level: p.vipSelectLevel, discountPercent: p.vipSelectDiscountPercent } : null,
+        threeYearCommitment:
+          p?.threeYearCommitmentQuantity != null
+            ? { quantity: p.threeYearCommitmentQuantity, committedAt: iso(p.threeYearCommittedAt) }
+            : null,
+        extendedTerm:
+          p?.extendedTermMonths != null ? { months: p.extendedTermMonths, prepaid: p.extendedTermPrepaid } : null,
+        plans: sections.plans,
+        orders: sections.orders.map((o) => ({
+          ...o,
+          createdAt: o.createdAt.toISOString(),
+          convertedAt: iso(o.convertedAt),
+        })),
+        authorizations: sections.authorizations.map((a) => ({
+          ...a,
+          createdAt: a.createdAt.toISOString(),
+          orderedAt: iso(a.orderedAt),
+          paidAt: iso(a.paidAt),
+          overdueAt: iso(a.overdueAt),
+          deactivatedAt: iso(a.deactivatedAt),
+          cancelledAt: iso(a.cancelledAt),
+          returnedAt: iso(a.returnedAt),
+        })),
+        renewals: sections.renewals.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() })),
+      };
+      return reply(200, body);
+    },
+  });
+
+  // O6: the audit trail of a customer and all its orders.
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/customers/{id}/audit',
+    summary: 'The audit trail of a customer and all its orders: who changed what and when (O6)',
+    params: IdParam,
+    responses: { 200: json('Who changed what and when, oldest first', AuditTrail) },
+    handler: async ({ principal, params }) => {
+      const customer = await ownCustomer(principal, params.id);
+      return reply(200, auditJson(await auditTrail(sql, customer.resellerId, { customerId: customer.id })));
+    },
+  });
+
+  // C3: details are fixed once the invitation is sent; a typo means delete and invite again.
+  // D1/D7: the one exception is the reseller's own bookkeeping, { managedBy }: not a customer detail.
+  defineRoute(api, {
+    method: 'patch',
+    path: '/v1/customers/{id}',
+    summary:
+      'Assign the team member managing the customer, { managedBy } only (D1, D7); any other change is refused: ' +
+      'details are fixed once the invitation is sent (C3)',
+    permission: 'order',
+    params: IdParam,
+    body: CustomerPatchBody,
+    responses: { 200: json('The customer, with its new manager', Customer) },
+    errors: [[409, 'Customer details cannot be edited after the invitation is sent (C3)']],
+    handler: async ({ principal, actor, params, body }) => {
+      const customer = await ownCustomer(principal, params.id);
+      const { managedBy, ...others } = body;
+      if (managedBy === undefined || Object.keys(others).length > 0) {
+        throw new HttpError(
+          409,
+          'customer_details_fixed',
+          'Customer details cannot be edited after the invitation is sent (C3). ' +
+            'To correct a typo, delete the invitation and create a new one.',
+        );
+      }
+      const outcome = await setManagedBy(sql, customer.resellerId, customer.id, managedBy, actor);
+      if (outcome === 'not-found') throw notFound('Customer');
+      if (outcome === 'unknown-user') throw invalidField('managedBy', 'is not a user of this reseller');
+      return reply(200, toCustomerJson(await ownCustomer(principal, customer.id)));
+    },
+  });
+
+  // C3: remind the contact while pending, optionally at a corrected address.
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/customers/{id}/invitation/reminders',
+    summary: 'Send a reminder while the invitation is pending, optionally to a corrected address (C3)',
+    permission: 'order',
+    params: IdParam,
+    body: ReminderBody,
+    responses: { 200: json('Reminder sent', ReminderSent) },
+    errors: [409, 503],
+    handler: async ({ principal, actor, params, body }) => {
+      const customer = await ownCustomer(principal, params.id);
+      if (customer.invitationStatus !== 'pending')
+        throw refusal(InvitationFailure.NotPending, 'The invitation was already accepted; there is nothing to remind.');
+      const state = await runUpdate(handleOf(customer), sendReminderUpdate, { email: body.email, actor });
+      return reply(200, { status: state.status, contactEmail: state.contactEmail, emailsSent: state.emailsSent });
+    },
+  });
+
+  // C3/C8: delete a customer without products; a pending invitation is ended through its workflow.
+  defineRoute(api, {
+    method: 'delete',
+    path: '/v1/customers/{id}',
+    summary: 'Delete a customer without products, ending a pending invitation (C3, C8)',
+    permission: 'order',
+    params: IdParam,
+    responses: { 204: empty('Deleted') },
+    errors: [409, 503],
+    handler: async ({ principal, actor, params }) => {
+      const customer = await ownCustomer(principal, params.id);
+      if (customer.invitationStatus === 'pending') {
+        await runUpdate(handleOf(customer), deleteInvitationUpdate, { actor });
+      } else if ((await deleteCustomerWithoutProducts(sql, customer.id, actor)) === 'has-products') {
+        throw refusal(InvitationFailure.HasProducts, 'The customer has products and cannot be deleted.');
+      }
+      return noContent();
+    },
+  });
+}

@@ -1,0 +1,199 @@
+import { z } from 'zod';
+import { CUSTOMER_FILTERS } from '../../db/customers';
+import type { CustomerDetails } from '../../workflows/definitions';
+import { email, isoTime, listOf, pageQuery, text } from '../http/schemas';
+
+// The customers' request and response shapes (C1-C8, D1, D2, D7).
+
+const isAscii = (s: string) => /^[\x20-\x7E]*$/.test(s);
+const MarketSegment = z.enum(['commercial', 'government', 'education']);
+const CustomerType = z.enum(['team', 'enterprise']);
+
+const Contact = z.object({ firstName: text(100), lastName: text(100), email }).strict();
+
+/** C1: everything needed to add a customer. */
+const CustomerCreateFields = z
+  .object({
+    organizationName: text(100),
+    organizationNameAscii: text(100).refine(isAscii, 'must use ASCII letters only').optional(),
+    marketSegment: MarketSegment,
+    type: CustomerType,
+    country: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code such as "SE"'),
+    addressLine1: text(200),
+    addressLine2: text(200).optional(),
+    city: text(100),
+    postalCode: text(20),
+    taxId: text(40).optional(),
+    contact: Contact,
+    anniversaryDate: z.iso.date('must be a date as YYYY-MM-DD').optional(),
+  })
+  .strict();
+
+export type CustomerCreate = z.infer<typeof CustomerCreateFields>;
+
+/**
+ * C1 with its rules across fields: the ASCII spelling for non-ASCII names, the tax id where the region
+ * needs it (configured, so the schema is built once per app).
+ */
+export function customerCreateSchema(taxIdCountries: readonly string[]) {
+  return CustomerCreateFields.superRefine((v, ctx) => {
+    if (!isAscii(v.organizationName) && !v.organizationNameAscii) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['organizationNameAscii'],
+        message: 'is required when the organization name has non-ASCII letters',
+      });
+    }
+    if (taxIdCountries.includes(v.country) && !v.taxId) {
+      ctx.addIssue({ code: 'custom', path: ['taxId'], message: `is required for customers in ${v.country}` });
+    }
+  }).meta({ id: 'CustomerCreate' });
+}
+
+export function toCustomerDetails(body: CustomerCreate): CustomerDetails {
+  return {
+    organizationName: body.organizationName,
+    organizationNameAscii: body.organizationNameAscii ?? body.organizationName,
+    marketSegment: body.marketSegment,
+    type: body.type,
+    country: body.country,
+    addressLine1: body.addressLine1,
+    addressLine2: body.addressLine2 ?? null,
+    city: body.city,
+    postalCode: body.postalCode,
+    taxId: body.taxId ?? null,
+    contact: body.contact,
+    anniversaryDate: body.anniversaryDate ?? null,
+  };
+}
+
+export const Customer = z
+  .object({
+    id: z.uuid(),
+    vipId: z.string().meta({ description: 'The VIP customer number issued with the invitation (C2).' }),
+    organizationName: z.string(),
+    organizationNameAscii: z.string(),
+    marketSegment: MarketSegment,
+    type: CustomerType,
+    country: z.string(),
+    addressLine1: z.string(),
+    addressLine2: z.string().nullable(),
+    city: z.string(),
+    postalCode: z.string(),
+    taxId: z.string().nullable(),
+    contact: z.object({ firstName: z.string(), lastName: z.string(), email: z.string() }),
+    invitationStatus: z.enum(['pending', 'accepted']),
+    invitedAt: isoTime,
+    acceptedAt: isoTime.nullable(),
+    anniversaryDate: z.string().nullable(),
+    managedBy: z
+      .object({ id: z.uuid(), name: z.string(), email: z.string() })
+      .nullable()
+      .meta({ description: 'The team member assigned to the customer (D1, D7).' }),
+    createdAt: isoTime,
+  })
+  .meta({ id: 'Customer' });
+
+export const InvitationLiveState = z
+  .object({
+    status: z.enum(['registering', 'pending', 'accepted', 'deleted']),
+    emailsSent: z.number().int(),
+    nextReminderAt: z.string().nullable(),
+    workflowId: z.string(),
+  })
+  .meta({ id: 'InvitationState' });
+
+/** D7: the details page: the customer, its invitation, and its commercial terms and histories. */
+export const CustomerWithInvitation = Customer.extend({
+  invitation: InvitationLiveState.nullable(),
+  vipSelect: z
+    .object({ level: z.number().int(), discountPercent: z.number().int().nullable() })
+    .nullable()
+    .meta({ description: 'R4' }),
+  threeYearCommitment: z
+    .object({ quantity: z.number().int(), committedAt: isoTime.nullable() })
+    .nullable()
+    .meta({ description: 'R5' }),
+  extendedTerm: z.object({ months: z.number().int(), prepaid: z.boolean() }).nullable().meta({ description: 'C6' }),
+  plans: z
+    .array(z.object({ product: z.string(), status: z.string(), licenses: z.number().int() }))
+    .meta({ description: 'Licenses by product and status' }),
+  orders: z.array(
+    z.object({
+      id: z.uuid(),
+      kind: z.string().meta({ description: 'order or trial' }),
+      status: z.string(),
+      poNumber: z.string().nullable(),
+      createdAt: isoTime,
+      convertedAt: isoTime.nullable(),
+    }),
+  ),
+  authorizations: z.array(
+    z.object({
+      id: z.uuid(),
+      product: z.string(),
+      quantity: z.number().int(),
+      status: z.string(),
+      createdAt: isoTime,
+      orderedAt: isoTime.nullable(),
+      paidAt: isoTime.nullable(),
+      overdueAt: isoTime.nullable(),
+      deactivatedAt: isoTime.nullable(),
+      cancelledAt: isoTime.nullable(),
+      returnedAt: isoTime.nullable(),
+    }),
+  ),
+  renewals: z
+    .array(
+      z.object({
+        id: z.uuid(),
+        renewalDate: z.string(),
+        timing: z.string().meta({ description: 'early, on_time or late' }),
+        quantity: z.number().int(),
+        termMonths: z.number().int(),
+        termStartsOn: z.string(),
+        termEndsOn: z.string(),
+        createdAt: isoTime,
+      }),
+    )
+    .meta({ description: 'R3' }),
+}).meta({ id: 'CustomerDetails' });
+
+export const CustomerList = listOf(Customer).meta({ id: 'CustomerList' });
+
+const customerFilters = {
+  status: z.enum(['pending', 'accepted']).optional(),
+  q: z.string().trim().min(1).max(100).optional(),
+  // O3: find an existing customer by its contact's email before ordering.
+  email: z.email('must be an email address').optional(),
+  // D1: the portal's list filters, and "managed by me".
+  filter: z.enum(CUSTOMER_FILTERS).optional().meta({
+    description:
+      'D1: no products, pending (P1) or overdue (P2) requests, upcoming renewals (R1), ready for renewal (R2), all',
+  }),
+  managedBy: z.literal('me').optional().meta({ description: 'D1: only the customers assigned to the calling user' }),
+};
+
+export const CustomerListQuery = z.object({ ...customerFilters, ...pageQuery }).strict();
+
+/** D2: the CSV export takes the list's filters, and gives every matching customer. */
+export const CustomerExportQuery = z.object(customerFilters).strict();
+
+/**
+ * D1/D7: the only change PATCH makes is the assigned team member (a user of the same reseller), or nobody;
+ * any other field is accepted here only to be refused by C3 with its reason.
+ */
+export const CustomerPatchBody = z
+  .object({ managedBy: z.uuid('must be a user id').nullable().optional() })
+  .catchall(z.unknown())
+  .meta({ id: 'CustomerPatch' });
+
+export const ReminderBody = z.object({ email: email.optional() }).strict().meta({ id: 'Reminder' });
+
+export const ReminderSent = z
+  .object({ status: z.string(), contactEmail: z.string(), emailsSent: z.number().int() })
+  .meta({ id: 'ReminderSent' });

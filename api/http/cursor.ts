@@ -1,0 +1,52 @@
+import { HttpError } from './errors';
+
+/**
+ * Keyset cursors for the lists (newest first): the row's created_at, to the microsecond as Postgres
+ * keeps it (a millisecond Date would skip rows created within the same millisecond), and its id.
+ */
+export interface CursorRow {
+  cursorAt: string;
+  id: string;
+}
+
+export const encodeCursor = (row: CursorRow): string =>
+  Buffer.from(JSON.stringify([row.cursorAt, row.id])).toString('base64url');
+
+export function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
+    if (Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('malformed');
+    return { createdAt, id };
+  } catch {
+    throw new HttpError(400, 'validation_failed', 'cursor: is not a cursor this API returned', {
+      issues: [{ field: 'cursor', message: 'is not a cursor this API returned' }],
+    });
+  }
+}
+
+/** One page of `limit` rows fetched as `limit + 1`, and the cursor of the next page if there is one. */
+export function pageOf<T extends CursorRow>(rows: T[], limit: number): { page: T[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { page, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+}
+
+/** The SQL expression of a row's cursor time: microseconds, UTC. */
+export const CURSOR_AT_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"';
+
+/** What a list query in db/ takes: how many rows, after which one. */
+export interface KeysetPage {
+  limit: number;
+  after?: { createdAt: string; id: string };
+}
+
+/** One keyset page of a list: fetches `limit + 1` rows after the cursor; the page as JSON and the next cursor. */
+export async function keysetPage<T extends CursorRow, J>(
+  query: { limit: number; cursor?: string },
+  fetch: (page: KeysetPage) => Promise<T[]>,
+  toJson: (row: T) => J,
+): Promise<{ data: J[]; nextCursor: string | null }> {
+  const rows = await fetch({ limit: query.limit + 1, after: query.cursor ? decodeCursor(query.cursor) : undefined });
+  const { page, nextCursor } = pageOf(rows, query.limit);
+  return { data: page.map(toJson), nextCursor };
+}

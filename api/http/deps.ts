@@ -1,0 +1,12 @@
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Config } from '../../config';
+import type { Sql } from '../../db';
+
+/** What every resource's routes are built from. */
+export interface AppDeps {
+  sql: Sql;
+  temporal: Client;
+  config: Config;
+  logger: Logger;
+}

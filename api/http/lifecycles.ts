@@ -1,0 +1,113 @@
+import {
+  type Client,
+  isGrpcServiceError,
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  type WorkflowHandle,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { Config } from '../../config';
+import { stepPolicy } from '../../config/terms';
+import {
+  CustomerIdKey,
+  LifecycleKey,
+  type LifecycleName,
+  LifecycleStatusKey,
+  ResellerIdKey,
+  STEP_POLICY_MEMO,
+} from '../../workflows/definitions';
+import { HttpError } from './errors';
+import { updateRefusal } from './refusals';
+
+// Starting a lifecycle and talking to it, in one place for every resource.
+
+export interface LifecycleStart {
+  workflowType: string;
+  /** The business-key id (`invitation:<customerId>`): a repeat finds the same run. */
+  workflowId: string;
+  args: unknown[];
+  lifecycle: LifecycleName;
+  resellerId: string;
+  customerId?: string | null;
+}
+
+/** gRPC ALREADY_EXISTS: update-with-start reports a refused start with this code, not always as its error class. */
+const ALREADY_EXISTS = 6;
+
+/** The run under this id has ended and the id is never reused (REJECT_DUPLICATE). */
+const hasEnded = (err: unknown): boolean =>
+  err instanceof WorkflowExecutionAlreadyStartedError || (isGrpcServiceError(err) && err.code === ALREADY_EXISTS);
+
+/** USE_EXISTING: a repeat while it runs finds the running one; an ended one is never started again. */
+function startOptions(config: Config, start: LifecycleStart) {
+  return {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowId: start.workflowId,
+    args: start.args,
+    workflowIdConflictPolicy: 'USE_EXISTING' as const,
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+    // T4: how often each class of step is retried before it waits for support, from configuration.
+    memo: { [STEP_POLICY_MEMO]: stepPolicy(config) },
+    // Tagged for operators (T4): filter by reseller, customer, lifecycle and status in the Temporal UI.
+    typedSearchAttributes: [
+      { key: ResellerIdKey, value: start.resellerId },
+      ...(start.customerId ? [{ key: CustomerIdKey, value: start.customerId }] : []),
+      { key: LifecycleKey, value: start.lifecycle },
+      { key: LifecycleStatusKey, value: 'started' },
+    ],
+  };
+}
+
+/**
+ * Starts the lifecycle (or finds the running one) and waits for its first answer, in one round trip
+ * (update-with-start). Null when the run under this id has already ended: an idempotent repeat, whose
+ * answer is in the database.
+ */
+export async function startLifecycle<Ret>(
+  temporal: Client,
+  config: Config,
+  start: LifecycleStart,
+  firstAnswer: UpdateDefinition<Ret, []>,
+): Promise<Ret | null> {
+  const startWorkflowOperation = new WithStartWorkflowOperation(start.workflowType, startOptions(config, start));
+  try {
+    return await temporal.workflow.executeUpdateWithStart(firstAnswer, { startWorkflowOperation });
+  } catch (err) {
+    if (hasEnded(err)) return null;
+    throw updateRefusal(err) ?? err;
+  }
+}
+
+/** For a lifecycle with no first answer to wait for: starts it, or finds the run with this id (running or ended). */
+export async function ensureLifecycle(
+  temporal: Client,
+  config: Config,
+  start: LifecycleStart,
+): Promise<WorkflowHandle> {
+  try {
+    return await temporal.workflow.start(start.workflowType, startOptions(config, start));
+  } catch (err) {
+    if (hasEnded(err)) return temporal.workflow.getHandle(start.workflowId);
+    throw err;
+  }
+}
+
+/**
+ * Sends an update and waits for its answer. A refusal is answered by the refusals table; a run that has
+ * ended takes no more changes (409), or, with `ended: 'not_found'`, is answered like an unknown id.
+ */
+export async function runUpdate<Ret, Arg>(
+  handle: WorkflowHandle,
+  def: UpdateDefinition<Ret, [Arg]>,
+  arg: Arg,
+  opts: { ended?: 'conflict' | 'not_found' } = {},
+): Promise<Ret> {
+  try {
+    return await handle.executeUpdate(def, { args: [arg] });
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError && opts.ended !== 'not_found')
+      throw new HttpError(409, 'lifecycle_ended', 'This lifecycle has ended; it takes no more changes.');
+    throw updateRefusal(err) ?? err;
+  }
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import type { AuditEvent } from '../../db/orders';
+
+// The small shapes every resource shares.
+
+export const IdParam = z.object({ id: z.uuid() });
+export const isoTime = z.string().meta({ format: 'date-time' });
+export const isoDate = z.string().meta({ format: 'date' });
+export const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
+
+export const Money = z.object({ amountMinor: z.number().int(), currency: z.string() }).meta({ id: 'Money' });
+export const money = (amountMinor: number, currency: string): z.infer<typeof Money> => ({
+  amountMinor,
+  currency: currency.trim(),
+});
+
+/** Keyset pages, newest first: how many, and where the previous page ended. */
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+};
+export const listOf = <T extends z.ZodType>(item: T) =>
+  z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+
+export const text = (max: number) =>
+  z.string().trim().min(1, 'is required').max(max, `must be at most ${max} characters`);
+export const email = z.email('must be an email address').max(254, 'must be at most 254 characters');
+
+/** O6: who changed what and when. */
+export const AuditTrail = z
+  .object({
+    data: z.array(
+      z.object({
+        id: z.string(),
+        entityType: z.string(),
+        entityId: z.string(),
+        action: z.string(),
+        actor: z.string(),
+        before: z.unknown(),
+        after: z.unknown(),
+        at: isoTime,
+      }),
+    ),
+  })
+  .meta({ id: 'AuditTrail' });
+
+export const auditJson = (events: AuditEvent[]): z.infer<typeof AuditTrail> => ({
+  data: events.map((e) => ({ ...e, at: e.at.toISOString() })),
+});

@@ -1,0 +1,268 @@
+import type { z } from 'zod';
+import { trialTerms } from '../../config/terms';
+import { priceOrder } from '../../db/catalog';
+import { findCustomer } from '../../db/customers';
+import { configureOrder } from '../../db/order-configuration';
+import { auditTrail, findOrder, lifecycleKindOf, listOrders, type OrderRow, orderLines } from '../../db/orders';
+import {
+  convertTrialUpdate,
+  deleteOrderUpdate,
+  extendTrialUpdate,
+  OrderFailure,
+  type OrderInput,
+  orderPlacedUpdate,
+  orderWorkflowId,
+} from '../../workflows/definitions';
+import { type KeysetPage, keysetPage } from '../http/cursor';
+import { type Api, defineRoute, empty, json, reply, noContent, created } from '../http/define-route';
+import type { AppDeps } from '../http/deps';
+import { HttpError, invalidField, notFound } from '../http/errors';
+import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
+import { runUpdate, startLifecycle } from '../http/lifecycles';
+import { ownedBy } from '../http/owned';
+import { refusal } from '../http/refusals';
+import { AuditTrail, auditJson, IdParam, iso, money } from '../http/schemas';
+import {
+  ConfigureBody,
+  ConfiguredOrder,
+  DeleteQuery,
+  type Order,
+  OrderCreateBody,
+  OrderList,
+  OrderListQuery,
+  OrderWithLines,
+} from './schemas';
+
+function toOrderJson(o: OrderRow): z.infer<typeof Order> {
+  return {
+    id: o.id,
+    kind: o.kind,
+    status: o.status,
+    customerId: o.customerId,
+    serialNumber: o.serialNumber,
+    licenseStatus: o.licenseStatus,
+    priceList: o.currency.trim(),
+    poNumber: o.poNumber,
+    promoCode: o.promoCode,
+    subscriptionType: o.subscriptionType,
+    plan: o.plan,
+    subtotal: money(o.subtotalMinor, o.currency),
+    discount: money(o.discountMinor, o.currency),
+    total: money(o.totalMinor, o.currency),
+    trialEndsAt: iso(o.trialEndsAt),
+    activatedAt: iso(o.activatedAt),
+    createdAt: o.createdAt.toISOString(),
+  };
+}
+
+export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void {
+  const ownOrder = ownedBy('Order', (resellerId, id) => findOrder(sql, resellerId, id));
+  const ownCustomer = ownedBy('Customer', (resellerId, id) => findCustomer(sql, resellerId, id));
+  const handleOf = (o: OrderRow) => temporal.workflow.getHandle(orderWorkflowId(lifecycleKindOf(o), o.id));
+  const withLines = async (o: OrderRow): Promise<z.infer<typeof OrderWithLines>> => ({
+    ...toOrderJson(o),
+    lines: (await orderLines(sql, o.id)).map((l) => ({
+      driverCode: l.driverCode,
+      name: l.name,
+      unitPrice: money(l.unitPriceMinor, o.currency),
+    })),
+  });
+
+  // O1-O4: place an order or start a trial; every choice is checked against the catalog first.
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/orders',
+    summary: 'Order now or get a trial (O1-O4, B2)',
+    permission: 'order',
+    headers: IdempotencyHeaders,
+    body: OrderCreateBody,
+    responses: { 201: json('Placed; the activation email is on its way', OrderWithLines, createdHeaders('The order')) },
+    errors: [404, [410, 'The order made with this Idempotency-Key has since been deleted'], 422, 503],
+    handler: async ({ principal, headers, body }) => {
+      const customer = await ownCustomer(principal, body.customerId);
+      const request = {
+        currency: body.priceList,
+        poNumber: body.poNumber ?? null,
+        promoCode: body.promoCode ?? null,
+        drivers: body.drivers,
+        subscriptionType: body.subscriptionType,
+        plan: body.plan,
+      };
+      const priced = await priceOrder(sql, request, customer.country.trim(), new Date());
+      if (!priced.ok) {
+        const first = priced.issues[0]!;
+        throw new HttpError(400, 'validation_failed', `${first.field}: ${first.message}`, { issues: priced.issues });
+      }
+      const { id, replayed } = await resourceIdFor(sql, principal.resellerId, headers['Idempotency-Key'], body);
+      const input: OrderInput = {
+        orderId: id,
+        kind: body.kind,
+        resellerId: principal.resellerId,
+        customerId: customer.id,
+        createdBy: principal.userId,
+        ...request,
+      };
+      await startLifecycle(
+        temporal,
+        config,
+        {
+          workflowType: body.kind === 'trial' ? 'trialWorkflow' : 'orderWorkflow',
+          workflowId: orderWorkflowId(body.kind, id),
+          args: body.kind === 'trial' ? [input, trialTerms(config)] : [input],
+          lifecycle: body.kind,
+          resellerId: principal.resellerId,
+          customerId: customer.id,
+        },
+        orderPlacedUpdate,
+      );
+      const order = await findOrder(sql, principal.resellerId, id);
+      if (!order)
+        throw new HttpError(410, 'gone', 'The order created with this Idempotency-Key has since been deleted.');
+      return created(`/v1/orders/${id}`, await withLines(order), replayed);
+    },
+  });
+
+  // O6: order management, all orders and trials in one place.
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/orders',
+    summary: 'All orders and trials in one place (O6)',
+    query: OrderListQuery,
+    responses: { 200: json('A page of orders', OrderList) },
+    handler: async ({ principal, query }) => {
+      const { kind, customerId } = query;
+      const list = (page: KeysetPage) => listOrders(sql, principal.resellerId, { kind, customerId, ...page });
+      return reply(200, await keysetPage(query, list, toOrderJson));
+    },
+  });
+
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/orders/{id}',
+    summary: 'One order or trial with its lines and license',
+    params: IdParam,
+    responses: { 200: json('The order', OrderWithLines) },
+    handler: async ({ principal, params }) => reply(200, await withLines(await ownOrder(principal, params.id))),
+  });
+
+  // O6: the audit trail of one order.
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/orders/{id}/audit',
+    summary: 'The audit trail of one order (O6)',
+    params: IdParam,
+    responses: { 200: json('Who changed what and when, oldest first', AuditTrail) },
+    handler: async ({ principal, params }) => {
+      const order = await ownOrder(principal, params.id);
+      return reply(200, auditJson(await auditTrail(sql, order.resellerId, { orderId: order.id })));
+    },
+  });
+
+  // O5: delete only before activation, and only when the reseller confirms.
+  defineRoute(api, {
+    method: 'delete',
+    path: '/v1/orders/{id}',
+    summary: 'Delete before activation, with ?confirm=true (O5)',
+    permission: 'order',
+    params: IdParam,
+    query: DeleteQuery,
+    responses: { 204: empty('Deleted; the customer stays') },
+    errors: [409, 503],
+    handler: async ({ principal, actor, params, query }) => {
+      const order = await ownOrder(principal, params.id);
+      if (query.confirm !== 'true') {
+        throw new HttpError(
+          400,
+          'confirmation_required',
+          'confirm: add ?confirm=true; deleting an order or trial cannot be undone.',
+          { issues: [{ field: 'confirm', message: 'must be true to delete' }] },
+        );
+      }
+      if (order.licenseStatus !== 'pending_activation') {
+        throw refusal(
+          OrderFailure.AlreadyActivated,
+          'The license has been activated, so the order can no longer be deleted (O5).',
+        );
+      }
+      await runUpdate(handleOf(order), deleteOrderUpdate, { actor });
+      return noContent();
+    },
+  });
+
+  // O6 "+": extend a trial, or convert it into an order.
+  for (const [action, update, summary] of [
+    ['extend', extendTrialUpdate, '"+": extend a trial (O6)'],
+    ['convert', convertTrialUpdate, '"+": convert a trial into an order (O6)'],
+  ] as const) {
+    defineRoute(api, {
+      method: 'post',
+      path: `/v1/orders/{id}/${action}`,
+      summary,
+      permission: 'order',
+      params: IdParam,
+      responses: { 200: json(action === 'extend' ? 'Extended' : 'Converted', OrderWithLines) },
+      errors: [409, 503],
+      handler: async ({ principal, actor, params }) => {
+        const order = await ownOrder(principal, params.id);
+        if (order.kind !== 'trial') {
+          const done = action === 'extend' ? 'extended' : 'converted';
+          throw new HttpError(409, 'not_a_trial', `Only a trial can be ${done}; this is an order.`);
+        }
+        await runUpdate(handleOf(order), update, { actor });
+        return reply(200, await withLines(await ownOrder(principal, order.id)));
+      },
+    });
+  }
+
+  // O6 "configure": swap drivers; a higher tier charges the prorated difference, a lower one never
+  // refunds more than was paid.
+  defineRoute(api, {
+    method: 'put',
+    path: '/v1/orders/{id}/drivers',
+    summary: 'Configure: swap drivers; a higher tier charges the prorated difference (O6)',
+    permission: 'order',
+    params: IdParam,
+    body: ConfigureBody,
+    responses: { 200: json('Reconfigured, with the adjustment', ConfiguredOrder) },
+    errors: [409],
+    handler: async ({ principal, params, body }) => {
+      const order = await ownOrder(principal, params.id);
+      // TODO(configureOrderUpdate): through the order's workflow once its contract has the update; until
+      // then the API writes the configuration behind the workflow's back.
+      const outcome = await configureOrder(sql, {
+        orderId: order.id,
+        resellerId: order.resellerId,
+        userId: principal.userId,
+        drivers: body.drivers,
+        now: new Date(),
+      });
+      if (!outcome.ok) {
+        if (outcome.status === 404) throw notFound('Order');
+        if (outcome.field) throw invalidField(outcome.field, outcome.message);
+        throw refusal(OrderFailure.NotChangeable, outcome.message);
+      }
+      return reply(200, {
+        ...(await withLines(await ownOrder(principal, order.id))),
+        adjustment: money(outcome.adjustmentMinor, order.currency),
+      });
+    },
+  });
+
+  // O7: activating a license for the customer is an OEM-only function.
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/orders/{id}/activate',
+    summary: 'Refused: activating a license is an OEM-only function (O7)',
+    params: IdParam,
+    responses: {},
+    errors: [[403, 'Always: the customer activates the license through the emailed link']],
+    handler: async ({ principal, params }) => {
+      await ownOrder(principal, params.id);
+      throw new HttpError(
+        403,
+        'oem_only',
+        'Activating a license is an OEM-only function (O7): the customer activates it through the emailed link.',
+      );
+    },
+  });
+}

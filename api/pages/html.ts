@@ -1,0 +1,45 @@
+import type { RequestHandler } from 'express';
+import { escapeHtml } from '../../activities/templates/layout';
+
+// The small public pages that customer contacts reach through emailed links (T3).
+
+/** Their links carry secrets: keep them out of caches and Referer headers; the pages need no scripts. */
+export const publicPageHeaders: RequestHandler = (_req, res, next) => {
+  res.set({
+    'Cache-Control': 'no-store',
+    'Referrer-Policy': 'no-referrer',
+    'Content-Security-Policy':
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    'X-Content-Type-Options': 'nosniff',
+  });
+  next();
+};
+
+/** A plain, accessible page: one column, real headings, visible focus, no scripts. */
+export function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${escapeHtml(title)}</title>
+<style>
+  body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+         color: #1f2933; background: #f5f7fa; }
+  main { max-width: 34rem; margin: 3rem auto; padding: 2rem; background: #fff; border-radius: 8px;
+         box-shadow: 0 1px 3px rgba(0,0,0,.1); }
+  h1 { font-size: 1.5rem; line-height: 1.3; margin: 0 0 1rem; color: #102a43; }
+  button { font: inherit; font-weight: 600; color: #fff; background: #1f5fbf; border: 0; border-radius: 6px;
+           padding: .75rem 1.5rem; cursor: pointer; }
+  button:focus-visible { outline: 3px solid #f0b429; outline-offset: 2px; }
+  label { display: flex; gap: .5rem; align-items: flex-start; margin: 1rem 0 1.5rem; }
+  input[type=checkbox] { width: 1.25rem; height: 1.25rem; margin-top: .15rem; }
+  .muted { color: #52606d; font-size: .9rem; }
+  [role=alert] { border-left: 4px solid #d64545; padding-left: 1rem; }
+  [role=status] { border-left: 4px solid #3ebd93; padding-left: 1rem; }
+</style>
+</head>
+<body><main>${body}</main></body>
+</html>`;
+}

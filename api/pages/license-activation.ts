@@ -1,0 +1,87 @@
+import express from 'express';
+import { z } from 'zod';
+import { escapeHtml } from '../../activities/templates/layout';
+import { findActivationLink } from '../../db/orders';
+import { activateLicenseUpdate, orderWorkflowId } from '../../workflows/definitions';
+import { type Api, defineRoute, html, reply } from '../http/define-route';
+import type { AppDeps } from '../http/deps';
+import { HttpError } from '../http/errors';
+import { runUpdate } from '../http/lifecycles';
+import { page, publicPageHeaders } from './html';
+import { formField, hashOf, Token, TokenQuery } from './schemas';
+
+// O4/O7: the customer activates the license from the emailed link; resellers cannot.
+
+const invalid = () =>
+  page(
+    'This link is no longer valid',
+    '<h1>This link is no longer valid</h1><div role="alert"><p>The activation link has expired or was already ' +
+      'used.</p></div><p>Please contact your reseller.</p>',
+  );
+const done = (serial: string) =>
+  page(
+    'License activated',
+    `<h1>License activated</h1><div role="status"><p>License ${escapeHtml(serial)} is active.</p></div>` +
+      `<p>Enter the serial number <strong>${escapeHtml(serial)}</strong> when PrintFactory asks for it.</p>`,
+  );
+
+const ActivateForm = z.object({ token: formField }).meta({ id: 'LicenseActivationForm' });
+
+export function licenseActivationPages(api: Api, { sql, temporal }: AppDeps): void {
+  defineRoute(api, {
+    method: 'get',
+    path: '/licenses/activate',
+    summary: 'The activation page: the license and an Activate button (O4, O8, T3)',
+    auth: 'public',
+    middleware: [publicPageHeaders],
+    query: TokenQuery,
+    responses: {
+      200: html('The license to activate, or that it is active'),
+      410: html('The link is spent or expired'),
+    },
+    handler: async ({ query }) => {
+      const token = Token.safeParse(query.token);
+      const link = token.success ? await findActivationLink(sql, hashOf(token.data)) : null;
+      if (link?.licenseStatus === 'active') return reply(200, done(link.serialNumber));
+      if (!token.success || !link || link.usedAt || link.expiresAt.getTime() <= Date.now())
+        return reply(410, invalid());
+      const serial = escapeHtml(link.serialNumber);
+      const body = page(
+        'Activate your PrintFactory license',
+        `<h1>Activate your PrintFactory license</h1>
+         <p>${escapeHtml(link.organizationName)}: PrintFactory ${escapeHtml(link.plan)}` +
+          `${link.kind === 'trial' ? ' (trial)' : ''}, serial number <strong>${serial}</strong>.</p>
+         <form method="post" action="/licenses/activate">
+           <input type="hidden" name="token" value="${escapeHtml(token.data)}">
+           <button type="submit">Activate license</button>
+         </form>`,
+      );
+      return reply(200, body);
+    },
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/licenses/activate',
+    summary: 'The customer activates the license (O4, O7)',
+    auth: 'public',
+    middleware: [publicPageHeaders, express.urlencoded({ extended: false, limit: '2kb' })],
+    body: ActivateForm,
+    bodyType: 'application/x-www-form-urlencoded',
+    responses: { 200: html('Activated, with the serial number'), 410: html('The link is spent or expired') },
+    handler: async ({ body }) => {
+      const token = Token.safeParse(body.token);
+      const link = token.success ? await findActivationLink(sql, hashOf(token.data)) : null;
+      if (!token.success || !link) return reply(410, invalid());
+      if (link.licenseStatus === 'active') return reply(200, done(link.serialNumber));
+      try {
+        const handle = temporal.workflow.getHandle(orderWorkflowId(link.kind, link.orderId));
+        await runUpdate(handle, activateLicenseUpdate, { tokenHash: hashOf(token.data).toString('hex') });
+      } catch (err) {
+        if (err instanceof HttpError) return reply(410, invalid());
+        throw err;
+      }
+      return reply(200, done(link.serialNumber));
+    },
+  });
+}

@@ -1,0 +1,148 @@
+import express from 'express';
+import { z } from 'zod';
+import { escapeHtml } from '../../activities/templates/layout';
+import { findContactLink, PRODUCT_NAMES, storeContactPassword } from '../../db/subscriptions';
+import { completeContactSetupUpdate, subscriptionWorkflowId } from '../../workflows/definitions';
+import { hashPassword, MIN_PASSWORD_LENGTH, passwordWeakness } from '../passwords';
+import { type Api, defineRoute, html, reply } from '../http/define-route';
+import type { AppDeps } from '../http/deps';
+import { HttpError } from '../http/errors';
+import { runUpdate } from '../http/lifecycles';
+import { page, publicPageHeaders } from './html';
+import { formField, hashOf, Token, TokenQuery } from './schemas';
+
+// The contact's account setup (E2, T3): a plain page reached only through the emailed link, where the
+// contact enters contact details and sets a strong password; the username is the email.
+
+const SetupForm = z.object({
+  token: Token,
+  name: z.string().trim().min(1, 'Enter your name.').max(200, 'Your name can be at most 200 characters.'),
+  phone: z
+    .string()
+    .trim()
+    .max(40, 'The phone number can be at most 40 characters.')
+    .regex(/^[0-9+()./\s-]*$/, 'The phone number may contain digits, spaces and + ( ) - . / only.')
+    .transform((s) => s || null),
+  password: z.string().max(1000, 'The password can be at most 1000 characters.'),
+  passwordConfirm: z.string(),
+});
+const SetupFields = z
+  .object({ token: formField, name: formField, phone: formField, password: formField, passwordConfirm: formField })
+  .meta({ id: 'ContactSetupForm' });
+
+type Link = NonNullable<Awaited<ReturnType<typeof findContactLink>>>;
+
+const invalidLink = () =>
+  page(
+    'This link is no longer valid',
+    `<h1>This link is no longer valid</h1>
+     <div role="alert"><p>The account setup link has expired or was already used.</p></div>
+     <p>If you already set your password, sign in with your email address. Otherwise, please ask your reseller to ` +
+      'invite you again.</p>',
+  );
+
+function setupForm(token: string, link: Link, values: { name?: string; phone?: string } = {}, problem?: string) {
+  const product = PRODUCT_NAMES[link.product];
+  const company = escapeHtml(link.companyName);
+  return page(
+    `Set up your ${product} account`,
+    `<h1>Set up your account for ${company}</h1>
+     <p>${escapeHtml(link.resellerName)} invited you to manage ${company}'s email signatures in
+        ${escapeHtml(product)}.</p>
+     ${problem ? `<div role="alert" id="problem"><p>${escapeHtml(problem)}</p></div>` : ''}
+     <form method="post" action="/subscription-contact/setup"${problem ? ' aria-describedby="problem"' : ''}>
+       <input type="hidden" name="token" value="${escapeHtml(token)}">
+       <p><strong>Username:</strong> ${escapeHtml(link.email)}</p>
+       <p class="field"><label for="name">Your name</label>
+         <input id="name" name="name" type="text" autocomplete="name" required maxlength="200"
+           value="${escapeHtml(values.name ?? link.contactName)}"></p>
+       <p class="field"><label for="phone">Phone (optional)</label>
+         <input id="phone" name="phone" type="tel" autocomplete="tel" maxlength="40"
+           value="${escapeHtml(values.phone ?? '')}"></p>
+       <p class="field"><label for="password">Password</label>
+         <input id="password" name="password" type="password" autocomplete="new-password" required
+           minlength="${MIN_PASSWORD_LENGTH}" aria-describedby="password-help">
+         <span id="password-help" class="muted">At least ${MIN_PASSWORD_LENGTH} characters and hard to guess: a few
+           unrelated words work well.</span></p>
+       <p class="field"><label for="passwordConfirm">Repeat the password</label>
+         <input id="passwordConfirm" name="passwordConfirm" type="password" autocomplete="new-password" required></p>
+       <button type="submit">Create account</button>
+     </form>
+     <p class="muted">This link works once and until ${escapeHtml(link.expiresAt.toUTCString())}.</p>
+     <style>.field label { display: block; margin: 0 0 .25rem; font-weight: 600; }
+       .field input { font: inherit; width: 100%; box-sizing: border-box; padding: .5rem; }
+       .field .muted { display: block; margin-top: .25rem; }
+       input:focus-visible { outline: 3px solid #f0b429; outline-offset: 1px; }</style>`,
+  );
+}
+
+const usable = (link: Link | null): link is Link => !!link && !link.usedAt && link.expiresAt.getTime() > Date.now();
+
+export function subscriptionContactPages(api: Api, { sql, temporal }: AppDeps): void {
+  // Opening the link only shows the form (mail scanners follow links); nothing changes until it is sent.
+  defineRoute(api, {
+    method: 'get',
+    path: '/subscription-contact/setup',
+    summary: "The contact's account setup form: contact details and a strong password (E2, T3)",
+    auth: 'public',
+    middleware: [publicPageHeaders],
+    query: TokenQuery,
+    responses: { 200: html('The setup form'), 410: html('The link is spent or expired') },
+    handler: async ({ query }) => {
+      const token = Token.safeParse(query.token);
+      const link = token.success ? await findContactLink(sql, hashOf(token.data)) : null;
+      if (!token.success || !usable(link)) return reply(410, invalidLink());
+      return reply(200, setupForm(token.data, link));
+    },
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/subscription-contact/setup',
+    summary: 'The contact sets up the account; the username is the email (E2)',
+    auth: 'public',
+    middleware: [publicPageHeaders, express.urlencoded({ extended: false, limit: '8kb' })],
+    body: SetupFields,
+    bodyType: 'application/x-www-form-urlencoded',
+    responses: {
+      200: html('The account is ready'),
+      400: html('The form again, with what to correct'),
+      410: html('The link is spent or expired'),
+    },
+    handler: async ({ body }) => {
+      const token = Token.safeParse(body.token);
+      const link = token.success ? await findContactLink(sql, hashOf(token.data)) : null;
+      if (!token.success || !usable(link)) return reply(410, invalidLink());
+      const form = SetupForm.safeParse(body);
+      const values = { name: body.name ?? '', phone: body.phone ?? '' };
+      const problem = (message: string) => reply(400, setupForm(token.data, link, values, message));
+      if (!form.success) return problem(form.error.issues[0]?.message ?? 'Please check the form.');
+      const { name, phone, password, passwordConfirm } = form.data;
+      if (password !== passwordConfirm) return problem('The two passwords are not the same.');
+      const weakness = passwordWeakness(password, [link.email, name, link.companyName]);
+      if (weakness) return problem(weakness);
+      await storeContactPassword(sql, {
+        subscriptionId: link.subscriptionId,
+        email: link.email,
+        passwordHash: await hashPassword(password),
+      });
+      try {
+        const handle = temporal.workflow.getHandle(subscriptionWorkflowId(link.subscriptionId));
+        const tokenHash = hashOf(token.data).toString('hex');
+        await runUpdate(handle, completeContactSetupUpdate, { tokenHash, name, phone });
+      } catch (err) {
+        // A spent or expired link, or an ended subscription: the contact can only ask again.
+        if (err instanceof HttpError) return reply(410, invalidLink());
+        throw err;
+      }
+      const ready = page(
+        'Your account is ready',
+        `<h1>Your account is ready</h1>
+         <div role="status"><p>You can now manage ${escapeHtml(link.companyName)}'s email signatures.</p></div>
+         <p>Sign in with your email address, <strong>${escapeHtml(link.email)}</strong>, and the password you just ` +
+          'chose.</p>',
+      );
+      return reply(200, ready);
+    },
+  });
+}

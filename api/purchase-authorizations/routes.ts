@@ -1,0 +1,209 @@
+import type { z } from 'zod';
+import { purchaseAuthorizationTerms } from '../../config/terms';
+import { findCustomer } from '../../db/customers';
+import {
+  findPurchaseAuthorization,
+  hasOverduePurchaseAuthorization,
+  listPurchaseAuthorizations,
+  type PurchaseAuthorizationRow,
+  planCounts,
+} from '../../db/purchase-authorizations';
+import { findRenewalProfile } from '../../db/renewals';
+import {
+  assignLicensesUpdate,
+  cancelPurchaseAuthorizationUpdate,
+  extendedTermIssue,
+  type MarketSegment,
+  placeOrderUpdate,
+  PurchaseAuthorizationFailure,
+  type PurchaseAuthorizationInput,
+  purchaseAuthorizationStateQuery,
+  purchaseAuthorizationStoredUpdate,
+  purchaseAuthorizationWorkflowId,
+  recordPaymentUpdate,
+  requestReturnUpdate,
+} from '../../workflows/definitions';
+import { type Api, defineRoute, json, reply, created } from '../http/define-route';
+import type { AppDeps } from '../http/deps';
+import { invalidField } from '../http/errors';
+import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
+import { runUpdate, startLifecycle } from '../http/lifecycles';
+import { ownedBy } from '../http/owned';
+import { refusal } from '../http/refusals';
+import { IdParam, iso } from '../http/schemas';
+import { ensureRenewal } from '../renewals/lifecycle';
+import {
+  AssignmentsBody,
+  type PurchaseAuthorization,
+  PurchaseAuthorizationCreateBody,
+  PurchaseAuthorizationDetails,
+  PurchaseAuthorizationListQuery,
+  Plans,
+} from './schemas';
+
+const toPaJson = (pa: PurchaseAuthorizationRow): z.infer<typeof PurchaseAuthorization> => ({
+  id: pa.id,
+  customerId: pa.customerId,
+  product: pa.product,
+  quantity: pa.quantity,
+  licensesAssigned: pa.licensesAssigned,
+  status: pa.status,
+  serialNumber: pa.serialNumber,
+  licenseStatus: pa.licenseStatus,
+  createdAt: pa.createdAt.toISOString(),
+  orderedAt: iso(pa.orderedAt),
+  paidAt: iso(pa.paidAt),
+});
+
+export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }: AppDeps): void {
+  const ownPa = ownedBy('Purchase authorization', (resellerId, id) => findPurchaseAuthorization(sql, resellerId, id));
+  const ownCustomer = ownedBy('Customer', (resellerId, id) => findCustomer(sql, resellerId, id));
+  const handleOf = (id: string) => temporal.workflow.getHandle(purchaseAuthorizationWorkflowId(id));
+
+  /** The stored row with the workflow's live state (deadlines), when the run can still answer. */
+  async function withState(pa: PurchaseAuthorizationRow): Promise<z.infer<typeof PurchaseAuthorizationDetails>> {
+    const live = await handleOf(pa.id)
+      .query(purchaseAuthorizationStateQuery)
+      .catch(() => null);
+    return {
+      ...toPaJson(pa),
+      licensesActive: live?.licensesActive ?? ['pending', 'ordered', 'paid', 'overdue'].includes(pa.status),
+      overdueAt: live?.overdueAt ?? null,
+      deactivateAt: live?.deactivateAt ?? null,
+      returnableUntil: live?.returnableUntil ?? null,
+    };
+  }
+
+  // P1: immediate access while the PA is pending; refused while an earlier PA is overdue (P2).
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/purchase-authorizations',
+    summary:
+      'Create a purchase authorization: immediate access while pending (P1); refused while one is overdue (P2); ' +
+      'the first sets the anniversary (C5); an extended term at signup (C6)',
+    permission: 'order',
+    headers: IdempotencyHeaders,
+    body: PurchaseAuthorizationCreateBody,
+    responses: {
+      201: json(
+        'The purchase authorization with its deadlines',
+        PurchaseAuthorizationDetails,
+        createdHeaders('The purchase authorization'),
+      ),
+    },
+    errors: [404, 409, 422, 503],
+    handler: async ({ principal, headers, body }) => {
+      const customer = await ownCustomer(principal, body.customerId);
+      if (body.extendedTermMonths !== undefined) {
+        const issue = extendedTermIssue(customer.marketSegment as MarketSegment, body.extendedTermMonths);
+        if (issue) throw invalidField('extendedTermMonths', issue);
+      }
+      if (await hasOverduePurchaseAuthorization(sql, customer.id)) {
+        throw refusal(
+          PurchaseAuthorizationFailure.Refused,
+          'The customer has an overdue purchase authorization; no new one until it is paid (P2).',
+        );
+      }
+      const { id, replayed } = await resourceIdFor(sql, principal.resellerId, headers['Idempotency-Key'], body);
+      const input: PurchaseAuthorizationInput = {
+        paId: id,
+        resellerId: principal.resellerId,
+        customerId: customer.id,
+        createdBy: principal.userId,
+        product: body.product,
+        quantity: body.quantity,
+        extendedTermMonths: body.extendedTermMonths ?? null,
+        terms: purchaseAuthorizationTerms(config),
+      };
+      const stored = await startLifecycle(
+        temporal,
+        config,
+        {
+          workflowType: 'purchaseAuthorizationWorkflow',
+          workflowId: purchaseAuthorizationWorkflowId(id),
+          args: [input],
+          lifecycle: 'purchase-authorization',
+          resellerId: principal.resellerId,
+          customerId: customer.id,
+        },
+        purchaseAuthorizationStoredUpdate,
+      );
+      if (stored?.status === 'refused')
+        throw refusal(PurchaseAuthorizationFailure.Refused, stored.refusal ?? 'Refused.');
+      const pa = await findPurchaseAuthorization(sql, principal.resellerId, id);
+      if (!pa) throw refusal(PurchaseAuthorizationFailure.Refused, 'The purchase authorization was refused.');
+      // C5/R1: the first purchase sets the anniversary; its renewal run starts counting down.
+      const profile = await findRenewalProfile(sql, principal.resellerId, customer.id);
+      if (profile) await ensureRenewal(temporal, config, profile);
+      return created(`/v1/purchase-authorizations/${id}`, await withState(pa), replayed);
+    },
+  });
+
+  // P5: the plans view of one customer: its PAs, fulfilled and pending, assigned and unassigned licenses.
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/purchase-authorizations',
+    summary: 'The plans view of one customer: its PAs, fulfilled and pending, assigned and unassigned licenses (P5)',
+    query: PurchaseAuthorizationListQuery,
+    responses: { 200: json("The customer's PAs and plan counts", Plans) },
+    errors: [404],
+    handler: async ({ principal, query }) => {
+      const customer = await ownCustomer(principal, query.customerId);
+      const [rows, plans] = await Promise.all([
+        listPurchaseAuthorizations(sql, principal.resellerId, customer.id),
+        planCounts(sql, customer.id),
+      ]);
+      return reply(200, { data: rows.map(toPaJson), plans });
+    },
+  });
+
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/purchase-authorizations/{id}',
+    summary: 'One purchase authorization, with its overdue, deactivation and return deadlines (P1-P4)',
+    params: IdParam,
+    responses: { 200: json('The purchase authorization', PurchaseAuthorizationDetails) },
+    handler: async ({ principal, params }) => reply(200, await withState(await ownPa(principal, params.id))),
+  });
+
+  for (const [action, update, summary] of [
+    ['order', placeOrderUpdate, 'Place an order under the PA (P1, P2)'],
+    ['payment', recordPaymentUpdate, 'Record the payment; at any point it restores the licenses (P2)'],
+    ['cancel', cancelPurchaseAuthorizationUpdate, 'Cancel while pending and with no license assigned (P3)'],
+    ['return', requestReturnUpdate, 'Request a return authorization after an order, within the return window (P4)'],
+  ] as const) {
+    defineRoute(api, {
+      method: 'post',
+      path: `/v1/purchase-authorizations/{id}/${action}`,
+      summary,
+      permission: 'order',
+      params: IdParam,
+      responses: { 200: json('The purchase authorization after the change', PurchaseAuthorizationDetails) },
+      errors: [409, 503],
+      handler: async ({ principal, actor, params }) => {
+        const pa = await ownPa(principal, params.id);
+        // A finished lifecycle (cancelled, returned, paid past its return window) takes no more changes: 409.
+        await runUpdate(handleOf(pa.id), update, { actor });
+        return reply(200, await withState(await ownPa(principal, pa.id)));
+      },
+    });
+  }
+
+  // P3/P5: how many of the PA's licenses are assigned to users.
+  defineRoute(api, {
+    method: 'put',
+    path: '/v1/purchase-authorizations/{id}/assignments',
+    summary: "How many of the PA's licenses are assigned to users (P3, P5)",
+    permission: 'order',
+    params: IdParam,
+    body: AssignmentsBody,
+    responses: { 200: json('The purchase authorization', PurchaseAuthorizationDetails) },
+    errors: [409, 503],
+    handler: async ({ principal, actor, params, body }) => {
+      const pa = await ownPa(principal, params.id);
+      if (body.assigned > pa.quantity) throw invalidField('assigned', `must be at most ${pa.quantity}`);
+      await runUpdate(handleOf(pa.id), assignLicensesUpdate, { assigned: body.assigned, actor });
+      return reply(200, await withState(await ownPa(principal, pa.id)));
+    },
+  });
+}

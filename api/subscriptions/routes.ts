@@ -1,0 +1,170 @@
+import type { z } from 'zod';
+import { findCustomer } from '../../db/customers';
+import { findSubscription, listSubscriptions, type SubscriptionRow } from '../../db/subscriptions';
+import {
+  cancelSubscriptionUpdate,
+  changeUserCountUpdate,
+  SubscriptionFailure,
+  type SubscriptionInput,
+  subscriptionStateQuery,
+  subscriptionStoredUpdate,
+  subscriptionWorkflowId,
+} from '../../workflows/definitions';
+import { type KeysetPage, keysetPage } from '../http/cursor';
+import { type Api, defineRoute, json, reply, created } from '../http/define-route';
+import type { AppDeps } from '../http/deps';
+import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
+import { runUpdate, startLifecycle } from '../http/lifecycles';
+import { ownedBy } from '../http/owned';
+import { refusal } from '../http/refusals';
+import { IdParam } from '../http/schemas';
+import {
+  Subscription,
+  SubscriptionCreate,
+  SubscriptionList,
+  SubscriptionListQuery,
+  SubscriptionUpdateBody,
+  SubscriptionWithLifecycle,
+} from './schemas';
+
+/** E3: customer, number of users, status and the next payment date, with what the portal shows beside them. */
+export function toSubscriptionJson(s: SubscriptionRow): z.infer<typeof Subscription> {
+  return {
+    id: s.id,
+    customer: { id: s.customerId, companyName: s.companyName },
+    product: s.product,
+    users: s.users,
+    status: s.status,
+    active: s.status === 'active',
+    nextPaymentDate: s.nextPaymentDate,
+    customerCanEditSignatures: s.customerCanEditSignatures,
+    contact: s.contactEmail
+      ? { name: s.contactName ?? '', email: s.contactEmail, setUp: s.contactSetupAt !== null }
+      : null,
+    createdAt: s.createdAt.toISOString(),
+  };
+}
+
+export function subscriptionRoutes(api: Api, { sql, temporal, config }: AppDeps): void {
+  const ownSubscription = ownedBy('Subscription', (resellerId, id) => findSubscription(sql, resellerId, id));
+  const ownCustomer = ownedBy('Customer', (resellerId, id) => findCustomer(sql, resellerId, id));
+  const handleOf = (s: SubscriptionRow) => temporal.workflow.getHandle(subscriptionWorkflowId(s.id));
+
+  // E1/E2: create a subscription; its workflow stores it and invites the contact. Idempotency-Key as for customers.
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/subscriptions',
+    summary: 'Create a per-user subscription; invites the contact when the customer edits signatures (E1, E2)',
+    permission: 'order',
+    headers: IdempotencyHeaders,
+    body: SubscriptionCreate,
+    responses: {
+      201: json('The subscription', Subscription, createdHeaders('The new subscription')),
+    },
+    errors: [404, 422, 503],
+    handler: async ({ principal, headers, body }) => {
+      if (body.customerId) await ownCustomer(principal, body.customerId);
+      const key = headers['Idempotency-Key'];
+      const { id: subscriptionId, replayed } = await resourceIdFor(sql, principal.resellerId, key, body);
+      const input: SubscriptionInput = {
+        subscriptionId,
+        resellerId: principal.resellerId,
+        createdBy: principal.userId,
+        customerId: body.customerId ?? null,
+        product: body.product,
+        companyName: body.companyName,
+        users: body.users,
+        contact: body.customerCanEditSignatures && body.contact ? body.contact : null,
+        contactLinkTtl: config.SUBSCRIPTION_CONTACT_LINK_TTL,
+      };
+      await startLifecycle(
+        temporal,
+        config,
+        {
+          workflowType: 'subscriptionWorkflow',
+          workflowId: subscriptionWorkflowId(subscriptionId),
+          args: [input],
+          lifecycle: 'subscription',
+          resellerId: principal.resellerId,
+          customerId: input.customerId,
+        },
+        subscriptionStoredUpdate,
+      );
+      // A cancelled subscription stays stored: an idempotent repeat always finds it.
+      const subscription = await ownSubscription(principal, subscriptionId);
+      return created(`/v1/subscriptions/${subscriptionId}`, toSubscriptionJson(subscription), replayed);
+    },
+  });
+
+  // E3: the list from Postgres, newest first, keyset-paginated, filtered by status.
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/subscriptions',
+    summary: "List the reseller's subscriptions: customer, users, status, next payment date (E3)",
+    query: SubscriptionListQuery,
+    responses: { 200: json('A page of subscriptions', SubscriptionList) },
+    handler: async ({ principal, query }) => {
+      const list = (page: KeysetPage) =>
+        listSubscriptions(sql, principal.resellerId, { status: query.status, ...page });
+      return reply(200, await keysetPage(query, list, toSubscriptionJson));
+    },
+  });
+
+  // One subscription: the stored view, plus the live state from its workflow while it runs.
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/subscriptions/{id}',
+    summary: "One subscription, with its lifecycle's live state",
+    params: IdParam,
+    responses: { 200: json('The subscription', SubscriptionWithLifecycle) },
+    handler: async ({ req, principal, params }) => {
+      const subscription = await ownSubscription(principal, params.id);
+      const workflowId = subscriptionWorkflowId(subscription.id);
+      let lifecycle = null;
+      try {
+        const state = await handleOf(subscription).query(subscriptionStateQuery);
+        const { status, contactSetup, contactLinkExpiresAt } = state;
+        lifecycle = { status, contactSetup, contactLinkExpiresAt, workflowId };
+      } catch (err) {
+        req.log.debug({ err, workflowId }, 'subscription state unavailable');
+      }
+      return reply(200, { ...toSubscriptionJson(subscription), lifecycle });
+    },
+  });
+
+  // E3: change the number of users, through the workflow that owns the subscription (audited by its activity).
+  defineRoute(api, {
+    method: 'patch',
+    path: '/v1/subscriptions/{id}',
+    summary: 'Change the number of users (E3, audited)',
+    permission: 'order',
+    params: IdParam,
+    body: SubscriptionUpdateBody,
+    responses: { 200: json('The subscription', Subscription) },
+    errors: [409, 422, 503],
+    handler: async ({ principal, actor, params, body }) => {
+      const subscription = await ownSubscription(principal, params.id);
+      if (subscription.status !== 'active')
+        throw refusal(SubscriptionFailure.NotActive, 'The subscription is inactive; its users cannot change.');
+      await runUpdate(handleOf(subscription), changeUserCountUpdate, { users: body.users, actor });
+      return reply(200, toSubscriptionJson(await ownSubscription(principal, subscription.id)));
+    },
+  });
+
+  // Ends the subscription: inactive in the list, the contact's access with it.
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/subscriptions/{id}/cancel',
+    summary: 'End the subscription (inactive); the contact loses access',
+    permission: 'order',
+    params: IdParam,
+    responses: { 200: json('The subscription', Subscription) },
+    errors: [409, 503],
+    handler: async ({ principal, actor, params }) => {
+      const subscription = await ownSubscription(principal, params.id);
+      if (subscription.status === 'active')
+        await runUpdate(handleOf(subscription), cancelSubscriptionUpdate, { actor });
+      return reply(200, toSubscriptionJson(await ownSubscription(principal, subscription.id)));
+    },
+  });
+}

@@ -1,0 +1,93 @@
+import type { z } from 'zod';
+import {
+  CustomerIdKey,
+  incidentQuery,
+  LifecycleKey,
+  ResellerIdKey,
+  retryStepUpdate,
+  skipStepUpdate,
+} from '../../workflows/definitions';
+import { type Api, defineRoute, json, reply } from '../http/define-route';
+import type { AppDeps } from '../http/deps';
+import { runUpdate } from '../http/lifecycles';
+import { IncidentList, RetryBody, SkipBody, SupportActionResult, WorkflowIdParam } from './schemas';
+
+// T4: support staff (the engine's operators, with the `support` permission) see every tenant's failed
+// steps and act on them only through the lifecycle's own retry and skip updates.
+
+/** More than one screen of incidents means something larger is wrong; the Temporal UI lists them all. */
+const MAX_INCIDENTS = 200;
+
+export function supportRoutes(api: Api, { temporal }: AppDeps): void {
+  defineRoute(api, {
+    method: 'get',
+    path: '/v1/support/incidents',
+    summary: "Every tenant's lifecycles whose step failed for good and waits for support (T4)",
+    permission: 'support',
+    responses: { 200: json('The incidents, from visibility and each lifecycle', IncidentList) },
+    handler: async ({ req }) => {
+      const found = [];
+      for await (const wf of temporal.workflow.list({ query: 'NeedsAttention = true' })) {
+        found.push(wf);
+        if (found.length >= MAX_INCIDENTS) break;
+      }
+      const incidents = await Promise.all(
+        found.map(async (wf): Promise<z.infer<typeof IncidentList>['data'][number] | null> => {
+          const attrs = wf.typedSearchAttributes;
+          // The run may have been retried or skipped since visibility listed it: then it has no incident.
+          const incident = await temporal.workflow
+            .getHandle(wf.workflowId, wf.runId)
+            .query(incidentQuery)
+            .catch((err) => {
+              req.log.warn({ err, workflowId: wf.workflowId }, 'incident unavailable');
+              return null;
+            });
+          if (!incident) return null;
+          return {
+            workflowId: wf.workflowId,
+            lifecycle: attrs.get(LifecycleKey) ?? null,
+            resellerId: attrs.get(ResellerIdKey) ?? null,
+            customerId: attrs.get(CustomerIdKey) ?? null,
+            ...incident,
+          };
+        }),
+      );
+      return reply(200, { data: incidents.filter((i) => i !== null) });
+    },
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/support/incidents/{workflowId}/retry',
+    summary: 'Run the failed step again, optionally with a corrected input; the steps before it are not redone (T4)',
+    permission: 'support',
+    params: WorkflowIdParam,
+    body: RetryBody,
+    responses: { 200: json('The step was run again', SupportActionResult) },
+    errors: [[404, 'No such lifecycle, or it has ended'], [409, 'No step is waiting (no_incident)'], 503],
+    handler: async ({ actor, params, body }) => {
+      const handle = temporal.workflow.getHandle(params.workflowId);
+      const args = { actor, reason: body.reason, correction: body.correction };
+      return reply(200, await runUpdate(handle, retryStepUpdate, args, { ended: 'not_found' }));
+    },
+  });
+
+  defineRoute(api, {
+    method: 'post',
+    path: '/v1/support/incidents/{workflowId}/skip',
+    summary: 'Go on without the failed step, for an audited reason (T4)',
+    permission: 'support',
+    params: WorkflowIdParam,
+    body: SkipBody,
+    responses: { 200: json('The step was skipped', SupportActionResult) },
+    errors: [
+      [404, 'No such lifecycle, or it has ended'],
+      [409, 'No step is waiting, or it cannot be skipped'],
+    ],
+    handler: async ({ actor, params, body }) => {
+      const handle = temporal.workflow.getHandle(params.workflowId);
+      const args = { actor, reason: body.reason };
+      return reply(200, await runUpdate(handle, skipStepUpdate, args, { ended: 'not_found' }));
+    },
+  });
+}
