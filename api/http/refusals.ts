@@ -59,6 +59,8 @@ export const REFUSALS = {
   [RenewalFailure.AlreadyRenewed]: RULE,
   [RenewalFailure.Expired]: RULE,
   [BillingFailure.NotAllowed]: RULE,
+  [BillingFailure.NotStarted]: RULE,
+  [BillingFailure.NotFound]: { status: 404 },
   [PurchaseAuthorizationFailure.Refused]: RULE,
   [PurchaseAuthorizationFailure.NotChangeable]: RULE,
   [ResellerChangeFailure.NotPending]: RULE,

@@ -2,9 +2,9 @@ import type { z } from 'zod';
 import { trialTerms } from '../../config/terms';
 import { priceOrder } from '../../db/catalog';
 import { findCustomer } from '../../db/customers';
-import { configureOrder } from '../../db/order-configuration';
 import { auditTrail, findOrder, lifecycleKindOf, listOrders, type OrderRow, orderLines } from '../../db/orders';
 import {
+  configureOrderUpdate,
   convertTrialUpdate,
   deleteOrderUpdate,
   extendTrialUpdate,
@@ -20,7 +20,7 @@ import { HttpError, invalidField, notFound } from '../http/errors';
 import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
 import { runUpdate, startLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
-import { refusal } from '../http/refusals';
+import { errorCode, refusal } from '../http/refusals';
 import { AuditTrail, auditJson, IdParam, iso, money } from '../http/schemas';
 import {
   ConfigureBody,
@@ -225,25 +225,21 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
     body: ConfigureBody,
     responses: { 200: json('Reconfigured, with the adjustment', ConfiguredOrder) },
     errors: [409],
-    handler: async ({ principal, params, body }) => {
+    handler: async ({ principal, params, body, actor }) => {
       const order = await ownOrder(principal, params.id);
-      // TODO(configureOrderUpdate): through the order's workflow once its contract has the update; until
-      // then the API writes the configuration behind the workflow's back.
-      const outcome = await configureOrder(sql, {
-        orderId: order.id,
-        resellerId: order.resellerId,
-        userId: principal.userId,
-        drivers: body.drivers,
-        now: new Date(),
-      });
-      if (!outcome.ok) {
-        if (outcome.status === 404) throw notFound('Order');
-        if (outcome.field) throw invalidField(outcome.field, outcome.message);
-        throw refusal(OrderFailure.NotChangeable, outcome.message);
-      }
+      // Through the order's own workflow: one change at a time, audited and invoiced by the lifecycle.
+      const configured = await runUpdate(handleOf(order), configureOrderUpdate, { drivers: body.drivers, actor }).catch(
+        (err: unknown) => {
+          // The catalog refused a driver that the schema let through: a 400 naming the field, as for a create.
+          if (err instanceof HttpError && err.code === errorCode(OrderFailure.Invalid)) {
+            throw invalidField('drivers', err.message.replace(/^drivers: /, ''));
+          }
+          throw err;
+        },
+      );
       return reply(200, {
         ...(await withLines(await ownOrder(principal, order.id))),
-        adjustment: money(outcome.adjustmentMinor, order.currency),
+        adjustment: configured.adjustment,
       });
     },
   });

@@ -1,7 +1,7 @@
 import express from 'express';
 import { z } from 'zod';
 import { escapeHtml } from '../../activities/templates/layout';
-import { findActivationLink } from '../../db/orders';
+import { findActivationLink, lifecycleKindOf } from '../../db/orders';
 import { activateLicenseUpdate, orderWorkflowId } from '../../workflows/definitions';
 import { type Api, defineRoute, html, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
@@ -75,7 +75,7 @@ export function licenseActivationPages(api: Api, { sql, temporal }: AppDeps): vo
       if (!token.success || !link) return reply(410, invalid());
       if (link.licenseStatus === 'active') return reply(200, done(link.serialNumber));
       try {
-        const handle = temporal.workflow.getHandle(orderWorkflowId(link.kind, link.orderId));
+        const handle = temporal.workflow.getHandle(orderWorkflowId(lifecycleKindOf(link), link.orderId));
         await runUpdate(handle, activateLicenseUpdate, { tokenHash: hashOf(token.data).toString('hex') });
       } catch (err) {
         if (err instanceof HttpError) return reply(410, invalid());
