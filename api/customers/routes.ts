@@ -265,8 +265,8 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
       const invitationState = async () => {
         try {
           const state = await handleOf(customer).query(invitationStateQuery);
-          const { status, emailsSent, nextReminderAt } = state;
-          return { status, emailsSent, nextReminderAt, workflowId };
+          const { status, emailsSent, nextReminderAt, incident } = state;
+          return { status, emailsSent, nextReminderAt, workflowId, incident };
         } catch (err) {
           req.log.debug({ err, workflowId }, 'invitation state unavailable');
           return null;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CUSTOMER_FILTERS } from '../../db/customers';
 import type { CustomerDetails } from '../../workflows/definitions';
-import { email, isoTime, listOf, pageQuery, text } from '../http/schemas';
+import { email, isoTime, LifecycleIncident, listOf, pageQuery, text } from '../http/schemas';
 
 // The customers' request and response shapes (C1-C8, D1, D2, D7).
 
@@ -104,6 +104,7 @@ export const InvitationLiveState = z
     emailsSent: z.number().int(),
     nextReminderAt: z.string().nullable(),
     workflowId: z.string(),
+    incident: LifecycleIncident.nullable().meta({ description: 'A step waiting for support (T4), if any' }),
   })
   .meta({ id: 'InvitationState' });
 

@@ -47,3 +47,15 @@ export const AuditTrail = z
 export const auditJson = (events: AuditEvent[]): z.infer<typeof AuditTrail> => ({
   data: events.map((e) => ({ ...e, at: e.at.toISOString() })),
 });
+
+/** T4: a step of a lifecycle that failed for good and waits for support. */
+export const LifecycleIncident = z
+  .object({
+    step: z.string(),
+    error: z.string(),
+    errorType: z.string().nullable(),
+    since: isoTime,
+    retries: z.number().int(),
+    skippable: z.boolean(),
+  })
+  .meta({ id: 'LifecycleIncident' });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { email, isoTime } from '../http/schemas';
+import { email, LifecycleIncident } from '../http/schemas';
 
 // Support's shapes (T4): the lifecycles whose step failed for good, and what support may do about them.
 
@@ -11,20 +11,12 @@ export const WorkflowIdParam = z.object({
     .meta({ description: 'The lifecycle, by business key: invitation:<customerId>, order:<orderId>, ...' }),
 });
 
-export const Incident = z
-  .object({
-    workflowId: z.string(),
-    lifecycle: z.string().nullable().meta({ description: 'The Lifecycle search attribute' }),
-    resellerId: z.string().nullable(),
-    customerId: z.string().nullable(),
-    step: z.string(),
-    error: z.string(),
-    errorType: z.string().nullable(),
-    since: isoTime,
-    retries: z.number().int(),
-    skippable: z.boolean(),
-  })
-  .meta({ id: 'Incident' });
+export const Incident = LifecycleIncident.extend({
+  workflowId: z.string(),
+  lifecycle: z.string().nullable().meta({ description: 'The Lifecycle search attribute' }),
+  resellerId: z.string().nullable(),
+  customerId: z.string().nullable(),
+}).meta({ id: 'Incident' });
 
 export const IncidentList = z.object({ data: z.array(Incident) }).meta({ id: 'IncidentList' });
 
