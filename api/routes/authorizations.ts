@@ -12,10 +12,10 @@ import {
   type PurchaseAuthorizationRow,
 } from '../../db/purchase-authorizations';
 import { findRenewalProfile } from '../../db/renewals';
+import { extendedTermIssue } from '../../lib/subscription-terms';
 import {
   assignLicensesUpdate,
   cancelPurchaseAuthorizationUpdate,
-  extendedTermIssue,
   placeOrderUpdate,
   purchaseAuthorizationStateQuery,
   purchaseAuthorizationStoredUpdate,
