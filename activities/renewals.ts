@@ -1,18 +1,24 @@
-import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Config } from '../config';
-import type { Sql } from '../db';
 import { renewalTerms } from '../config/terms';
-import { currentRenewalDate, findRenewalProfile } from '../db/renewals';
-import { addMonths } from '../lib/dates';
+import type { Sql } from '../db';
 import {
-  RENEWAL_TERM_MONTHS,
+  type CommitmentOutcome,
+  commitThreeYears,
+  currentRenewalDate,
+  expireRenewalLicenses,
+  findRenewalProfile,
+  recordRenewalOrder,
+} from '../db/renewals';
+import { noticePartiesOf } from '../db/reseller-users';
+import {
   RenewalFailure,
+  type RenewalNotice,
   type RenewalInput as RenewalSchedule,
   type RenewalTiming,
+  renewalWorkflowId,
 } from '../workflows/definitions';
-import { sendOnce, type Mailer } from './mailer';
-import { auditPa, raiseVipSelect } from './purchase-authorizations';
+import { type Mailer, sendOnce } from './mailer';
 import { renderRenewalNotice } from './templates/renewal';
 
 interface Deps {
@@ -21,6 +27,17 @@ interface Deps {
   config: Config;
 }
 
+/** R5: why a commitment was refused, by what the database found. */
+const COMMITMENT_REFUSALS: Partial<Record<CommitmentOutcome, string>> = {
+  'no-customer': 'The customer no longer exists.',
+  'extended-term': 'A 3-year commitment is not available on an extended prepaid term (R5).',
+  'no-vip-select': 'A 3-year commitment needs VIP Select first: at least 10 licenses in a term (R5).',
+};
+
+/**
+ * Activities of the renewal (R1-R5): each one side effect, safe to repeat for the same customer and anniversary.
+ * None takes a reseller from the run's input: db/ reads the customer's current reseller at each step.
+ */
 export function createRenewalActivities({ sql, mailer, config }: Deps) {
   return {
     /**
@@ -39,116 +56,59 @@ export function createRenewalActivities({ sql, mailer, config }: Deps) {
       };
     },
 
-    /** R1/R2: a notice to the customer's contact, once per key. */
+    /**
+     * R1/R2: a notice to the customer's contact and to its current reseller's ordering users, each email keyed
+     * by the term, the notice and the recipient. Returns how many recipients there were.
+     */
     async sendRenewalNotice(args: {
       customerId: string;
       anniversaryDate: string;
-      kind: 'upcoming' | 'ready';
-      key: string;
-    }): Promise<void> {
-      const [c] = await sql<
-        { contactFirstName: string; contactEmail: string; organizationName: string; resellerName: string }[]
-      >`
-        SELECT c.contact_first_name, c.contact_email, c.organization_name, r.name AS reseller_name
-        FROM customers c JOIN resellers r ON r.id = c.reseller_id WHERE c.id = ${args.customerId}`;
-      if (!c) return; // the customer has gone (deleted or moved away): nobody to tell
-      const email = renderRenewalNotice({ ...c, anniversaryDate: args.anniversaryDate, kind: args.kind });
-      await sendOnce({ sql, mailer, config }, args.key, {
-        ...email,
-        to: c.contactEmail,
-        template: `renewal.${args.kind}`,
-      });
+      kind: RenewalNotice;
+    }): Promise<number> {
+      const parties = await noticePartiesOf(sql, args.customerId);
+      if (!parties) return 0; // the customer has gone (deleted): nobody to tell
+      for (const r of parties.recipients) {
+        const email = renderRenewalNotice({
+          audience: r.audience,
+          recipientName: r.name,
+          organizationName: parties.organizationName,
+          resellerName: parties.resellerName,
+          anniversaryDate: args.anniversaryDate,
+          kind: args.kind,
+        });
+        const key = `${renewalWorkflowId(args.customerId, args.anniversaryDate)}/${args.kind}/${r.key}`;
+        await sendOnce({ sql, mailer, config }, key, {
+          ...email,
+          to: r.email,
+          template: `renewal.${args.kind}.${r.audience}`,
+        });
+      }
+      return parties.recipients.length;
     },
 
-    /**
-     * R2/R3: records the renewal order in the renewal history and starts the next 12-month term
-     * (C6: after an extended term, renewals are 12 months); R4: the renewed quantity counts for VIP Select.
-     */
+    /** R2/R3/R4: the renewal order, in the history of the reseller that owns the customer now. */
     async recordRenewal(args: {
       customerId: string;
-      resellerId: string;
       renewalDate: string;
       timing: RenewalTiming;
       quantity: number;
       actor: string;
     }): Promise<{ termEndsOn: string }> {
-      const termEndsOn = addMonths(args.renewalDate, RENEWAL_TERM_MONTHS);
-      await sql.begin(async (tx) => {
-        const id = randomUUID();
-        const inserted = await tx`
-          INSERT INTO renewal_orders (id, reseller_id, customer_id, renewal_date, timing, quantity, term_months, term_starts_on, term_ends_on, created_by)
-          VALUES (${id}, ${args.resellerId}, ${args.customerId}, ${args.renewalDate}, ${args.timing}, ${args.quantity}, ${RENEWAL_TERM_MONTHS},
-                  ${args.renewalDate}, ${termEndsOn}, ${args.actor})
-          ON CONFLICT (customer_id, renewal_date) DO NOTHING RETURNING id`;
-        if (inserted.length === 0) return; // a retry after it was recorded
-        await raiseVipSelect(tx, args.customerId, args.quantity);
-        await auditPa(tx, {
-          resellerId: args.resellerId,
-          entityType: 'customer',
-          entityId: args.customerId,
-          action: 'renewal.processed',
-          actor: args.actor,
-          after: { ...args, termEndsOn },
-        });
-      });
-      return { termEndsOn };
+      const recorded = await recordRenewalOrder(sql, args);
+      if (!recorded)
+        throw ApplicationFailure.nonRetryable('The customer no longer exists.', RenewalFailure.CustomerGone);
+      return recorded;
     },
 
-    /** R2: no renewal inside the window: the customer's active licenses expire. */
-    async expireRenewal(args: { customerId: string; resellerId: string; renewalDate: string }): Promise<void> {
-      await sql.begin(async (tx) => {
-        const expired = await tx`UPDATE licenses SET status = 'expired', expires_at = COALESCE(expires_at, now())
-                                 WHERE customer_id = ${args.customerId} AND status = 'active' RETURNING id`;
-        await auditPa(tx, {
-          resellerId: args.resellerId,
-          entityType: 'customer',
-          entityId: args.customerId,
-          action: 'renewal.expired',
-          actor: 'system',
-          after: { renewalDate: args.renewalDate, licenses: expired.length },
-        });
-      });
+    /** R2: no renewal inside the window: the customer's VIP (purchase authorization) licenses expire. */
+    async expireRenewal(args: { customerId: string; renewalDate: string }): Promise<{ expired: number }> {
+      return { expired: await expireRenewalLicenses(sql, args) };
     },
 
     /** R5: a 3-year commitment, only after VIP Select and never on an extended prepaid term. */
-    async commitThreeYears(args: {
-      customerId: string;
-      resellerId: string;
-      quantity: number;
-      actor: string;
-    }): Promise<void> {
-      await sql.begin(async (tx) => {
-        const [c] = await tx<
-          {
-            vipSelectLevel: number | null;
-            extendedTermMonths: number | null;
-            threeYearCommitmentQuantity: number | null;
-          }[]
-        >`
-          SELECT vip_select_level, extended_term_months, three_year_commitment_quantity FROM customers WHERE id = ${args.customerId} FOR UPDATE`;
-        if (!c)
-          throw ApplicationFailure.nonRetryable('The customer no longer exists.', RenewalFailure.CommitmentRefused);
-        if (c.threeYearCommitmentQuantity !== null) return;
-        if (c.extendedTermMonths !== null)
-          throw ApplicationFailure.nonRetryable(
-            'A 3-year commitment is not available on an extended prepaid term (R5).',
-            RenewalFailure.CommitmentRefused,
-          );
-        if (c.vipSelectLevel === null)
-          throw ApplicationFailure.nonRetryable(
-            'A 3-year commitment needs VIP Select first: at least 10 licenses in a term (R5).',
-            RenewalFailure.CommitmentRefused,
-          );
-        await tx`UPDATE customers SET three_year_commitment_quantity = ${args.quantity}, three_year_committed_at = now() WHERE id = ${args.customerId}`;
-        await auditPa(tx, {
-          resellerId: args.resellerId,
-          entityType: 'customer',
-          entityId: args.customerId,
-          action: 'renewal.three_year_commitment',
-          actor: args.actor,
-          after: { quantity: args.quantity },
-        });
-      });
+    async commitThreeYears(args: { customerId: string; quantity: number; actor: string }): Promise<void> {
+      const refusal = COMMITMENT_REFUSALS[await commitThreeYears(sql, args)];
+      if (refusal) throw ApplicationFailure.nonRetryable(refusal, RenewalFailure.CommitmentRefused);
     },
   };
 }

@@ -103,6 +103,11 @@ const schema = z.object({
         .filter(Boolean),
     )
     .default(['AT', 'BE', 'DE', 'DK', 'ES', 'FI', 'FR', 'GB', 'IE', 'IT', 'NL', 'NO', 'PL', 'PT', 'SE', 'CH']),
+
+  // --- Purchase authorizations (brief L2, DOMAIN.md P2) -------------------------------------------------------
+  // How long before the PA turns overdue, and before its licenses are deactivated, the reseller and the customer
+  // are warned (counted back from PA_OVERDUE_AFTER and PA_DEACTIVATE_AFTER).
+  PA_WARN_BEFORE: duration.default('7 days'),
 });
 
 export type Config = z.infer<typeof schema>;

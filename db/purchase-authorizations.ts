@@ -1,4 +1,13 @@
-import type { Sql } from '.';
+import type { Sql, Tx } from '.';
+import { sha256 } from '../lib/hash';
+import { extendedTermIssue } from '../lib/subscription-terms';
+import type {
+  MarketSegment,
+  PurchaseAuthorizationInput,
+  PurchaseAuthorizationTransition,
+} from '../workflows/definitions';
+import { recordAudit } from './audit';
+import { raiseVipSelect } from './renewals';
 
 export interface PurchaseAuthorizationRow {
   id: string;
@@ -61,13 +70,184 @@ export async function planCounts(sql: Sql, customerId: string): Promise<PlanCoun
            COALESCE(sum(quantity) FILTER (WHERE ordered_at IS NULL), 0)::int AS pending,
            COALESCE(sum(licenses_assigned), 0)::int AS assigned,
            COALESCE(sum(quantity - licenses_assigned), 0)::int AS unassigned
-    FROM purchase_authorizations WHERE customer_id = ${customerId} AND status IN ('pending', 'ordered', 'paid', 'overdue')`;
+    FROM purchase_authorizations
+    WHERE customer_id = ${customerId} AND status IN ('pending', 'ordered', 'paid', 'overdue')`;
   return row ?? { fulfilled: 0, pending: 0, assigned: 0, unassigned: 0 };
 }
 
 /** P2: an overdue (or deactivated) PA stops new ones for the customer. */
 export async function hasOverduePurchaseAuthorization(sql: Sql, customerId: string): Promise<boolean> {
-  const [row] =
-    await sql`SELECT 1 FROM purchase_authorizations WHERE customer_id = ${customerId} AND status IN ('overdue', 'deactivated') LIMIT 1`;
+  const [row] = await sql`SELECT 1 FROM purchase_authorizations
+              WHERE customer_id = ${customerId} AND status IN ('overdue', 'deactivated') LIMIT 1`;
   return row !== undefined;
+}
+
+// --- The lifecycle's writes (P1-P5): each in one transaction with its audit event, each safe to repeat ----------
+
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** O8 for PA licenses: derived from the PA id, so a retried activity finds the same one. */
+export function paSerialNumberFor(paId: string): string {
+  const bytes = sha256(`pa-serial:${paId}`);
+  let s = '';
+  for (let i = 0; i < 12; i++) s += ALPHABET[(bytes[i] as number) & 31];
+  return `PA-${s.slice(0, 4)}-${s.slice(4, 8)}-${s.slice(8)}`;
+}
+
+export type StoreOutcome = { createdAt: string; refused: null } | { createdAt: null; refused: string };
+const refused = (reason: string): StoreOutcome => ({ createdAt: null, refused: reason });
+
+/**
+ * P1: stores the PA with an active license (immediate access), for the reseller that owns the customer.
+ * Refused when the requesting tenant no longer owns the customer (T1), while the customer has an overdue or
+ * deactivated PA (P2), or for an extended term out of its segment's bounds or not at signup (C6).
+ * A repeat returns the stored PA.
+ */
+export async function storePurchaseAuthorization(sql: Sql, input: PurchaseAuthorizationInput): Promise<StoreOutcome> {
+  return sql.begin(async (tx): Promise<StoreOutcome> => {
+    const [existing] = await tx<{ createdAt: Date }[]>`
+      SELECT created_at FROM purchase_authorizations WHERE id = ${input.paId}`;
+    if (existing) return { createdAt: existing.createdAt.toISOString(), refused: null };
+    const [customer] = await tx<{ marketSegment: MarketSegment; resellerId: string }[]>`
+      SELECT market_segment, reseller_id FROM customers WHERE id = ${input.customerId} FOR UPDATE`;
+    if (!customer || customer.resellerId !== input.resellerId)
+      return refused('The customer no longer exists or has moved to another reseller.');
+    const [late] = await tx`
+      SELECT 1 FROM purchase_authorizations
+      WHERE customer_id = ${input.customerId} AND status IN ('overdue', 'deactivated') LIMIT 1`;
+    if (late) return refused('The customer has an overdue purchase authorization; no new one until it is paid (P2).');
+    if (input.extendedTermMonths !== null) {
+      const issue = extendedTermIssue(customer.marketSegment, input.extendedTermMonths);
+      if (issue) return refused(`extendedTermMonths: ${issue} (C6).`);
+      const [earlier] = await tx`
+        SELECT 1 FROM purchase_authorizations WHERE customer_id = ${input.customerId}
+        UNION ALL SELECT 1 FROM orders WHERE customer_id = ${input.customerId} AND kind = 'order' LIMIT 1`;
+      if (earlier)
+        return refused('extendedTermMonths: an extended term is prepaid at signup, with the first purchase (C6).');
+      await tx`UPDATE customers SET extended_term_months = ${input.extendedTermMonths}, extended_term_prepaid = true
+               WHERE id = ${input.customerId}`;
+    }
+    const owner = customer.resellerId;
+    const [pa] = await tx<{ createdAt: Date }[]>`
+      INSERT INTO purchase_authorizations (id, reseller_id, customer_id, product, quantity, created_by)
+      VALUES (${input.paId}, ${owner}, ${input.customerId}, ${input.product}, ${input.quantity}, ${input.createdBy})
+      RETURNING created_at`;
+    await tx`
+      INSERT INTO licenses (id, reseller_id, customer_id, serial_number, product, status, purchase_authorization_id,
+                            activated_at)
+      VALUES (${input.paId}, ${owner}, ${input.customerId}, ${paSerialNumberFor(input.paId)}, ${input.product},
+              'active', ${input.paId}, now())`;
+    // R4: the licenses bought in the current term (the last 12 months of purchases still standing).
+    const [bought] = await tx<{ n: number }[]>`
+      SELECT COALESCE(sum(quantity), 0)::int AS n FROM purchase_authorizations
+      WHERE customer_id = ${input.customerId} AND status NOT IN ('cancelled', 'returned')
+        AND created_at > now() - interval '12 months'`;
+    await raiseVipSelect(tx, input.customerId, bought?.n ?? 0);
+    const { terms: _t, ...after } = input;
+    await recordAudit(tx, {
+      resellerId: owner,
+      entityType: 'purchase_authorization',
+      entityId: input.paId,
+      action: 'purchase_authorization.created',
+      actor: `user:${input.createdBy}`,
+      after,
+    });
+    return { createdAt: (pa as { createdAt: Date }).createdAt.toISOString(), refused: null };
+  });
+}
+
+/** The PA locked for a change, with the reseller that owns its customer now (the one owner). */
+async function lockPa(tx: Tx, paId: string) {
+  const [pa] = await tx<{ resellerId: string; status: string; orderedAt: Date | null; licensesAssigned: number }[]>`
+    SELECT c.reseller_id, pa.status, pa.ordered_at, pa.licenses_assigned
+    FROM purchase_authorizations pa JOIN customers c ON c.id = pa.customer_id
+    WHERE pa.id = ${paId} FOR UPDATE OF pa`;
+  return pa ?? null;
+}
+
+/** P1/P2: an order placed under the PA; a pending PA becomes ordered, an overdue one stays overdue. */
+export async function recordPurchaseAuthorizationOrder(sql: Sql, args: { paId: string; actor: string }): Promise<void> {
+  await sql.begin(async (tx) => {
+    const pa = await lockPa(tx, args.paId);
+    if (!pa || pa.orderedAt) return;
+    await tx`UPDATE purchase_authorizations
+             SET ordered_at = now(), status = CASE WHEN status = 'pending' THEN 'ordered' ELSE status END
+             WHERE id = ${args.paId}`;
+    await recordAudit(tx, {
+      resellerId: pa.resellerId,
+      entityType: 'purchase_authorization',
+      entityId: args.paId,
+      action: 'purchase_authorization.ordered',
+      actor: args.actor,
+      before: { status: pa.status },
+    });
+  });
+}
+
+/** What each status writes: its timestamp column, and what becomes of the PA's license. */
+const TRANSITIONS: Record<PurchaseAuthorizationTransition, { column: string; license: string }> = {
+  paid: { column: 'paid_at', license: 'active' },
+  overdue: { column: 'overdue_at', license: 'active' },
+  deactivated: { column: 'deactivated_at', license: 'deactivated' },
+  cancelled: { column: 'cancelled_at', license: 'cancelled' },
+  returned: { column: 'returned_at', license: 'returned' },
+};
+
+/**
+ * P2-P4: moves the PA to a status and its license with it (paid restores it; deactivated, cancelled, returned end
+ * access). A repeat changes nothing.
+ */
+export async function changePurchaseAuthorizationStatus(
+  sql: Sql,
+  args: { paId: string; to: PurchaseAuthorizationTransition; actor: string },
+): Promise<void> {
+  const t = TRANSITIONS[args.to];
+  await sql.begin(async (tx) => {
+    const pa = await lockPa(tx, args.paId);
+    if (!pa || pa.status === args.to) return;
+    await tx`UPDATE purchase_authorizations SET status = ${args.to}, ${tx(t.column)} = now(),
+               ordered_at = CASE WHEN ${args.to}::text = 'paid' THEN COALESCE(ordered_at, now()) ELSE ordered_at END
+             WHERE id = ${args.paId}`;
+    await tx`UPDATE licenses SET status = ${t.license} WHERE purchase_authorization_id = ${args.paId}`;
+    await recordAudit(tx, {
+      resellerId: pa.resellerId,
+      entityType: 'purchase_authorization',
+      entityId: args.paId,
+      action: `purchase_authorization.${args.to}`,
+      actor: args.actor,
+      before: { status: pa.status },
+      after: { status: args.to },
+    });
+  });
+}
+
+/** P5: how many of the PA's licenses are assigned to users. */
+export async function assignPurchaseAuthorizationLicenses(
+  sql: Sql,
+  args: { paId: string; assigned: number; actor: string },
+): Promise<void> {
+  await sql.begin(async (tx) => {
+    const pa = await lockPa(tx, args.paId);
+    if (!pa || pa.licensesAssigned === args.assigned) return;
+    await tx`UPDATE purchase_authorizations SET licenses_assigned = ${args.assigned} WHERE id = ${args.paId}`;
+    await recordAudit(tx, {
+      resellerId: pa.resellerId,
+      entityType: 'purchase_authorization',
+      entityId: args.paId,
+      action: 'purchase_authorization.assigned',
+      actor: args.actor,
+      before: { assigned: pa.licensesAssigned },
+      after: { assigned: args.assigned },
+    });
+  });
+}
+
+/** P2: what a PA notice says about the PA; its recipients come from db/reseller-users.ts. */
+export async function purchaseAuthorizationSummary(
+  sql: Sql,
+  paId: string,
+): Promise<{ customerId: string; product: string; quantity: number; status: string } | null> {
+  const [pa] = await sql<{ customerId: string; product: string; quantity: number; status: string }[]>`
+    SELECT customer_id, product, quantity, status FROM purchase_authorizations WHERE id = ${paId}`;
+  return pa ?? null;
 }

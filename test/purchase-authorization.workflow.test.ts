@@ -14,13 +14,18 @@ import {
   recordPaymentUpdate,
   requestReturnUpdate,
   type PurchaseAuthorizationInput,
+  type PurchaseAuthorizationNotice,
   type PurchaseAuthorizationStatus,
+  PurchaseAuthorizationFailure,
+  renewalStateQuery,
+  renewalWorkflowId,
 } from '../workflows/definitions';
 import { testContext } from './helpers/env';
 import { customerDetails, newReseller } from './helpers/fixtures';
+import { addResellerUser, moveCustomer, userEmailOf } from './helpers/ownership';
 import { withTimeSkippingWorker } from './helpers/temporal';
 
-const { config, sql } = testContext();
+const { config, sql, mailbox } = testContext();
 const mailer = createMailer(config);
 const customers = createCustomerActivities({ sql, mailer, config });
 let env: TestWorkflowEnvironment;
@@ -30,14 +35,15 @@ withTimeSkippingWorker({ sql, config, mailer }, (suite) => ({ env, taskQueue } =
 async function customerOf() {
   const reseller = await newReseller(sql);
   const customerId = randomUUID();
+  const customer = customerDetails();
   await customers.registerCustomer({
     customerId,
     resellerId: reseller.resellerId,
     invitedBy: reseller.userId,
-    customer: customerDetails(),
+    customer,
     reminderSchedule: [],
   });
-  return { reseller, customerId };
+  return { reseller, customerId, email: customer.contact.email };
 }
 
 const paInput = (
@@ -51,7 +57,7 @@ const paInput = (
   product: 'Creative Cloud All Apps',
   quantity: 5,
   extendedTermMonths: null,
-  terms: { overdueAfter: '31 days', deactivateAfter: '61 days', returnWindow: '14 days' },
+  terms: { overdueAfter: '31 days', deactivateAfter: '61 days', returnWindow: '14 days', warnBefore: '7 days' },
   ...overrides,
 });
 
@@ -93,6 +99,60 @@ async function reasonOf(p: Promise<unknown>): Promise<string> {
   if (!err) throw new Error('expected a refusal');
   return err.cause?.message ?? err.message;
 }
+/** The refusal's type (ApplicationFailure.type), as the API maps it. */
+async function typeOf(p: Promise<unknown>): Promise<string | undefined> {
+  const err = await p.then(
+    () => null,
+    (e: Error & { cause?: Error & { type?: string } }) => e,
+  );
+  if (!err) throw new Error('expected a refusal');
+  return err.cause?.type;
+}
+/** Polls until `check` passes: an activity's result reaches the workflow's state a moment after its email. */
+async function eventually(check: () => Promise<void>): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      return await check();
+    } catch (err) {
+      if (i >= 100) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+const subjectsTo = async (address: string) => (await mailbox.to(address)).map((m) => m.subject).sort();
+
+// First: the renewal run's anniversary comes from the database's clock, which the test server's clock leaves behind.
+describe('the PA on the lifecycle kernel', () => {
+  it('C5/R1: the first PA sets the anniversary, and the PA lifecycle starts the renewal run of that anniversary', async () => {
+    const c = await customerOf();
+    await startPa(paInput(c));
+    const [row] = await sql<{ anniversaryDate: string | null }[]>`
+      SELECT to_char(anniversary_date, 'YYYY-MM-DD') AS anniversary_date FROM customers WHERE id = ${c.customerId}`;
+    expect(row!.anniversaryDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const renewal = env.client.workflow.getHandle(renewalWorkflowId(c.customerId, row!.anniversaryDate as string));
+    await eventually(async () =>
+      expect(await renewal.query(renewalStateQuery)).toMatchObject({
+        status: 'scheduled',
+        anniversaryDate: row!.anniversaryDate,
+      }),
+    );
+  });
+
+  it('P3/P5: refusals are typed by the contract (NotChangeable, Invalid), a refused store is Refused (P2)', async () => {
+    const c = await customerOf();
+    const { handle } = await startPa(paInput(c));
+    expect(await typeOf(handle.executeUpdate(requestReturnUpdate, { args: [actor] }))).toBe(
+      PurchaseAuthorizationFailure.NotChangeable,
+    );
+    expect(
+      await typeOf(handle.executeUpdate(assignLicensesUpdate, { args: [{ assigned: 6, actor: 'user:test' }] })),
+    ).toBe(PurchaseAuthorizationFailure.Invalid);
+    // T1: a tenant that does not own the customer is refused when the PA is stored.
+    const other = await newReseller(sql);
+    const { stored } = await startPa(paInput(c, { resellerId: other.resellerId, createdBy: other.userId }));
+    expect(stored).toMatchObject({ status: 'refused', refusal: expect.stringContaining('another reseller') });
+  });
+});
 
 describe('purchase authorizations on the time-skipping server', () => {
   it('P2: unpaid, a PA is overdue at day 31 (licenses usable, no new PAs), deactivated at day 61, restored by payment at day 70 (P1: immediate access)', async () => {
@@ -172,5 +232,107 @@ describe('purchase authorizations on the time-skipping server', () => {
     await b.handle.executeUpdate(assignLicensesUpdate, { args: [{ assigned: 1, actor: 'user:test' }] });
     await gone.handle.executeUpdate(cancelPurchaseAuthorizationUpdate, { args: [actor] });
     expect(await planCounts(sql, c.customerId)).toEqual({ fulfilled: 5, pending: 2, assigned: 4, unassigned: 3 });
+  });
+});
+
+describe('P2: the reseller and the customer hear about a PA before and when it is overdue or deactivated', () => {
+  it('P2: both are warned at day 24 and day 54 and told at day 31 (overdue) and day 61 (deactivated); billing-only users are not', async () => {
+    const c = await customerOf();
+    const resellerEmail = await userEmailOf(sql, c.reseller.userId);
+    const billingOnly = await addResellerUser(sql, c.reseller.resellerId, ['billing']);
+    const { handle, stored } = await startPa(paInput(c));
+    expect(stored).toMatchObject({ status: 'pending', noticesSent: [], incident: null });
+    const overdueOn = stored.overdueAt.slice(0, 10);
+    const deactivateOn = stored.deactivateAt.slice(0, 10);
+
+    await env.sleep('23 days');
+    expect(await mailbox.to(c.email)).toHaveLength(0);
+    expect(await mailbox.to(resellerEmail)).toHaveLength(0);
+    await env.sleep('1 day'); // day 24
+    const [warnedReseller] = await mailbox.waitFor(resellerEmail, 1);
+    expect(warnedReseller!.subject).toBe(`Payment due by ${overdueOn}: purchase authorization of Nordic Print AB`);
+    expect(warnedReseller!.text).toContain('5 × Creative Cloud All Apps');
+    const [warnedCustomer] = await mailbox.waitFor(c.email, 1);
+    expect(warnedCustomer!.subject).toBe(`Payment for your Creative Cloud All Apps licenses is due by ${overdueOn}`);
+    expect((await handle.query(purchaseAuthorizationStateQuery)).status).toBe('pending');
+
+    await env.sleep('6 days');
+    expect(await mailbox.to(resellerEmail)).toHaveLength(1);
+    await env.sleep('1 day'); // day 31
+    await statusBecomes(handle, 'overdue');
+    await mailbox.waitFor(resellerEmail, 2);
+    await mailbox.waitFor(c.email, 2);
+
+    await env.sleep('23 days'); // day 54
+    await mailbox.waitFor(resellerEmail, 3);
+    await mailbox.waitFor(c.email, 3);
+    expect((await handle.query(purchaseAuthorizationStateQuery)).status).toBe('overdue');
+    await env.sleep('7 days'); // day 61
+    await statusBecomes(handle, 'deactivated');
+    await mailbox.waitFor(resellerEmail, 4);
+    await mailbox.waitFor(c.email, 4);
+
+    expect(await subjectsTo(resellerEmail)).toEqual(
+      [
+        `Payment due by ${overdueOn}: purchase authorization of Nordic Print AB`,
+        'Overdue: purchase authorization of Nordic Print AB',
+        `Licenses of Nordic Print AB will be deactivated on ${deactivateOn}`,
+        'Licenses of Nordic Print AB deactivated',
+      ].sort(),
+    );
+    expect(await subjectsTo(c.email)).toEqual(
+      [
+        `Payment for your Creative Cloud All Apps licenses is due by ${overdueOn}`,
+        'Payment overdue: your Creative Cloud All Apps licenses',
+        `Your Creative Cloud All Apps licenses will be deactivated on ${deactivateOn}`,
+        'Your Creative Cloud All Apps licenses have been deactivated',
+      ].sort(),
+    );
+    expect(await mailbox.to(billingOnly.email)).toHaveLength(0);
+    const notices: PurchaseAuthorizationNotice[] = [
+      'overdue_warning',
+      'overdue',
+      'deactivation_warning',
+      'deactivated',
+    ];
+    await eventually(async () =>
+      expect((await handle.query(purchaseAuthorizationStateQuery)).noticesSent).toEqual(notices),
+    );
+  });
+
+  it('P2: a PA paid before day 24 sends no warning and no overdue notice', async () => {
+    const c = await customerOf();
+    const resellerEmail = await userEmailOf(sql, c.reseller.userId);
+    const { handle } = await startPa(paInput(c));
+    await env.sleep('10 days');
+    await handle.executeUpdate(recordPaymentUpdate, { args: [actor] });
+    await env.sleep('25 days'); // day 35: past the warning and the overdue date
+    // (A query, not result(): awaiting a result lets the test server skip to the next timer of any run.)
+    expect(await handle.query(purchaseAuthorizationStateQuery)).toMatchObject({ status: 'paid', noticesSent: [] });
+    expect(await mailbox.to(c.email)).toHaveLength(0);
+    expect(await mailbox.to(resellerEmail)).toHaveLength(0);
+  });
+
+  it('P2: notices go to the reseller that owns the customer now (X2 moved it), never to the one that created the PA', async () => {
+    const c = await customerOf();
+    const creatorEmail = await userEmailOf(sql, c.reseller.userId);
+    const input = paInput(c);
+    const { handle } = await startPa(input);
+    const owner = await newReseller(sql);
+    const ownerEmail = await userEmailOf(sql, owner.userId);
+    await moveCustomer(sql, c.customerId, owner.resellerId);
+
+    await env.sleep('24 days');
+    const [warned] = await mailbox.waitFor(ownerEmail, 1);
+    expect(warned!.subject).toMatch(/^Payment due by/);
+    await mailbox.waitFor(c.email, 1);
+    await env.sleep('7 days');
+    await statusBecomes(handle, 'overdue');
+    await mailbox.waitFor(ownerEmail, 2);
+    expect(await mailbox.to(creatorEmail)).toHaveLength(0);
+    // What the lifecycle writes is the current owner's too.
+    const audit = await sql<{ resellerId: string }[]>`
+      SELECT reseller_id FROM audit_events WHERE entity_id = ${input.paId} AND action = 'purchase_authorization.overdue'`;
+    expect(audit).toEqual([{ resellerId: owner.resellerId }]);
   });
 });

@@ -1,4 +1,5 @@
 import { addMonths } from '../lib/dates';
+import { extendedTermIssue } from '../lib/subscription-terms';
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createCustomerActivities } from '../activities/customers';
@@ -8,7 +9,6 @@ import { currentRenewalDate, findRenewalProfile } from '../db/renewals';
 import { renewalWorkflow } from '../workflows';
 import {
   commitThreeYearsUpdate,
-  extendedTermIssue,
   renewalStateQuery,
   renewalWorkflowId,
   renewUpdate,

@@ -1,54 +1,68 @@
 // The purchase authorization (DOMAIN.md P1-P4): pending → ordered → paid | overdue → deactivated;
-// cancellable while pending and unassigned; returnable within a window after the order.
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  allHandlersFinished,
-  condition,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+// cancellable while pending and unassigned; returnable within a window after the order. P2: the reseller and the
+// customer are warned before it turns overdue and before its licenses are deactivated, and told when either happens.
+import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import {
   assignLicensesUpdate,
   cancelPurchaseAuthorizationUpdate,
-  LifecycleStatusKey,
-  placeOrderUpdate,
+  type PurchaseAuthorizationInput,
+  type PurchaseAuthorizationNotice,
+  type PurchaseAuthorizationState,
+  type PurchaseAuthorizationStatus,
+  type PurchaseAuthorizationTransition,
   PurchaseAuthorizationFailure,
+  placeOrderUpdate,
   purchaseAuthorizationStateQuery,
   purchaseAuthorizationStoredUpdate,
   recordPaymentUpdate,
   requestReturnUpdate,
-  type PurchaseAuthorizationInput,
-  type PurchaseAuthorizationState,
-  type PurchaseAuthorizationStatus,
 } from './definitions';
 import { durationMs } from './duration';
-import { ChangeLock } from './change-lock';
-import { db } from './activity-proxies';
+import { Lifecycle, type Step } from './kernel';
+import { ensureRenewal } from './renewal-start';
 
 const LICENSES_USABLE: PurchaseAuthorizationStatus[] = ['pending', 'ordered', 'paid', 'overdue'];
+/** P2: the statuses each notice is about; a notice that waited for support past them is no longer sent. */
+const NOTICE_WHILE: Record<PurchaseAuthorizationNotice, PurchaseAuthorizationStatus[]> = {
+  overdue_warning: ['pending', 'ordered'],
+  overdue: ['overdue'],
+  deactivation_warning: ['overdue'],
+  deactivated: ['deactivated'],
+};
 
 export async function purchaseAuthorizationWorkflow(
   input: PurchaseAuthorizationInput,
 ): Promise<PurchaseAuthorizationState> {
+  const { paId, terms } = input;
+  const lc = new Lifecycle({
+    name: 'purchase-authorization',
+    status: 'registering' as PurchaseAuthorizationStatus,
+    failures: PurchaseAuthorizationFailure,
+    entity: { type: 'purchase_authorization', id: paId },
+  });
   const createdAt = Date.now();
-  // P2: both deadlines count from the PA, whatever happened in between.
-  const overdueAt = createdAt + durationMs(input.terms.overdueAfter);
-  const deactivateAt = createdAt + durationMs(input.terms.deactivateAfter);
-  let status = 'registering' as PurchaseAuthorizationStatus;
+  // P2: both deadlines count from the PA, whatever happened in between; each warning this long before its deadline.
+  const overdueAt = createdAt + durationMs(terms.overdueAfter);
+  const deactivateAt = createdAt + durationMs(terms.deactivateAfter);
+  const warnBefore = terms.warnBefore ? durationMs(terms.warnBefore) : null;
+  const warnAt: Partial<Record<PurchaseAuthorizationNotice, number>> =
+    warnBefore === null
+      ? {}
+      : { overdue_warning: overdueAt - warnBefore, deactivation_warning: deactivateAt - warnBefore };
   let orderedAt: number | null = null;
   let paidAt: number | null = null;
   let assigned = 0;
   let refusal: string | null = null;
-  // One change at a time: every change awaits an activity, and a timer must not overtake an update.
-  const lock = new ChangeLock();
+  const noticesSent: PurchaseAuthorizationNotice[] = [];
+  /** Notices sent or given up (skipped by support, moot): never tried again. */
+  const noticesDone = new Set<PurchaseAuthorizationNotice>();
 
-  const returnableUntil = () => (orderedAt === null ? null : orderedAt + durationMs(input.terms.returnWindow));
+  const returnableUntil = () => (orderedAt === null ? null : orderedAt + durationMs(terms.returnWindow));
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   const state = (): PurchaseAuthorizationState => ({
-    paId: input.paId,
-    status,
-    licensesActive: LICENSES_USABLE.includes(status),
+    paId,
+    status: lc.status,
+    licensesActive: LICENSES_USABLE.includes(lc.status),
     quantity: input.quantity,
     licensesAssigned: assigned,
     createdAt: new Date(createdAt).toISOString(),
@@ -58,143 +72,182 @@ export async function purchaseAuthorizationWorkflow(
     deactivateAt: new Date(deactivateAt).toISOString(),
     returnableUntil: iso(returnableUntil()),
     refusal,
+    noticesSent: [...noticesSent],
+    incident: lc.incident,
   });
-  const setStatus = (next: PurchaseAuthorizationStatus) => {
-    status = next;
-    upsertSearchAttributes([{ key: LifecycleStatusKey, value: next }]);
+  const notChangeable = (message: string): never => lc.refuse(message, PurchaseAuthorizationFailure.NotChangeable);
+  const changeStatus = async (step: Step, to: PurchaseAuthorizationTransition, actor: string) => {
+    await step(`mark the purchase authorization ${to}`, () =>
+      lc.db.changePurchaseAuthorizationStatus({ paId, to, actor }),
+    );
+    if (to === 'paid') {
+      paidAt = Date.now();
+      orderedAt ??= paidAt;
+    }
+    lc.setStatus(to);
   };
-  const refuse = (message: string): never => {
-    throw ApplicationFailure.create({ message, type: PurchaseAuthorizationFailure.NotChangeable, nonRetryable: true });
-  };
-  const assertFree = () => {
-    if (lock.busy) refuse('Another change to this purchase authorization is in progress; try again.');
-  };
-  const exclusive = async (change: () => Promise<void>): Promise<PurchaseAuthorizationState> => {
-    await lock.run(change);
-    return state();
-  };
-  const transition = (to: PurchaseAuthorizationStatus, actor: string) =>
-    exclusive(async () => {
-      await db.changePurchaseAuthorizationStatus({ paId: input.paId, to, actor });
-      if (to === 'paid') {
-        paidAt = Date.now();
-        orderedAt ??= paidAt;
-      }
-      setStatus(to);
+  /** A deadline's transition, under the lock and only from the statuses it applies to (an update may have won). */
+  const deadlinePassed = (from: PurchaseAuthorizationStatus[], to: PurchaseAuthorizationTransition) =>
+    lc.exclusive(async () => {
+      if (from.includes(lc.status)) await changeStatus((name, call) => lc.step(name, call), to, 'system');
     });
+  /** P2: an email step the lifecycle can go on without; dropped once the PA has moved past what it is about. */
+  const notify = async (notice: PurchaseAuthorizationNotice) => {
+    noticesDone.add(notice);
+    const about = () => NOTICE_WHILE[notice].includes(lc.status);
+    if (!about()) return;
+    const sent = await lc.step(
+      `send the ${notice.replace('_', ' ')} notice`,
+      () =>
+        lc.email.sendPurchaseAuthorizationNotice({
+          paId,
+          notice,
+          overdueAt: new Date(overdueAt).toISOString(),
+          deactivateAt: new Date(deactivateAt).toISOString(),
+        }),
+      { skip: () => null, moot: () => !about() },
+    );
+    if (sent !== null) noticesSent.push(notice);
+  };
 
-  setHandler(purchaseAuthorizationStateQuery, state);
+  lc.query(purchaseAuthorizationStateQuery, state);
   setHandler(purchaseAuthorizationStoredUpdate, async () => {
-    await condition(() => status !== 'registering');
+    await condition(() => lc.status !== 'registering');
     return state();
   });
-  setHandler(
+  lc.update(
     placeOrderUpdate,
-    ({ actor }) =>
-      exclusive(async () => {
-        await db.recordPurchaseAuthorizationOrder({ paId: input.paId, actor });
-        orderedAt = Date.now();
-        if (status === 'pending') setStatus('ordered');
-      }),
-    {
-      validator: (_a) => {
-        assertFree();
-        if (orderedAt !== null) refuse('An order has already been placed under this purchase authorization.');
-        if (status !== 'pending' && status !== 'overdue') refuse(`The purchase authorization is ${status}.`);
-      },
+    async (step, { actor }) => {
+      await step('record the order', () => lc.db.recordPurchaseAuthorizationOrder({ paId, actor }));
+      orderedAt = Date.now();
+      if (lc.status === 'pending') lc.setStatus('ordered');
+      return state();
+    },
+    () => {
+      if (orderedAt !== null) notChangeable('An order has already been placed under this purchase authorization.');
+      if (lc.status !== 'pending' && lc.status !== 'overdue')
+        notChangeable(`The purchase authorization is ${lc.status}.`);
     },
   );
   // P2: payment at any point restores the licenses, even after deactivation.
-  setHandler(recordPaymentUpdate, ({ actor }) => transition('paid', actor), {
-    validator: (_a) => {
-      assertFree();
-      if (!['pending', 'ordered', 'overdue', 'deactivated'].includes(status))
-        refuse(`The purchase authorization is ${status}.`);
+  lc.update(
+    recordPaymentUpdate,
+    async (step, { actor }) => {
+      await changeStatus(step, 'paid', actor);
+      return state();
     },
-  });
-  setHandler(cancelPurchaseAuthorizationUpdate, ({ actor }) => transition('cancelled', actor), {
-    validator: (_a) => {
-      assertFree();
+    () => {
+      if (!['pending', 'ordered', 'overdue', 'deactivated'].includes(lc.status))
+        notChangeable(`The purchase authorization is ${lc.status}.`);
+    },
+  );
+  lc.update(
+    cancelPurchaseAuthorizationUpdate,
+    async (step, { actor }) => {
+      await changeStatus(step, 'cancelled', actor);
+      return state();
+    },
+    () => {
       if (orderedAt !== null)
-        refuse('An order has been placed under this purchase authorization: request a return instead (P4).');
-      if (status !== 'pending')
-        refuse(`Only a pending purchase authorization can be cancelled; this one is ${status} (P3).`);
-      if (assigned > 0) refuse(`${assigned} of its licenses are assigned; unassign them before cancelling (P3).`);
+        notChangeable('An order has been placed under this purchase authorization: request a return instead (P4).');
+      if (lc.status !== 'pending')
+        notChangeable(`Only a pending purchase authorization can be cancelled; this one is ${lc.status} (P3).`);
+      if (assigned > 0)
+        notChangeable(`${assigned} of its licenses are assigned; unassign them before cancelling (P3).`);
     },
-  });
-  setHandler(requestReturnUpdate, ({ actor }) => transition('returned', actor), {
-    validator: (_a) => {
-      assertFree();
+  );
+  lc.update(
+    requestReturnUpdate,
+    async (step, { actor }) => {
+      await changeStatus(step, 'returned', actor);
+      return state();
+    },
+    () => {
       const until = returnableUntil();
       if (until === null)
-        refuse('No order has been placed under this purchase authorization: cancel it instead (P3, P4).');
-      if (!['ordered', 'paid', 'overdue'].includes(status)) refuse(`The purchase authorization is ${status}.`);
+        notChangeable('No order has been placed under this purchase authorization: cancel it instead (P3, P4).');
+      if (!['ordered', 'paid', 'overdue'].includes(lc.status))
+        notChangeable(`The purchase authorization is ${lc.status}.`);
       if (Date.now() > (until as number))
-        refuse(`A return can be requested within ${input.terms.returnWindow} of the order (P4).`);
+        notChangeable(`A return can be requested within ${terms.returnWindow} of the order (P4).`);
     },
-  });
-  setHandler(
+  );
+  lc.update(
     assignLicensesUpdate,
-    ({ assigned: n, actor }) =>
-      exclusive(async () => {
-        await db.assignPurchaseAuthorizationLicenses({ paId: input.paId, assigned: n, actor });
-        assigned = n;
-      }),
-    {
-      validator: ({ assigned: n }) => {
-        assertFree();
-        if (!Number.isInteger(n) || n < 0 || n > input.quantity)
-          refuse(`assigned must be a whole number from 0 to ${input.quantity}.`);
-        if (!LICENSES_USABLE.includes(status))
-          refuse(`The purchase authorization is ${status}; its licenses cannot be assigned.`);
-      },
+    async (step, { assigned: n, actor }) => {
+      await step('assign the licenses', () => lc.db.assignPurchaseAuthorizationLicenses({ paId, assigned: n, actor }));
+      assigned = n;
+      return state();
+    },
+    ({ assigned: n }) => {
+      if (!Number.isInteger(n) || n < 0 || n > input.quantity)
+        lc.refuse(`assigned must be a whole number from 0 to ${input.quantity}.`, PurchaseAuthorizationFailure.Invalid);
+      if (!LICENSES_USABLE.includes(lc.status))
+        notChangeable(`The purchase authorization is ${lc.status}; its licenses cannot be assigned.`);
     },
   );
 
   try {
-    await db.storePurchaseAuthorization({ input });
+    await lc.step('store the purchase authorization', () => lc.db.storePurchaseAuthorization({ input }));
   } catch (err) {
-    if (
-      err instanceof ActivityFailure &&
-      err.cause instanceof ApplicationFailure &&
-      err.cause.type === PurchaseAuthorizationFailure.Refused
-    ) {
-      refusal = err.cause.message;
-      setStatus('refused');
-      return state();
-    }
-    throw err;
+    if (!(err instanceof ApplicationFailure) || err.type !== PurchaseAuthorizationFailure.Refused) throw err;
+    refusal = err.message;
+    lc.setStatus('refused');
+    await lc.finish();
+    return state();
   }
-  setStatus('pending');
+  lc.setStatus('pending');
+  // C5/R1: the first purchase may just have set the customer's anniversary (a trigger): its renewal run starts.
+  await ensureRenewal(lc.db, (name, call) => lc.step(name, call), input.customerId);
 
   for (;;) {
-    await condition(() => !lock.busy);
+    await lc.settled();
     const now = Date.now();
-    if (status === 'cancelled' || status === 'returned') break;
+    const status = lc.status;
     const until = returnableUntil();
+    if (status === 'cancelled' || status === 'returned') break;
     // Paid: the run stays while a return can still be requested (P4).
     if (status === 'paid' && (until === null || now > until)) break;
-    if ((status === 'pending' || status === 'ordered') && now >= overdueAt) {
-      await transition('overdue', 'system');
-      continue;
+    // Unpaid: each deadline's warning, then the deadline itself (a warning whose deadline passed is not sent).
+    const due = (notice: PurchaseAuthorizationNotice) =>
+      !noticesDone.has(notice) && warnAt[notice] !== undefined && now >= (warnAt[notice] as number);
+    if (status === 'pending' || status === 'ordered') {
+      if (now >= overdueAt) {
+        await deadlinePassed(['pending', 'ordered'], 'overdue');
+        await notify('overdue');
+        continue;
+      }
+      if (due('overdue_warning')) {
+        await notify('overdue_warning');
+        continue;
+      }
     }
-    if (status === 'overdue' && now >= deactivateAt) {
-      await transition('deactivated', 'system');
-      continue;
+    if (status === 'overdue') {
+      if (now >= deactivateAt) {
+        await deadlinePassed(['overdue'], 'deactivated');
+        await notify('deactivated');
+        continue;
+      }
+      if (due('deactivation_warning')) {
+        await notify('deactivation_warning');
+        continue;
+      }
     }
+    const pending = (notice: PurchaseAuthorizationNotice) =>
+      noticesDone.has(notice) ? Number.POSITIVE_INFINITY : (warnAt[notice] ?? Number.POSITIVE_INFINITY);
     const deadline =
       status === 'pending' || status === 'ordered'
-        ? overdueAt
+        ? Math.min(pending('overdue_warning'), overdueAt)
         : status === 'overdue'
-          ? deactivateAt
+          ? Math.min(pending('deactivation_warning'), deactivateAt)
           : status === 'paid'
             ? (until as number) + 1
             : null;
-    const seen = status;
-    // Wakes early for any update; a deactivated PA waits for payment however long it takes.
-    if (deadline === null) await condition(() => status !== seen || lock.busy);
-    else await condition(() => status !== seen || lock.busy, Math.max(deadline - now, 1));
+    // Wakes early for any change; a deactivated PA waits for payment however long it takes.
+    const changed = () => lc.status !== status || lc.busy;
+    if (deadline === null) await condition(changed);
+    else await condition(changed, Math.max(deadline - now, 1));
   }
-  await condition(allHandlersFinished);
+  await lc.finish();
   return state();
 }

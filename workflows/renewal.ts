@@ -1,177 +1,147 @@
-// The renewal of one term (DOMAIN.md R1-R5, C6): notices from 45 days out, the renewal window around
-// the anniversary, expiry without a renewal; a renewal starts the next term's run under its own id.
-import {
-  ApplicationFailure,
-  allHandlersFinished,
-  condition,
-  ParentClosePolicy,
-  setHandler,
-  startChild,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+// The renewal of one term (DOMAIN.md R1-R5, C6): notices from 45 days out to the customer and its reseller, the
+// renewal window around the anniversary, expiry of the licenses it covers without a renewal; a renewal starts the
+// next term's run under its own id.
+import { condition } from '@temporalio/workflow';
 import {
   commitThreeYearsUpdate,
-  CustomerIdKey,
-  LifecycleKey,
-  LifecycleStatusKey,
-  ResellerIdKey,
-  RenewalFailure,
-  renewalStateQuery,
-  renewalWorkflowId,
-  renewUpdate,
   type RenewalInput,
+  type RenewalNotice,
   type RenewalState,
   type RenewalStatus,
   type RenewalTiming,
+  RenewalFailure,
+  renewalStateQuery,
+  renewUpdate,
 } from './definitions';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { durationMs } from './duration';
-import { ChangeLock } from './change-lock';
-import { db, email } from './activity-proxies';
+import { Lifecycle } from './kernel';
+import { ensureRenewal } from './renewal-start';
 
 export async function renewalWorkflow(input: RenewalInput): Promise<RenewalState> {
-  const { terms } = input;
-  const anniversary = Date.parse(`${input.anniversaryDate}T00:00:00Z`);
+  // input.resellerId tags the run only; every step reads the customer's current reseller from the database.
+  const { customerId, anniversaryDate, terms } = input;
+  const lc = new Lifecycle({
+    name: 'renewal',
+    status: 'scheduled' as RenewalStatus,
+    failures: RenewalFailure,
+    entity: { type: 'customer', id: customerId },
+  });
+  const anniversary = Date.parse(`${anniversaryDate}T00:00:00Z`);
   const noticeAt = anniversary - durationMs(terms.noticeBefore);
   const opensAt = anniversary - durationMs(terms.earlyFrom);
   const earlyEndsAt = anniversary - durationMs(terms.earlyUntil);
   const closesAt = anniversary + durationMs(terms.lateUntil);
-  let status = 'scheduled' as RenewalStatus;
   let noticesSent = 0;
   let renewedQuantity: number | null = null;
   let nextAnniversaryDate: string | null = null;
-  const lock = new ChangeLock();
 
   const state = (): RenewalState => ({
-    customerId: input.customerId,
-    anniversaryDate: input.anniversaryDate,
-    status,
+    customerId,
+    anniversaryDate,
+    status: lc.status,
     noticesSent,
     windowOpensAt: new Date(opensAt).toISOString(),
     windowClosesAt: new Date(closesAt).toISOString(),
     renewedQuantity,
     nextAnniversaryDate,
+    incident: lc.incident,
   });
-  const setStatus = (next: RenewalStatus) => {
-    status = next;
-    upsertSearchAttributes([{ key: LifecycleStatusKey, value: next }]);
-  };
-  const ended = () => status === 'renewed' || status === 'expired';
+  const ended = () => lc.status === 'renewed' || lc.status === 'expired';
   const timingAt = (t: number): RenewalTiming => (t <= earlyEndsAt ? 'early' : t < anniversary ? 'on_time' : 'late');
-  const refuse = (message: string, type: string = RenewalFailure.OutsideWindow): never => {
-    throw ApplicationFailure.create({ message, type, nonRetryable: true });
+  const assertQuantity = (quantity: number) => {
+    if (!Number.isInteger(quantity) || quantity < 1)
+      lc.refuse('quantity must be a whole number of licenses, at least 1.', RenewalFailure.Invalid);
   };
 
-  setHandler(renewalStateQuery, state);
-  setHandler(
+  lc.query(renewalStateQuery, state);
+  // R2/R3: a renewal order inside the window, early, on time or late.
+  lc.update(
     renewUpdate,
-    async ({ quantity, actor }) => {
-      await lock.run(async () => {
-        const { termEndsOn } = await db.recordRenewal({
-          customerId: input.customerId,
-          resellerId: input.resellerId,
-          renewalDate: input.anniversaryDate,
+    async (step, { quantity, actor }) => {
+      const { termEndsOn } = await step('record the renewal order', () =>
+        lc.db.recordRenewal({
+          customerId,
+          renewalDate: anniversaryDate,
           timing: timingAt(Date.now()),
           quantity,
           actor,
-        });
-        renewedQuantity = quantity;
-        nextAnniversaryDate = termEndsOn;
-        setStatus('renewed');
-      });
+        }),
+      );
+      renewedQuantity = quantity;
+      nextAnniversaryDate = termEndsOn;
+      lc.setStatus('renewed');
       return state();
     },
-    {
-      validator: ({ quantity }) => {
-        if (!Number.isInteger(quantity) || quantity < 1)
-          refuse('quantity must be a whole number of licenses, at least 1.', 'RenewalInvalid');
-        if (lock.busy) refuse('Another change to this renewal is in progress; try again.', 'RenewalBusy');
-        if (status === 'renewed')
-          refuse(`This term was already renewed; the next term runs to ${nextAnniversaryDate}.`);
-        if (status === 'expired') refuse('The renewal window has closed and the licenses have expired (R2).');
-        const now = Date.now();
-        if (now < opensAt)
-          refuse(
-            `The renewal window opens on ${new Date(opensAt).toISOString().slice(0, 10)}, ${terms.earlyFrom} before the anniversary (R2).`,
-          );
-        if (now > closesAt)
-          refuse(`Late renewal is possible only up to ${terms.lateUntil} after the anniversary (R2).`);
-      },
+    ({ quantity }) => {
+      assertQuantity(quantity);
+      if (lc.status === 'renewed')
+        lc.refuse(
+          `This term was already renewed; the next term runs to ${nextAnniversaryDate}.`,
+          RenewalFailure.AlreadyRenewed,
+        );
+      if (lc.status === 'expired')
+        lc.refuse('The renewal window has closed and the licenses have expired (R2).', RenewalFailure.Expired);
+      const now = Date.now();
+      if (now < opensAt)
+        lc.refuse(
+          `The renewal window opens on ${new Date(opensAt).toISOString().slice(0, 10)}, ` +
+            `${terms.earlyFrom} before the anniversary (R2).`,
+          RenewalFailure.OutsideWindow,
+        );
+      if (now > closesAt)
+        lc.refuse(
+          `Late renewal is possible only up to ${terms.lateUntil} after the anniversary (R2).`,
+          RenewalFailure.OutsideWindow,
+        );
     },
   );
-  setHandler(
+  // R5: refused by the database's rules (VIP Select first, never on an extended term) as CommitmentRefused.
+  lc.update(
     commitThreeYearsUpdate,
-    async ({ quantity, actor }) => {
-      await lock.run(() =>
-        db.commitThreeYears({ customerId: input.customerId, resellerId: input.resellerId, quantity, actor }),
-      );
+    async (step, { quantity, actor }) => {
+      await step('record the 3-year commitment', () => lc.db.commitThreeYears({ customerId, quantity, actor }));
       return state();
     },
-    {
-      validator: ({ quantity }) => {
-        if (!Number.isInteger(quantity) || quantity < 1)
-          refuse('quantity must be a whole number of licenses, at least 1.', 'RenewalInvalid');
-      },
-    },
+    ({ quantity }) => assertQuantity(quantity),
   );
 
-  /** Waits until `t`, or until the term is renewed; then lets a renewal in flight finish before deciding. */
+  /** Waits until `t`, or until the term is renewed; then lets a change in flight finish before deciding. */
   const until = async (t: number) => {
     while (!ended() && Date.now() < t) await condition(ended, Math.max(t - Date.now(), 1));
-    await condition(() => !lock.busy);
+    await lc.settled();
   };
-  const notice = async (kind: 'upcoming' | 'ready') => {
-    await email.sendRenewalNotice({
-      customerId: input.customerId,
-      anniversaryDate: input.anniversaryDate,
-      kind,
-      key: `${workflowInfo().workflowId}/${kind}`,
-    });
-    noticesSent++;
+  // R1: to the customer and its current reseller; the lifecycle goes on without it, and drops it once renewed.
+  const notice = async (kind: RenewalNotice) => {
+    const sent = await lc.step(
+      `send the ${kind} renewal notice`,
+      () => lc.email.sendRenewalNotice({ customerId, anniversaryDate, kind }),
+      { skip: () => null, moot: ended },
+    );
+    if (sent !== null) noticesSent++;
   };
 
   // R1: upcoming from 45 days out; R2: ready when the window opens; late after the date; expired after the grace.
   await until(noticeAt);
   if (!ended()) {
-    setStatus('upcoming');
+    lc.setStatus('upcoming');
     await notice('upcoming');
   }
   await until(opensAt);
   if (!ended()) {
-    setStatus('ready');
+    lc.setStatus('ready');
     await notice('ready');
   }
   await until(anniversary);
-  if (!ended()) setStatus('late');
+  if (!ended()) lc.setStatus('late');
   await until(closesAt);
-  if (!ended()) {
-    await db.expireRenewal({
-      customerId: input.customerId,
-      resellerId: input.resellerId,
-      renewalDate: input.anniversaryDate,
-    });
-    setStatus('expired');
-  }
-  if (status === 'renewed' && nextAnniversaryDate) {
-    const next: RenewalInput = { ...input, anniversaryDate: nextAnniversaryDate };
-    try {
-      await startChild(renewalWorkflow, {
-        workflowId: renewalWorkflowId(input.customerId, nextAnniversaryDate),
-        args: [next],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        typedSearchAttributes: [
-          { key: ResellerIdKey, value: input.resellerId },
-          { key: CustomerIdKey, value: input.customerId },
-          { key: LifecycleKey, value: 'renewal' },
-          { key: LifecycleStatusKey, value: 'scheduled' },
-        ],
-      });
-    } catch (err) {
-      // The API may have started the next term's run already: it is the same one.
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
-  }
-  await condition(allHandlersFinished);
+  await lc.exclusive(async () => {
+    if (ended()) return;
+    // R2: only the licenses the renewal covers (the customer's purchase authorization licenses) expire.
+    await lc.step('expire the licenses', () => lc.db.expireRenewal({ customerId, renewalDate: anniversaryDate }));
+    lc.setStatus('expired');
+  });
+  // C5/R1: the renewed term's end is the next anniversary: its run starts now, for whoever owns the customer then.
+  if (lc.status === 'renewed') await ensureRenewal(lc.db, (name, call) => lc.step(name, call), customerId);
+  await lc.finish();
   return state();
 }

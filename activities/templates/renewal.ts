@@ -1,11 +1,36 @@
+import type { RenewalNotice } from '../../workflows/definitions';
 import { escapeHtml, layout, type RenderedEmail } from './layout';
 
 export interface RenewalNoticeData {
-  contactFirstName: string;
+  /** The customer's contact is told what happens; the reseller's users are the ones who place the renewal (R1). */
+  audience: 'customer' | 'reseller';
+  recipientName: string;
   organizationName: string;
   resellerName: string;
   anniversaryDate: string;
-  kind: 'upcoming' | 'ready';
+  kind: RenewalNotice;
+}
+
+function customerParagraphs(d: RenewalNoticeData): string[] {
+  return [
+    d.kind === 'upcoming'
+      ? `The subscription of ${d.organizationName} renews on its anniversary date, ${d.anniversaryDate}.`
+      : `The renewal window of ${d.organizationName} is open: ${d.resellerName} can place the renewal order now, ` +
+        `ahead of ${d.anniversaryDate}.`,
+    `Without a renewal the licenses expire shortly after ${d.anniversaryDate}. ` +
+      `Contact ${d.resellerName} to renew or change quantities.`,
+  ];
+}
+
+function resellerParagraphs(d: RenewalNoticeData): string[] {
+  return [
+    d.kind === 'upcoming'
+      ? `Your customer ${d.organizationName} reaches its anniversary date on ${d.anniversaryDate}; ` +
+        'its renewal is coming up.'
+      : `The renewal window of your customer ${d.organizationName} is open: place its renewal order in the portal, ` +
+        `ahead of ${d.anniversaryDate}.`,
+    `Without a renewal its licenses expire shortly after ${d.anniversaryDate}.`,
+  ];
 }
 
 /** R1/R2: the upcoming renewal (from 45 days out) and the open renewal window (from 30 days out). */
@@ -14,19 +39,14 @@ export function renderRenewalNotice(d: RenewalNoticeData): RenderedEmail {
     d.kind === 'upcoming'
       ? `Upcoming renewal on ${d.anniversaryDate} — ${d.organizationName}`
       : `Ready for renewal — ${d.organizationName}`;
-  const paragraphs = [
-    d.kind === 'upcoming'
-      ? `The subscription of ${d.organizationName} renews on its anniversary date, ${d.anniversaryDate}.`
-      : `The renewal window of ${d.organizationName} is open: ${d.resellerName} can place the renewal order now, ahead of ${d.anniversaryDate}.`,
-    `Without a renewal the licenses expire shortly after ${d.anniversaryDate}. Contact ${d.resellerName} to renew or change quantities.`,
-  ];
-  const greeting = `Hello ${d.contactFirstName},`;
-  const footer = `Sent on behalf of ${d.resellerName}.`;
+  const paragraphs = d.audience === 'reseller' ? resellerParagraphs(d) : customerParagraphs(d);
+  const greeting = `Hello ${d.recipientName},`;
+  const footer = d.audience === 'reseller' ? 'Sent by the reseller portal.' : `Sent on behalf of ${d.resellerName}.`;
   return {
     subject,
     text: [greeting, '', ...paragraphs.flatMap((p) => [p, '']), footer].join('\n'),
     html: layout({
-      preheader: paragraphs[0]!,
+      preheader: paragraphs[0] ?? subject,
       heading: subject,
       paragraphs: [greeting, ...paragraphs].map(escapeHtml),
       footer,

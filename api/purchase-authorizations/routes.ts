@@ -9,10 +9,10 @@ import {
   planCounts,
 } from '../../db/purchase-authorizations';
 import { findRenewalProfile } from '../../db/renewals';
+import { extendedTermIssue } from '../../lib/subscription-terms';
 import {
   assignLicensesUpdate,
   cancelPurchaseAuthorizationUpdate,
-  extendedTermIssue,
   type MarketSegment,
   placeOrderUpdate,
   PurchaseAuthorizationFailure,

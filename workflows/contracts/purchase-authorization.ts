@@ -1,6 +1,7 @@
 // The purchase authorization's contract (DOMAIN.md P1-P5): pending → ordered → paid | overdue →
 // deactivated; cancellable while pending and unassigned, returnable after an order.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { LifecycleView } from './common';
 
 export const purchaseAuthorizationWorkflowId = (paId: string): string => `purchase-authorization:${paId}`;
 
@@ -15,6 +16,15 @@ export type PurchaseAuthorizationStatus =
   | 'returned'
   | 'refused';
 
+/** The statuses the lifecycle moves a stored PA to (each writes its timestamp and changes the PA's license). */
+export type PurchaseAuthorizationTransition = Extract<
+  PurchaseAuthorizationStatus,
+  'paid' | 'overdue' | 'deactivated' | 'cancelled' | 'returned'
+>;
+
+/** P2: what the reseller and the customer are told: warned before each deadline, told when it passed. */
+export type PurchaseAuthorizationNotice = 'overdue_warning' | 'overdue' | 'deactivation_warning' | 'deactivated';
+
 export interface PurchaseAuthorizationTerms {
   /** P2: overdue this long after the PA ("31 days"): licenses usable, no new PAs. */
   overdueAfter: string;
@@ -22,10 +32,20 @@ export interface PurchaseAuthorizationTerms {
   deactivateAfter: string;
   /** P4: a return can be requested this long after the order ("14 days"). */
   returnWindow: string;
+  /**
+   * P2: the reseller and the customer are warned this long before overdue and before deactivation ("7 days").
+   * Optional only for starters that predate it (they build terms by hand): without it, no advance warning is
+   * sent (the overdue and deactivated notices still are). config/terms.ts `purchaseAuthorizationTerms` sets it.
+   */
+  warnBefore?: string;
 }
 
 export interface PurchaseAuthorizationInput {
   paId: string;
+  /**
+   * The tenant asking for the PA: it must own the customer when the PA is stored (T1), and it tags the run
+   * (ResellerId search attribute). What the PA writes and whom it tells follow the customer's CURRENT reseller.
+   */
   resellerId: string;
   customerId: string;
   createdBy: string;
@@ -36,7 +56,7 @@ export interface PurchaseAuthorizationInput {
   terms: PurchaseAuthorizationTerms;
 }
 
-export interface PurchaseAuthorizationState {
+export interface PurchaseAuthorizationState extends LifecycleView {
   paId: string;
   status: PurchaseAuthorizationStatus;
   /** Whether the customer can use the licenses now (P1, P2). */
@@ -51,6 +71,8 @@ export interface PurchaseAuthorizationState {
   returnableUntil: string | null;
   /** Why the PA was refused when it was stored (no new PAs while overdue, C6). */
   refusal: string | null;
+  /** P2: the notices sent so far, in order. */
+  noticesSent: PurchaseAuthorizationNotice[];
 }
 
 /** Answers once the PA is stored with its licenses, or refused. */
@@ -72,7 +94,12 @@ export const assignLicensesUpdate = defineUpdate<PurchaseAuthorizationState, [{ 
 );
 export const purchaseAuthorizationStateQuery = defineQuery<PurchaseAuthorizationState>('purchaseAuthorizationState');
 
+// Refusals the PA raises (ApplicationFailure.type); a second change while one runs is LifecycleFailure.Busy.
 export const PurchaseAuthorizationFailure = {
+  /** Not stored: the customer is not the requester's, has an overdue PA (P2), or a C6 term is not allowed. */
   Refused: 'PurchaseAuthorizationRefused',
+  /** The change does not apply to the PA as it is now (P3, P4, its status). */
   NotChangeable: 'PurchaseAuthorizationNotChangeable',
+  /** The change's input is malformed (a number of licenses out of range). */
+  Invalid: 'PurchaseAuthorizationInvalid',
 } as const;

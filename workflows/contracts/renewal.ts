@@ -1,7 +1,7 @@
 // The renewal's contract (DOMAIN.md R1-R5, C5, C6): one run per anniversary; notices from 45 days out,
 // a renewal window around the date, expiry without a renewal; the next term's run starts on renewal.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { MarketSegment } from './invitation';
+import type { LifecycleView } from './common';
 
 export const renewalWorkflowId = (customerId: string, anniversaryDate: string): string =>
   `renewal:${customerId}:${anniversaryDate}`;
@@ -19,6 +19,10 @@ export interface RenewalTerms {
 
 export interface RenewalInput {
   customerId: string;
+  /**
+   * The customer's reseller when the run started: for the ResellerId search attribute only. The renewal's steps
+   * read the customer's CURRENT reseller from the database (a reseller change moves the customer).
+   */
   resellerId: string;
   /** The date this term ends and the next starts (YYYY-MM-DD, midnight UTC). */
   anniversaryDate: string;
@@ -27,8 +31,10 @@ export interface RenewalInput {
 
 export type RenewalStatus = 'scheduled' | 'upcoming' | 'ready' | 'late' | 'renewed' | 'expired';
 export type RenewalTiming = 'early' | 'on_time' | 'late';
+/** R1: the upcoming renewal (from 45 days out); R2: the renewal window is open. */
+export type RenewalNotice = 'upcoming' | 'ready';
 
-export interface RenewalState {
+export interface RenewalState extends LifecycleView {
   customerId: string;
   anniversaryDate: string;
   status: RenewalStatus;
@@ -47,6 +53,7 @@ export const commitThreeYearsUpdate = defineUpdate<RenewalState, [{ quantity: nu
 );
 export const renewalStateQuery = defineQuery<RenewalState>('renewalState');
 
+// Refusals the renewal raises (ApplicationFailure.type); a second change while one runs is LifecycleFailure.Busy.
 export const RenewalFailure = {
   OutsideWindow: 'RenewalOutsideWindow',
   CommitmentRefused: 'ThreeYearCommitmentRefused',
@@ -54,20 +61,6 @@ export const RenewalFailure = {
   Invalid: 'RenewalInvalid',
   AlreadyRenewed: 'RenewalAlreadyRenewed',
   Expired: 'RenewalExpired',
+  /** The customer is gone (deleted): nothing to renew. */
+  CustomerGone: 'RenewalCustomerGone',
 } as const;
-
-/** C6: the extended prepaid term's bounds per segment; afterwards 12-month terms. */
-export const EXTENDED_TERM_MONTHS: Record<MarketSegment, { min: number; max: number }> = {
-  commercial: { min: 13, max: 36 },
-  education: { min: 13, max: 48 },
-  government: { min: 13, max: 48 },
-};
-export const RENEWAL_TERM_MONTHS = 12;
-
-/** C6: why an extended term is not allowed for the segment, or null when it is. */
-export function extendedTermIssue(segment: MarketSegment, months: number): string | null {
-  const { min, max } = EXTENDED_TERM_MONTHS[segment];
-  if (!Number.isInteger(months) || months < min || months > max)
-    return `must be a whole number of months from ${min} to ${max} for ${segment} customers`;
-  return null;
-}
