@@ -16,7 +16,7 @@ import {
 import { type KeysetPage, keysetPage } from '../http/cursor';
 import { type Api, defineRoute, empty, json, reply, noContent, created } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
-import { HttpError, invalidField, notFound } from '../http/errors';
+import { HttpError, invalidField } from '../http/errors';
 import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
 import { runUpdate, startLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';

@@ -4,12 +4,14 @@ import type { Sql } from '../../db';
 import type { CustomerDetails } from '../../workflows/definitions';
 
 /** A fresh reseller (tenant) with one user and its API key, so tests never share state. */
-export function newReseller(sql: Sql, permissions: Permission[] = ['order', 'billing', 'admin']) {
+export async function newReseller(sql: Sql, permissions: Permission[] = ['order', 'billing', 'admin']) {
   const tag = randomUUID().slice(0, 8);
-  return createReseller(sql, {
+  const email = `user-${tag}@reseller.test`;
+  const created = await createReseller(sql, {
     name: `Reseller ${tag}`,
-    user: { email: `user-${tag}@reseller.test`, name: `User ${tag}`, permissions },
+    user: { email, name: `User ${tag}`, permissions },
   });
+  return { ...created, email };
 }
 
 export const uniqueEmail = (label = 'contact'): string => `${label}-${randomUUID().slice(0, 8)}@customer.test`;
