@@ -9,6 +9,8 @@ import { currentRenewalDate, findRenewalProfile } from '../db/renewals';
 import { renewalWorkflow } from '../workflows';
 import {
   commitThreeYearsUpdate,
+  RenewalFailure,
+  ResellerIdKey,
   renewalStateQuery,
   renewalWorkflowId,
   renewUpdate,
@@ -18,6 +20,7 @@ import {
 } from '../workflows/definitions';
 import { testContext } from './helpers/env';
 import { customerDetails, newReseller } from './helpers/fixtures';
+import { addResellerUser, moveCustomer, userEmailOf } from './helpers/ownership';
 import { withTimeSkippingWorker } from './helpers/temporal';
 
 const { config, sql, mailbox } = testContext();
@@ -94,9 +97,40 @@ async function reasonOf(p: Promise<unknown>): Promise<string> {
   if (!err) throw new Error('expected a refusal');
   return err.cause?.message ?? err.message;
 }
+async function typeOf(p: Promise<unknown>): Promise<string | undefined> {
+  const err = await p.then(
+    () => null,
+    (e: Error & { cause?: Error & { type?: string } }) => e,
+  );
+  if (!err) throw new Error('expected a refusal');
+  return err.cause?.type;
+}
+/** An order or a trial (PrintFactory) with its license, stored directly: the order lifecycle is tested elsewhere. */
+async function orderLicense(c: Awaited<ReturnType<typeof customerOf>>, kind: 'order' | 'trial'): Promise<string> {
+  const orderId = randomUUID();
+  await sql`INSERT INTO orders (id, reseller_id, customer_id, kind, status, currency, subscription_type, plan,
+                                subtotal_minor, discount_minor, total_minor, created_by)
+            VALUES (${orderId}, ${c.reseller.resellerId}, ${c.customerId}, ${kind}, 'active', 'EUR', 'saas-annual',
+                    'production', 99000, 0, 99000, ${c.reseller.userId})`;
+  await sql`INSERT INTO licenses (id, reseller_id, customer_id, serial_number, product, status, order_id)
+            VALUES (${orderId}, ${c.reseller.resellerId}, ${c.customerId}, ${`SN-${orderId}`}, 'PrintFactory Production',
+                    'active', ${orderId})`;
+  return orderId;
+}
 const licenseStatuses = async (customerId: string) =>
   (await sql<{ status: string }[]>`SELECT status FROM licenses WHERE customer_id = ${customerId}`).map((l) => l.status);
 const actor = 'user:test';
+/** Polls until `check` passes: a timer's activity finishes a moment after the clock crossed it. */
+async function eventually(check: () => Promise<void>): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      return await check();
+    } catch (err) {
+      if (i >= 100) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
 
 describe('renewals on the time-skipping server', () => {
   it('R1: renewal notices start 45 days before the anniversary; the window opens at 30 days (R2)', async () => {
@@ -131,10 +165,11 @@ describe('renewals on the time-skipping server', () => {
       await sql`SELECT to_char(renewal_date, 'YYYY-MM-DD') AS renewal_date, timing, quantity, term_months, to_char(term_ends_on, 'YYYY-MM-DD') AS term_ends_on
                               FROM renewal_orders WHERE customer_id = ${c.customerId}`;
     expect(history).toEqual([{ renewalDate: date, timing: 'late', quantity: 5, termMonths: 12, termEndsOn: next }]);
-    expect(await handle.result()).toMatchObject({ status: 'renewed' });
+    // (Describe and query, not result(): awaiting a result lets the test server skip ahead to any run's timers.)
+    await eventually(async () => expect((await handle.describe()).status.name).toBe('COMPLETED'));
     // The next term's run counts down to the next anniversary under its own id.
     const nextRun = env.client.workflow.getHandle(renewalWorkflowId(c.customerId, next));
-    expect((await nextRun.query(renewalStateQuery)).status).toBe('scheduled');
+    await eventually(async () => expect((await nextRun.query(renewalStateQuery)).status).toBe('scheduled'));
     expect(await licenseStatuses(c.customerId)).toEqual(['active']);
   });
 
@@ -146,7 +181,7 @@ describe('renewals on the time-skipping server', () => {
     await sleepUntil(at + 13 * DAY);
     expect((await handle.query(renewalStateQuery)).status).toBe('late');
     await sleepUntil(at + 15 * DAY);
-    expect(await handle.result()).toMatchObject({ status: 'expired' });
+    await eventually(async () => expect((await handle.query(renewalStateQuery)).status).toBe('expired'));
     await expect(handle.executeUpdate(renewUpdate, { args: [{ quantity: 5, actor }] })).rejects.toThrow();
     expect(await licenseStatuses(c.customerId)).toEqual(['expired']);
     expect(await sql`SELECT 1 FROM renewal_orders WHERE customer_id = ${c.customerId}`).toHaveLength(0);
@@ -226,5 +261,84 @@ describe('renewals on the time-skipping server', () => {
     const [kept] =
       await sql`SELECT to_char(anniversary_date, 'YYYY-MM-DD') AS d FROM customers WHERE id = ${picked.customerId}`;
     expect(kept!.d).toBe('2027-03-15');
+  });
+});
+
+describe('renewals: who is told, what expires, who owns what is recorded', () => {
+  it("R1: notices reach the reseller's ordering users as well as the customer, the reseller that owns the customer at each notice", async () => {
+    const c = await customerOf();
+    const resellerEmail = await userEmailOf(sql, c.reseller.userId);
+    const billingOnly = await addResellerUser(sql, c.reseller.resellerId, ['billing']);
+    const { date, at } = await anniversaryIn(60);
+    const handle = await startRenewal(c, date);
+    await sleepUntil(at - 45 * DAY + 3_600_000);
+    const [upcoming] = await mailbox.waitFor(resellerEmail, 1);
+    expect(upcoming!.subject).toBe(`Upcoming renewal on ${date} — Nordic Print AB`);
+    expect(upcoming!.text).toContain('Your customer Nordic Print AB');
+    expect((await mailbox.waitFor(c.email, 1))[0]!.subject).toBe(`Upcoming renewal on ${date} — Nordic Print AB`);
+
+    // X2: the customer moves to another reseller before the window opens; the next notice goes to the new one.
+    const owner = await newReseller(sql);
+    const ownerEmail = await userEmailOf(sql, owner.userId);
+    await moveCustomer(sql, c.customerId, owner.resellerId);
+    await sleepUntil(at - 30 * DAY + 3_600_000);
+    const [ready] = await mailbox.waitFor(ownerEmail, 1);
+    expect(ready!.subject).toBe('Ready for renewal — Nordic Print AB');
+    expect(ready!.text).toContain('place its renewal order');
+    await mailbox.waitFor(c.email, 2);
+    expect(await mailbox.to(resellerEmail)).toHaveLength(1);
+    expect(await mailbox.to(billingOnly.email)).toHaveLength(0);
+    expect(await handle.query(renewalStateQuery)).toMatchObject({ status: 'ready', noticesSent: 2, incident: null });
+  });
+
+  it("R2: expiry takes only the licenses the renewal covers (the PA's); an order's and a trial's licenses stay active", async () => {
+    const c = await customerOf();
+    const paId = await purchase(c, 5);
+    const orderId = await orderLicense(c, 'order');
+    const trialId = await orderLicense(c, 'trial');
+    const { date, at } = await anniversaryIn(20);
+    const handle = await startRenewal(c, date);
+    await sleepUntil(at + 15 * DAY);
+    await eventually(async () => expect((await handle.query(renewalStateQuery)).status).toBe('expired'));
+    const rows = await sql<{ id: string; status: string }[]>`
+      SELECT id, status FROM licenses WHERE customer_id = ${c.customerId} ORDER BY id`;
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.status]))).toEqual({
+      [paId]: 'expired',
+      [orderId]: 'active',
+      [trialId]: 'active',
+    });
+  });
+
+  it("R3: a renewal is recorded for the reseller that owns the customer now, and the next term's run (C5/R1) is tagged with it", async () => {
+    const c = await customerOf();
+    await purchase(c, 5);
+    const { date } = await anniversaryIn(10);
+    const handle = await startRenewal(c, date); // started for the old reseller
+    const owner = await newReseller(sql);
+    await moveCustomer(sql, c.customerId, owner.resellerId);
+    await handle.executeUpdate(renewUpdate, { args: [{ quantity: 5, actor }] });
+    const recorded = await sql<{ resellerId: string; timing: string }[]>`
+      SELECT reseller_id, timing FROM renewal_orders WHERE customer_id = ${c.customerId}`;
+    expect(recorded).toEqual([{ resellerId: owner.resellerId, timing: 'early' }]);
+    const audit = await sql<{ resellerId: string }[]>`
+      SELECT reseller_id FROM audit_events WHERE entity_id = ${c.customerId} AND action = 'renewal.processed'`;
+    expect(audit).toEqual([{ resellerId: owner.resellerId }]);
+    const next = env.client.workflow.getHandle(renewalWorkflowId(c.customerId, addMonths(date, 12)));
+    await eventually(async () =>
+      expect((await next.describe()).typedSearchAttributes.get(ResellerIdKey)).toBe(owner.resellerId),
+    );
+    expect((await next.query(renewalStateQuery)).status).toBe('scheduled');
+  });
+
+  it('R2: refusals are typed by the contract: a malformed quantity, outside the window, already renewed', async () => {
+    const c = await customerOf();
+    const { date, at } = await anniversaryIn(40);
+    const handle = await startRenewal(c, date);
+    const renew = (quantity: number) => handle.executeUpdate(renewUpdate, { args: [{ quantity, actor }] });
+    expect(await typeOf(renew(0))).toBe(RenewalFailure.Invalid);
+    expect(await typeOf(renew(5))).toBe(RenewalFailure.OutsideWindow);
+    await sleepUntil(at - 20 * DAY);
+    await renew(5);
+    expect(await typeOf(renew(5))).toBe(RenewalFailure.AlreadyRenewed);
   });
 });

@@ -17,6 +17,7 @@ import {
   recordPaymentUpdate,
   requestReturnUpdate,
 } from './definitions';
+import { iso } from '../lib/dates';
 import { durationMs } from './duration';
 import { Lifecycle, type Step } from './kernel';
 import { ensureRenewal } from './renewal-start';
@@ -58,7 +59,6 @@ export async function purchaseAuthorizationWorkflow(
   const noticesDone = new Set<PurchaseAuthorizationNotice>();
 
   const returnableUntil = () => (orderedAt === null ? null : orderedAt + durationMs(terms.returnWindow));
-  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   const state = (): PurchaseAuthorizationState => ({
     paId,
     status: lc.status,
@@ -86,7 +86,10 @@ export async function purchaseAuthorizationWorkflow(
     }
     lc.setStatus(to);
   };
-  /** A deadline's transition, under the lock and only from the statuses it applies to (an update may have won). */
+  /**
+   * A deadline's transition, under the lock and only from the statuses it applies to (an update may have won).
+   * While its step waits for support the lock stays held: a payment then is refused (Busy) rather than overtaken.
+   */
   const deadlinePassed = (from: PurchaseAuthorizationStatus[], to: PurchaseAuthorizationTransition) =>
     lc.exclusive(async () => {
       if (from.includes(lc.status)) await changeStatus((name, call) => lc.step(name, call), to, 'system');
