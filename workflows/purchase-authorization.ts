@@ -1,7 +1,8 @@
 // The purchase authorization (DOMAIN.md P1-P4): pending → ordered → paid | overdue → deactivated;
 // cancellable while pending and unassigned; returnable within a window after the order. P2: the reseller and the
 // customer are warned before it turns overdue and before its licenses are deactivated, and told when either happens.
-import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition } from '@temporalio/workflow';
+import { iso } from '../lib/dates';
 import {
   assignLicensesUpdate,
   cancelPurchaseAuthorizationUpdate,
@@ -58,7 +59,6 @@ export async function purchaseAuthorizationWorkflow(
   const noticesDone = new Set<PurchaseAuthorizationNotice>();
 
   const returnableUntil = () => (orderedAt === null ? null : orderedAt + durationMs(terms.returnWindow));
-  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   const state = (): PurchaseAuthorizationState => ({
     paId,
     status: lc.status,
@@ -111,10 +111,7 @@ export async function purchaseAuthorizationWorkflow(
   };
 
   lc.query(purchaseAuthorizationStateQuery, state);
-  setHandler(purchaseAuthorizationStoredUpdate, async () => {
-    await condition(() => lc.status !== 'registering');
-    return state();
-  });
+  lc.answerWhen(purchaseAuthorizationStoredUpdate, () => lc.status !== 'registering', state);
   lc.update(
     placeOrderUpdate,
     async (step, { actor }) => {
@@ -198,7 +195,7 @@ export async function purchaseAuthorizationWorkflow(
   }
   lc.setStatus('pending');
   // C5/R1: the first purchase may just have set the customer's anniversary (a trigger): its renewal run starts.
-  await ensureRenewal(lc.db, (name, call) => lc.step(name, call), input.customerId);
+  await ensureRenewal(lc, input.customerId);
 
   for (;;) {
     await lc.settled();
