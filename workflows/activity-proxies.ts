@@ -45,6 +45,3 @@ export function activityProxies(policy: StepPolicy = stepPolicy()) {
     email: proxyActivities<Activities>(options(policy.email, ['SmtpRejected'])),
   };
 }
-
-// Transitional: lifecycles not yet on the kernel use these, with the default budgets.
-export const { db, email } = activityProxies(DEFAULT_STEP_POLICY);

@@ -2,11 +2,13 @@
 // cycle is invoiced and the invoice emailed; at its end a pending suspension lapses (S1) and the workflow
 // continues as new with only what the next cycle needs. A stop (S2) takes effect at once. While the entitlement
 // is not active at a cycle's end, billing pauses in this run until a reactivation starts a fresh cycle.
-import { condition, continueAsNew, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
+import { condition, continueAsNew, sleep, workflowInfo } from '@temporalio/workflow';
 import { addCalendarMonths } from '../lib/dates';
 import type { Activities } from '../activities';
 import {
   type BillingCarry,
+  type BillingChangeArgs,
   BillingFailure,
   type BillingFailureType,
   type BillingInput,
@@ -21,7 +23,7 @@ import {
   suspendUpdate,
 } from './definitions';
 import { durationMs } from './duration';
-import { Lifecycle } from './kernel';
+import { Lifecycle, type Step } from './kernel';
 
 export async function billingWorkflow(input: BillingInput): Promise<BillingStatus> {
   const { orderId, continued } = input;
@@ -54,6 +56,8 @@ export async function billingWorkflow(input: BillingInput): Promise<BillingStatu
     currentInvoiceId: invoiceId,
     incident: lc.incident,
   });
+  // The main flow's steps wait for support when they fail for good.
+  const mainStep: Step = (name, call) => lc.step(name, call);
   const refuse = (reason: string, type: BillingFailureType = BillingFailure.NotAllowed): never =>
     lc.refuse(reason, type);
   /** Changes wait for the cycle's invoice (nothing to change before it). */
@@ -62,41 +66,48 @@ export async function billingWorkflow(input: BillingInput): Promise<BillingStatu
       refuse('The billing cycle is being opened; try again in a moment.', BillingFailure.NotStarted);
   };
   type Change = Parameters<Activities['changeBilling']>[0]['set'];
-  const change = (set: Change, action: string, actor: string) => lc.db.changeBilling({ orderId, set, action, actor });
+  /** Stores a change to the billing, then mirrors it in this run's state. */
+  const change = async (step: Step, name: string, set: Change, action: string, actor: string) => {
+    await step(name, () => lc.db.changeBilling({ orderId, set, action, actor }));
+    if (set.suspendAtCycleEnd !== undefined) suspendAtCycleEnd = set.suspendAtCycleEnd;
+    if (set.entitlement) lc.setStatus(set.entitlement);
+    if (set.billing) billing = set.billing;
+  };
+  /** A reseller's change to the license: once the cycle is opened and its rules allow it, one stored change. */
+  const licenseChange = (
+    def: UpdateDefinition<BillingStatus, [BillingChangeArgs]>,
+    c: { step: string; set: Change; action: string; validate: () => void },
+  ) =>
+    lc.update(
+      def,
+      async (step, { actor }) => {
+        await change(step, c.step, c.set, c.action, actor);
+        return state();
+      },
+      () => {
+        assertOpened();
+        c.validate();
+      },
+    );
 
   lc.query(billingStatusQuery, state);
-  setHandler(billingStartedUpdate, async () => {
-    await condition(() => invoiceId !== null);
-    return state();
-  });
+  lc.answerWhen(billingStartedUpdate, () => invoiceId !== null, state);
   // S1: the license lapses at the end of this cycle; revocable until then.
-  lc.update(
-    suspendUpdate,
-    async (step, { actor }) => {
-      await step('schedule the suspension', () =>
-        change({ suspendAtCycleEnd: true }, 'license.suspension_scheduled', actor),
-      );
-      suspendAtCycleEnd = true;
-      return state();
-    },
-    () => {
-      assertOpened();
+  licenseChange(suspendUpdate, {
+    step: 'schedule the suspension',
+    set: { suspendAtCycleEnd: true },
+    action: 'license.suspension_scheduled',
+    validate: () => {
       if (lc.status !== 'active') refuse(`The license is ${lc.status}; reactivate it instead.`);
       if (suspendAtCycleEnd)
         refuse(`The license is already suspended from ${new Date(periodEnd).toISOString()}, the end of this cycle.`);
     },
-  );
-  lc.update(
-    revokeSuspensionUpdate,
-    async (step, { actor }) => {
-      await step('revoke the suspension', () =>
-        change({ suspendAtCycleEnd: false }, 'license.suspension_revoked', actor),
-      );
-      suspendAtCycleEnd = false;
-      return state();
-    },
-    () => {
-      assertOpened();
+  });
+  licenseChange(revokeSuspensionUpdate, {
+    step: 'revoke the suspension',
+    set: { suspendAtCycleEnd: false },
+    action: 'license.suspension_revoked',
+    validate: () => {
       if (!suspendAtCycleEnd)
         refuse(
           lc.status === 'active'
@@ -104,35 +115,24 @@ export async function billingWorkflow(input: BillingInput): Promise<BillingStatu
             : `The suspension has taken effect (the license is ${lc.status}); reactivate it instead.`,
         );
     },
-  );
+  });
   // S2: the entitlement stops at once.
-  lc.update(
-    stopUpdate,
-    async (step, { actor }) => {
-      await step('stop the license', () =>
-        change({ entitlement: 'stopped', suspendAtCycleEnd: false }, 'license.stopped', actor),
-      );
-      suspendAtCycleEnd = false;
-      lc.setStatus('stopped');
-      return state();
-    },
-    () => {
-      assertOpened();
+  licenseChange(stopUpdate, {
+    step: 'stop the license',
+    set: { entitlement: 'stopped', suspendAtCycleEnd: false },
+    action: 'license.stopped',
+    validate: () => {
       if (lc.status !== 'active') refuse(`The license is already ${lc.status}.`);
     },
-  );
-  lc.update(
-    reactivateUpdate,
-    async (step, { actor }) => {
-      await step('reactivate the license', () => change({ entitlement: 'active' }, 'license.reactivated', actor));
-      lc.setStatus('active');
-      return state();
-    },
-    () => {
-      assertOpened();
+  });
+  licenseChange(reactivateUpdate, {
+    step: 'reactivate the license',
+    set: { entitlement: 'active' },
+    action: 'license.reactivated',
+    validate: () => {
       if (lc.status === 'active') refuse('The license is active.');
     },
-  );
+  });
 
   // B1/B2: the cycle's invoice, then the email; both keyed by the period, so retries do not repeat them.
   const opened = await lc.exclusive(() =>
@@ -165,16 +165,12 @@ export async function billingWorkflow(input: BillingInput): Promise<BillingStatu
   await lc.exclusive(async () => {
     if (suspendAtCycleEnd) {
       // S1: the suspension lapses now, at the cycle's end.
-      await lc.step('lapse the suspension', () =>
-        change({ entitlement: 'suspended', suspendAtCycleEnd: false }, 'license.lapsed', 'system'),
-      );
-      suspendAtCycleEnd = false;
-      lc.setStatus('suspended');
+      const set: Change = { entitlement: 'suspended', suspendAtCycleEnd: false };
+      await change(mainStep, 'lapse the suspension', set, 'license.lapsed', 'system');
     }
     if (lc.status !== 'active') {
       // Not entitled at the cycle's end: no next invoice until the reseller reactivates.
-      await lc.step('pause the billing', () => change({ billing: 'paused' }, 'billing.paused', 'system'));
-      billing = 'paused';
+      await change(mainStep, 'pause the billing', { billing: 'paused' }, 'billing.paused', 'system');
     }
   });
   // Read through a function: TypeScript cannot see that the lock's change set it.

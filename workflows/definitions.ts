@@ -1,7 +1,9 @@
 // The contract shared by the API, the worker, the workflows and the tests: task queue, workflow ids,
-// inputs, results, updates, queries and search attributes, one file per lifecycle under contracts/.
+// inputs, results, updates, queries and search attributes, one file per lifecycle under contracts/, and the
+// refusals of all of them in one (contracts/refusals.ts).
 // Workflow-safe: no Node built-ins.
 export * from './contracts/common';
+export * from './contracts/refusals';
 export * from './contracts/invitation';
 export * from './contracts/reseller-change';
 export * from './contracts/subscription';

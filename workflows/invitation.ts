@@ -1,5 +1,6 @@
 // The customer invitation (DOMAIN.md C1-C5, C8): registered → pending → reminders → accepted | deleted.
-import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, workflowInfo } from '@temporalio/workflow';
+import { iso } from '../lib/dates';
 import {
   acceptInvitationUpdate,
   deleteInvitationUpdate,
@@ -37,13 +38,10 @@ export async function invitationWorkflow(input: InvitationInput): Promise<Invita
     status: lc.status,
     contactEmail,
     emailsSent,
-    nextReminderAt: nextReminderAt === null ? null : new Date(nextReminderAt).toISOString(),
+    nextReminderAt: iso(nextReminderAt),
     incident: lc.incident,
   });
-  const assertPending = () => {
-    if (lc.status !== 'pending')
-      lc.refuse(`The invitation is ${lc.status}, not pending.`, InvitationFailure.NotPending);
-  };
+  const assertPending = () => lc.assertStatus('pending', InvitationFailure.NotPending);
   const changeEmail = async (email: string, actor: string) => {
     if (email.toLowerCase() === contactEmail.toLowerCase()) return;
     await lc.db.changeContactEmail({ customerId, email, actor });
@@ -67,10 +65,11 @@ export async function invitationWorkflow(input: InvitationInput): Promise<Invita
   };
 
   lc.query(invitationStateQuery, state);
-  setHandler(registrationUpdate, async () => {
-    await condition(() => vipId !== null);
-    return { customerId, vipId: vipId as string };
-  });
+  lc.answerWhen(
+    registrationUpdate,
+    () => vipId !== null,
+    () => ({ customerId, vipId: vipId as string }),
+  );
   // C3: a reminder, optionally at a corrected address.
   lc.update(
     sendReminderUpdate,
@@ -90,30 +89,22 @@ export async function invitationWorkflow(input: InvitationInput): Promise<Invita
     () => assertPending(),
   );
   // C2/C4: refused when the link is spent or C4 forbids the acceptance.
-  lc.update(
-    acceptInvitationUpdate,
-    async (step, { tokenHash }) => {
-      await step('accept the invitation', () => lc.db.acceptInvitation({ customerId, tokenHash }));
-      lc.setStatus('accepted');
-      return state();
-    },
-    () => assertPending(),
-  );
+  lc.transition(acceptInvitationUpdate, 'accepted', {
+    step: 'accept the invitation',
+    call: ({ tokenHash }) => lc.db.acceptInvitation({ customerId, tokenHash }),
+    validate: assertPending,
+  });
   // C3/C8: the reseller deletes a pending invitation (and the customer) while it has no products.
-  lc.update(
-    deleteInvitationUpdate,
-    async (step, { actor }) => {
-      await step('delete the customer', () => lc.db.deleteCustomer({ customerId, actor }));
-      lc.setStatus('deleted');
-      return state();
-    },
-    () => assertPending(),
-  );
+  lc.transition(deleteInvitationUpdate, 'deleted', {
+    step: 'delete the customer',
+    call: ({ actor }) => lc.db.deleteCustomer({ customerId, actor }),
+    validate: assertPending,
+  });
 
   vipId = (await lc.step('register the customer', () => lc.db.registerCustomer(input))).vipId;
   lc.setStatus('pending');
   // C5/R1: an anniversary chosen at invitation starts its renewal run now.
-  if (input.customer.anniversaryDate) await ensureRenewal(lc.db, (name, call) => lc.step(name, call), customerId);
+  if (input.customer.anniversaryDate) await ensureRenewal(lc, customerId);
   await sendEmail('invitation', 'invitation/1');
 
   // Reminders on the configured schedule, counted from the invitation, while it is still pending.

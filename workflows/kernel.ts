@@ -9,18 +9,22 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  ParentClosePolicy,
   type QueryDefinition,
   setHandler,
+  startChild,
   upsertSearchAttributes,
+  type Workflow,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { UpdateDefinition } from '@temporalio/common';
+import { type UpdateDefinition, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { activityProxies } from './activity-proxies';
 import {
   CustomerIdKey,
   type Incident,
   incidentQuery,
   LifecycleFailure,
+  LifecycleKey,
   type LifecycleName,
   LifecycleStatusKey,
   type LifecycleView,
@@ -63,6 +67,8 @@ export class Lifecycle<Status extends string, Failure extends string = string> {
   readonly email: ReturnType<typeof activityProxies>['email'];
   private changing = false;
   private decision: Decision | null = null;
+  /** The state the query shows, which the updates registered by transition() answer with. */
+  private view: (() => LifecycleView) | null = null;
   private readonly refusalTypes: Set<string>;
 
   constructor(readonly spec: LifecycleSpec<Status, Failure>) {
@@ -97,7 +103,21 @@ export class Lifecycle<Status extends string, Failure extends string = string> {
 
   /** Registers the lifecycle's state query, whose state carries the open incident for operators. */
   query<S extends LifecycleView>(def: QueryDefinition<S>, state: () => S): void {
+    this.view = state;
     setHandler(def, state);
+  }
+
+  /** Not a change: an update that answers once `ready` holds (the API's create returns what was stored). */
+  answerWhen<Ret>(def: UpdateDefinition<Ret>, ready: () => boolean, answer: () => Ret): void {
+    setHandler(def, async () => {
+      await condition(ready);
+      return answer();
+    });
+  }
+
+  /** Refuses unless the lifecycle is `expected`: "The invitation is accepted, not pending." */
+  assertStatus(expected: Status, type: Failure): void {
+    if (this.status !== expected) this.refuse(`The ${this.spec.name} is ${this.status}, not ${expected}.`, type);
   }
 
   // --- Refusals and changes -------------------------------------------------------------------------
@@ -145,6 +165,28 @@ export class Lifecycle<Status extends string, Failure extends string = string> {
           validator?.(...args);
         },
       },
+    );
+  }
+
+  /**
+   * The commonest change, an update() whose change is one step that moves the lifecycle to `to`. It answers
+   * with the state the lifecycle's query shows (register the query first).
+   */
+  transition<S extends LifecycleView, Args extends unknown[]>(
+    def: UpdateDefinition<S, Args>,
+    to: Status,
+    change: { step: string; call: (...args: Args) => Promise<unknown>; validate: (...args: NoInfer<Args>) => void },
+  ): void {
+    const view = this.view;
+    if (!view) throw new Error(`${this.spec.name}: register the state query before its transitions.`);
+    this.update(
+      def,
+      async (step, ...args) => {
+        await step(change.step, () => change.call(...args));
+        this.setStatus(to);
+        return view() as S;
+      },
+      change.validate,
     );
   }
 
@@ -310,5 +352,43 @@ export class Lifecycle<Status extends string, Failure extends string = string> {
     this.decision = decision;
     await condition(() => this.outcome !== null);
     return this.outcome as unknown as SupportActionResult;
+  }
+}
+
+/** Who a lifecycle started by another belongs to, for its search attributes. */
+export interface ChildTags {
+  lifecycle: LifecycleName;
+  status: string;
+  resellerId: string;
+  customerId: string;
+}
+
+/**
+ * Starts another lifecycle's run under its business-key id, abandoned so that it outlives the run that starts it.
+ * A run under that id that already ended (a renewed term) is never run again; a repeat finds the same run.
+ */
+export async function startLifecycle<W extends Workflow>(
+  workflowType: string,
+  workflowId: string,
+  args: Parameters<W>,
+  tags: ChildTags,
+): Promise<void> {
+  try {
+    await startChild<Workflow>(workflowType, {
+      workflowId,
+      args,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      memo: workflowInfo().memo,
+      typedSearchAttributes: [
+        { key: ResellerIdKey, value: tags.resellerId },
+        { key: CustomerIdKey, value: tags.customerId },
+        { key: LifecycleKey, value: tags.lifecycle },
+        { key: LifecycleStatusKey, value: tags.status },
+      ],
+    });
+  } catch (err) {
+    // Started already (by the API, by another lifecycle, or by a replayed start): it is the same run.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
 }

@@ -1,25 +1,15 @@
 // What orders and trials share, on the lifecycle kernel: placing the order, the activation email, the
 // activation, deletion and driver-swap updates (DOMAIN.md O4-O7), and what follows an order's activation:
 // its billing (a SaaS order's billing run, a perpetual order's one invoice) and its driver changes' invoices.
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
-import {
-  condition,
-  makeContinueAsNewFunc,
-  ParentClosePolicy,
-  setHandler,
-  startChild,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { condition, makeContinueAsNewFunc, workflowInfo } from '@temporalio/workflow';
+import { iso } from '../lib/dates';
 import type { billingWorkflow } from './billing';
 import {
   activateLicenseUpdate,
   type BillingInput,
   billingWorkflowId,
   configureOrderUpdate,
-  CustomerIdKey,
   deleteOrderUpdate,
-  LifecycleKey,
-  LifecycleStatusKey,
   type OrderCarry,
   OrderFailure,
   type OrderFailureType,
@@ -29,9 +19,8 @@ import {
   type OrderStatus,
   orderPlacedUpdate,
   orderStateQuery,
-  ResellerIdKey,
 } from './definitions';
-import { Lifecycle } from './kernel';
+import { Lifecycle, startLifecycle } from './kernel';
 import type { orderWorkflow } from './order';
 import { ensureRenewal } from './renewal-start';
 
@@ -70,30 +59,23 @@ export class LicenseLifecycle {
 
     lc.query(orderStateQuery, () => this.state());
     // Not a change: answers once the order and its license are stored.
-    setHandler(orderPlacedUpdate, async () => {
-      await condition(() => this.serialNumber !== null);
-      return this.state();
-    });
+    lc.answerWhen(
+      orderPlacedUpdate,
+      () => this.serialNumber !== null,
+      () => this.state(),
+    );
     // O4/O7: the customer's emailed link; after a trial's conversion too, until activated.
-    lc.update(
-      activateLicenseUpdate,
-      async (step, { tokenHash }) => {
-        await step('activate the license', () => lc.db.activateLicense({ orderId, tokenHash }));
-        lc.setStatus('active');
-        return this.state();
-      },
-      () => this.assertPending('The license is already activated.'),
-    );
+    lc.transition(activateLicenseUpdate, 'active', {
+      step: 'activate the license',
+      call: ({ tokenHash }) => lc.db.activateLicense({ orderId, tokenHash }),
+      validate: () => this.assertPending('The license is already activated.'),
+    });
     // O5: deletable until the license is activated, whether or not a trial was converted.
-    lc.update(
-      deleteOrderUpdate,
-      async (step, { actor }) => {
-        await step('delete the order', () => lc.db.deleteOrder({ orderId, actor }));
-        lc.setStatus('deleted');
-        return this.state();
-      },
-      () => this.assertPending('The license has been activated, so the order can no longer be deleted (O5).'),
-    );
+    lc.transition(deleteOrderUpdate, 'deleted', {
+      step: 'delete the order',
+      call: ({ actor }) => lc.db.deleteOrder({ orderId, actor }),
+      validate: () => this.assertPending('The license has been activated, so the order can no longer be deleted (O5).'),
+    });
     // O6 "configure": the drivers change now; the adjustment is invoiced once (activities/billing.ts).
     lc.update(
       configureOrderUpdate,
@@ -120,7 +102,6 @@ export class LicenseLifecycle {
   }
 
   state(): OrderState {
-    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
     return {
       orderId: this.orderId,
       kind: this.kind,
@@ -164,7 +145,7 @@ export class LicenseLifecycle {
 
   /** C5/R1: the customer's anniversary may just have been set (a trigger sets it): its renewal run starts once. */
   async ensureRenewal(): Promise<void> {
-    await ensureRenewal(this.lc.db, (name, call) => this.lc.step(name, call), this.input.customerId);
+    await ensureRenewal(this.lc, this.input.customerId);
   }
 
   /**
@@ -228,25 +209,14 @@ export class LicenseLifecycle {
       paymentTerms: terms.paymentTerms,
       startedBy: 'system',
     };
-    try {
-      await startChild<typeof billingWorkflow>('billingWorkflow', {
-        workflowId: billingWorkflowId(this.orderId),
-        args: [input],
-        // The billing runs as long as the subscription, whatever becomes of this run.
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        memo: workflowInfo().memo,
-        typedSearchAttributes: [
-          { key: ResellerIdKey, value: terms.resellerId },
-          { key: CustomerIdKey, value: terms.customerId },
-          { key: LifecycleKey, value: 'billing' },
-          { key: LifecycleStatusKey, value: 'started' },
-        ],
-      });
-    } catch (err) {
-      // Started already (through the API, for an order activated before, or by a replayed start).
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
+    // The billing runs as long as the subscription, whatever becomes of this run; started already through the API
+    // for an order activated before, or by a replayed start, it is the same run.
+    await startLifecycle<typeof billingWorkflow>('billingWorkflow', billingWorkflowId(this.orderId), [input], {
+      lifecycle: 'billing',
+      status: 'started',
+      resellerId: terms.resellerId,
+      customerId: terms.customerId,
+    });
   }
 
   /** Issues an invoice under the lock (no driver swap interleaves), then emails it to the reseller. */

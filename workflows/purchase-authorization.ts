@@ -1,7 +1,9 @@
 // The purchase authorization (DOMAIN.md P1-P4): pending → ordered → paid | overdue → deactivated;
 // cancellable while pending and unassigned; returnable within a window after the order. P2: the reseller and the
 // customer are warned before it turns overdue and before its licenses are deactivated, and told when either happens.
-import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
+import { ApplicationFailure, condition } from '@temporalio/workflow';
+import { iso } from '../lib/dates';
 import {
   assignLicensesUpdate,
   cancelPurchaseAuthorizationUpdate,
@@ -114,10 +116,7 @@ export async function purchaseAuthorizationWorkflow(
   };
 
   lc.query(purchaseAuthorizationStateQuery, state);
-  setHandler(purchaseAuthorizationStoredUpdate, async () => {
-    await condition(() => lc.status !== 'registering');
-    return state();
-  });
+  lc.answerWhen(purchaseAuthorizationStoredUpdate, () => lc.status !== 'registering', state);
   lc.update(
     placeOrderUpdate,
     async (step, { actor }) => {
@@ -132,49 +131,41 @@ export async function purchaseAuthorizationWorkflow(
         notChangeable(`The purchase authorization is ${lc.status}.`);
     },
   );
+  /** P2-P4: the reseller moves the PA to `to` where `rules` allow it; answers with its state. */
+  const statusUpdate = (
+    def: UpdateDefinition<PurchaseAuthorizationState, [{ actor: string }]>,
+    to: PurchaseAuthorizationTransition,
+    rules: () => void,
+  ) =>
+    lc.update(
+      def,
+      async (step, { actor }) => {
+        await changeStatus(step, to, actor);
+        return state();
+      },
+      rules,
+    );
   // P2: payment at any point restores the licenses, even after deactivation.
-  lc.update(
-    recordPaymentUpdate,
-    async (step, { actor }) => {
-      await changeStatus(step, 'paid', actor);
-      return state();
-    },
-    () => {
-      if (!['pending', 'ordered', 'overdue', 'deactivated'].includes(lc.status))
-        notChangeable(`The purchase authorization is ${lc.status}.`);
-    },
-  );
-  lc.update(
-    cancelPurchaseAuthorizationUpdate,
-    async (step, { actor }) => {
-      await changeStatus(step, 'cancelled', actor);
-      return state();
-    },
-    () => {
-      if (orderedAt !== null)
-        notChangeable('An order has been placed under this purchase authorization: request a return instead (P4).');
-      if (lc.status !== 'pending')
-        notChangeable(`Only a pending purchase authorization can be cancelled; this one is ${lc.status} (P3).`);
-      if (assigned > 0)
-        notChangeable(`${assigned} of its licenses are assigned; unassign them before cancelling (P3).`);
-    },
-  );
-  lc.update(
-    requestReturnUpdate,
-    async (step, { actor }) => {
-      await changeStatus(step, 'returned', actor);
-      return state();
-    },
-    () => {
-      const until = returnableUntil();
-      if (until === null)
-        notChangeable('No order has been placed under this purchase authorization: cancel it instead (P3, P4).');
-      if (!['ordered', 'paid', 'overdue'].includes(lc.status))
-        notChangeable(`The purchase authorization is ${lc.status}.`);
-      if (Date.now() > (until as number))
-        notChangeable(`A return can be requested within ${terms.returnWindow} of the order (P4).`);
-    },
-  );
+  statusUpdate(recordPaymentUpdate, 'paid', () => {
+    if (!['pending', 'ordered', 'overdue', 'deactivated'].includes(lc.status))
+      notChangeable(`The purchase authorization is ${lc.status}.`);
+  });
+  statusUpdate(cancelPurchaseAuthorizationUpdate, 'cancelled', () => {
+    if (orderedAt !== null)
+      notChangeable('An order has been placed under this purchase authorization: request a return instead (P4).');
+    if (lc.status !== 'pending')
+      notChangeable(`Only a pending purchase authorization can be cancelled; this one is ${lc.status} (P3).`);
+    if (assigned > 0) notChangeable(`${assigned} of its licenses are assigned; unassign them before cancelling (P3).`);
+  });
+  statusUpdate(requestReturnUpdate, 'returned', () => {
+    const until = returnableUntil();
+    if (until === null)
+      notChangeable('No order has been placed under this purchase authorization: cancel it instead (P3, P4).');
+    if (!['ordered', 'paid', 'overdue'].includes(lc.status))
+      notChangeable(`The purchase authorization is ${lc.status}.`);
+    if (Date.now() > (until as number))
+      notChangeable(`A return can be requested within ${terms.returnWindow} of the order (P4).`);
+  });
   lc.update(
     assignLicensesUpdate,
     async (step, { assigned: n, actor }) => {
@@ -201,7 +192,7 @@ export async function purchaseAuthorizationWorkflow(
   }
   lc.setStatus('pending');
   // C5/R1: the first purchase may just have set the customer's anniversary (a trigger): its renewal run starts.
-  await ensureRenewal(lc.db, (name, call) => lc.step(name, call), input.customerId);
+  await ensureRenewal(lc, input.customerId);
 
   for (;;) {
     await lc.settled();

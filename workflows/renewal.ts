@@ -141,7 +141,7 @@ export async function renewalWorkflow(input: RenewalInput): Promise<RenewalState
     lc.setStatus('expired');
   });
   // C5/R1: the renewed term's end is the next anniversary: its run starts now, for whoever owns the customer then.
-  if (lc.status === 'renewed') await ensureRenewal(lc.db, (name, call) => lc.step(name, call), customerId);
+  if (lc.status === 'renewed') await ensureRenewal(lc, customerId);
   await lc.finish();
   return state();
 }

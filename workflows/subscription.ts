@@ -4,7 +4,8 @@
 // change (user count now, the billing cycle later) goes through one serialized owner that operators can
 // see in the Temporal UI and query for live state, rather than the API writing the database behind a
 // closed workflow. History stays small because it continues as new when Temporal suggests it.
-import { condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { iso } from '../lib/dates';
 import {
   type ContactSetupStatus,
   cancelSubscriptionUpdate,
@@ -39,20 +40,14 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     status: lc.status,
     users,
     contactSetup,
-    contactLinkExpiresAt: linkExpiresAt === null ? null : new Date(linkExpiresAt).toISOString(),
+    contactLinkExpiresAt: iso(linkExpiresAt),
     incident: lc.incident,
   });
   // Checked again when a change starts: two changes validated in the same instant both pass the validator.
-  const assertActive = () => {
-    if (lc.status !== 'active')
-      lc.refuse(`The subscription is ${lc.status}, not active.`, SubscriptionFailure.NotActive);
-  };
+  const assertActive = () => lc.assertStatus('active', SubscriptionFailure.NotActive);
 
   lc.query(subscriptionStateQuery, state);
-  setHandler(subscriptionStoredUpdate, async () => {
-    await condition(() => lc.status !== 'registering');
-    return state();
-  });
+  lc.answerWhen(subscriptionStoredUpdate, () => lc.status !== 'registering', state);
   // E3: the reseller changes the number of users.
   lc.update(
     changeUserCountUpdate,

@@ -74,12 +74,3 @@ export const stopUpdate = defineUpdate<BillingStatus, [BillingChangeArgs]>('stop
 /** S1/S2: re-enables the license after a stop or a lapse; a paused billing starts a new cycle. */
 export const reactivateUpdate = defineUpdate<BillingStatus, [BillingChangeArgs]>('reactivate');
 export const billingStatusQuery = defineQuery<BillingStatus>('billingStatus');
-
-export const BillingFailure = {
-  NotAllowed: 'BillingChangeNotAllowed',
-  /** The first cycle is being opened (nothing to change yet); try again in a moment. */
-  NotStarted: 'BillingNotStarted',
-  /** The billing's row is gone (its order was deleted). */
-  NotFound: 'BillingNotFound',
-} as const;
-export type BillingFailureType = (typeof BillingFailure)[keyof typeof BillingFailure];

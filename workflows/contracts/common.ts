@@ -1,5 +1,5 @@
-// What every lifecycle shares: the search attributes operators filter on, the refusals of the lifecycle
-// kernel, and the support messages (T4) every lifecycle answers.
+// What every lifecycle shares: the search attributes operators filter on and the support messages (T4) every
+// lifecycle answers (the kernel's refusals are in refusals.ts).
 import { type Duration, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 
@@ -23,18 +23,6 @@ export type LifecycleName =
   | 'billing'
   | 'purchase-authorization'
   | 'renewal';
-
-/** Refusals of the lifecycle kernel itself, the same for every lifecycle (ApplicationFailure.type). */
-export const LifecycleFailure = {
-  /** Another change to the same lifecycle is running: one change at a time. */
-  Busy: 'LifecycleBusy',
-  /** A step of a change could not be completed now (its retries ran out); nothing was changed. */
-  StepFailed: 'StepFailed',
-  /** Support asked to retry or skip, but no step is waiting. */
-  NoIncident: 'NoIncident',
-  /** Support asked to skip a step the lifecycle cannot go on without. */
-  StepNotSkippable: 'StepNotSkippable',
-} as const;
 
 // --- Support (T4) ----------------------------------------------------------------------------------
 /** A step that failed for good and waits for support; the steps before it are not redone. */

@@ -61,11 +61,3 @@ export const acceptInvitationUpdate = defineUpdate<InvitationState, [{ tokenHash
 /** C3/C8: the reseller deletes a pending invitation (and the customer) while it has no products. */
 export const deleteInvitationUpdate = defineUpdate<InvitationState, [{ actor: string }]>('deleteInvitation');
 export const invitationStateQuery = defineQuery<InvitationState>('invitationState');
-
-// Refusals the invitation raises (ApplicationFailure.type); api/refusals.ts maps each to an HTTP answer.
-export const InvitationFailure = {
-  NotPending: 'InvitationNotPending',
-  DuplicatePrimaryAdmin: 'DuplicatePrimaryAdmin',
-  LinkInvalid: 'LinkInvalid',
-  HasProducts: 'CustomerHasProducts',
-} as const;

@@ -1,23 +1,19 @@
 // The order and trial contracts (DOMAIN.md O1-O8): created → activation email → activated; a trial
 // also counts down, reminds, and is extended, converted into an order, or expires.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { OrderRequest } from '../../db/catalog';
 import type { LifecycleView } from './common';
 
 export type OrderKind = 'order' | 'trial';
 export const orderWorkflowId = (kind: OrderKind, orderId: string): string => `${kind}:${orderId}`;
 
-export interface OrderInput {
+/** The order as requested (what the catalog prices, db/catalog.ts), with its owner and creator. */
+export interface OrderInput extends OrderRequest {
   orderId: string;
   kind: OrderKind;
   resellerId: string;
   customerId: string;
   createdBy: string;
-  currency: string;
-  poNumber: string | null;
-  promoCode: string | null;
-  drivers: string[];
-  subscriptionType: string;
-  plan: string;
   /** Set when a run continued as new (its history grew long): what the next run needs. */
   continued?: OrderCarry;
 }
@@ -85,16 +81,3 @@ export const convertTrialUpdate = defineUpdate<OrderState, [{ actor: string }]>(
  */
 export const configureOrderUpdate = defineUpdate<ConfiguredOrder, [ConfigureOrderArgs]>('configureOrder');
 export const orderStateQuery = defineQuery<OrderState>('orderState');
-
-export const OrderFailure = {
-  LinkInvalid: 'ActivationLinkInvalid',
-  AlreadyActivated: 'LicenseAlreadyActivated',
-  /** The order or trial is not in a state that allows the change (deleted, expired, converted...). */
-  NotChangeable: 'OrderNotChangeable',
-  /** O6: a trial already runs its maximum length; convert it instead. */
-  TrialAtMaxLength: 'TrialAtMaxLength',
-  /** The order no longer matches the catalog (a driver, plan or subscription type withdrawn), or a driver swap
-   * names an unknown driver or one without a price in the order's currency. */
-  Invalid: 'OrderInvalid',
-} as const;
-export type OrderFailureType = (typeof OrderFailure)[keyof typeof OrderFailure];

@@ -93,13 +93,3 @@ export const assignLicensesUpdate = defineUpdate<PurchaseAuthorizationState, [{ 
   'assignLicenses',
 );
 export const purchaseAuthorizationStateQuery = defineQuery<PurchaseAuthorizationState>('purchaseAuthorizationState');
-
-// Refusals the PA raises (ApplicationFailure.type); a second change while one runs is LifecycleFailure.Busy.
-export const PurchaseAuthorizationFailure = {
-  /** Not stored: the customer is not the requester's, has an overdue PA (P2), or a C6 term is not allowed. */
-  Refused: 'PurchaseAuthorizationRefused',
-  /** The change does not apply to the PA as it is now (P3, P4, its status). */
-  NotChangeable: 'PurchaseAuthorizationNotChangeable',
-  /** The change's input is malformed (a number of licenses out of range). */
-  Invalid: 'PurchaseAuthorizationInvalid',
-} as const;

@@ -52,15 +52,3 @@ export const commitThreeYearsUpdate = defineUpdate<RenewalState, [{ quantity: nu
   'commitThreeYears',
 );
 export const renewalStateQuery = defineQuery<RenewalState>('renewalState');
-
-// Refusals the renewal raises (ApplicationFailure.type); a second change while one runs is LifecycleFailure.Busy.
-export const RenewalFailure = {
-  OutsideWindow: 'RenewalOutsideWindow',
-  CommitmentRefused: 'ThreeYearCommitmentRefused',
-  /** The renewal's input is malformed (quantity). */
-  Invalid: 'RenewalInvalid',
-  AlreadyRenewed: 'RenewalAlreadyRenewed',
-  Expired: 'RenewalExpired',
-  /** The customer is gone (deleted): nothing to renew. */
-  CustomerGone: 'RenewalCustomerGone',
-} as const;

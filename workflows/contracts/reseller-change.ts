@@ -36,11 +36,3 @@ export interface ResellerChangeResult {
 /** X2: redeem the code (its SHA-256, hex); answers with the moved customer or a typed refusal. */
 export const redeemCodeUpdate = defineUpdate<ResellerChangeResult, [{ codeHash: string; actor: string }]>('redeemCode');
 export const resellerChangeStateQuery = defineQuery<ResellerChangeState>('resellerChangeState');
-
-// Refusals the reseller change raises (ApplicationFailure.type); the API maps each to an HTTP answer.
-export const ResellerChangeFailure = {
-  /** Expired, redeemed, locked, still being issued, or the customer changed hands meanwhile. */
-  NotPending: 'ResellerChangeNotPending',
-  CodeInvalid: 'ResellerChangeCodeInvalid',
-  Locked: 'ResellerChangeLocked',
-} as const;

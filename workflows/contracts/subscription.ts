@@ -59,13 +59,3 @@ export const completeContactSetupUpdate = defineUpdate<
 /** Ends the subscription (status inactive) and its workflow. */
 export const cancelSubscriptionUpdate = defineUpdate<SubscriptionState, [{ actor: string }]>('cancelSubscription');
 export const subscriptionStateQuery = defineQuery<SubscriptionState>('subscriptionState');
-
-// Refusals the subscription raises (ApplicationFailure.type); the API maps each to an HTTP answer.
-export const SubscriptionFailure = {
-  NotActive: 'SubscriptionNotActive',
-  ContactSetupClosed: 'ContactSetupClosed',
-  LinkInvalid: 'SubscriptionContactLinkInvalid',
-  InvalidUserCount: 'InvalidUserCount',
-  /** E2: the contact's details are malformed (name, phone, link hash). */
-  ContactInvalid: 'SubscriptionContactInvalid',
-} as const;
