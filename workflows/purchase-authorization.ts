@@ -19,7 +19,6 @@ import {
   recordPaymentUpdate,
   requestReturnUpdate,
 } from './definitions';
-import { iso } from '../lib/dates';
 import { durationMs } from './duration';
 import { Lifecycle, type Step } from './kernel';
 import { ensureRenewal } from './renewal-start';
