@@ -26,6 +26,15 @@ export const text = (max: number) =>
   z.string().trim().min(1, 'is required').max(max, `must be at most ${max} characters`);
 export const email = z.email('must be an email address').max(254, 'must be at most 254 characters');
 
+/** A JSON request body: these fields and no others, named `id` in the OpenAPI document. */
+export const requestBody = <S extends z.ZodRawShape>(id: string, shape: S) => z.object(shape).strict().meta({ id });
+
+/** A number of licenses: a whole number, at least `min`. */
+export const licenseCount = (min: number) =>
+  z.number({ error: 'must be a number of licenses' }).int('must be a whole number').min(min, `must be at least ${min}`);
+/** How many licenses one request orders, renews or commits. */
+export const licenseQuantity = licenseCount(1).max(100_000, 'must be at most 100000');
+
 /** O6: who changed what and when. */
 export const AuditTrail = z
   .object({
