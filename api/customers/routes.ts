@@ -10,7 +10,6 @@ import {
   listCustomers,
   setManagedBy,
 } from '../../db/customers';
-import { auditTrail } from '../../db/orders';
 import {
   deleteInvitationUpdate,
   InvitationFailure,
@@ -22,13 +21,14 @@ import {
 } from '../../workflows/definitions';
 import { type KeysetPage, keysetPage } from '../http/cursor';
 import { type Api, defineRoute, empty, json, stream, reply, noContent, streamed, created } from '../http/define-route';
+import { defineAuditRoute } from '../http/audit';
 import type { AppDeps } from '../http/deps';
 import { HttpError, invalidField, notFound } from '../http/errors';
 import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
 import { runUpdate, startLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
 import { refusal } from '../http/refusals';
-import { AuditTrail, auditJson, IdParam, iso } from '../http/schemas';
+import { IdParam, iso } from '../http/schemas';
 import { renewalWindowDays } from '../renewals/lifecycle';
 import {
   Customer,
@@ -311,16 +311,11 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
   });
 
   // O6: the audit trail of a customer and all its orders.
-  defineRoute(api, {
-    method: 'get',
+  defineAuditRoute(api, sql, {
     path: '/v1/customers/{id}/audit',
     summary: 'The audit trail of a customer and all its orders: who changed what and when (O6)',
-    params: IdParam,
-    responses: { 200: json('Who changed what and when, oldest first', AuditTrail) },
-    handler: async ({ principal, params }) => {
-      const customer = await ownCustomer(principal, params.id);
-      return reply(200, auditJson(await auditTrail(sql, customer.resellerId, { customerId: customer.id })));
-    },
+    own: ownCustomer,
+    trailOf: (customer) => ({ customerId: customer.id }),
   });
 
   // C3: details are fixed once the invitation is sent; a typo means delete and invite again.

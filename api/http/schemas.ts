@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { AuditEvent } from '../../db/orders';
 
 // The small shapes every resource shares.
 
@@ -34,28 +33,6 @@ export const licenseCount = (min: number) =>
   z.number({ error: 'must be a number of licenses' }).int('must be a whole number').min(min, `must be at least ${min}`);
 /** How many licenses one request orders, renews or commits. */
 export const licenseQuantity = licenseCount(1).max(100_000, 'must be at most 100000');
-
-/** O6: who changed what and when. */
-export const AuditTrail = z
-  .object({
-    data: z.array(
-      z.object({
-        id: z.string(),
-        entityType: z.string(),
-        entityId: z.string(),
-        action: z.string(),
-        actor: z.string(),
-        before: z.unknown(),
-        after: z.unknown(),
-        at: isoTime,
-      }),
-    ),
-  })
-  .meta({ id: 'AuditTrail' });
-
-export const auditJson = (events: AuditEvent[]): z.infer<typeof AuditTrail> => ({
-  data: events.map((e) => ({ ...e, at: e.at.toISOString() })),
-});
 
 /** T4: a step of a lifecycle that failed for good and waits for support. */
 export const LifecycleIncident = z
