@@ -13,10 +13,8 @@ import {
 import {
   deleteInvitationUpdate,
   InvitationFailure,
-  type InvitationInput,
   invitationStateQuery,
   invitationWorkflowId,
-  registrationUpdate,
   sendReminderUpdate,
 } from '../../workflows/definitions';
 import { type KeysetPage, keysetPage } from '../http/cursor';
@@ -25,11 +23,12 @@ import { defineAuditRoute } from '../http/audit';
 import type { AppDeps } from '../http/deps';
 import { HttpError, invalidField, notFound } from '../http/errors';
 import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
-import { runUpdate, startLifecycle } from '../http/lifecycles';
+import { runUpdate } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
 import { refusal } from '../http/refusals';
 import { IdParam, iso } from '../http/schemas';
 import { renewalWindowDays } from '../renewals/lifecycle';
+import { startInvitation } from './lifecycle';
 import {
   Customer,
   CustomerExportQuery,
@@ -177,26 +176,13 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
     handler: async ({ principal, headers, body }) => {
       const key = headers['Idempotency-Key'];
       const { id: customerId, replayed } = await resourceIdFor(sql, principal.resellerId, key, body);
-      const input: InvitationInput = {
+      await startInvitation(temporal, config, {
         customerId,
         resellerId: principal.resellerId,
         invitedBy: principal.userId,
         customer: toCustomerDetails(body),
         reminderSchedule: config.INVITATION_REMINDERS,
-      };
-      await startLifecycle(
-        temporal,
-        config,
-        {
-          workflowType: 'invitationWorkflow',
-          workflowId: invitationWorkflowId(customerId),
-          args: [input],
-          lifecycle: 'invitation',
-          resellerId: principal.resellerId,
-          customerId,
-        },
-        registrationUpdate,
-      );
+      });
       const customer = await findCustomer(sql, principal.resellerId, customerId);
       if (!customer)
         throw new HttpError(410, 'gone', 'The customer created with this Idempotency-Key has since been deleted.');
