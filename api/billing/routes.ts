@@ -21,7 +21,7 @@ import {
   stopUpdate,
   suspendUpdate,
 } from '../../workflows/definitions';
-import { type KeysetPage, keysetPage } from '../http/cursor';
+import { keysetPage } from '../http/cursor';
 import { type Api, defineRoute, file, json, reply, created } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError, notFound } from '../http/errors';
@@ -168,11 +168,8 @@ export function billingRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
     permission: 'billing',
     query: InvoiceListQuery,
     responses: { 200: json('A page of invoices and the next cursor', InvoiceList) },
-    handler: async ({ principal, query }) => {
-      const { status, orderId } = query;
-      const list = (page: KeysetPage) => listInvoices(sql, principal.resellerId, { status, orderId, ...page });
-      return reply(200, await keysetPage(query, list, invoiceJson));
-    },
+    handler: async ({ principal, query }) =>
+      reply(200, await keysetPage(query, (page) => listInvoices(sql, principal.resellerId, page), invoiceJson)),
   });
 
   defineRoute(api, {

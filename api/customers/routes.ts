@@ -199,7 +199,7 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
     responses: { 200: json('A page of customers', CustomerList) },
     handler: async ({ principal, query }) => {
       const filters = listFilters(principal, query);
-      const list = (page: KeysetPage) => listCustomers(sql, principal.resellerId, { ...filters, ...page });
+      const list = (page: KeysetPage) => listCustomers(sql, principal.resellerId, { ...page, ...filters });
       return reply(200, await keysetPage(query, list, toCustomerJson));
     },
   });

@@ -13,7 +13,7 @@ import {
   orderPlacedUpdate,
   orderWorkflowId,
 } from '../../workflows/definitions';
-import { type KeysetPage, keysetPage } from '../http/cursor';
+import { keysetPage } from '../http/cursor';
 import { type Api, defineRoute, empty, json, reply, noContent, created } from '../http/define-route';
 import { defineAuditRoute } from '../http/audit';
 import type { AppDeps } from '../http/deps';
@@ -130,11 +130,8 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
     summary: 'All orders and trials in one place (O6)',
     query: OrderListQuery,
     responses: { 200: json('A page of orders', OrderList) },
-    handler: async ({ principal, query }) => {
-      const { kind, customerId } = query;
-      const list = (page: KeysetPage) => listOrders(sql, principal.resellerId, { kind, customerId, ...page });
-      return reply(200, await keysetPage(query, list, toOrderJson));
-    },
+    handler: async ({ principal, query }) =>
+      reply(200, await keysetPage(query, (page) => listOrders(sql, principal.resellerId, page), toOrderJson)),
   });
 
   defineRoute(api, {
