@@ -2,9 +2,8 @@
 // registration update), in alternating rounds, so the ratio survives the drift of a shared machine.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startLifecycle } from '../api/http/lifecycles';
+import { startInvitation } from '../api/customers/lifecycle';
 import { customerDetails, newReseller } from '../test/helpers/fixtures';
-import { invitationWorkflowId, registrationUpdate, type InvitationInput } from '../workflows/definitions';
 import { envInt, mib, ms, ratio, runConcurrent, summarize, table } from './lib';
 import { startBenchStack, type BenchStack } from './stack';
 
@@ -55,30 +54,16 @@ async function run(stack: BenchStack, rssAtStart: number): Promise<void> {
     if (res.status !== 201) throw new Error(`POST /v1/customers answered ${res.status}: ${body}`);
   };
 
-  // startLifecycle is the API's own update-with-start (USE_EXISTING, REJECT_DUPLICATE,
+  // startInvitation is the API's own update-with-start (USE_EXISTING, REJECT_DUPLICATE,
   // search attributes): the same options by construction, with no HTTP, auth or SQL around it.
   const bareOp = async (): Promise<void> => {
-    const customerId = randomUUID();
-    const input: InvitationInput = {
-      customerId,
+    await startInvitation(temporal, config, {
+      customerId: randomUUID(),
       resellerId: reseller.resellerId,
       invitedBy: reseller.userId,
       customer: customerDetails(),
       reminderSchedule: config.INVITATION_REMINDERS,
-    };
-    await startLifecycle(
-      temporal,
-      config,
-      {
-        workflowType: 'invitationWorkflow',
-        workflowId: invitationWorkflowId(customerId),
-        args: [input],
-        lifecycle: 'invitation',
-        resellerId: reseller.resellerId,
-        customerId,
-      },
-      registrationUpdate,
-    );
+    });
   };
   const ops: Record<Path, () => Promise<void>> = { api: apiOp, bare: bareOp };
 

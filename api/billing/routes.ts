@@ -21,7 +21,7 @@ import {
   stopUpdate,
   suspendUpdate,
 } from '../../workflows/definitions';
-import { type KeysetPage, keysetPage } from '../http/cursor';
+import { keysetPage } from '../http/cursor';
 import { type Api, defineRoute, file, json, reply, created } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError, notFound } from '../http/errors';
@@ -60,6 +60,8 @@ export function billingRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
   const ownInvoice = ownedBy('Invoice', (resellerId, id) => findInvoice(sql, resellerId, id));
   const ownOrder = ownedBy('Order', (resellerId, id) => findOrder(sql, resellerId, id));
   const handleOf = (orderId: string) => temporal.workflow.getHandle(billingWorkflowId(orderId));
+  /** The billing's live state, from its workflow. */
+  const liveState = (orderId: string) => handleOf(orderId).query(billingStatusQuery);
 
   // S1/S2/B1: start billing an active SaaS order; a repeat answers with the running billing.
   defineRoute(api, {
@@ -113,7 +115,7 @@ export function billingRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
         },
         billingStartedUpdate,
       );
-      const state = started ?? (await handleOf(order.id).query(billingStatusQuery));
+      const state = started ?? (await liveState(order.id));
       return existed ? reply(200, state) : created(`/v1/billing/subscriptions/${order.id}`, state);
     },
   });
@@ -125,10 +127,8 @@ export function billingRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
     summary: "The billing's live state: current period, next payment date, entitlement, pending suspension (S1, S2)",
     params: OrderIdParam,
     responses: { 200: json('The live state, from the workflow', BillingStatus) },
-    handler: async ({ principal, params }) => {
-      const billing = await ownBilling(principal, params.orderId);
-      return reply(200, await handleOf(billing.orderId).query(billingStatusQuery));
-    },
+    handler: async ({ principal, params }) =>
+      reply(200, await liveState((await ownBilling(principal, params.orderId)).orderId)),
   });
 
   for (const [action, update, summary] of [
@@ -168,11 +168,8 @@ export function billingRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
     permission: 'billing',
     query: InvoiceListQuery,
     responses: { 200: json('A page of invoices and the next cursor', InvoiceList) },
-    handler: async ({ principal, query }) => {
-      const { status, orderId } = query;
-      const list = (page: KeysetPage) => listInvoices(sql, principal.resellerId, { status, orderId, ...page });
-      return reply(200, await keysetPage(query, list, invoiceJson));
-    },
+    handler: async ({ principal, query }) =>
+      reply(200, await keysetPage(query, (page) => listInvoices(sql, principal.resellerId, page), invoiceJson)),
   });
 
   defineRoute(api, {

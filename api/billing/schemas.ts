@@ -1,15 +1,14 @@
 import { z } from 'zod';
-import { iso, isoTime, listOf, Money, money, pageQuery } from '../http/schemas';
+import { iso, isoTime, listOf, Money, money, pageQuery, requestBody } from '../http/schemas';
 import type { InvoiceRow } from '../../db/billing';
 
 // The billing cycle's, invoices', balance's and payment webhook's shapes (S1, S2, B1, D6).
 
 export const OrderIdParam = z.object({ orderId: z.uuid() });
 
-export const BillingStartBody = z
-  .object({ orderId: z.uuid('must be the id of one of your orders') })
-  .strict()
-  .meta({ id: 'BillingStart' });
+export const BillingStartBody = requestBody('BillingStart', {
+  orderId: z.uuid('must be the id of one of your orders'),
+});
 
 export const BillingStatus = z
   .object({

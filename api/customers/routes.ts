@@ -10,26 +10,25 @@ import {
   listCustomers,
   setManagedBy,
 } from '../../db/customers';
-import { auditTrail } from '../../db/orders';
 import {
   deleteInvitationUpdate,
   InvitationFailure,
-  type InvitationInput,
   invitationStateQuery,
   invitationWorkflowId,
-  registrationUpdate,
   sendReminderUpdate,
 } from '../../workflows/definitions';
 import { type KeysetPage, keysetPage } from '../http/cursor';
 import { type Api, defineRoute, empty, json, stream, reply, noContent, streamed, created } from '../http/define-route';
+import { defineAuditRoute } from '../http/audit';
 import type { AppDeps } from '../http/deps';
 import { HttpError, invalidField, notFound } from '../http/errors';
 import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
-import { runUpdate, startLifecycle } from '../http/lifecycles';
+import { runUpdate } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
 import { refusal } from '../http/refusals';
-import { AuditTrail, auditJson, IdParam, iso } from '../http/schemas';
+import { IdParam, iso } from '../http/schemas';
 import { renewalWindowDays } from '../renewals/lifecycle';
+import { startInvitation } from './lifecycle';
 import {
   Customer,
   CustomerExportQuery,
@@ -177,26 +176,13 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
     handler: async ({ principal, headers, body }) => {
       const key = headers['Idempotency-Key'];
       const { id: customerId, replayed } = await resourceIdFor(sql, principal.resellerId, key, body);
-      const input: InvitationInput = {
+      await startInvitation(temporal, config, {
         customerId,
         resellerId: principal.resellerId,
         invitedBy: principal.userId,
         customer: toCustomerDetails(body),
         reminderSchedule: config.INVITATION_REMINDERS,
-      };
-      await startLifecycle(
-        temporal,
-        config,
-        {
-          workflowType: 'invitationWorkflow',
-          workflowId: invitationWorkflowId(customerId),
-          args: [input],
-          lifecycle: 'invitation',
-          resellerId: principal.resellerId,
-          customerId,
-        },
-        registrationUpdate,
-      );
+      });
       const customer = await findCustomer(sql, principal.resellerId, customerId);
       if (!customer)
         throw new HttpError(410, 'gone', 'The customer created with this Idempotency-Key has since been deleted.');
@@ -213,7 +199,7 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
     responses: { 200: json('A page of customers', CustomerList) },
     handler: async ({ principal, query }) => {
       const filters = listFilters(principal, query);
-      const list = (page: KeysetPage) => listCustomers(sql, principal.resellerId, { ...filters, ...page });
+      const list = (page: KeysetPage) => listCustomers(sql, principal.resellerId, { ...page, ...filters });
       return reply(200, await keysetPage(query, list, toCustomerJson));
     },
   });
@@ -311,16 +297,11 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
   });
 
   // O6: the audit trail of a customer and all its orders.
-  defineRoute(api, {
-    method: 'get',
+  defineAuditRoute(api, sql, {
     path: '/v1/customers/{id}/audit',
     summary: 'The audit trail of a customer and all its orders: who changed what and when (O6)',
-    params: IdParam,
-    responses: { 200: json('Who changed what and when, oldest first', AuditTrail) },
-    handler: async ({ principal, params }) => {
-      const customer = await ownCustomer(principal, params.id);
-      return reply(200, auditJson(await auditTrail(sql, customer.resellerId, { customerId: customer.id })));
-    },
+    own: ownCustomer,
+    trailOf: (customer) => ({ customerId: customer.id }),
   });
 
   // C3: details are fixed once the invitation is sent; a typo means delete and invite again.

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CUSTOMER_FILTERS } from '../../db/customers';
 import type { CustomerDetails } from '../../workflows/definitions';
-import { email, isoTime, LifecycleIncident, listOf, pageQuery, text } from '../http/schemas';
+import { email, isoTime, LifecycleIncident, listOf, pageQuery, text, requestBody } from '../http/schemas';
 
 // The customers' request and response shapes (C1-C8, D1, D2, D7).
 
@@ -193,7 +193,7 @@ export const CustomerPatchBody = z
   .catchall(z.unknown())
   .meta({ id: 'CustomerPatch' });
 
-export const ReminderBody = z.object({ email: email.optional() }).strict().meta({ id: 'Reminder' });
+export const ReminderBody = requestBody('Reminder', { email: email.optional() });
 
 export const ReminderSent = z
   .object({ status: z.string(), contactEmail: z.string(), emailsSent: z.number().int() })

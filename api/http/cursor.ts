@@ -40,13 +40,17 @@ export interface KeysetPage {
   after?: { createdAt: string; id: string };
 }
 
-/** One keyset page of a list: fetches `limit + 1` rows after the cursor; the page as JSON and the next cursor. */
-export async function keysetPage<T extends CursorRow, J>(
-  query: { limit: number; cursor?: string },
-  fetch: (page: KeysetPage) => Promise<T[]>,
+/**
+ * One keyset page of a list: `fetch` gets the query's filters with `limit + 1` rows after its cursor; the page
+ * comes back as JSON with the next cursor.
+ */
+export async function keysetPage<Q extends { limit: number; cursor?: string }, T extends CursorRow, J>(
+  query: Q,
+  fetch: (filtered: Omit<Q, 'limit' | 'cursor'> & KeysetPage) => Promise<T[]>,
   toJson: (row: T) => J,
 ): Promise<{ data: J[]; nextCursor: string | null }> {
-  const rows = await fetch({ limit: query.limit + 1, after: query.cursor ? decodeCursor(query.cursor) : undefined });
-  const { page, nextCursor } = pageOf(rows, query.limit);
+  const { limit, cursor, ...filters } = query;
+  const rows = await fetch({ ...filters, limit: limit + 1, after: cursor ? decodeCursor(cursor) : undefined });
+  const { page, nextCursor } = pageOf(rows, limit);
   return { data: page.map(toJson), nextCursor };
 }

@@ -42,7 +42,7 @@ interface EmptyResponse {
   headers?: HeaderDocs;
 }
 type ResponseSpec = JsonResponse<z.ZodType> | FileResponse | StreamResponse | EmptyResponse;
-type Responses = { [status: number]: ResponseSpec };
+export type Responses = { [status: number]: ResponseSpec };
 
 export const json = <S extends z.ZodType>(description: string, schema: S, headers?: HeaderDocs): JsonResponse<S> => ({
   kind: 'json',

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { AuditEvent } from '../../db/orders';
 
 // The small shapes every resource shares.
 
@@ -26,27 +25,14 @@ export const text = (max: number) =>
   z.string().trim().min(1, 'is required').max(max, `must be at most ${max} characters`);
 export const email = z.email('must be an email address').max(254, 'must be at most 254 characters');
 
-/** O6: who changed what and when. */
-export const AuditTrail = z
-  .object({
-    data: z.array(
-      z.object({
-        id: z.string(),
-        entityType: z.string(),
-        entityId: z.string(),
-        action: z.string(),
-        actor: z.string(),
-        before: z.unknown(),
-        after: z.unknown(),
-        at: isoTime,
-      }),
-    ),
-  })
-  .meta({ id: 'AuditTrail' });
+/** A JSON request body: these fields and no others, named `id` in the OpenAPI document. */
+export const requestBody = <S extends z.ZodRawShape>(id: string, shape: S) => z.object(shape).strict().meta({ id });
 
-export const auditJson = (events: AuditEvent[]): z.infer<typeof AuditTrail> => ({
-  data: events.map((e) => ({ ...e, at: e.at.toISOString() })),
-});
+/** A number of licenses: a whole number, at least `min`. */
+export const licenseCount = (min: number) =>
+  z.number({ error: 'must be a number of licenses' }).int('must be a whole number').min(min, `must be at least ${min}`);
+/** How many licenses one request orders, renews or commits. */
+export const licenseQuantity = licenseCount(1).max(100_000, 'must be at most 100000');
 
 /** T4: a step of a lifecycle that failed for good and waits for support. */
 export const LifecycleIncident = z

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { trialTerms } from '../../config/terms';
 import { priceOrder } from '../../db/catalog';
 import { findCustomer } from '../../db/customers';
-import { auditTrail, findOrder, lifecycleKindOf, listOrders, type OrderRow, orderLines } from '../../db/orders';
+import { findOrder, lifecycleKindOf, listOrders, type OrderRow, orderLines } from '../../db/orders';
 import {
   configureOrderUpdate,
   convertTrialUpdate,
@@ -13,15 +13,16 @@ import {
   orderPlacedUpdate,
   orderWorkflowId,
 } from '../../workflows/definitions';
-import { type KeysetPage, keysetPage } from '../http/cursor';
+import { keysetPage } from '../http/cursor';
 import { type Api, defineRoute, empty, json, reply, noContent, created } from '../http/define-route';
+import { defineAuditRoute } from '../http/audit';
 import type { AppDeps } from '../http/deps';
 import { HttpError, invalidField } from '../http/errors';
 import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
 import { runUpdate, startLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
 import { errorCode, refusal } from '../http/refusals';
-import { AuditTrail, auditJson, IdParam, iso, money } from '../http/schemas';
+import { IdParam, iso, money } from '../http/schemas';
 import {
   ConfigureBody,
   ConfiguredOrder,
@@ -129,11 +130,8 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
     summary: 'All orders and trials in one place (O6)',
     query: OrderListQuery,
     responses: { 200: json('A page of orders', OrderList) },
-    handler: async ({ principal, query }) => {
-      const { kind, customerId } = query;
-      const list = (page: KeysetPage) => listOrders(sql, principal.resellerId, { kind, customerId, ...page });
-      return reply(200, await keysetPage(query, list, toOrderJson));
-    },
+    handler: async ({ principal, query }) =>
+      reply(200, await keysetPage(query, (page) => listOrders(sql, principal.resellerId, page), toOrderJson)),
   });
 
   defineRoute(api, {
@@ -146,16 +144,11 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
   });
 
   // O6: the audit trail of one order.
-  defineRoute(api, {
-    method: 'get',
+  defineAuditRoute(api, sql, {
     path: '/v1/orders/{id}/audit',
     summary: 'The audit trail of one order (O6)',
-    params: IdParam,
-    responses: { 200: json('Who changed what and when, oldest first', AuditTrail) },
-    handler: async ({ principal, params }) => {
-      const order = await ownOrder(principal, params.id);
-      return reply(200, auditJson(await auditTrail(sql, order.resellerId, { orderId: order.id })));
-    },
+    own: ownOrder,
+    trailOf: (order) => ({ orderId: order.id }),
   });
 
   // O5: delete only before activation, and only when the reseller confirms.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime, listOf, Money, pageQuery } from '../http/schemas';
+import { isoTime, listOf, Money, pageQuery, requestBody } from '../http/schemas';
 
 // The orders' and trials' request and response shapes (O1-O8, B2).
 
@@ -18,25 +18,22 @@ const Drivers = z
   .refine((d) => new Set(d).size === d.length, 'lists a driver twice');
 
 /** O1/O2: the new-license form; "order now" or "get a trial". */
-export const OrderCreateBody = z
-  .object({
-    kind: z.enum(['order', 'trial'], { error: 'must be "order" or "trial"' }),
-    customerId: z.uuid('must be the id of one of your customers'),
-    priceList: z
-      .string()
-      .trim()
-      .toUpperCase()
-      .regex(/^[A-Z]{3}$/, 'must be a currency code such as EUR'),
-    poNumber: z.string().trim().min(1).max(50, 'must be at most 50 characters').optional(),
-    promoCode: z.string().trim().toUpperCase().min(1).max(40, 'must be at most 40 characters').optional(),
-    drivers: Drivers,
-    subscriptionType: code('subscription type'),
-    plan: code('plan'),
-  })
-  .strict()
-  .meta({ id: 'OrderCreate' });
+export const OrderCreateBody = requestBody('OrderCreate', {
+  kind: z.enum(['order', 'trial'], { error: 'must be "order" or "trial"' }),
+  customerId: z.uuid('must be the id of one of your customers'),
+  priceList: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .regex(/^[A-Z]{3}$/, 'must be a currency code such as EUR'),
+  poNumber: z.string().trim().min(1).max(50, 'must be at most 50 characters').optional(),
+  promoCode: z.string().trim().toUpperCase().min(1).max(40, 'must be at most 40 characters').optional(),
+  drivers: Drivers,
+  subscriptionType: code('subscription type'),
+  plan: code('plan'),
+});
 
-export const ConfigureBody = z.object({ drivers: Drivers }).strict().meta({ id: 'OrderConfigure' });
+export const ConfigureBody = requestBody('OrderConfigure', { drivers: Drivers });
 
 export const OrderListQuery = z
   .object({ kind: z.enum(['order', 'trial']).optional(), customerId: z.uuid().optional(), ...pageQuery })

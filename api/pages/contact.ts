@@ -15,7 +15,7 @@ import { durationMs } from '../../workflows/duration';
 import { type Api, defineRoute, json, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError, notFound } from '../http/errors';
-import { email, isoTime } from '../http/schemas';
+import { email, isoTime, requestBody } from '../http/schemas';
 import { verifyPassword } from '../passwords';
 
 // The customer contact's API (E2, T3): sign in with the email and password set through the link, then
@@ -28,14 +28,11 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export const ContactLoginBody = z
-  .object({
-    email,
-    password: z.string().min(1, 'is required').max(1000, 'must be at most 1000 characters'),
-    subscriptionId: z.uuid().optional(),
-  })
-  .strict()
-  .meta({ id: 'ContactLogin' });
+export const ContactLoginBody = requestBody('ContactLogin', {
+  email,
+  password: z.string().min(1, 'is required').max(1000, 'must be at most 1000 characters'),
+  subscriptionId: z.uuid().optional(),
+});
 
 export const ContactSession = z.object({ token: z.string(), expiresAt: isoTime }).meta({ id: 'ContactSession' });
 
@@ -48,10 +45,9 @@ export const SignatureSettings = z
   })
   .meta({ id: 'SignatureSettings' });
 
-export const SignatureSettingsUpdate = z
-  .object({ signatureTemplate: z.string().max(10_000, 'must be at most 10000 characters') })
-  .strict()
-  .meta({ id: 'SignatureSettingsUpdate' });
+export const SignatureSettingsUpdate = requestBody('SignatureSettingsUpdate', {
+  signatureTemplate: z.string().max(10_000, 'must be at most 10000 characters'),
+});
 
 const sha256 = (value: string): Buffer => createHash('sha256').update(value).digest();
 

@@ -1,5 +1,7 @@
-import type { RequestHandler } from 'express';
+import express, { type RequestHandler } from 'express';
+import type { z } from 'zod';
 import { escapeHtml } from '../../activities/templates/layout';
+import { type Api, defineRoute, type Responses, type RouteSpec } from '../http/define-route';
 
 // The small public pages that customer contacts reach through emailed links (T3).
 
@@ -42,4 +44,32 @@ export function page(title: string, body: string): string {
 </head>
 <body><main>${body}</main></body>
 </html>`;
+}
+
+type PageSpec<Q extends z.ZodType | undefined, B extends z.ZodType | undefined, R extends Responses> = Pick<
+  RouteSpec<undefined, Q, B, undefined, R>,
+  'path' | 'summary' | 'query' | 'body' | 'responses' | 'handler'
+>;
+
+/** The page an emailed link opens: anyone may open it, and opening it changes nothing (mail scanners follow links). */
+export function defineLinkPage<R extends Responses, Q extends z.ZodType>(
+  api: Api,
+  spec: PageSpec<Q, undefined, R>,
+): void {
+  defineRoute<R, undefined, Q>(api, { ...spec, method: 'get', auth: 'public', middleware: [publicPageHeaders] });
+}
+
+/** What a link page's form posts: URL-encoded, at most `limit` of it. */
+export function defineFormPost<R extends Responses, B extends z.ZodType>(
+  api: Api,
+  spec: PageSpec<undefined, B, R> & { limit: string },
+): void {
+  const { limit, ...route } = spec;
+  defineRoute<R, undefined, undefined, B>(api, {
+    ...route,
+    method: 'post',
+    auth: 'public',
+    middleware: [publicPageHeaders, express.urlencoded({ extended: false, limit })],
+    bodyType: 'application/x-www-form-urlencoded',
+  });
 }

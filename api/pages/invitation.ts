@@ -1,15 +1,14 @@
-import express from 'express';
 import { z } from 'zod';
 import { escapeHtml } from '../../activities/templates/layout';
 import { findInvitationLink } from '../../db/customers';
 import { acceptInvitationUpdate, InvitationFailure, invitationWorkflowId } from '../../workflows/definitions';
-import { type Api, defineRoute, html, reply } from '../http/define-route';
+import { type Api, html, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
 import { errorCode } from '../http/refusals';
-import { page, publicPageHeaders } from './html';
-import { formField, hashOf, Token, TokenQuery } from './schemas';
+import { defineFormPost, defineLinkPage, page } from './html';
+import { formField, hashOf, isUsable, openLink, TokenQuery } from './schemas';
 
 // The contact's side of the invitation (C2, C4, T3): a plain page reached only through the emailed link.
 
@@ -32,23 +31,19 @@ const AcceptForm = z.object({ token: formField, agree: formField }).meta({ id: '
 
 export function invitationPages(api: Api, { sql, temporal }: AppDeps): void {
   // Opening the link shows the terms; nothing changes until the contact presses Accept (mail scanners follow links).
-  defineRoute(api, {
-    method: 'get',
+  defineLinkPage(api, {
     path: '/invitations/accept',
     summary: 'The invitation page: the reseller terms and an Accept button (C2, T3)',
-    auth: 'public',
-    middleware: [publicPageHeaders],
     query: TokenQuery,
     responses: {
       200: html('The terms to accept, or that they already were'),
       410: html('The link is spent, expired or replaced'),
     },
     handler: async ({ query }) => {
-      const token = Token.safeParse(query.token);
-      const link = token.success ? await findInvitationLink(sql, hashOf(token.data)) : null;
-      if (link?.invitationStatus === 'accepted') return reply(200, alreadyAccepted(link));
-      if (!token.success || !link || link.usedAt || link.expiresAt.getTime() <= Date.now())
-        return reply(410, invalidLink());
+      const opened = await openLink(query.token, (hash) => findInvitationLink(sql, hash));
+      if (opened?.link.invitationStatus === 'accepted') return reply(200, alreadyAccepted(opened.link));
+      if (!opened || !isUsable(opened.link)) return reply(410, invalidLink());
+      const { token, link } = opened;
       const reseller = escapeHtml(link.resellerName);
       const organization = escapeHtml(link.organizationName);
       const body = page(
@@ -59,7 +54,7 @@ export function invitationPages(api: Api, { sql, temporal }: AppDeps): void {
          <p>By accepting, you confirm that you are the primary administrator of ${organization} and agree that
             ${reseller} acts as its reseller under the reseller terms.</p>
          <form method="post" action="/invitations/accept">
-           <input type="hidden" name="token" value="${escapeHtml(token.data)}">
+           <input type="hidden" name="token" value="${escapeHtml(token)}">
            <label><input type="checkbox" name="agree" value="yes" required>
              <span>I have read and accept the reseller terms for ${organization}.</span></label>
            <button type="submit">Accept invitation</button>
@@ -70,14 +65,11 @@ export function invitationPages(api: Api, { sql, temporal }: AppDeps): void {
     },
   });
 
-  defineRoute(api, {
-    method: 'post',
+  defineFormPost(api, {
     path: '/invitations/accept',
     summary: 'The contact accepts the invitation (C2); refused when C4 forbids it',
-    auth: 'public',
-    middleware: [publicPageHeaders, express.urlencoded({ extended: false, limit: '4kb' })],
     body: AcceptForm,
-    bodyType: 'application/x-www-form-urlencoded',
+    limit: '4kb',
     responses: {
       200: html('Accepted, or already accepted'),
       400: html('The terms were not ticked'),
@@ -85,12 +77,12 @@ export function invitationPages(api: Api, { sql, temporal }: AppDeps): void {
       410: html('The link is spent, expired or replaced'),
     },
     handler: async ({ body }) => {
-      const token = Token.safeParse(body.token);
-      const link = token.success ? await findInvitationLink(sql, hashOf(token.data)) : null;
-      if (!token.success || !link) return reply(410, invalidLink());
+      const opened = await openLink(body.token, (hash) => findInvitationLink(sql, hash));
+      if (!opened) return reply(410, invalidLink());
+      const { token, link } = opened;
       if (link.invitationStatus === 'accepted') return reply(200, alreadyAccepted(link));
       if (body.agree !== 'yes') {
-        const again = `/invitations/accept?token=${escapeHtml(token.data)}`;
+        const again = `/invitations/accept?token=${escapeHtml(token)}`;
         const form = page(
           'Please accept the terms',
           '<h1>Please accept the terms</h1><div role="alert"><p>Tick the box to confirm you accept the reseller ' +
@@ -100,7 +92,7 @@ export function invitationPages(api: Api, { sql, temporal }: AppDeps): void {
       }
       try {
         const handle = temporal.workflow.getHandle(invitationWorkflowId(link.customerId));
-        await runUpdate(handle, acceptInvitationUpdate, { tokenHash: hashOf(token.data).toString('hex') });
+        await runUpdate(handle, acceptInvitationUpdate, { tokenHash: hashOf(token).toString('hex') });
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
         // C4: the contact reads the reason; anything else (a spent link, an ended run): ask again.

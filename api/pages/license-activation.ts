@@ -1,14 +1,13 @@
-import express from 'express';
 import { z } from 'zod';
 import { escapeHtml } from '../../activities/templates/layout';
 import { findActivationLink, lifecycleKindOf } from '../../db/orders';
 import { activateLicenseUpdate, orderWorkflowId } from '../../workflows/definitions';
-import { type Api, defineRoute, html, reply } from '../http/define-route';
+import { type Api, html, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
-import { page, publicPageHeaders } from './html';
-import { formField, hashOf, Token, TokenQuery } from './schemas';
+import { defineFormPost, defineLinkPage, page } from './html';
+import { formField, hashOf, isUsable, openLink, TokenQuery } from './schemas';
 
 // O4/O7: the customer activates the license from the emailed link; resellers cannot.
 
@@ -28,23 +27,19 @@ const done = (serial: string) =>
 const ActivateForm = z.object({ token: formField }).meta({ id: 'LicenseActivationForm' });
 
 export function licenseActivationPages(api: Api, { sql, temporal }: AppDeps): void {
-  defineRoute(api, {
-    method: 'get',
+  defineLinkPage(api, {
     path: '/licenses/activate',
     summary: 'The activation page: the license and an Activate button (O4, O8, T3)',
-    auth: 'public',
-    middleware: [publicPageHeaders],
     query: TokenQuery,
     responses: {
       200: html('The license to activate, or that it is active'),
       410: html('The link is spent or expired'),
     },
     handler: async ({ query }) => {
-      const token = Token.safeParse(query.token);
-      const link = token.success ? await findActivationLink(sql, hashOf(token.data)) : null;
-      if (link?.licenseStatus === 'active') return reply(200, done(link.serialNumber));
-      if (!token.success || !link || link.usedAt || link.expiresAt.getTime() <= Date.now())
-        return reply(410, invalid());
+      const opened = await openLink(query.token, (hash) => findActivationLink(sql, hash));
+      if (opened?.link.licenseStatus === 'active') return reply(200, done(opened.link.serialNumber));
+      if (!opened || !isUsable(opened.link)) return reply(410, invalid());
+      const { token, link } = opened;
       const serial = escapeHtml(link.serialNumber);
       const body = page(
         'Activate your PrintFactory license',
@@ -52,7 +47,7 @@ export function licenseActivationPages(api: Api, { sql, temporal }: AppDeps): vo
          <p>${escapeHtml(link.organizationName)}: PrintFactory ${escapeHtml(link.plan)}` +
           `${link.kind === 'trial' ? ' (trial)' : ''}, serial number <strong>${serial}</strong>.</p>
          <form method="post" action="/licenses/activate">
-           <input type="hidden" name="token" value="${escapeHtml(token.data)}">
+           <input type="hidden" name="token" value="${escapeHtml(token)}">
            <button type="submit">Activate license</button>
          </form>`,
       );
@@ -60,23 +55,20 @@ export function licenseActivationPages(api: Api, { sql, temporal }: AppDeps): vo
     },
   });
 
-  defineRoute(api, {
-    method: 'post',
+  defineFormPost(api, {
     path: '/licenses/activate',
     summary: 'The customer activates the license (O4, O7)',
-    auth: 'public',
-    middleware: [publicPageHeaders, express.urlencoded({ extended: false, limit: '2kb' })],
     body: ActivateForm,
-    bodyType: 'application/x-www-form-urlencoded',
+    limit: '2kb',
     responses: { 200: html('Activated, with the serial number'), 410: html('The link is spent or expired') },
     handler: async ({ body }) => {
-      const token = Token.safeParse(body.token);
-      const link = token.success ? await findActivationLink(sql, hashOf(token.data)) : null;
-      if (!token.success || !link) return reply(410, invalid());
+      const opened = await openLink(body.token, (hash) => findActivationLink(sql, hash));
+      if (!opened) return reply(410, invalid());
+      const { token, link } = opened;
       if (link.licenseStatus === 'active') return reply(200, done(link.serialNumber));
       try {
         const handle = temporal.workflow.getHandle(orderWorkflowId(lifecycleKindOf(link), link.orderId));
-        await runUpdate(handle, activateLicenseUpdate, { tokenHash: hashOf(token.data).toString('hex') });
+        await runUpdate(handle, activateLicenseUpdate, { tokenHash: hashOf(token).toString('hex') });
       } catch (err) {
         if (err instanceof HttpError) return reply(410, invalid());
         throw err;

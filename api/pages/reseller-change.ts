@@ -1,14 +1,13 @@
-import express from 'express';
 import { z } from 'zod';
 import { codeHash } from '../../activities/reseller-change';
 import { escapeHtml } from '../../activities/templates/layout';
 import { findResellerChangeByCode } from '../../db/reseller-changes';
 import { redeemCodeUpdate, resellerChangeWorkflowId } from '../../workflows/definitions';
-import { type Api, defineRoute, html, reply } from '../http/define-route';
+import { type Api, html, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
-import { page, publicPageHeaders } from './html';
+import { defineFormPost, defineLinkPage, page } from './html';
 import { formField } from './schemas';
 
 // X2: a customer admin confirms the reseller change from the link in the code email.
@@ -30,12 +29,16 @@ const completed = (title: string, heading: string, r: { organizationName: string
   );
 
 export function resellerChangePages(api: Api, { sql, temporal }: AppDeps): void {
-  defineRoute(api, {
-    method: 'get',
+  /** The request and code a link carries, when well-formed, and the request they open; null for anything else. */
+  const openLink = async (fields: z.infer<typeof LinkFields>) => {
+    const p = Link.safeParse(fields);
+    const r = p.success ? await findResellerChangeByCode(sql, p.data.request, codeHash(p.data.code)) : null;
+    return p.success && r ? { ...p.data, r } : null;
+  };
+
+  defineLinkPage(api, {
     path: '/reseller-change/redeem',
     summary: 'The reseller change page: which customer moves to which reseller, and a Confirm button (X2, T3)',
-    auth: 'public',
-    middleware: [publicPageHeaders],
     query: LinkFields,
     responses: {
       200: html('The change to confirm, or that it is done'),
@@ -43,9 +46,9 @@ export function resellerChangePages(api: Api, { sql, temporal }: AppDeps): void 
       410: html('The code has expired or can no longer be used'),
     },
     handler: async ({ query }) => {
-      const p = Link.safeParse(query);
-      const r = p.success ? await findResellerChangeByCode(sql, p.data.request, codeHash(p.data.code)) : null;
-      if (!p.success || !r) return reply(404, unusable('This link is not valid.'));
+      const link = await openLink(query);
+      if (!link) return reply(404, unusable('This link is not valid.'));
+      const { r } = link;
       if (r.status === 'redeemed') return reply(200, completed('Already done', 'Reseller change already completed', r));
       if (r.status !== 'pending' || r.expiresAt.getTime() <= Date.now())
         return reply(410, unusable(`The code is ${r.status === 'pending' ? 'expired' : r.status}.`));
@@ -57,8 +60,8 @@ export function resellerChangePages(api: Api, { sql, temporal }: AppDeps): void 
          <p>${reseller} will become the reseller for ${organization}. Your licenses and subscriptions move with you
             and keep working.</p>
          <form method="post" action="/reseller-change/redeem">
-           <input type="hidden" name="request" value="${escapeHtml(p.data.request)}">
-           <input type="hidden" name="code" value="${escapeHtml(p.data.code)}">
+           <input type="hidden" name="request" value="${escapeHtml(link.request)}">
+           <input type="hidden" name="code" value="${escapeHtml(link.code)}">
            <button type="submit">Confirm the reseller change</button>
          </form>
          <p class="muted">The code works once, until ${escapeHtml(r.expiresAt.toUTCString())}.</p>`,
@@ -67,31 +70,27 @@ export function resellerChangePages(api: Api, { sql, temporal }: AppDeps): void 
     },
   });
 
-  defineRoute(api, {
-    method: 'post',
+  defineFormPost(api, {
     path: '/reseller-change/redeem',
     summary: "A customer admin confirms the reseller change: the customer moves to the new reseller's list (X2)",
-    auth: 'public',
-    middleware: [publicPageHeaders, express.urlencoded({ extended: false, limit: '2kb' })],
     body: LinkFields,
-    bodyType: 'application/x-www-form-urlencoded',
+    limit: '2kb',
     responses: {
       200: html('The customer has moved'),
       404: html('The link is not valid'),
       409: html('The code can no longer be used, with the reason'),
     },
     handler: async ({ body }) => {
-      const p = Link.safeParse(body);
-      const r = p.success ? await findResellerChangeByCode(sql, p.data.request, codeHash(p.data.code)) : null;
-      if (!p.success || !r) return reply(404, unusable('This link is not valid.'));
+      const link = await openLink(body);
+      if (!link) return reply(404, unusable('This link is not valid.'));
       try {
-        const handle = temporal.workflow.getHandle(resellerChangeWorkflowId(p.data.request));
-        await runUpdate(handle, redeemCodeUpdate, { codeHash: codeHash(p.data.code), actor: 'customer-admin' });
+        const handle = temporal.workflow.getHandle(resellerChangeWorkflowId(link.request));
+        await runUpdate(handle, redeemCodeUpdate, { codeHash: codeHash(link.code), actor: 'customer-admin' });
       } catch (err) {
         if (err instanceof HttpError) return reply(409, unusable(err.message));
         throw err;
       }
-      return reply(200, completed('Reseller change completed', 'Reseller change completed', r));
+      return reply(200, completed('Reseller change completed', 'Reseller change completed', link.r));
     },
   });
 }

@@ -11,3 +11,17 @@ export const TokenQuery = z.object({
   token: z.string().optional().meta({ description: 'The secret of the emailed link' }),
 });
 export const formField = z.string().optional();
+
+/** The link's token, when it is well-formed, and the record it opens; null for anything else. */
+export async function openLink<L>(
+  token: string | undefined,
+  find: (tokenHash: Buffer) => Promise<L | null>,
+): Promise<{ token: string; link: L } | null> {
+  const parsed = Token.safeParse(token);
+  const link = parsed.success ? await find(hashOf(parsed.data)) : null;
+  return parsed.success && link ? { token: parsed.data, link } : null;
+}
+
+/** A single-use link that is neither spent nor expired. */
+export const isUsable = (link: { usedAt: Date | null; expiresAt: Date }): boolean =>
+  !link.usedAt && link.expiresAt.getTime() > Date.now();

@@ -1,15 +1,14 @@
-import express from 'express';
 import { z } from 'zod';
 import { escapeHtml } from '../../activities/templates/layout';
 import { findContactLink, PRODUCT_NAMES, storeContactPassword } from '../../db/subscriptions';
 import { completeContactSetupUpdate, subscriptionWorkflowId } from '../../workflows/definitions';
 import { hashPassword, MIN_PASSWORD_LENGTH, passwordWeakness } from '../passwords';
-import { type Api, defineRoute, html, reply } from '../http/define-route';
+import { type Api, html, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
-import { page, publicPageHeaders } from './html';
-import { formField, hashOf, Token, TokenQuery } from './schemas';
+import { defineFormPost, defineLinkPage, page } from './html';
+import { formField, hashOf, isUsable, openLink, Token, TokenQuery } from './schemas';
 
 // The contact's account setup (E2, T3): a plain page reached only through the emailed link, where the
 // contact enters contact details and sets a strong password; the username is the email.
@@ -76,46 +75,37 @@ function setupForm(token: string, link: Link, values: { name?: string; phone?: s
   );
 }
 
-const usable = (link: Link | null): link is Link => !!link && !link.usedAt && link.expiresAt.getTime() > Date.now();
-
 export function subscriptionContactPages(api: Api, { sql, temporal }: AppDeps): void {
   // Opening the link only shows the form (mail scanners follow links); nothing changes until it is sent.
-  defineRoute(api, {
-    method: 'get',
+  defineLinkPage(api, {
     path: '/subscription-contact/setup',
     summary: "The contact's account setup form: contact details and a strong password (E2, T3)",
-    auth: 'public',
-    middleware: [publicPageHeaders],
     query: TokenQuery,
     responses: { 200: html('The setup form'), 410: html('The link is spent or expired') },
     handler: async ({ query }) => {
-      const token = Token.safeParse(query.token);
-      const link = token.success ? await findContactLink(sql, hashOf(token.data)) : null;
-      if (!token.success || !usable(link)) return reply(410, invalidLink());
-      return reply(200, setupForm(token.data, link));
+      const opened = await openLink(query.token, (hash) => findContactLink(sql, hash));
+      if (!opened || !isUsable(opened.link)) return reply(410, invalidLink());
+      return reply(200, setupForm(opened.token, opened.link));
     },
   });
 
-  defineRoute(api, {
-    method: 'post',
+  defineFormPost(api, {
     path: '/subscription-contact/setup',
     summary: 'The contact sets up the account; the username is the email (E2)',
-    auth: 'public',
-    middleware: [publicPageHeaders, express.urlencoded({ extended: false, limit: '8kb' })],
     body: SetupFields,
-    bodyType: 'application/x-www-form-urlencoded',
+    limit: '8kb',
     responses: {
       200: html('The account is ready'),
       400: html('The form again, with what to correct'),
       410: html('The link is spent or expired'),
     },
     handler: async ({ body }) => {
-      const token = Token.safeParse(body.token);
-      const link = token.success ? await findContactLink(sql, hashOf(token.data)) : null;
-      if (!token.success || !usable(link)) return reply(410, invalidLink());
+      const opened = await openLink(body.token, (hash) => findContactLink(sql, hash));
+      if (!opened || !isUsable(opened.link)) return reply(410, invalidLink());
+      const { token, link } = opened;
       const form = SetupForm.safeParse(body);
       const values = { name: body.name ?? '', phone: body.phone ?? '' };
-      const problem = (message: string) => reply(400, setupForm(token.data, link, values, message));
+      const problem = (message: string) => reply(400, setupForm(token, link, values, message));
       if (!form.success) return problem(form.error.issues[0]?.message ?? 'Please check the form.');
       const { name, phone, password, passwordConfirm } = form.data;
       if (password !== passwordConfirm) return problem('The two passwords are not the same.');
@@ -128,7 +118,7 @@ export function subscriptionContactPages(api: Api, { sql, temporal }: AppDeps): 
       });
       try {
         const handle = temporal.workflow.getHandle(subscriptionWorkflowId(link.subscriptionId));
-        const tokenHash = hashOf(token.data).toString('hex');
+        const tokenHash = hashOf(token).toString('hex');
         await runUpdate(handle, completeContactSetupUpdate, { tokenHash, name, phone });
       } catch (err) {
         // A spent or expired link, or an ended subscription: the contact can only ask again.

@@ -1,36 +1,23 @@
 import { z } from 'zod';
-import { isoTime } from '../http/schemas';
+import { isoTime, licenseCount, licenseQuantity, requestBody } from '../http/schemas';
 
 // The purchase authorizations' request and response shapes (P1-P5, C6).
 
 /** P1: a purchase authorization for one of the reseller's customers; C6: an extended term at signup. */
-export const PurchaseAuthorizationCreateBody = z
-  .object({
-    customerId: z.uuid('must be the id of one of your customers'),
-    product: z.string().trim().min(1, 'is required').max(120, 'must be at most 120 characters'),
-    quantity: z
-      .number({ error: 'must be a number of licenses' })
-      .int('must be a whole number')
-      .min(1, 'must be at least 1')
-      .max(100_000, 'must be at most 100000'),
-    extendedTermMonths: z.number({ error: 'must be a number of months' }).int('must be a whole number').optional(),
-  })
-  .strict()
-  .meta({ id: 'PurchaseAuthorizationCreate' });
+export const PurchaseAuthorizationCreateBody = requestBody('PurchaseAuthorizationCreate', {
+  customerId: z.uuid('must be the id of one of your customers'),
+  product: z.string().trim().min(1, 'is required').max(120, 'must be at most 120 characters'),
+  quantity: licenseQuantity,
+  extendedTermMonths: z.number({ error: 'must be a number of months' }).int('must be a whole number').optional(),
+});
 
 export const PurchaseAuthorizationListQuery = z
   .object({ customerId: z.uuid('must be the id of one of your customers') })
   .strict();
 
-export const AssignmentsBody = z
-  .object({
-    assigned: z
-      .number({ error: 'must be a number of licenses' })
-      .int('must be a whole number')
-      .min(0, 'must be at least 0'),
-  })
-  .strict()
-  .meta({ id: 'PurchaseAuthorizationAssignments' });
+export const AssignmentsBody = requestBody('PurchaseAuthorizationAssignments', {
+  assigned: licenseCount(0),
+});
 
 export const PurchaseAuthorization = z
   .object({

@@ -1,21 +1,14 @@
 import { z } from 'zod';
-import { isoDate, isoTime } from '../http/schemas';
+import { isoDate, isoTime, licenseQuantity, requestBody } from '../http/schemas';
 
 // The renewals' request and response shapes (R1-R5, C5, C6).
 
 export const CustomerIdParam = z.object({ customerId: z.uuid() });
 
 /** R2, R5: how many licenses are renewed or committed. */
-export const RenewalQuantityBody = z
-  .object({
-    quantity: z
-      .number({ error: 'must be a number of licenses' })
-      .int('must be a whole number')
-      .min(1, 'must be at least 1')
-      .max(100_000, 'must be at most 100000'),
-  })
-  .strict()
-  .meta({ id: 'RenewalQuantity' });
+export const RenewalQuantityBody = requestBody('RenewalQuantity', {
+  quantity: licenseQuantity,
+});
 
 export const RenewalLiveState = z
   .object({

@@ -10,7 +10,7 @@ import {
   subscriptionStoredUpdate,
   subscriptionWorkflowId,
 } from '../../workflows/definitions';
-import { type KeysetPage, keysetPage } from '../http/cursor';
+import { keysetPage } from '../http/cursor';
 import { type Api, defineRoute, json, reply, created } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
@@ -103,11 +103,11 @@ export function subscriptionRoutes(api: Api, { sql, temporal, config }: AppDeps)
     summary: "List the reseller's subscriptions: customer, users, status, next payment date (E3)",
     query: SubscriptionListQuery,
     responses: { 200: json('A page of subscriptions', SubscriptionList) },
-    handler: async ({ principal, query }) => {
-      const list = (page: KeysetPage) =>
-        listSubscriptions(sql, principal.resellerId, { status: query.status, ...page });
-      return reply(200, await keysetPage(query, list, toSubscriptionJson));
-    },
+    handler: async ({ principal, query }) =>
+      reply(
+        200,
+        await keysetPage(query, (page) => listSubscriptions(sql, principal.resellerId, page), toSubscriptionJson),
+      ),
   });
 
   // One subscription: the stored view, plus the live state from its workflow while it runs.

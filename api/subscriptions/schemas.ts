@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_SUBSCRIPTION_USERS, SUBSCRIPTION_PRODUCTS } from '../../workflows/definitions';
-import { email, isoTime, listOf, pageQuery, text } from '../http/schemas';
+import { email, isoTime, listOf, pageQuery, text, requestBody } from '../http/schemas';
 
 // The request and response shapes of subscriptions (E1-E3).
 
@@ -44,7 +44,7 @@ export const SubscriptionCreate = SubscriptionCreateFields.superRefine((v, ctx) 
   }
 }).meta({ id: 'SubscriptionCreate' });
 
-export const SubscriptionUpdateBody = z.object({ users: UserCount }).strict().meta({ id: 'SubscriptionUpdate' });
+export const SubscriptionUpdateBody = requestBody('SubscriptionUpdate', { users: UserCount });
 
 export const Subscription = z
   .object({

@@ -1,3 +1,5 @@
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
 import type { z } from 'zod';
 import {
   CustomerIdKey,
@@ -18,6 +20,39 @@ import { IncidentList, RetryBody, SkipBody, SupportActionResult, WorkflowIdParam
 /** More than one screen of incidents means something larger is wrong; the Temporal UI lists them all. */
 const MAX_INCIDENTS = 200;
 
+type Incident = z.infer<typeof IncidentList>['data'][number];
+
+/** Every lifecycle that visibility lists as waiting for support, with its incident as the run reports it now. */
+async function openIncidents(temporal: Client, log: Logger): Promise<Incident[]> {
+  const found = [];
+  for await (const wf of temporal.workflow.list({ query: 'NeedsAttention = true' })) {
+    found.push(wf);
+    if (found.length >= MAX_INCIDENTS) break;
+  }
+  const incidents = await Promise.all(
+    found.map(async (wf): Promise<Incident | null> => {
+      const attrs = wf.typedSearchAttributes;
+      // The run may have been retried or skipped since visibility listed it: then it has no incident.
+      const incident = await temporal.workflow
+        .getHandle(wf.workflowId, wf.runId)
+        .query(incidentQuery)
+        .catch((err) => {
+          log.warn({ err, workflowId: wf.workflowId }, 'incident unavailable');
+          return null;
+        });
+      if (!incident) return null;
+      return {
+        workflowId: wf.workflowId,
+        lifecycle: attrs.get(LifecycleKey) ?? null,
+        resellerId: attrs.get(ResellerIdKey) ?? null,
+        customerId: attrs.get(CustomerIdKey) ?? null,
+        ...incident,
+      };
+    }),
+  );
+  return incidents.filter((i) => i !== null);
+}
+
 export function supportRoutes(api: Api, { temporal }: AppDeps): void {
   defineRoute(api, {
     method: 'get',
@@ -25,35 +60,7 @@ export function supportRoutes(api: Api, { temporal }: AppDeps): void {
     summary: "Every tenant's lifecycles whose step failed for good and waits for support (T4)",
     permission: 'support',
     responses: { 200: json('The incidents, from visibility and each lifecycle', IncidentList) },
-    handler: async ({ req }) => {
-      const found = [];
-      for await (const wf of temporal.workflow.list({ query: 'NeedsAttention = true' })) {
-        found.push(wf);
-        if (found.length >= MAX_INCIDENTS) break;
-      }
-      const incidents = await Promise.all(
-        found.map(async (wf): Promise<z.infer<typeof IncidentList>['data'][number] | null> => {
-          const attrs = wf.typedSearchAttributes;
-          // The run may have been retried or skipped since visibility listed it: then it has no incident.
-          const incident = await temporal.workflow
-            .getHandle(wf.workflowId, wf.runId)
-            .query(incidentQuery)
-            .catch((err) => {
-              req.log.warn({ err, workflowId: wf.workflowId }, 'incident unavailable');
-              return null;
-            });
-          if (!incident) return null;
-          return {
-            workflowId: wf.workflowId,
-            lifecycle: attrs.get(LifecycleKey) ?? null,
-            resellerId: attrs.get(ResellerIdKey) ?? null,
-            customerId: attrs.get(CustomerIdKey) ?? null,
-            ...incident,
-          };
-        }),
-      );
-      return reply(200, { data: incidents.filter((i) => i !== null) });
-    },
+    handler: async ({ req }) => reply(200, { data: await openIncidents(temporal, req.log) }),
   });
 
   defineRoute(api, {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { email, LifecycleIncident } from '../http/schemas';
+import { email, LifecycleIncident, requestBody } from '../http/schemas';
 
 // Support's shapes (T4): the lifecycles whose step failed for good, and what support may do about them.
 
@@ -20,28 +20,22 @@ export const Incident = LifecycleIncident.extend({
 
 export const IncidentList = z.object({ data: z.array(Incident) }).meta({ id: 'IncidentList' });
 
-export const RetryBody = z
-  .object({
-    reason: z.string().trim().max(500, 'must be at most 500 characters').optional(),
-    correction: z
-      .object({ email: email.optional() })
-      .strict()
-      .optional()
-      .meta({ description: 'A corrected input for the step (a mistyped email address)' }),
-  })
-  .strict()
-  .meta({ id: 'RetryStep' });
+export const RetryBody = requestBody('RetryStep', {
+  reason: z.string().trim().max(500, 'must be at most 500 characters').optional(),
+  correction: z
+    .object({ email: email.optional() })
+    .strict()
+    .optional()
+    .meta({ description: 'A corrected input for the step (a mistyped email address)' }),
+});
 
-export const SkipBody = z
-  .object({
-    reason: z
-      .string({ error: 'is required' })
-      .trim()
-      .min(3, 'must be at least 3 characters')
-      .max(500, 'must be at most 500 characters'),
-  })
-  .strict()
-  .meta({ id: 'SkipStep' });
+export const SkipBody = requestBody('SkipStep', {
+  reason: z
+    .string({ error: 'is required' })
+    .trim()
+    .min(3, 'must be at least 3 characters')
+    .max(500, 'must be at most 500 characters'),
+});
 
 export const SupportActionResult = z
   .object({
