@@ -5,26 +5,22 @@
 import request from 'supertest';
 import { customerBody, newReseller, uniqueEmail } from './helpers/fixtures';
 import { type CaughtEmail, linkIn } from './helpers/mailbox';
-import { signedIn, startStack, type Stack } from './helpers/stack';
+import { signedIn, stackForSuite } from './helpers/stack';
 
-let stack: Stack;
+const stack = stackForSuite({
+  // P2 in seconds instead of days; the renewal window (R1, R2) already open for a first-year anniversary.
+  PA_WARN_BEFORE: '2 seconds',
+  PA_OVERDUE_AFTER: '4 seconds',
+  PA_DEACTIVATE_AFTER: '1 hour',
+  RENEWAL_NOTICE_BEFORE: '400 days',
+  RENEWAL_EARLY_FROM: '380 days',
+});
 let oldR: Awaited<ReturnType<typeof newReseller>>;
 let newR: Awaited<ReturnType<typeof newReseller>>;
 
 beforeAll(async () => {
-  stack = await startStack({
-    // P2 in seconds instead of days; the renewal window (R1, R2) already open for a first-year anniversary.
-    PA_WARN_BEFORE: '2 seconds',
-    PA_OVERDUE_AFTER: '4 seconds',
-    PA_DEACTIVATE_AFTER: '1 hour',
-    RENEWAL_NOTICE_BEFORE: '400 days',
-    RENEWAL_EARLY_FROM: '380 days',
-  });
   oldR = await newReseller(stack.sql);
   newR = await newReseller(stack.sql);
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const as = (key: string) => signedIn(stack.app, key);

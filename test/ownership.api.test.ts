@@ -2,15 +2,9 @@
 // everything live of the customer, the old one gets 404 on all of it (T1), and issued invoices stay with the
 // reseller they were issued to.
 import { customerBody, newReseller } from './helpers/fixtures';
-import { signedIn, startStack, type Stack } from './helpers/stack';
+import { signedIn, stackForSuite } from './helpers/stack';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = stackForSuite();
 
 const as = (key: string) => signedIn(stack.app, key);
 const codeIn = (text: string) => text.match(/\b([0-9A-Z]{5}-[0-9A-Z]{5})\b/)?.[1];

@@ -1,15 +1,9 @@
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../api/app';
-import { startStack, type Stack } from './helpers/stack';
+import { stackForSuite } from './helpers/stack';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = stackForSuite();
 
 describe('guessing limits on what anyone can reach', () => {
   it('T3: contact sign-in is limited per client: the attempt over the limit gets 429 with RateLimit headers', async () => {

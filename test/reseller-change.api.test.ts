@@ -2,15 +2,9 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { resellerChangeWorkflowId } from '../workflows/definitions';
 import { customerBody, newReseller, uniqueEmail } from './helpers/fixtures';
-import { signedIn, startStack, type Stack } from './helpers/stack';
+import { signedIn, stackForSuite } from './helpers/stack';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = stackForSuite();
 
 const as = (key: string) => signedIn(stack.app, key);
 

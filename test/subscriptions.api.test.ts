@@ -3,19 +3,15 @@ import request from 'supertest';
 import { subscriptionWorkflowId, LifecycleKey, ResellerIdKey } from '../workflows/definitions';
 import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
-import { signedIn, startStack, type Stack } from './helpers/stack';
+import { signedIn, stackForSuite } from './helpers/stack';
 
-let stack: Stack;
+const stack = stackForSuite();
 let reseller: Awaited<ReturnType<typeof newReseller>>;
 let other: Awaited<ReturnType<typeof newReseller>>;
 
 beforeAll(async () => {
-  stack = await startStack();
   reseller = await newReseller(stack.sql);
   other = await newReseller(stack.sql);
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const STRONG_PASSWORD = 'Lantern-Quiver-Oatmeal-93';

@@ -1,22 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { newReseller } from './helpers/fixtures';
-import { signedIn, startStack, type Stack } from './helpers/stack';
+import { signedIn, stackForSuite } from './helpers/stack';
 
 // T4: who may reach the support endpoints. The end-to-end retry and skip of a failed step is proven with
 // the lifecycles' kernel; here only the API's side: permission, validation, unknown lifecycles.
 
-let stack: Stack;
+const stack = stackForSuite();
 let support: Awaited<ReturnType<typeof newReseller>>;
 let reseller: Awaited<ReturnType<typeof newReseller>>;
 
 beforeAll(async () => {
-  stack = await startStack();
   support = await newReseller(stack.sql, ['support']);
   reseller = await newReseller(stack.sql);
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const as = (key: string) => signedIn(stack.app, key);

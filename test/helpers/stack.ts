@@ -55,6 +55,18 @@ export async function startStack(overrides: Partial<Config> = {}) {
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
 
+/** The stack of one test file: started before its tests (ready inside them and later hooks), stopped after. */
+export function stackForSuite(overrides: Partial<Config> = {}): Stack {
+  const stack = {} as Stack;
+  beforeAll(async () => {
+    Object.assign(stack, await startStack(overrides));
+  });
+  afterAll(async () => {
+    await stack.stop?.();
+  });
+  return stack;
+}
+
 /** Requests to the API as one reseller user (T1, T2): every call carries that user's API key. */
 export function signedIn(app: Express, apiKey: string) {
   const auth = (r: request.Test) => r.set('authorization', `Bearer ${apiKey}`);
