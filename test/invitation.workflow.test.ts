@@ -16,8 +16,7 @@ import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
 import { timeSkippingSuite } from './helpers/temporal';
 
-const suite = timeSkippingSuite();
-const { sql, mailbox } = suite;
+const { sql, mailbox, env, start } = timeSkippingSuite();
 let reseller: Awaited<ReturnType<typeof newReseller>>;
 beforeAll(async () => {
   reseller = await newReseller(sql);
@@ -27,7 +26,7 @@ const SCHEDULE = ['3 days', '7 days', '14 days'];
 
 async function invite(customer: CustomerDetails = customerDetails(), reminderSchedule = SCHEDULE) {
   const customerId = randomUUID();
-  const handle = await suite.start(invitationWorkflow, {
+  const handle = await start(invitationWorkflow, {
     workflowId: invitationWorkflowId(customerId),
     args: [{ customerId, resellerId: reseller.resellerId, invitedBy: reseller.userId, customer, reminderSchedule }],
   });
@@ -67,16 +66,16 @@ describe('invitation lifecycle on the time-skipping server', () => {
     const { customer, handle } = await invite();
     const to = customer.contact.email;
     await mailbox.waitFor(to, 1);
-    await suite.env.sleep('2 days');
+    await env().sleep('2 days');
     expect(await mailbox.to(to)).toHaveLength(1);
-    await suite.env.sleep('1 day');
+    await env().sleep('1 day');
     await mailbox.waitFor(to, 2);
-    await suite.env.sleep('4 days');
+    await env().sleep('4 days');
     await mailbox.waitFor(to, 3);
-    await suite.env.sleep('7 days');
+    await env().sleep('7 days');
     const all = await mailbox.waitFor(to, 4);
     expect(all.slice(1).every((m) => m.subject.startsWith('Reminder:'))).toBe(true);
-    await suite.env.sleep('30 days');
+    await env().sleep('30 days');
     expect(await mailbox.to(to)).toHaveLength(4);
     expect((await handle.query(invitationStateQuery)).status).toBe('pending');
   });
@@ -205,7 +204,7 @@ describe('invitation lifecycle on the time-skipping server', () => {
   it('C2: starting the same business key twice finds the running invitation instead of a second one', async () => {
     const { customerId, registration } = await invite();
     await expect(
-      suite.start(invitationWorkflow, {
+      start(invitationWorkflow, {
         workflowId: invitationWorkflowId(customerId),
         args: [
           {

@@ -27,9 +27,8 @@ import { newReseller, orderInput, registeredCustomer, yearAfter, type Registered
 import { linkIn } from './helpers/mailbox';
 import { eventually, timeSkippingSuite } from './helpers/temporal';
 
-const suite = timeSkippingSuite();
-const { sql, mailbox } = suite;
-const billing = createBillingActivities(suite);
+const { config, sql, mailbox, mailer, env, start } = timeSkippingSuite();
+const billing = createBillingActivities({ sql, mailer, config });
 
 const TERMS: TrialTerms = { length: '30 days', remindBefore: ['7 days'], extension: '30 days', maxLength: '90 days' };
 
@@ -41,15 +40,16 @@ const TERMS: TrialTerms = { length: '30 days', remindBefore: ['7 days'], extensi
 const customerOf = async (discountPercent = 0, setByFirstOrder = false) =>
   registeredCustomer(sql, {
     discountPercent,
-    customer: { anniversaryDate: setByFirstOrder ? null : yearAfter(await suite.env.currentTimeMs()) },
+    customer: { anniversaryDate: setByFirstOrder ? null : yearAfter(await env().currentTimeMs()) },
   });
 
-async function start(input: OrderInput) {
+/** Starts the order's (or the trial's) workflow and waits until the order is stored. */
+async function place(input: OrderInput) {
   const workflowId = orderWorkflowId(input.kind, input.orderId);
   const handle =
     input.kind === 'trial'
-      ? await suite.start(trialWorkflow, { workflowId, args: [input, TERMS] })
-      : await suite.start(orderWorkflow, { workflowId, args: [input] });
+      ? await start(trialWorkflow, { workflowId, args: [input, TERMS] })
+      : await start(orderWorkflow, { workflowId, args: [input] });
   await handle.executeUpdate(orderPlacedUpdate);
   return handle;
 }
@@ -61,7 +61,7 @@ async function activationToken(to: string, nth = 1): Promise<string> {
 }
 
 /** The customer activates the license through the emailed link (O4). */
-const activate = async (handle: Awaited<ReturnType<typeof start>>, email: string) =>
+const activate = async (handle: Awaited<ReturnType<typeof place>>, email: string) =>
   handle.executeUpdate(activateLicenseUpdate, { args: [{ tokenHash: sha256Hex(await activationToken(email)) }] });
 
 const user = (c: RegisteredCustomer) => `user:${c.reseller.userId}`;
@@ -97,7 +97,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
   // First, while the workflows' clock is still close to the database's (the anniversary comes from the latter).
   it('C5 R1: placing a first order, or converting a trial, sets the anniversary and starts the renewal run once', async () => {
     const c = await customerOf(0, true);
-    const placed = await start(orderInput(c, 'order'));
+    const placed = await place(orderInput(c, 'order'));
     const anniversary = async (customerId: string) =>
       (
         await sql<{ d: string | null }[]>`
@@ -105,31 +105,31 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
       )[0]!.d;
     const date = await anniversary(c.customerId);
     expect(date).not.toBeNull();
-    const renewal = suite.env.client.workflow.getHandle(renewalWorkflowId(c.customerId, date!));
+    const renewal = env().client.workflow.getHandle(renewalWorkflowId(c.customerId, date!));
     await eventually(async () =>
       expect((await renewal.describe()).typedSearchAttributes.get(LifecycleKey)).toBe('renewal'),
     );
     // A second order of the same customer finds the same run.
-    await start(orderInput(c, 'order'));
+    await place(orderInput(c, 'order'));
     expect((await renewal.describe()).status.name).toBe('RUNNING');
     expect(await placed.query(orderStateQuery)).toMatchObject({ status: 'pending_activation' });
 
     const c2 = await customerOf(0, true);
-    const trial = await start(orderInput(c2, 'trial'));
+    const trial = await place(orderInput(c2, 'trial'));
     expect(await anniversary(c2.customerId)).toBeNull();
     await trial.executeUpdate(convertTrialUpdate, { args: [{ actor: user(c2) }] });
     await eventually(async () => expect(await anniversary(c2.customerId)).not.toBeNull());
     const date2 = (await anniversary(c2.customerId))!;
     await eventually(async () =>
       expect(
-        (await suite.env.client.workflow.getHandle(renewalWorkflowId(c2.customerId, date2)).describe()).status.name,
+        (await env().client.workflow.getHandle(renewalWorkflowId(c2.customerId, date2)).describe()).status.name,
       ).toBe('RUNNING'),
     );
   });
 
   it('O5 O6: a trial converted before activation stays activatable through the same emailed link, and deletable until then', async () => {
     const c = await customerOf();
-    const kept = await start(orderInput(c, 'trial'));
+    const kept = await place(orderInput(c, 'trial'));
     const token = await activationToken(c.email);
     const converted = await kept.executeUpdate(convertTrialUpdate, { args: [{ actor: user(c) }] });
     expect(converted).toMatchObject({ kind: 'order', status: 'pending_activation' });
@@ -139,7 +139,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
     expect(link).toMatchObject({ kind: 'order', usedAt: null });
     expect(orderWorkflowId(lifecycleKindOf(link!), link!.orderId)).toBe(kept.workflowId);
 
-    await suite.env.sleep('40 days');
+    await env().sleep('40 days');
     // Past the trial's old end: nothing expired, the link still works.
     expect(await kept.query(orderStateQuery)).toMatchObject({ status: 'pending_activation', kind: 'order' });
     const activated = await kept.executeUpdate(activateLicenseUpdate, { args: [{ tokenHash: sha256Hex(token) }] });
@@ -151,7 +151,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
     );
 
     const c2 = await customerOf();
-    const dropped = await start(orderInput(c2, 'trial'));
+    const dropped = await place(orderInput(c2, 'trial'));
     await activationToken(c2.email);
     const { orderId } = await dropped.executeUpdate(convertTrialUpdate, { args: [{ actor: user(c2) }] });
     expect(await dropped.executeUpdate(deleteOrderUpdate, { args: [{ actor: user(c2) }] })).toMatchObject({
@@ -164,9 +164,9 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
   it('B1 S1: an activated SaaS order starts its billing by itself (one run, tagged for operators), invoiced to the reseller', async () => {
     const c = await customerOf();
     const input = orderInput(c, 'order');
-    const handle = await start(input);
+    const handle = await place(input);
     await activate(handle, c.email);
-    const billingHandle = suite.env.client.workflow.getHandle(billingWorkflowId(input.orderId));
+    const billingHandle = env().client.workflow.getHandle(billingWorkflowId(input.orderId));
     await eventually(async () => expect(await invoicesOf(input.orderId)).toHaveLength(1));
     const described = await billingHandle.describe();
     expect(described.typedSearchAttributes.get(LifecycleKey)).toBe('billing');
@@ -176,7 +176,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
     const mails = await mailbox.waitFor(c.reseller.email, 1);
     expect(mails.some((m) => m.subject.includes(first!.number))).toBe(true);
 
-    await suite.env.sleep('32 days');
+    await env().sleep('32 days');
     await eventually(async () => expect(await invoicesOf(input.orderId)).toHaveLength(2));
     // The order's workflow still serves it: its billing is a separate run that outlives nothing it needs.
     expect(await handle.query(orderStateQuery)).toMatchObject({ status: 'active' });
@@ -185,31 +185,31 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
   it('B1 S1: a converted SaaS trial starts its billing once activated, at once when it already was', async () => {
     const c = await customerOf();
     const pending = orderInput(c, 'trial');
-    const h1 = await start(pending);
+    const h1 = await place(pending);
     const token = await activationToken(c.email);
     await h1.executeUpdate(convertTrialUpdate, { args: [{ actor: user(c) }] });
-    await suite.env.sleep('2 days');
+    await env().sleep('2 days');
     expect(await invoicesOf(pending.orderId)).toHaveLength(0);
     await h1.executeUpdate(activateLicenseUpdate, { args: [{ tokenHash: sha256Hex(token) }] });
     await eventually(async () => expect(await invoicesOf(pending.orderId)).toHaveLength(1));
 
     const c2 = await customerOf();
     const active = orderInput(c2, 'trial', { subscriptionType: 'saas-annual' });
-    const h2 = await start(active);
+    const h2 = await place(active);
     await activate(h2, c2.email);
-    await suite.env.sleep('3 days');
+    await env().sleep('3 days');
     expect(await invoicesOf(active.orderId)).toHaveLength(0);
     await h2.executeUpdate(convertTrialUpdate, { args: [{ actor: user(c2) }] });
     await eventually(async () => expect(await invoicesOf(active.orderId)).toHaveLength(1));
     expect(
-      await suite.env.client.workflow.getHandle(billingWorkflowId(active.orderId)).query(billingStatusQuery),
+      await env().client.workflow.getHandle(billingWorkflowId(active.orderId)).query(billingStatusQuery),
     ).toMatchObject({ cycle: 'annual' });
   });
 
   it('B1: a perpetual order is invoiced once at activation, a retry never invoices twice, and it has no billing run', async () => {
     const c = await customerOf(10);
     const input = orderInput(c, 'order', { subscriptionType: 'perpetual' });
-    const handle = await start(input);
+    const handle = await place(input);
     await activate(handle, c.email);
     await eventually(async () => expect(await invoicesOf(input.orderId)).toHaveLength(1));
     // Perpetual EUR: HP Latex (tier 2) 2690.00 + Summa (tier 1) 1490.00 + Production 2990.00 = 7170.00, less 10%.
@@ -217,16 +217,16 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
     expect(sale).toMatchObject({ purpose: 'perpetual', subtotalMinor: 717_000, discountMinor: 71_700 });
     // The activity repeated (a retry after a lost answer) finds the same invoice.
     expect((await billing.invoicePerpetualOrder({ orderId: input.orderId }))?.invoiceId).toBe(sale!.id);
-    await suite.env.sleep('40 days');
+    await env().sleep('40 days');
     expect(await invoicesOf(input.orderId)).toHaveLength(1);
-    await expect(suite.env.client.workflow.getHandle(billingWorkflowId(input.orderId)).describe()).rejects.toThrow();
+    await expect(env().client.workflow.getHandle(billingWorkflowId(input.orderId)).describe()).rejects.toThrow();
     const mails = await mailbox.waitFor(c.reseller.email, 1);
     expect(mails.some((m) => m.subject.includes(sale!.number))).toBe(true);
 
     // A perpetual trial activated, then converted: invoiced at the conversion.
     const c2 = await customerOf();
     const trial = orderInput(c2, 'trial', { subscriptionType: 'perpetual' });
-    const h2 = await start(trial);
+    const h2 = await place(trial);
     await activate(h2, c2.email);
     expect(await invoicesOf(trial.orderId)).toHaveLength(0);
     await h2.executeUpdate(convertTrialUpdate, { args: [{ actor: user(c2) }] });
@@ -238,10 +238,10 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
   it('O6: a driver swap goes through the order workflow; its adjustment is invoiced exactly once (SaaS: next cycle; perpetual: at once)', async () => {
     const c = await customerOf();
     const saas = orderInput(c, 'order', { drivers: ['epson-surecolor-s80600'] });
-    const handle = await start(saas);
+    const handle = await place(saas);
     await activate(handle, c.email);
     await eventually(async () => expect(await invoicesOf(saas.orderId)).toHaveLength(1));
-    await suite.env.sleep('10 days');
+    await env().sleep('10 days');
     // Typed refusals: an unknown driver, a swap not made by a reseller user.
     expect(
       await refusalType(handle.executeUpdate(configureOrderUpdate, { args: [{ drivers: ['nope'], actor: user(c) }] })),
@@ -260,7 +260,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
     expect(up.adjustment.amountMinor).toBeLessThan(10_000);
     expect(await invoicesOf(saas.orderId)).toHaveLength(1);
 
-    await suite.env.sleep('25 days');
+    await env().sleep('25 days');
     await eventually(async () => expect(await invoicesOf(saas.orderId)).toHaveLength(2));
     const [, second] = await invoicesOf(saas.orderId);
     // The new driver at its full monthly price, plus the adjustment for the rest of the previous month.
@@ -270,7 +270,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
       { item: 'adjustment', unitPriceMinor: up.adjustment.amountMinor },
     ]);
     expect(second!.totalMinor).toBe(9_900 + 14_900 + up.adjustment.amountMinor);
-    await suite.env.sleep('31 days');
+    await env().sleep('31 days');
     await eventually(async () => expect(await invoicesOf(saas.orderId)).toHaveLength(3));
     const [, , third] = await invoicesOf(saas.orderId);
     expect((await linesOf(third!.id)).map((l) => l.item)).toEqual(['production', 'durst-p5-250']);
@@ -278,7 +278,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
     // Perpetual: the swap's full difference is invoiced at once, on an invoice of its own, once.
     const c2 = await customerOf();
     const perpetual = orderInput(c2, 'order', { subscriptionType: 'perpetual', drivers: ['summa-s2'] });
-    const h2 = await start(perpetual);
+    const h2 = await place(perpetual);
     await activate(h2, c2.email);
     await eventually(async () => expect(await invoicesOf(perpetual.orderId)).toHaveLength(1));
     const swapped = await h2.executeUpdate(configureOrderUpdate, { args: [{ drivers: ['zund-g3'], actor: user(c2) }] });
@@ -297,20 +297,20 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
     expect(
       (await billing.invoiceDriverChange({ orderId: perpetual.orderId, adjustmentId: adjustment!.id }))?.invoiceId,
     ).toBe(adjustmentInvoice!.id);
-    await suite.env.sleep('5 days');
+    await env().sleep('5 days');
     expect(await invoicesOf(perpetual.orderId)).toHaveLength(2);
   });
 
   it("B1 B2: invoices keep the order's prices and promo as ordered, never today's list, net of the reseller's discount", async () => {
     const c = await customerOf(20);
     const input = orderInput(c, 'order', { promoCode: 'WELCOME10' });
-    const handle = await start(input);
+    const handle = await place(input);
     // As if the list had changed since the order: the order's own prices are what it bills.
     await sql`UPDATE order_lines SET unit_price_minor = unit_price_minor - 1000 WHERE order_id = ${input.orderId}`;
     await sql`UPDATE orders SET plan_price_minor = 9000 WHERE id = ${input.orderId}`;
     await activate(handle, c.email);
     await eventually(async () => expect(await invoicesOf(input.orderId)).toHaveLength(1));
-    await suite.env.sleep('32 days');
+    await env().sleep('32 days');
     await eventually(async () => expect(await invoicesOf(input.orderId)).toHaveLength(2));
     // Ordered: HP Latex 79.00 + Summa 39.00 + Production 90.00 = 208.00; promo 10% = 20.80;
     // reseller 20% of 187.20 = 37.44; total 149.76.
@@ -326,7 +326,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
   it("B1: billing invoices the customer's current reseller at each cycle; issued invoices stay; audit goes to the owner", async () => {
     const c = await customerOf();
     const input = orderInput(c, 'order');
-    const handle = await start(input);
+    const handle = await place(input);
     await activate(handle, c.email);
     await eventually(async () => expect(await invoicesOf(input.orderId)).toHaveLength(1));
     // A reseller change (L3's lifecycle) moves the customer and its live rows in one transaction.
@@ -337,13 +337,13 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
       await tx`UPDATE licenses SET reseller_id = ${next.resellerId} WHERE customer_id = ${c.customerId}`;
       await tx`UPDATE billing_subscriptions SET reseller_id = ${next.resellerId} WHERE customer_id = ${c.customerId}`;
     });
-    await suite.env.sleep('32 days');
+    await env().sleep('32 days');
     await eventually(async () => expect(await invoicesOf(input.orderId)).toHaveLength(2));
     expect((await invoicesOf(input.orderId)).map((i) => i.resellerId)).toEqual([
       c.reseller.resellerId,
       next.resellerId,
     ]);
-    const billingHandle = suite.env.client.workflow.getHandle(billingWorkflowId(input.orderId));
+    const billingHandle = env().client.workflow.getHandle(billingWorkflowId(input.orderId));
     await billingHandle.executeUpdate(stopUpdate, { args: [{ actor: `user:${next.userId}` }] });
     const [stopped] = await sql<{ resellerId: string }[]>`
       SELECT reseller_id FROM audit_events WHERE entity_id = ${input.orderId} AND action = 'license.stopped'`;

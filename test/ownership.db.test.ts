@@ -127,28 +127,25 @@ describe('one owner per customer: what a reseller change moves', () => {
     const { requestId, outcome } = await transfer(newR, c);
     expect(outcome).toEqual({ outcome: 'moved', customerId: c.customerId });
 
-    // Moved: the customer (its old team member cleared) and everything live.
+    // Moved: the customer (its old team member cleared).
     const [customer] = await sql`SELECT reseller_id, managed_by FROM customers WHERE id = ${c.customerId}`;
     expect(customer).toEqual({ resellerId: newR.resellerId, managedBy: null });
-    for (const [table, column, id] of [
-      ['licenses', 'id', c.ids.license],
-      ['orders', 'id', c.ids.order],
-      ['purchase_authorizations', 'id', c.ids.pa],
-      ['billing_subscriptions', 'order_id', c.ids.order],
-      ['subscriptions', 'id', c.ids.subscription],
-      ['renewal_orders', 'id', c.ids.renewal],
+    // Moved: everything live. Kept: issued documents, a subscription not linked to the customer, the old
+    // reseller's request keys.
+    for (const [table, column, id, owner] of [
+      ['licenses', 'id', c.ids.license, newR],
+      ['orders', 'id', c.ids.order, newR],
+      ['purchase_authorizations', 'id', c.ids.pa, newR],
+      ['billing_subscriptions', 'order_id', c.ids.order, newR],
+      ['subscriptions', 'id', c.ids.subscription, newR],
+      ['renewal_orders', 'id', c.ids.renewal, newR],
+      ['invoices', 'id', c.ids.invoice, oldR],
+      ['payments', 'id', c.ids.payment, oldR],
+      ['reseller_balance_transactions', 'invoice_id', c.ids.invoice, oldR],
+      ['idempotency_keys', 'resource_id', c.ids.order, oldR],
+      ['subscriptions', 'id', c.ids.unlinkedSubscription, oldR],
     ] as const) {
-      expect([table, await resellerOf(table, column, id)]).toEqual([table, newR.resellerId]);
-    }
-    // Kept: issued documents, a subscription not linked to the customer, the old reseller's request keys.
-    for (const [table, column, id] of [
-      ['invoices', 'id', c.ids.invoice],
-      ['payments', 'id', c.ids.payment],
-      ['reseller_balance_transactions', 'invoice_id', c.ids.invoice],
-      ['idempotency_keys', 'resource_id', c.ids.order],
-      ['subscriptions', 'id', c.ids.unlinkedSubscription],
-    ] as const) {
-      expect([table, await resellerOf(table, column, id)]).toEqual([table, oldR.resellerId]);
+      expect([table, await resellerOf(table, column, id)]).toEqual([table, owner.resellerId]);
     }
     const balances =
       await sql`SELECT reseller_id FROM reseller_balance_transactions WHERE invoice_id = ${c.ids.invoice}`;

@@ -19,10 +19,9 @@ import {
 } from '../workflows/definitions';
 import { newReseller, registeredCustomer, type RegisteredCustomer } from './helpers/fixtures';
 import { addResellerUser, moveCustomer, userEmailOf } from './helpers/ownership';
-import { eventually, timeSkippingSuite } from './helpers/temporal';
+import { eventually, refusalReason, timeSkippingSuite } from './helpers/temporal';
 
-const suite = timeSkippingSuite();
-const { sql, mailbox } = suite;
+const { sql, mailbox, env, start } = timeSkippingSuite();
 
 const paInput = (
   c: RegisteredCustomer,
@@ -41,7 +40,7 @@ const paInput = (
 
 async function startPa(input: PurchaseAuthorizationInput) {
   const workflowId = purchaseAuthorizationWorkflowId(input.paId);
-  const handle = await suite.start(purchaseAuthorizationWorkflow, { workflowId, args: [input] });
+  const handle = await start(purchaseAuthorizationWorkflow, { workflowId, args: [input] });
   return { handle, stored: await handle.executeUpdate(purchaseAuthorizationStoredUpdate) };
 }
 
@@ -64,15 +63,6 @@ const rowOf = async (paId: string) =>
     >`SELECT pa.status, l.status AS license_status FROM purchase_authorizations pa JOIN licenses l ON l.purchase_authorization_id = pa.id WHERE pa.id = ${paId}`
   )[0];
 const actor = { actor: 'user:test' };
-/** The workflow's reason for refusing an update (the failure's cause carries it). */
-async function reasonOf(p: Promise<unknown>): Promise<string> {
-  const err = await p.then(
-    () => null,
-    (e: Error & { cause?: Error }) => e,
-  );
-  if (!err) throw new Error('expected a refusal');
-  return err.cause?.message ?? err.message;
-}
 /** The refusal's type (ApplicationFailure.type), as the API maps it. */
 async function typeOf(p: Promise<unknown>): Promise<string | undefined> {
   const err = await p.then(
@@ -93,9 +83,7 @@ describe('the PA on the lifecycle kernel', () => {
     const [row] = await sql<{ anniversaryDate: string | null }[]>`
       SELECT to_char(anniversary_date, 'YYYY-MM-DD') AS anniversary_date FROM customers WHERE id = ${c.customerId}`;
     expect(row!.anniversaryDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    const renewal = suite.env.client.workflow.getHandle(
-      renewalWorkflowId(c.customerId, row!.anniversaryDate as string),
-    );
+    const renewal = env().client.workflow.getHandle(renewalWorkflowId(c.customerId, row!.anniversaryDate as string));
     await eventually(async () =>
       expect(await renewal.query(renewalStateQuery)).toMatchObject({
         status: 'scheduled',
@@ -128,22 +116,22 @@ describe('purchase authorizations on the time-skipping server', () => {
     expect(stored).toMatchObject({ status: 'pending', licensesActive: true });
     expect(await rowOf(input.paId)).toEqual({ status: 'pending', licenseStatus: 'active' });
 
-    await suite.env.sleep('30 days');
+    await env().sleep('30 days');
     expect((await handle.query(purchaseAuthorizationStateQuery)).status).toBe('pending');
-    await suite.env.sleep('1 day');
+    await env().sleep('1 day');
     await statusBecomes(handle, 'overdue');
     expect(await handle.query(purchaseAuthorizationStateQuery)).toMatchObject({ licensesActive: true });
     expect(await rowOf(input.paId)).toEqual({ status: 'overdue', licenseStatus: 'active' });
     const second = await startPa(paInput(c));
     expect(second.stored).toMatchObject({ status: 'refused', refusal: expect.stringContaining('overdue') });
 
-    await suite.env.sleep('29 days');
+    await env().sleep('29 days');
     expect((await handle.query(purchaseAuthorizationStateQuery)).status).toBe('overdue');
-    await suite.env.sleep('1 day');
+    await env().sleep('1 day');
     await statusBecomes(handle, 'deactivated');
     expect(await rowOf(input.paId)).toEqual({ status: 'deactivated', licenseStatus: 'deactivated' });
 
-    await suite.env.sleep('9 days');
+    await env().sleep('9 days');
     const paid = await handle.executeUpdate(recordPaymentUpdate, { args: [actor] });
     expect(paid).toMatchObject({ status: 'paid', licensesActive: true });
     expect(await rowOf(input.paId)).toEqual({ status: 'paid', licenseStatus: 'active' });
@@ -165,7 +153,7 @@ describe('purchase authorizations on the time-skipping server', () => {
 
     const ordered = (await startPa(paInput(c))).handle;
     await ordered.executeUpdate(placeOrderUpdate, { args: [actor] });
-    expect(await reasonOf(ordered.executeUpdate(cancelPurchaseAuthorizationUpdate, { args: [actor] }))).toMatch(
+    expect(await refusalReason(ordered.executeUpdate(cancelPurchaseAuthorizationUpdate, { args: [actor] }))).toMatch(
       /return/,
     );
   });
@@ -174,7 +162,7 @@ describe('purchase authorizations on the time-skipping server', () => {
     const c = await registeredCustomer(sql);
     const input = paInput(c);
     const { handle } = await startPa(input);
-    expect(await reasonOf(handle.executeUpdate(requestReturnUpdate, { args: [actor] }))).toMatch(/cancel/);
+    expect(await refusalReason(handle.executeUpdate(requestReturnUpdate, { args: [actor] }))).toMatch(/cancel/);
     await handle.executeUpdate(placeOrderUpdate, { args: [actor] });
     expect(await handle.executeUpdate(requestReturnUpdate, { args: [actor] })).toMatchObject({
       status: 'returned',
@@ -184,8 +172,8 @@ describe('purchase authorizations on the time-skipping server', () => {
 
     const late = (await startPa(paInput(c))).handle;
     await late.executeUpdate(placeOrderUpdate, { args: [actor] });
-    await suite.env.sleep('15 days');
-    expect(await reasonOf(late.executeUpdate(requestReturnUpdate, { args: [actor] }))).toMatch(/14 days/);
+    await env().sleep('15 days');
+    expect(await refusalReason(late.executeUpdate(requestReturnUpdate, { args: [actor] }))).toMatch(/14 days/);
   });
 
   it('P5: the plans view counts fulfilled and pending, assigned and unassigned licenses', async () => {
@@ -211,10 +199,10 @@ describe('P2: the reseller and the customer hear about a PA before and when it i
     const overdueOn = stored.overdueAt.slice(0, 10);
     const deactivateOn = stored.deactivateAt.slice(0, 10);
 
-    await suite.env.sleep('23 days');
+    await env().sleep('23 days');
     expect(await mailbox.to(c.email)).toHaveLength(0);
     expect(await mailbox.to(resellerEmail)).toHaveLength(0);
-    await suite.env.sleep('1 day'); // day 24
+    await env().sleep('1 day'); // day 24
     const [warnedReseller] = await mailbox.waitFor(resellerEmail, 1);
     expect(warnedReseller!.subject).toBe(`Payment due by ${overdueOn}: purchase authorization of Nordic Print AB`);
     expect(warnedReseller!.text).toContain('5 × Creative Cloud All Apps');
@@ -222,18 +210,18 @@ describe('P2: the reseller and the customer hear about a PA before and when it i
     expect(warnedCustomer!.subject).toBe(`Payment for your Creative Cloud All Apps licenses is due by ${overdueOn}`);
     expect((await handle.query(purchaseAuthorizationStateQuery)).status).toBe('pending');
 
-    await suite.env.sleep('6 days');
+    await env().sleep('6 days');
     expect(await mailbox.to(resellerEmail)).toHaveLength(1);
-    await suite.env.sleep('1 day'); // day 31
+    await env().sleep('1 day'); // day 31
     await statusBecomes(handle, 'overdue');
     await mailbox.waitFor(resellerEmail, 2);
     await mailbox.waitFor(c.email, 2);
 
-    await suite.env.sleep('23 days'); // day 54
+    await env().sleep('23 days'); // day 54
     await mailbox.waitFor(resellerEmail, 3);
     await mailbox.waitFor(c.email, 3);
     expect((await handle.query(purchaseAuthorizationStateQuery)).status).toBe('overdue');
-    await suite.env.sleep('7 days'); // day 61
+    await env().sleep('7 days'); // day 61
     await statusBecomes(handle, 'deactivated');
     await mailbox.waitFor(resellerEmail, 4);
     await mailbox.waitFor(c.email, 4);
@@ -270,9 +258,9 @@ describe('P2: the reseller and the customer hear about a PA before and when it i
     const c = await registeredCustomer(sql);
     const resellerEmail = await userEmailOf(sql, c.reseller.userId);
     const { handle } = await startPa(paInput(c));
-    await suite.env.sleep('10 days');
+    await env().sleep('10 days');
     await handle.executeUpdate(recordPaymentUpdate, { args: [actor] });
-    await suite.env.sleep('25 days'); // day 35: past the warning and the overdue date
+    await env().sleep('25 days'); // day 35: past the warning and the overdue date
     // (A query, not result(): awaiting a result lets the test server skip to the next timer of any run.)
     expect(await handle.query(purchaseAuthorizationStateQuery)).toMatchObject({ status: 'paid', noticesSent: [] });
     expect(await mailbox.to(c.email)).toHaveLength(0);
@@ -288,11 +276,11 @@ describe('P2: the reseller and the customer hear about a PA before and when it i
     const ownerEmail = await userEmailOf(sql, owner.userId);
     await moveCustomer(sql, c.customerId, owner.resellerId);
 
-    await suite.env.sleep('24 days');
+    await env().sleep('24 days');
     const [warned] = await mailbox.waitFor(ownerEmail, 1);
     expect(warned!.subject).toMatch(/^Payment due by/);
     await mailbox.waitFor(c.email, 1);
-    await suite.env.sleep('7 days');
+    await env().sleep('7 days');
     await statusBecomes(handle, 'overdue');
     await mailbox.waitFor(ownerEmail, 2);
     expect(await mailbox.to(creatorEmail)).toHaveLength(0);

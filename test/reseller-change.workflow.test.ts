@@ -16,8 +16,7 @@ import { newReseller, registeredCustomer, uniqueEmail } from './helpers/fixtures
 import { startFlakySmtp } from './helpers/flaky-smtp';
 import { createTestWorker, timeSkippingSuite } from './helpers/temporal';
 
-const suite = timeSkippingSuite();
-const { config, sql, mailbox } = suite;
+const { config, sql, mailbox, env, taskQueue } = timeSkippingSuite();
 
 /** A customer of an old reseller with two system admins, and a new reseller that wants it. */
 async function scenario() {
@@ -35,7 +34,7 @@ async function requestChange(
   s: { newR: { resellerId: string; userId: string } },
   vipId: string,
   adminEmail: string,
-  on: { taskQueue: string; memo?: Record<string, unknown> } = { taskQueue: suite.taskQueue },
+  on: { taskQueue: string; memo?: Record<string, unknown> } = { taskQueue: taskQueue() },
 ) {
   const requestId = randomUUID();
   await reserveResellerChange(sql, {
@@ -47,7 +46,7 @@ async function requestChange(
     ttlMs: 72 * 3600_000,
     limit: 100,
   });
-  const handle = await suite.env.client.workflow.start(resellerChangeWorkflow, {
+  const handle = await env().client.workflow.start(resellerChangeWorkflow, {
     ...on,
     workflowId: resellerChangeWorkflowId(requestId),
     args: [
@@ -108,7 +107,7 @@ describe('reseller change on the time-skipping server', () => {
     const s = await scenario();
     const { handle } = await requestChange(s, s.vipId, s.admins[1]!);
     const code = await codeFor(s.admins[1]!);
-    await suite.env.sleep('71 hours');
+    await env().sleep('71 hours');
     const result = await redeem(handle, code.toLowerCase());
     expect(result).toMatchObject({ status: 'redeemed', customerId: s.customerId });
     expect(await ownerOf(s.customerId)).toBe(s.newR.resellerId);
@@ -127,7 +126,7 @@ describe('reseller change on the time-skipping server', () => {
     const s = await scenario();
     const { handle } = await requestChange(s, s.vipId, s.admins[0]!);
     const code = await codeFor(s.admins[0]!);
-    await suite.env.sleep('73 hours');
+    await env().sleep('73 hours');
     // The run has ended as expired, so the redemption cannot even be delivered.
     expect(await handle.result()).toMatchObject({ status: 'expired' });
     await expect(redeem(handle, code)).rejects.toThrow();
@@ -175,7 +174,7 @@ describe('reseller change on the time-skipping server', () => {
     const s = await scenario();
     const first = await requestChange(s, s.vipId, s.admins[0]!);
     const oldCode = await codeFor(s.admins[0]!);
-    await suite.env.sleep('73 hours');
+    await env().sleep('73 hours');
     expect(await first.handle.result()).toMatchObject({ status: 'expired' });
     expect((await mailbox.waitFor(s.newR.email, 2)).some((m) => m.subject.includes('expired'))).toBe(true);
 
@@ -213,7 +212,7 @@ describe('reseller change on the time-skipping server', () => {
 
   it('T4 X1: a code email the relay refuses waits for support (incident in the state query); a retry sends it', async () => {
     const smtp = await startFlakySmtp({ host: config.SMTP_HOST, port: config.SMTP_PORT }, 1, '451 4.3.0 Try later');
-    const flaky = await createTestWorker(suite.env.nativeConnection, {
+    const flaky = await createTestWorker(env().nativeConnection, {
       sql,
       config: { ...config, SMTP_PORT: smtp.port },
     });

@@ -18,8 +18,7 @@ import { newReseller, uniqueEmail } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
 import { timeSkippingSuite } from './helpers/temporal';
 
-const suite = timeSkippingSuite();
-const { sql, mailbox } = suite;
+const { sql, mailbox, env, start } = timeSkippingSuite();
 let reseller: Awaited<ReturnType<typeof newReseller>>;
 let passwordHash: string;
 beforeAll(async () => {
@@ -41,7 +40,7 @@ async function subscribe(overrides: Partial<SubscriptionInput> = {}) {
     contactLinkTtl: '14 days',
     ...overrides,
   };
-  const handle = await suite.start(subscriptionWorkflow, {
+  const handle = await start(subscriptionWorkflow, {
     workflowId: subscriptionWorkflowId(subscriptionId),
     args: [input],
   });
@@ -143,10 +142,10 @@ describe('subscription lifecycle on the time-skipping server', () => {
     const { input, subscriptionId, handle } = await subscribe();
     const [mail] = await mailbox.waitFor(input.contact!.email, 1);
     const tokenHash = tokenHashOf(linkIn(mail!));
-    await suite.env.sleep('13 days');
+    await env().sleep('13 days');
     expect((await handle.query(subscriptionStateQuery)).contactSetup).toBe('pending');
-    await suite.env.sleep('1 day');
-    await suite.env.sleep('1 minute');
+    await env().sleep('1 day');
+    await env().sleep('1 minute');
     const state = await handle.query(subscriptionStateQuery);
     expect(state).toMatchObject({ contactSetup: 'expired', status: 'active' });
     const [token] = await sql<

@@ -14,8 +14,7 @@ import { orderInput, registeredCustomer, yearAfter, type RegisteredCustomer } fr
 import { linkIn } from './helpers/mailbox';
 import { timeSkippingSuite } from './helpers/temporal';
 
-const suite = timeSkippingSuite();
-const { sql, mailbox } = suite;
+const { sql, mailbox, env, start } = timeSkippingSuite();
 
 const TERMS: TrialTerms = {
   length: '30 days',
@@ -30,16 +29,16 @@ const TERMS: TrialTerms = {
  * would otherwise find its anniversary long past and expire the licenses (R2).
  */
 const customerOf = async () =>
-  registeredCustomer(sql, { customer: { anniversaryDate: yearAfter(await suite.env.currentTimeMs()) } });
+  registeredCustomer(sql, { customer: { anniversaryDate: yearAfter(await env().currentTimeMs()) } });
 
 /** The trials and orders here are annual SaaS, with a PO number. */
 const annualOrder = (c: RegisteredCustomer, kind: 'order' | 'trial', overrides: Partial<OrderInput> = {}) =>
   orderInput(c, kind, { poNumber: 'PO-1', subscriptionType: 'saas-annual', ...overrides });
 
 const startTrial = (input: OrderInput) =>
-  suite.start(trialWorkflow, { workflowId: orderWorkflowId('trial', input.orderId), args: [input, TERMS] });
+  start(trialWorkflow, { workflowId: orderWorkflowId('trial', input.orderId), args: [input, TERMS] });
 const startOrder = (input: OrderInput) =>
-  suite.start(orderWorkflow, { workflowId: orderWorkflowId('order', input.orderId), args: [input] });
+  start(orderWorkflow, { workflowId: orderWorkflowId('order', input.orderId), args: [input] });
 
 /** The activation link's token hash, as the public page computes it. */
 async function activationHash(to: string): Promise<string> {
@@ -66,16 +65,16 @@ describe('trials and orders on the time-skipping server', () => {
     await handle.executeUpdate(activateLicenseUpdate, { args: [{ tokenHash: hash }] });
     expect((await licenseOf(input.orderId))?.status).toBe('active');
 
-    await suite.env.sleep('22 days');
+    await env().sleep('22 days');
     expect(await subjects(c.email)).toHaveLength(1);
-    await suite.env.sleep('25 hours');
+    await env().sleep('25 hours');
     await mailbox.waitFor(c.email, 2);
     expect((await subjects(c.email))[1]).toContain('ends in 7 days');
-    await suite.env.sleep('6 days');
+    await env().sleep('6 days');
     await mailbox.waitFor(c.email, 3);
     expect((await subjects(c.email)).some((s) => s.includes('ends in 1 day'))).toBe(true);
     expect((await licenseOf(input.orderId))?.status).toBe('active');
-    await suite.env.sleep('1 day');
+    await env().sleep('1 day');
     expect(await handle.result()).toMatchObject({ status: 'expired' });
     expect((await licenseOf(input.orderId))?.status).toBe('expired');
     await mailbox.waitFor(c.email, 4);
@@ -87,16 +86,16 @@ describe('trials and orders on the time-skipping server', () => {
     const input = annualOrder(c, 'trial');
     const handle = await startTrial(input);
     await activationHash(c.email);
-    await suite.env.sleep('10 days');
+    await env().sleep('10 days');
     const extended = await handle.executeUpdate(extendTrialUpdate, { args: [{ actor: 'user:test' }] });
     expect(
       new Date(extended.trialEndsAt!).getTime() - Date.parse((await handle.describe()).startTime.toISOString()),
     ).toBeGreaterThanOrEqual(60 * 86_400_000 - 1000);
     await handle.executeUpdate(extendTrialUpdate, { args: [{ actor: 'user:test' }] });
     await expect(handle.executeUpdate(extendTrialUpdate, { args: [{ actor: 'user:test' }] })).rejects.toThrow();
-    await suite.env.sleep('21 days');
+    await env().sleep('21 days');
     expect((await handle.query(orderStateQuery)).status).toBe('pending_activation');
-    await suite.env.sleep('60 days');
+    await env().sleep('60 days');
     expect(await handle.result()).toMatchObject({ status: 'expired' });
     const audit = await sql`SELECT action FROM audit_events WHERE entity_id = ${input.orderId} ORDER BY id`;
     expect(audit.map((a) => a.action)).toEqual(['trial.created', 'trial.extended', 'trial.extended', 'trial.expired']);
@@ -107,12 +106,12 @@ describe('trials and orders on the time-skipping server', () => {
     const input = annualOrder(c, 'trial', { promoCode: 'WELCOME10' });
     const handle = await startTrial(input);
     await handle.executeUpdate(activateLicenseUpdate, { args: [{ tokenHash: await activationHash(c.email) }] });
-    await suite.env.sleep('29 days');
+    await env().sleep('29 days');
     const state = await handle.executeUpdate(convertTrialUpdate, { args: [{ actor: 'user:test' }] });
     // A converted trial is an order from now on, served by the same workflow; its license goes on as it was.
     expect(state).toMatchObject({ kind: 'order', status: 'active', trialEndsAt: null });
     expect(state.convertedAt).not.toBeNull();
-    await suite.env.sleep('5 days');
+    await env().sleep('5 days');
     expect(await handle.query(orderStateQuery)).toMatchObject({ kind: 'order', status: 'active' });
     expect((await licenseOf(input.orderId))?.status).toBe('active');
     const [o] =

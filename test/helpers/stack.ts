@@ -8,6 +8,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
 import type { Config } from '../../config';
 import { testContext } from './env';
+import { customerBody } from './fixtures';
 import { createTestWorker, quietRuntime } from './temporal';
 
 /**
@@ -77,4 +78,34 @@ export function signedIn(app: Express, apiKey: string) {
     patch: (url: string) => auth(request(app).patch(url)),
     delete: (url: string) => auth(request(app).delete(url)),
   };
+}
+
+/** A customer that `apiKey`'s reseller added through the API (C1), marked accepted as if its contact had accepted. */
+export async function acceptedCustomer(stack: Stack, apiKey: string) {
+  const body = customerBody();
+  const created = await signedIn(stack.app, apiKey).post('/v1/customers').send(body);
+  expect(created.status).toBe(201);
+  const id = created.body.id as string;
+  await stack.sql`UPDATE customers SET invitation_status = 'accepted', accepted_at = now() WHERE id = ${id}`;
+  return { id, vipId: created.body.vipId as string, body };
+}
+
+/**
+ * One create sent twice at once and once more after, under one Idempotency-Key: three 201s that name one
+ * resource, the last a replay. Returns the resource's id.
+ */
+export async function sentThriceUnderOneKey(send: () => request.Test): Promise<string> {
+  const [r1, r2] = await Promise.all([send(), send()]);
+  const r3 = await send();
+  expect([r1.status, r2.status, r3.status]).toEqual([201, 201, 201]);
+  expect(new Set([r1.body.id, r2.body.id, r3.body.id]).size).toBe(1);
+  expect(r3.headers['idempotent-replayed']).toBe('true');
+  return r1.body.id as string;
+}
+
+/** The API's OpenAPI document, once it is seen to list `paths` (among others). */
+export async function openApiListing(stack: Stack, paths: string[]) {
+  const doc = await request(stack.app).get('/openapi.json');
+  expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(paths));
+  return doc.body;
 }

@@ -89,7 +89,8 @@ export function withTimeSkippingWorker(
 
 /**
  * A workflow test file's suite on the time-skipping server: the test context, the mailer its activities share
- * and, once the suite is ready (inside tests), `env` and `start`, which starts a workflow on the suite's task queue.
+ * and, once the suite is ready (inside tests), its `env()`, its `taskQueue()` and `start`, which starts a
+ * workflow on that queue.
  */
 export function timeSkippingSuite() {
   const { config, sql, mailbox } = testContext();
@@ -107,12 +108,8 @@ export function timeSkippingSuite() {
     sql,
     mailbox,
     mailer,
-    get env(): TestWorkflowEnvironment {
-      return current().env;
-    },
-    get taskQueue(): string {
-      return current().taskQueue;
-    },
+    env: (): TestWorkflowEnvironment => current().env,
+    taskQueue: (): string => current().taskQueue,
     start<W extends Workflow>(workflow: W, options: Omit<WorkflowStartOptions<W>, 'taskQueue'>) {
       const { env, taskQueue } = current();
       return env.client.workflow.start(workflow, { ...options, taskQueue } as WorkflowStartOptions<W>);
@@ -131,4 +128,14 @@ export async function eventually(check: () => Promise<void>, timeoutMs = 15_000)
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** The workflow's reason for refusing an update (the failure's cause carries it); fails if it was not refused. */
+export async function refusalReason(update: Promise<unknown>): Promise<string> {
+  const err = await update.then(
+    () => null,
+    (e: Error & { cause?: Error }) => e,
+  );
+  if (!err) throw new Error('expected a refusal');
+  return err.cause?.message ?? err.message;
 }
