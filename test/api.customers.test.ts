@@ -7,18 +7,13 @@ import {
   LifecycleKey,
   LifecycleStatusKey,
 } from '../workflows/definitions';
-import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
+import { customerDetails, newReseller, resellerForSuite, uniqueEmail } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
 import { sentThriceUnderOneKey, signedIn, stackForSuite } from './helpers/stack';
 
 const stack = stackForSuite();
-let reseller: Awaited<ReturnType<typeof newReseller>>;
-let other: Awaited<ReturnType<typeof newReseller>>;
-
-beforeAll(async () => {
-  reseller = await newReseller(stack.sql);
-  other = await newReseller(stack.sql);
-});
+const reseller = resellerForSuite(stack);
+const other = resellerForSuite(stack);
 
 /** A valid request body for POST /v1/customers (C1). */
 function body(overrides: Record<string, unknown> = {}) {

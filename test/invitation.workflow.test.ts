@@ -12,15 +12,12 @@ import {
 } from '../workflows/definitions';
 import { invitationWorkflow } from '../workflows';
 import { sha256Hex } from '../lib/hash';
-import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
+import { customerDetails, resellerForSuite, uniqueEmail } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
 import { timeSkippingSuite } from './helpers/temporal';
 
 const { sql, mailbox, env, start } = timeSkippingSuite();
-let reseller: Awaited<ReturnType<typeof newReseller>>;
-beforeAll(async () => {
-  reseller = await newReseller(sql);
-});
+const reseller = resellerForSuite({ sql });
 
 const SCHEDULE = ['3 days', '7 days', '14 days'];
 

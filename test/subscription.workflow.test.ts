@@ -14,15 +14,14 @@ import {
 } from '../workflows/definitions';
 import { subscriptionWorkflow } from '../workflows';
 import { sha256Hex } from '../lib/hash';
-import { newReseller, uniqueEmail } from './helpers/fixtures';
+import { resellerForSuite, uniqueEmail } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
 import { timeSkippingSuite } from './helpers/temporal';
 
 const { sql, mailbox, env, start } = timeSkippingSuite();
-let reseller: Awaited<ReturnType<typeof newReseller>>;
+const reseller = resellerForSuite({ sql });
 let passwordHash: string;
 beforeAll(async () => {
-  reseller = await newReseller(sql);
   passwordHash = await hashPassword('Lantern-Quiver-Oatmeal-93');
 });
 

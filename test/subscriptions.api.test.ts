@@ -1,18 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { subscriptionWorkflowId, LifecycleKey, ResellerIdKey } from '../workflows/definitions';
-import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
+import { customerDetails, newReseller, resellerForSuite, uniqueEmail } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
 import { openApiListing, sentThriceUnderOneKey, signedIn, stackForSuite } from './helpers/stack';
 
 const stack = stackForSuite();
-let reseller: Awaited<ReturnType<typeof newReseller>>;
-let other: Awaited<ReturnType<typeof newReseller>>;
-
-beforeAll(async () => {
-  reseller = await newReseller(stack.sql);
-  other = await newReseller(stack.sql);
-});
+const reseller = resellerForSuite(stack);
+const other = resellerForSuite(stack);
 
 const STRONG_PASSWORD = 'Lantern-Quiver-Oatmeal-93';
 

@@ -1,19 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { newReseller } from './helpers/fixtures';
+import { resellerForSuite } from './helpers/fixtures';
 import { openApiListing, signedIn, stackForSuite } from './helpers/stack';
 
 // T4: who may reach the support endpoints. The end-to-end retry and skip of a failed step is proven with
 // the lifecycles' kernel; here only the API's side: permission, validation, unknown lifecycles.
 
 const stack = stackForSuite();
-let support: Awaited<ReturnType<typeof newReseller>>;
-let reseller: Awaited<ReturnType<typeof newReseller>>;
-
-beforeAll(async () => {
-  support = await newReseller(stack.sql, ['support']);
-  reseller = await newReseller(stack.sql);
-});
+const support = resellerForSuite(stack, ['support']);
+const reseller = resellerForSuite(stack);
 
 const as = (key: string) => signedIn(stack.app, key);
 const unknownWorkflow = () => `invitation:${randomUUID()}`;

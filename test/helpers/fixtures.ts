@@ -18,6 +18,20 @@ export async function newReseller(sql: Sql, permissions: Permission[] = ['order'
   return { ...created, email };
 }
 
+export type Reseller = Awaited<ReturnType<typeof newReseller>>;
+
+/**
+ * A fresh reseller that a test file's tests share, created before them (`db` may be a stack that its own
+ * earlier hook starts).
+ */
+export function resellerForSuite(db: { sql: Sql }, permissions?: Permission[]): Reseller {
+  const reseller = {} as Reseller;
+  beforeAll(async () => {
+    Object.assign(reseller, await newReseller(db.sql, permissions));
+  });
+  return reseller;
+}
+
 export const uniqueEmail = (label = 'contact'): string => `${label}-${randomUUID().slice(0, 8)}@customer.test`;
 
 /** C1: a complete, valid customer. */
