@@ -9,7 +9,7 @@ import {
 } from '../workflows/definitions';
 import { customerDetails, newReseller, resellerForSuite, uniqueEmail } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
-import { sentThriceUnderOneKey, signedIn, stackForSuite } from './helpers/stack';
+import { invalidFields, sentThriceUnderOneKey, signedIn, stackForSuite } from './helpers/stack';
 
 const stack = stackForSuite();
 const reseller = resellerForSuite(stack);
@@ -87,9 +87,7 @@ describe('customers API against the dev server, Postgres and the mail catcher', 
     it.each(cases)('C1: %s', async (_name, overrides, field) => {
       const before = await countCustomers(reseller.resellerId);
       const res = await api().post('/v1/customers').send(body(overrides));
-      expect(res.status).toBe(400);
-      expect(res.body.error.code).toBe('validation_failed');
-      const fields = (res.body.error.issues as { field: string; message: string }[]).map((i) => i.field);
+      const fields = invalidFields(res);
       if (field) expect(fields).toContain(field);
       expect(res.body.error.issues[0].message).toEqual(expect.any(String));
       expect(await countCustomers(reseller.resellerId)).toBe(before);

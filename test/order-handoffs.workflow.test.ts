@@ -43,15 +43,16 @@ const customerOf = async (discountPercent = 0, setByFirstOrder = false) =>
     customer: { anniversaryDate: setByFirstOrder ? null : yearAfter(await env().currentTimeMs()) },
   });
 
-/** Starts the order's (or the trial's) workflow and waits until the order is stored. */
-async function place(input: OrderInput) {
-  const workflowId = orderWorkflowId(input.kind, input.orderId);
+/** The customer's order (or trial): its workflow started, and the order stored. */
+async function place(c: RegisteredCustomer, kind: 'order' | 'trial', overrides: Partial<OrderInput> = {}) {
+  const input = orderInput(c, kind, overrides);
+  const workflowId = orderWorkflowId(kind, input.orderId);
   const handle =
-    input.kind === 'trial'
+    kind === 'trial'
       ? await start(trialWorkflow, { workflowId, args: [input, TERMS] })
       : await start(orderWorkflow, { workflowId, args: [input] });
   await handle.executeUpdate(orderPlacedUpdate);
-  return handle;
+  return { input, handle };
 }
 
 /** The emailed activation link's token, as the customer's page receives it. */
@@ -61,7 +62,7 @@ async function activationToken(to: string, nth = 1): Promise<string> {
 }
 
 /** The customer activates the license through the emailed link (O4). */
-const activate = async (handle: Awaited<ReturnType<typeof place>>, email: string) =>
+const activate = async (handle: Awaited<ReturnType<typeof place>>['handle'], email: string) =>
   handle.executeUpdate(activateLicenseUpdate, { args: [{ tokenHash: sha256Hex(await activationToken(email)) }] });
 
 const user = (c: RegisteredCustomer) => `user:${c.reseller.userId}`;
@@ -97,7 +98,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
   // First, while the workflows' clock is still close to the database's (the anniversary comes from the latter).
   it('C5 R1: placing a first order, or converting a trial, sets the anniversary and starts the renewal run once', async () => {
     const c = await customerOf(0, true);
-    const placed = await place(orderInput(c, 'order'));
+    const { handle: placed } = await place(c, 'order');
     const anniversary = async (customerId: string) =>
       (
         await sql<{ d: string | null }[]>`
@@ -110,12 +111,12 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
       expect((await renewal.describe()).typedSearchAttributes.get(LifecycleKey)).toBe('renewal'),
     );
     // A second order of the same customer finds the same run.
-    await place(orderInput(c, 'order'));
+    await place(c, 'order');
     expect((await renewal.describe()).status.name).toBe('RUNNING');
     expect(await placed.query(orderStateQuery)).toMatchObject({ status: 'pending_activation' });
 
     const c2 = await customerOf(0, true);
-    const trial = await place(orderInput(c2, 'trial'));
+    const { handle: trial } = await place(c2, 'trial');
     expect(await anniversary(c2.customerId)).toBeNull();
     await trial.executeUpdate(convertTrialUpdate, { args: [{ actor: user(c2) }] });
     await eventually(async () => expect(await anniversary(c2.customerId)).not.toBeNull());
@@ -129,7 +130,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
 
   it('O5 O6: a trial converted before activation stays activatable through the same emailed link, and deletable until then', async () => {
     const c = await customerOf();
-    const kept = await place(orderInput(c, 'trial'));
+    const { handle: kept } = await place(c, 'trial');
     const token = await activationToken(c.email);
     const converted = await kept.executeUpdate(convertTrialUpdate, { args: [{ actor: user(c) }] });
     expect(converted).toMatchObject({ kind: 'order', status: 'pending_activation' });
@@ -151,7 +152,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
     );
 
     const c2 = await customerOf();
-    const dropped = await place(orderInput(c2, 'trial'));
+    const { handle: dropped } = await place(c2, 'trial');
     await activationToken(c2.email);
     const { orderId } = await dropped.executeUpdate(convertTrialUpdate, { args: [{ actor: user(c2) }] });
     expect(await dropped.executeUpdate(deleteOrderUpdate, { args: [{ actor: user(c2) }] })).toMatchObject({
@@ -163,8 +164,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
 
   it('B1 S1: an activated SaaS order starts its billing by itself (one run, tagged for operators), invoiced to the reseller', async () => {
     const c = await customerOf();
-    const input = orderInput(c, 'order');
-    const handle = await place(input);
+    const { input, handle } = await place(c, 'order');
     await activate(handle, c.email);
     const billingHandle = env().client.workflow.getHandle(billingWorkflowId(input.orderId));
     await eventually(async () => expect(await invoicesOf(input.orderId)).toHaveLength(1));
@@ -184,8 +184,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
 
   it('B1 S1: a converted SaaS trial starts its billing once activated, at once when it already was', async () => {
     const c = await customerOf();
-    const pending = orderInput(c, 'trial');
-    const h1 = await place(pending);
+    const { input: pending, handle: h1 } = await place(c, 'trial');
     const token = await activationToken(c.email);
     await h1.executeUpdate(convertTrialUpdate, { args: [{ actor: user(c) }] });
     await env().sleep('2 days');
@@ -194,8 +193,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
     await eventually(async () => expect(await invoicesOf(pending.orderId)).toHaveLength(1));
 
     const c2 = await customerOf();
-    const active = orderInput(c2, 'trial', { subscriptionType: 'saas-annual' });
-    const h2 = await place(active);
+    const { input: active, handle: h2 } = await place(c2, 'trial', { subscriptionType: 'saas-annual' });
     await activate(h2, c2.email);
     await env().sleep('3 days');
     expect(await invoicesOf(active.orderId)).toHaveLength(0);
@@ -208,8 +206,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
 
   it('B1: a perpetual order is invoiced once at activation, a retry never invoices twice, and it has no billing run', async () => {
     const c = await customerOf(10);
-    const input = orderInput(c, 'order', { subscriptionType: 'perpetual' });
-    const handle = await place(input);
+    const { input, handle } = await place(c, 'order', { subscriptionType: 'perpetual' });
     await activate(handle, c.email);
     await eventually(async () => expect(await invoicesOf(input.orderId)).toHaveLength(1));
     // Perpetual EUR: HP Latex (tier 2) 2690.00 + Summa (tier 1) 1490.00 + Production 2990.00 = 7170.00, less 10%.
@@ -225,8 +222,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
 
     // A perpetual trial activated, then converted: invoiced at the conversion.
     const c2 = await customerOf();
-    const trial = orderInput(c2, 'trial', { subscriptionType: 'perpetual' });
-    const h2 = await place(trial);
+    const { input: trial, handle: h2 } = await place(c2, 'trial', { subscriptionType: 'perpetual' });
     await activate(h2, c2.email);
     expect(await invoicesOf(trial.orderId)).toHaveLength(0);
     await h2.executeUpdate(convertTrialUpdate, { args: [{ actor: user(c2) }] });
@@ -237,8 +233,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
 
   it('O6: a driver swap goes through the order workflow; its adjustment is invoiced exactly once (SaaS: next cycle; perpetual: at once)', async () => {
     const c = await customerOf();
-    const saas = orderInput(c, 'order', { drivers: ['epson-surecolor-s80600'] });
-    const handle = await place(saas);
+    const { input: saas, handle } = await place(c, 'order', { drivers: ['epson-surecolor-s80600'] });
     await activate(handle, c.email);
     await eventually(async () => expect(await invoicesOf(saas.orderId)).toHaveLength(1));
     await env().sleep('10 days');
@@ -277,8 +272,10 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
 
     // Perpetual: the swap's full difference is invoiced at once, on an invoice of its own, once.
     const c2 = await customerOf();
-    const perpetual = orderInput(c2, 'order', { subscriptionType: 'perpetual', drivers: ['summa-s2'] });
-    const h2 = await place(perpetual);
+    const { input: perpetual, handle: h2 } = await place(c2, 'order', {
+      subscriptionType: 'perpetual',
+      drivers: ['summa-s2'],
+    });
     await activate(h2, c2.email);
     await eventually(async () => expect(await invoicesOf(perpetual.orderId)).toHaveLength(1));
     const swapped = await h2.executeUpdate(configureOrderUpdate, { args: [{ drivers: ['zund-g3'], actor: user(c2) }] });
@@ -303,8 +300,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
 
   it("B1 B2: invoices keep the order's prices and promo as ordered, never today's list, net of the reseller's discount", async () => {
     const c = await customerOf(20);
-    const input = orderInput(c, 'order', { promoCode: 'WELCOME10' });
-    const handle = await place(input);
+    const { input, handle } = await place(c, 'order', { promoCode: 'WELCOME10' });
     // As if the list had changed since the order: the order's own prices are what it bills.
     await sql`UPDATE order_lines SET unit_price_minor = unit_price_minor - 1000 WHERE order_id = ${input.orderId}`;
     await sql`UPDATE orders SET plan_price_minor = 9000 WHERE id = ${input.orderId}`;
@@ -325,8 +321,7 @@ describe('orders, trials, billing and renewals hand over to each other', () => {
 
   it("B1: billing invoices the customer's current reseller at each cycle; issued invoices stay; audit goes to the owner", async () => {
     const c = await customerOf();
-    const input = orderInput(c, 'order');
-    const handle = await place(input);
+    const { input, handle } = await place(c, 'order');
     await activate(handle, c.email);
     await eventually(async () => expect(await invoicesOf(input.orderId)).toHaveLength(1));
     // A reseller change (L3's lifecycle) moves the customer and its live rows in one transaction.

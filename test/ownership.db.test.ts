@@ -88,8 +88,8 @@ async function customerWithEverything(owner: { resellerId: string; userId: strin
   return { customerId, vipId, ids };
 }
 
-/** X1/X2 at the activity level: the request, the code stored, the redemption. */
-async function transfer(newR: { resellerId: string; userId: string }, c: { vipId: string; customerId: string }) {
+/** X1: the new reseller's request for the customer, with its first admin's email. */
+async function requestChange(newR: { resellerId: string; userId: string }, c: { vipId: string; customerId: string }) {
   const requestId = randomUUID();
   const [admin] = await sql<{ email: string }[]>`SELECT email FROM customer_admins WHERE customer_id = ${c.customerId}`;
   await reserveResellerChange(sql, {
@@ -101,6 +101,12 @@ async function transfer(newR: { resellerId: string; userId: string }, c: { vipId
     ttlMs: 72 * 3600_000,
     limit: 100,
   });
+  return requestId;
+}
+
+/** X1/X2 at the activity level: the request, the code stored, the redemption. */
+async function transfer(newR: { resellerId: string; userId: string }, c: { vipId: string; customerId: string }) {
+  const requestId = await requestChange(newR, c);
   const expiresAt = new Date(Date.now() + 72 * 3600_000).toISOString();
   expect(await changes.issueResellerChangeCode({ requestId, expiresAt })).toEqual({ matched: true });
   const hash = codeHash(resellerChangeCode(config.TOKEN_SECRET, requestId));
@@ -198,19 +204,7 @@ describe('one owner per customer: what a reseller change moves', () => {
     const newR = await newReseller(sql);
     const third = await newReseller(sql);
     const c = await customerWithEverything(oldR);
-    const requestId = randomUUID();
-    const [admin] = await sql<
-      { email: string }[]
-    >`SELECT email FROM customer_admins WHERE customer_id = ${c.customerId}`;
-    await reserveResellerChange(sql, {
-      id: requestId,
-      resellerId: newR.resellerId,
-      userId: newR.userId,
-      vipId: c.vipId,
-      adminEmail: admin!.email,
-      ttlMs: 72 * 3600_000,
-      limit: 100,
-    });
+    const requestId = await requestChange(newR, c);
     await changes.issueResellerChangeCode({ requestId, expiresAt: new Date(Date.now() + 3600_000).toISOString() });
     await transfer(third, c);
     const hash = codeHash(resellerChangeCode(config.TOKEN_SECRET, requestId));

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { subscriptionWorkflowId, LifecycleKey, ResellerIdKey } from '../workflows/definitions';
 import { customerDetails, newReseller, resellerForSuite, uniqueEmail } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
-import { openApiListing, sentThriceUnderOneKey, signedIn, stackForSuite } from './helpers/stack';
+import { invalidFields, openApiListing, sentThriceUnderOneKey, signedIn, stackForSuite } from './helpers/stack';
 
 const stack = stackForSuite();
 const reseller = resellerForSuite(stack);
@@ -98,9 +98,7 @@ describe('subscriptions API against the dev server, Postgres and the mail catche
     it.each(cases)('E1: %s', async (_name, overrides, field) => {
       const before = await countSubscriptions(reseller.resellerId);
       const res = await api().post('/v1/subscriptions').send(body(overrides));
-      expect(res.status).toBe(400);
-      expect(res.body.error.code).toBe('validation_failed');
-      expect((res.body.error.issues as { field: string }[]).map((i) => i.field)).toContain(field);
+      expect(invalidFields(res)).toContain(field);
       expect(await countSubscriptions(reseller.resellerId)).toBe(before);
     });
   });

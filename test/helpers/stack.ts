@@ -109,3 +109,10 @@ export async function openApiListing(stack: Stack, paths: string[]) {
   expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(paths));
   return doc.body;
 }
+
+/** The fields a create's answer names, once it is seen to be a 400 `validation_failed`. */
+export function invalidFields(res: request.Response): string[] {
+  expect(res.status).toBe(400);
+  expect(res.body.error.code).toBe('validation_failed');
+  return (res.body.error.issues as { field: string }[]).map((i) => i.field);
+}
