@@ -11,9 +11,8 @@ import {
   type CustomerDetails,
 } from '../workflows/definitions';
 import { invitationWorkflow } from '../workflows';
-import { sha256Hex } from '../lib/hash';
 import { customerDetails, resellerForSuite, uniqueEmail } from './helpers/fixtures';
-import { linkIn } from './helpers/mailbox';
+import { linkIn, tokenHashOf } from './helpers/mailbox';
 import { timeSkippingSuite } from './helpers/temporal';
 
 const { sql, mailbox, env, start } = timeSkippingSuite();
@@ -30,8 +29,6 @@ async function invite(customer: CustomerDetails = customerDetails(), reminderSch
   const registration = await handle.executeUpdate(registrationUpdate);
   return { handle, customerId, customer, registration };
 }
-
-const tokenHashOf = (link: string): string => sha256Hex(new URL(link).searchParams.get('token') as string);
 
 async function updateFailureType(p: Promise<unknown>): Promise<string | undefined> {
   try {

@@ -24,7 +24,7 @@ import {
   type TrialTerms,
 } from '../workflows/definitions';
 import { newReseller, orderInput, registeredCustomer, yearAfter, type RegisteredCustomer } from './helpers/fixtures';
-import { linkIn } from './helpers/mailbox';
+import { linkIn, tokenOf } from './helpers/mailbox';
 import { eventually, timeSkippingSuite } from './helpers/temporal';
 
 const { config, sql, mailbox, mailer, env, start } = timeSkippingSuite();
@@ -58,7 +58,7 @@ async function place(c: RegisteredCustomer, kind: 'order' | 'trial', overrides: 
 /** The emailed activation link's token, as the customer's page receives it. */
 async function activationToken(to: string, nth = 1): Promise<string> {
   const mails = (await mailbox.waitFor(to, nth)).filter((m) => m.text.includes('/licenses/activate'));
-  return new URL(linkIn(mails[nth - 1]!)).searchParams.get('token')!;
+  return tokenOf(linkIn(mails[nth - 1]!));
 }
 
 /** The customer activates the license through the emailed link (O4). */

@@ -13,9 +13,8 @@ import {
   type SubscriptionInput,
 } from '../workflows/definitions';
 import { subscriptionWorkflow } from '../workflows';
-import { sha256Hex } from '../lib/hash';
 import { resellerForSuite, uniqueEmail } from './helpers/fixtures';
-import { linkIn } from './helpers/mailbox';
+import { linkIn, tokenHashOf } from './helpers/mailbox';
 import { timeSkippingSuite } from './helpers/temporal';
 
 const { sql, mailbox, env, start } = timeSkippingSuite();
@@ -46,8 +45,6 @@ async function subscribe(overrides: Partial<SubscriptionInput> = {}) {
   const stored = await handle.executeUpdate(subscriptionStoredUpdate);
   return { handle, input, subscriptionId, stored };
 }
-
-const tokenHashOf = (link: string): string => sha256Hex(new URL(link).searchParams.get('token') as string);
 
 async function refusal(p: Promise<unknown>): Promise<string | undefined> {
   try {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { subscriptionWorkflowId, LifecycleKey, ResellerIdKey } from '../workflows/definitions';
 import { customerDetails, newReseller, resellerForSuite, uniqueEmail } from './helpers/fixtures';
-import { linkIn } from './helpers/mailbox';
+import { linkIn, tokenOf } from './helpers/mailbox';
 import { invalidFields, openApiListing, sentThriceUnderOneKey, signedIn, stackForSuite } from './helpers/stack';
 
 const stack = stackForSuite();
@@ -33,7 +33,7 @@ const countSubscriptions = async (resellerId: string) =>
 
 async function setupLink(email: string): Promise<string> {
   const [mail] = await stack.mailbox.waitFor(email, 1);
-  return new URL(linkIn(mail!)).searchParams.get('token')!;
+  return tokenOf(linkIn(mail!));
 }
 const submitSetup = (token: string, password: string, extra: Record<string, string> = {}) =>
   request(stack.app)
