@@ -6,13 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Worker } from '@temporalio/worker';
 import { createActivities, createMailer } from '../activities';
-import { createCustomerActivities } from '../activities/customers';
-import { createOrderActivities } from '../activities/orders';
 import { loadConfig } from '../config';
 import { createSql } from '../db';
 import { loadCatalog } from '../db/catalog';
 import { migrate } from '../db/migrate';
-import { customerDetails, newReseller } from '../test/helpers/fixtures';
+import { activeOrder } from '../test/helpers/fixtures';
 import { runChain } from '../test/helpers/history';
 import { createTimeSkippingEnv } from '../test/helpers/temporal';
 import { bundleWorkflows } from '../worker/bundle';
@@ -45,34 +43,7 @@ async function main(): Promise<void> {
       activities: createActivities({ sql, mailer, config }),
     });
 
-    const reseller = await newReseller(sql);
-    await sql`UPDATE resellers SET discount_percent = 15 WHERE id = ${reseller.resellerId}`;
-    const customerId = randomUUID();
-    await createCustomerActivities({ sql, mailer, config }).registerCustomer({
-      customerId,
-      resellerId: reseller.resellerId,
-      invitedBy: reseller.userId,
-      customer: customerDetails(),
-      reminderSchedule: [],
-    });
-    const orderId = randomUUID();
-    await createOrderActivities({ sql, mailer, config }).placeOrder({
-      input: {
-        orderId,
-        kind: 'order',
-        resellerId: reseller.resellerId,
-        customerId,
-        createdBy: reseller.userId,
-        currency: 'EUR',
-        poNumber: null,
-        promoCode: null,
-        drivers: ['hp-latex-800', 'summa-s2'],
-        subscriptionType: 'saas-monthly',
-        plan: 'production',
-      },
-      trialEndsAt: null,
-    });
-    await sql`UPDATE licenses SET status = 'active' WHERE order_id = ${orderId}`;
+    const { reseller, customerId, orderId } = await activeOrder({ sql, mailer, config }, { discountPercent: 15 });
 
     const input: BillingInput = {
       orderId,

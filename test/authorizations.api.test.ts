@@ -1,18 +1,14 @@
 import { customerBody, newReseller } from './helpers/fixtures';
-import { signedIn, startStack, type Stack } from './helpers/stack';
+import { signedIn, stackForSuite } from './helpers/stack';
 
-let stack: Stack;
+const stack = stackForSuite();
 let reseller: Awaited<ReturnType<typeof newReseller>>;
 let customerId: string;
 
 beforeAll(async () => {
-  stack = await startStack();
   reseller = await newReseller(stack.sql);
   const c = customerBody();
   customerId = (await as(reseller.apiKey).post('/v1/customers').send(c)).body.id;
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const as = (key: string) => signedIn(stack.app, key);

@@ -3,9 +3,9 @@ import { constants, inflateSync } from 'node:zlib';
 import request from 'supertest';
 import { issueApiKey } from '../db/api-keys';
 import { customerBody, newReseller } from './helpers/fixtures';
-import { signedIn, startStack, type Stack } from './helpers/stack';
+import { signedIn, stackForSuite } from './helpers/stack';
 
-let stack: Stack;
+const stack = stackForSuite();
 let reseller: Awaited<ReturnType<typeof newReseller>>;
 let orderId: string;
 
@@ -61,15 +61,11 @@ const webhook = (body: string, signature: string) =>
     .send(body);
 
 beforeAll(async () => {
-  stack = await startStack();
   reseller = await newReseller(stack.sql);
   await stack.sql`UPDATE resellers SET discount_percent = 10 WHERE id = ${reseller.resellerId}`;
   orderId = await order(reseller.apiKey);
   const started = await as(reseller.apiKey).post('/v1/billing/subscriptions').send({ orderId });
   expect(started.status).toBe(201);
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 describe('billing through the API, against the dev server', () => {

@@ -1,8 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createCustomerActivities } from '../activities/customers';
-import { createMailer } from '../activities/mailer';
-import { createOrderActivities } from '../activities/orders';
 import { billingWorkflow } from '../workflows';
 import {
   billingStartedUpdate,
@@ -14,57 +9,18 @@ import {
   suspendUpdate,
   type BillingInput,
 } from '../workflows/definitions';
-import { testContext } from './helpers/env';
-import { customerDetails, newReseller } from './helpers/fixtures';
+import { activeOrder as registeredActiveOrder } from './helpers/fixtures';
 import { runChain } from './helpers/history';
-import { withTimeSkippingWorker } from './helpers/temporal';
+import { eventually, refusalReason, timeSkippingSuite } from './helpers/temporal';
 
-const { config, sql, mailbox } = testContext();
-const mailer = createMailer(config);
-const customers = createCustomerActivities({ sql, mailer, config });
-const orders = createOrderActivities({ sql, mailer, config });
-let env: TestWorkflowEnvironment;
-let taskQueue: string;
-withTimeSkippingWorker({ sql, config, mailer }, (suite) => ({ env, taskQueue } = suite));
+const { config, sql, mailbox, mailer, env, start } = timeSkippingSuite();
 
 // saas-monthly in EUR: HP Latex 800 (89.00) + Summa S2 (49.00) + Production (99.00) = 237.00 list.
 const LIST_MINOR = 23_700;
 
 /** An active monthly SaaS order of a fresh reseller with the given discount (B1). */
-async function activeOrder(discountPercent = 20, subscriptionType = 'saas-monthly') {
-  const reseller = await newReseller(sql);
-  await sql`UPDATE resellers SET discount_percent = ${discountPercent} WHERE id = ${reseller.resellerId}`;
-  const customerId = randomUUID();
-  await customers.registerCustomer({
-    customerId,
-    resellerId: reseller.resellerId,
-    invitedBy: reseller.userId,
-    customer: customerDetails(),
-    reminderSchedule: [],
-  });
-  const orderId = randomUUID();
-  await orders.placeOrder({
-    input: {
-      orderId,
-      kind: 'order',
-      resellerId: reseller.resellerId,
-      customerId,
-      createdBy: reseller.userId,
-      currency: 'EUR',
-      poNumber: null,
-      promoCode: null,
-      drivers: ['hp-latex-800', 'summa-s2'],
-      subscriptionType,
-      plan: 'production',
-    },
-    trialEndsAt: null,
-  });
-  // The customer's activation is the order workflow's business; here the license is simply active.
-  await sql`UPDATE licenses SET status = 'active', activated_at = now() WHERE order_id = ${orderId}`;
-  await sql`UPDATE orders SET status = 'active' WHERE id = ${orderId}`;
-  const [user] = await sql<{ email: string }[]>`SELECT email FROM reseller_users WHERE id = ${reseller.userId}`;
-  return { reseller, customerId, orderId, resellerEmail: user!.email };
-}
+const activeOrder = (discountPercent = 20, subscriptionType = 'saas-monthly') =>
+  registeredActiveOrder({ sql, mailer, config }, { discountPercent, subscriptionType });
 
 async function startBilling(o: Awaited<ReturnType<typeof activeOrder>>, cycle: 'monthly' | 'annual' = 'monthly') {
   const input: BillingInput = {
@@ -76,13 +32,8 @@ async function startBilling(o: Awaited<ReturnType<typeof activeOrder>>, cycle: '
     paymentTerms: config.INVOICE_PAYMENT_TERMS,
     startedBy: o.reseller.userId,
   };
-  const handle = await env.client.workflow.start(billingWorkflow, {
-    taskQueue,
-    workflowId: billingWorkflowId(o.orderId),
-    args: [input],
-  });
-  const started = await handle.executeUpdate(billingStartedUpdate);
-  return { handle, started };
+  const handle = await start(billingWorkflow, { workflowId: billingWorkflowId(o.orderId), args: [input] });
+  return { handle, started: await handle.executeUpdate(billingStartedUpdate) };
 }
 
 const actor = { actor: 'user:test' };
@@ -105,29 +56,6 @@ const auditOf = async (orderId: string) =>
     (a) => a.action,
   );
 
-/** The reason a validator gave for refusing an update. */
-async function refusal(update: Promise<unknown>): Promise<string> {
-  try {
-    await update;
-  } catch (err) {
-    return (err as { cause?: Error }).cause?.message ?? String(err);
-  }
-  throw new Error('the update was not refused');
-}
-
-/** Activities run on real time after a timer fires in skipped time: poll the database until it agrees. */
-async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
 describe('billing cycles on the time-skipping server', () => {
   it('B1: an annual cycle invoices once a year, at the annual list price net of discount (B2: EUR)', async () => {
     const o = await activeOrder(10, 'saas-annual');
@@ -136,9 +64,9 @@ describe('billing cycles on the time-skipping server', () => {
     expect(Date.parse(started.currentPeriodEnd!) - Date.parse(started.currentPeriodStart!)).toBeGreaterThanOrEqual(
       365 * 86_400_000,
     );
-    await env.sleep('200 days');
+    await env().sleep('200 days');
     expect(await invoicesOf(o.orderId)).toHaveLength(1);
-    await env.sleep('170 days');
+    await env().sleep('170 days');
     await eventually(async () => expect(await invoicesOf(o.orderId)).toHaveLength(2));
     for (const inv of await invoicesOf(o.orderId))
       expect(inv).toMatchObject({ subtotalMinor: 237_000, discountMinor: 23_700, totalMinor: 213_300 });
@@ -148,15 +76,15 @@ describe('billing cycles on the time-skipping server', () => {
     const o = await activeOrder();
     const { handle, started } = await startBilling(o);
     const end = Date.parse(started.currentPeriodEnd!);
-    await env.sleep('10 days');
+    await env().sleep('10 days');
     const suspended = await handle.executeUpdate(suspendUpdate, { args: [actor] });
     expect(suspended).toMatchObject({ entitlement: 'active', suspendAtCycleEnd: true });
     expect(await licenseStatus(o.orderId)).toBe('active');
     await expect(handle.executeUpdate(suspendUpdate, { args: [actor] })).rejects.toThrow();
 
-    await env.sleep(Math.max(end - (await env.currentTimeMs()) - 86_400_000, 1));
+    await env().sleep(Math.max(end - (await env().currentTimeMs()) - 86_400_000, 1));
     expect(await licenseStatus(o.orderId)).toBe('active');
-    await env.sleep('2 days');
+    await env().sleep('2 days');
     await eventually(async () => expect(await licenseStatus(o.orderId)).toBe('suspended'));
     expect(await handle.query(billingStatusQuery)).toMatchObject({
       entitlement: 'suspended',
@@ -166,7 +94,7 @@ describe('billing cycles on the time-skipping server', () => {
     });
     // Lapsed: no invoice for a cycle without entitlement, and revoking is too late.
     expect(await invoicesOf(o.orderId)).toHaveLength(1);
-    expect(await refusal(handle.executeUpdate(revokeSuspensionUpdate, { args: [actor] }))).toMatch(/reactivate/);
+    expect(await refusalReason(handle.executeUpdate(revokeSuspensionUpdate, { args: [actor] }))).toMatch(/reactivate/);
     expect(await auditOf(o.orderId)).toEqual([
       'order.created',
       'license.suspension_scheduled',
@@ -178,15 +106,17 @@ describe('billing cycles on the time-skipping server', () => {
   it('S1: a suspension revoked before the cycle ends never lapses', async () => {
     const o = await activeOrder();
     const { handle } = await startBilling(o);
-    await env.sleep('5 days');
+    await env().sleep('5 days');
     await handle.executeUpdate(suspendUpdate, { args: [actor] });
-    await env.sleep('15 days');
+    await env().sleep('15 days');
     expect(await handle.executeUpdate(revokeSuspensionUpdate, { args: [actor] })).toMatchObject({
       suspendAtCycleEnd: false,
       entitlement: 'active',
     });
-    expect(await refusal(handle.executeUpdate(revokeSuspensionUpdate, { args: [actor] }))).toMatch(/No suspension/);
-    await env.sleep('20 days');
+    expect(await refusalReason(handle.executeUpdate(revokeSuspensionUpdate, { args: [actor] }))).toMatch(
+      /No suspension/,
+    );
+    await env().sleep('20 days');
     await eventually(async () => expect(await invoicesOf(o.orderId)).toHaveLength(2));
     expect(await licenseStatus(o.orderId)).toBe('active');
     expect(await handle.query(billingStatusQuery)).toMatchObject({
@@ -200,25 +130,25 @@ describe('billing cycles on the time-skipping server', () => {
   it('S2: stop suspends the license at once; reactivate re-enables it (S1: after a lapse, billing restarts with a new cycle)', async () => {
     const o = await activeOrder();
     const { handle } = await startBilling(o);
-    await env.sleep('3 days');
+    await env().sleep('3 days');
     expect(await handle.executeUpdate(stopUpdate, { args: [actor] })).toMatchObject({ entitlement: 'stopped' });
     expect(await licenseStatus(o.orderId)).toBe('suspended');
-    expect(await refusal(handle.executeUpdate(stopUpdate, { args: [actor] }))).toMatch(/already stopped/);
+    expect(await refusalReason(handle.executeUpdate(stopUpdate, { args: [actor] }))).toMatch(/already stopped/);
     expect(await handle.executeUpdate(reactivateUpdate, { args: [actor] })).toMatchObject({
       entitlement: 'active',
       billing: 'active',
     });
     expect(await licenseStatus(o.orderId)).toBe('active');
-    expect(await refusal(handle.executeUpdate(reactivateUpdate, { args: [actor] }))).toMatch(/is active/);
+    expect(await refusalReason(handle.executeUpdate(reactivateUpdate, { args: [actor] }))).toMatch(/is active/);
 
     // Stopped across the cycle's end: billing pauses; reactivating starts a fresh cycle with its invoice.
     await handle.executeUpdate(stopUpdate, { args: [actor] });
-    await env.sleep('40 days');
+    await env().sleep('40 days');
     await eventually(async () =>
       expect(await handle.query(billingStatusQuery)).toMatchObject({ billing: 'paused', entitlement: 'stopped' }),
     );
     expect(await invoicesOf(o.orderId)).toHaveLength(1);
-    const reactivatedAt = await env.currentTimeMs();
+    const reactivatedAt = await env().currentTimeMs();
     await handle.executeUpdate(reactivateUpdate, { args: [actor] });
     await eventually(async () => expect(await invoicesOf(o.orderId)).toHaveLength(2));
     const [, second] = await invoicesOf(o.orderId);
@@ -244,7 +174,7 @@ describe('billing cycles on the time-skipping server', () => {
   it("B1: every cycle gets one invoice, priced from the order's price list (B2: EUR) net of the reseller's discount, emailed to the reseller", async () => {
     const o = await activeOrder(20);
     const { started } = await startBilling(o);
-    await env.sleep('65 days');
+    await env().sleep('65 days');
     await eventually(async () => expect(await invoicesOf(o.orderId)).toHaveLength(3));
     const invoices = await invoicesOf(o.orderId);
     for (const i of invoices)
@@ -253,7 +183,7 @@ describe('billing cycles on the time-skipping server', () => {
     // Contiguous calendar months.
     for (let k = 1; k < invoices.length; k++)
       expect(invoices[k]!.periodStart.getTime()).toBe(invoices[k - 1]!.periodEnd.getTime());
-    const mails = await mailbox.waitFor(o.resellerEmail, 3);
+    const mails = await mailbox.waitFor(o.reseller.email, 3);
     for (const i of invoices)
       expect(mails.some((m) => m.subject.includes(i.number) && m.subject.includes('€189.60'))).toBe(true);
   });
@@ -261,9 +191,9 @@ describe('billing cycles on the time-skipping server', () => {
   it('S1 B1: twelve monthly cycles run as twelve runs continued as new, each with a small history', async () => {
     const o = await activeOrder(0);
     const { handle } = await startBilling(o);
-    await env.sleep('360 days');
+    await env().sleep('360 days');
     await eventually(async () => expect(await invoicesOf(o.orderId)).toHaveLength(12));
-    const runs = await runChain(env.client, handle.workflowId, handle.firstExecutionRunId);
+    const runs = await runChain(env().client, handle.workflowId, handle.firstExecutionRunId);
     expect(runs).toHaveLength(12);
     expect(runs.slice(0, -1).every((r) => r.continuedAsNew)).toBe(true);
     for (const r of runs) expect(r.events).toBeLessThan(1000);

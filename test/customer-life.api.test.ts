@@ -4,31 +4,26 @@
 // and is billed for everything live; the old one gets 404 on all of it and keeps the invoices it issued.
 import request from 'supertest';
 import { customerBody, newReseller, uniqueEmail } from './helpers/fixtures';
-import { type CaughtEmail, linkIn } from './helpers/mailbox';
-import { signedIn, startStack, type Stack } from './helpers/stack';
+import { linkIn, tokenOf } from './helpers/mailbox';
+import { signedIn, stackForSuite } from './helpers/stack';
 
-let stack: Stack;
+const stack = stackForSuite({
+  // P2 in seconds instead of days; the renewal window (R1, R2) already open for a first-year anniversary.
+  PA_WARN_BEFORE: '2 seconds',
+  PA_OVERDUE_AFTER: '4 seconds',
+  PA_DEACTIVATE_AFTER: '1 hour',
+  RENEWAL_NOTICE_BEFORE: '400 days',
+  RENEWAL_EARLY_FROM: '380 days',
+});
 let oldR: Awaited<ReturnType<typeof newReseller>>;
 let newR: Awaited<ReturnType<typeof newReseller>>;
 
 beforeAll(async () => {
-  stack = await startStack({
-    // P2 in seconds instead of days; the renewal window (R1, R2) already open for a first-year anniversary.
-    PA_WARN_BEFORE: '2 seconds',
-    PA_OVERDUE_AFTER: '4 seconds',
-    PA_DEACTIVATE_AFTER: '1 hour',
-    RENEWAL_NOTICE_BEFORE: '400 days',
-    RENEWAL_EARLY_FROM: '380 days',
-  });
   oldR = await newReseller(stack.sql);
   newR = await newReseller(stack.sql);
 });
-afterAll(async () => {
-  await stack?.stop();
-});
 
 const as = (key: string) => signedIn(stack.app, key);
-const tokenOf = (mail: CaughtEmail) => new URL(linkIn(mail)).searchParams.get('token')!;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -59,7 +54,7 @@ describe("a customer's whole life, across lifecycles and resellers", () => {
     const accepted = await request(stack.app)
       .post('/invitations/accept')
       .type('form')
-      .send({ token: tokenOf(invitation), agree: 'yes' });
+      .send({ token: tokenOf(linkIn(invitation)), agree: 'yes' });
     expect(accepted.status).toBe(200);
 
     // O2: a SaaS trial; O6: converted into an order BEFORE the customer activated it.
@@ -84,7 +79,7 @@ describe("a customer's whole life, across lifecycles and resellers", () => {
     const activated = await request(stack.app)
       .post('/licenses/activate')
       .type('form')
-      .send({ token: tokenOf(activationMail) });
+      .send({ token: tokenOf(linkIn(activationMail)) });
     expect(activated.status).toBe(200);
     await until('the order active', async () => (await old.get(`/v1/orders/${orderId}`)).body.status === 'active');
 
@@ -180,7 +175,7 @@ describe("a customer's whole life, across lifecycles and resellers", () => {
     const activatedLater = await request(stack.app)
       .post('/licenses/activate')
       .type('form')
-      .send({ token: tokenOf(perpetualMail) });
+      .send({ token: tokenOf(linkIn(perpetualMail)) });
     expect(activatedLater.status).toBe(200);
     const billedToNew = await until('the perpetual invoice to the new reseller', async () => {
       const res = await as(newR.apiKey).get(`/v1/invoices?orderId=${perpetual.body.id}`);

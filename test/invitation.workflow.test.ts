@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   acceptInvitationUpdate,
   deleteInvitationUpdate,
@@ -12,35 +11,24 @@ import {
   type CustomerDetails,
 } from '../workflows/definitions';
 import { invitationWorkflow } from '../workflows';
-import { sha256Hex } from '../lib/hash';
-import { withTimeSkippingWorker } from './helpers/temporal';
-import { testContext } from './helpers/env';
-import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
-import { linkIn } from './helpers/mailbox';
+import { customerDetails, resellerForSuite, uniqueEmail } from './helpers/fixtures';
+import { linkIn, tokenHashOf } from './helpers/mailbox';
+import { timeSkippingSuite } from './helpers/temporal';
 
-const { config, sql, mailbox } = testContext();
-let env: TestWorkflowEnvironment;
-let taskQueue: string;
-withTimeSkippingWorker({ sql, config }, (suite) => ({ env, taskQueue } = suite));
-let reseller: Awaited<ReturnType<typeof newReseller>>;
-beforeAll(async () => {
-  reseller = await newReseller(sql);
-});
+const { sql, mailbox, env, start } = timeSkippingSuite();
+const reseller = resellerForSuite({ sql });
 
 const SCHEDULE = ['3 days', '7 days', '14 days'];
 
 async function invite(customer: CustomerDetails = customerDetails(), reminderSchedule = SCHEDULE) {
   const customerId = randomUUID();
-  const handle = await env.client.workflow.start(invitationWorkflow, {
-    taskQueue,
+  const handle = await start(invitationWorkflow, {
     workflowId: invitationWorkflowId(customerId),
     args: [{ customerId, resellerId: reseller.resellerId, invitedBy: reseller.userId, customer, reminderSchedule }],
   });
   const registration = await handle.executeUpdate(registrationUpdate);
   return { handle, customerId, customer, registration };
 }
-
-const tokenHashOf = (link: string): string => sha256Hex(new URL(link).searchParams.get('token') as string);
 
 async function updateFailureType(p: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -72,16 +60,16 @@ describe('invitation lifecycle on the time-skipping server', () => {
     const { customer, handle } = await invite();
     const to = customer.contact.email;
     await mailbox.waitFor(to, 1);
-    await env.sleep('2 days');
+    await env().sleep('2 days');
     expect(await mailbox.to(to)).toHaveLength(1);
-    await env.sleep('1 day');
+    await env().sleep('1 day');
     await mailbox.waitFor(to, 2);
-    await env.sleep('4 days');
+    await env().sleep('4 days');
     await mailbox.waitFor(to, 3);
-    await env.sleep('7 days');
+    await env().sleep('7 days');
     const all = await mailbox.waitFor(to, 4);
     expect(all.slice(1).every((m) => m.subject.startsWith('Reminder:'))).toBe(true);
-    await env.sleep('30 days');
+    await env().sleep('30 days');
     expect(await mailbox.to(to)).toHaveLength(4);
     expect((await handle.query(invitationStateQuery)).status).toBe('pending');
   });
@@ -210,8 +198,7 @@ describe('invitation lifecycle on the time-skipping server', () => {
   it('C2: starting the same business key twice finds the running invitation instead of a second one', async () => {
     const { customerId, registration } = await invite();
     await expect(
-      env.client.workflow.start(invitationWorkflow, {
-        taskQueue,
+      start(invitationWorkflow, {
         workflowId: invitationWorkflowId(customerId),
         args: [
           {

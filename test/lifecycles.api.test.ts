@@ -1,20 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { customerBody, newReseller } from './helpers/fixtures';
-import { signedIn, startStack, type Stack } from './helpers/stack';
+import { customerBody, resellerForSuite } from './helpers/fixtures';
+import { signedIn, stackForSuite } from './helpers/stack';
 
 // Starting a lifecycle is one update-with-start: a repeat while it runs finds the running one, and a
 // repeat after it ended answers from the database instead of starting it again.
 
-let stack: Stack;
-let reseller: Awaited<ReturnType<typeof newReseller>>;
-
-beforeAll(async () => {
-  stack = await startStack();
-  reseller = await newReseller(stack.sql);
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = stackForSuite();
+const reseller = resellerForSuite(stack);
 
 const as = () => signedIn(stack.app, reseller.apiKey);
 

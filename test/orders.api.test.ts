@@ -1,21 +1,17 @@
 import request from 'supertest';
 import { customerBody, newReseller } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
-import { signedIn, startStack, type Stack } from './helpers/stack';
+import { signedIn, stackForSuite } from './helpers/stack';
 
-let stack: Stack;
+const stack = stackForSuite();
 let reseller: Awaited<ReturnType<typeof newReseller>>;
 let customer: { id: string; email: string };
 
 beforeAll(async () => {
-  stack = await startStack();
   reseller = await newReseller(stack.sql);
   const c = customerBody();
   const created = await as(reseller.apiKey).post('/v1/customers').send(c);
   customer = { id: created.body.id, email: c.contact.email };
-});
-afterAll(async () => {
-  await stack?.stop();
 });
 
 const as = (key: string) => signedIn(stack.app, key);

@@ -1,27 +1,17 @@
 // One owner per customer, through the API: after a reseller change (X2) the new reseller sees and acts on
 // everything live of the customer, the old one gets 404 on all of it (T1), and issued invoices stay with the
 // reseller they were issued to.
-import { customerBody, newReseller } from './helpers/fixtures';
-import { signedIn, startStack, type Stack } from './helpers/stack';
+import { newReseller } from './helpers/fixtures';
+import { acceptedCustomer, signedIn, stackForSuite } from './helpers/stack';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = stackForSuite();
 
 const as = (key: string) => signedIn(stack.app, key);
 const codeIn = (text: string) => text.match(/\b([0-9A-Z]{5}-[0-9A-Z]{5})\b/)?.[1];
 
 /** A customer of `owner` with an order being billed (so an invoice is issued), a PA and a linked subscription. */
 async function customerWithEverything(ownerKey: string) {
-  const c = customerBody();
-  const created = await as(ownerKey).post('/v1/customers').send(c);
-  expect(created.status).toBe(201);
-  const customerId = created.body.id as string;
-  await stack.sql`UPDATE customers SET invitation_status = 'accepted', accepted_at = now() WHERE id = ${customerId}`;
+  const { id: customerId, vipId, body: c } = await acceptedCustomer(stack, ownerKey);
   const order = await as(ownerKey)
     .post('/v1/orders')
     .send({
@@ -53,7 +43,7 @@ async function customerWithEverything(ownerKey: string) {
   expect(subscription.status).toBe(201);
   return {
     customerId,
-    vipId: created.body.vipId as string,
+    vipId,
     adminEmail: c.contact.email,
     orderId,
     invoiceId: invoices.body.data[0].id as string,

@@ -88,8 +88,8 @@ async function customerWithEverything(owner: { resellerId: string; userId: strin
   return { customerId, vipId, ids };
 }
 
-/** X1/X2 at the activity level: the request, the code stored, the redemption. */
-async function transfer(newR: { resellerId: string; userId: string }, c: { vipId: string; customerId: string }) {
+/** X1: the new reseller's request for the customer, with its first admin's email. */
+async function requestChange(newR: { resellerId: string; userId: string }, c: { vipId: string; customerId: string }) {
   const requestId = randomUUID();
   const [admin] = await sql<{ email: string }[]>`SELECT email FROM customer_admins WHERE customer_id = ${c.customerId}`;
   await reserveResellerChange(sql, {
@@ -101,6 +101,12 @@ async function transfer(newR: { resellerId: string; userId: string }, c: { vipId
     ttlMs: 72 * 3600_000,
     limit: 100,
   });
+  return requestId;
+}
+
+/** X1/X2 at the activity level: the request, the code stored, the redemption. */
+async function transfer(newR: { resellerId: string; userId: string }, c: { vipId: string; customerId: string }) {
+  const requestId = await requestChange(newR, c);
   const expiresAt = new Date(Date.now() + 72 * 3600_000).toISOString();
   expect(await changes.issueResellerChangeCode({ requestId, expiresAt })).toEqual({ matched: true });
   const hash = codeHash(resellerChangeCode(config.TOKEN_SECRET, requestId));
@@ -127,28 +133,25 @@ describe('one owner per customer: what a reseller change moves', () => {
     const { requestId, outcome } = await transfer(newR, c);
     expect(outcome).toEqual({ outcome: 'moved', customerId: c.customerId });
 
-    // Moved: the customer (its old team member cleared) and everything live.
+    // Moved: the customer (its old team member cleared).
     const [customer] = await sql`SELECT reseller_id, managed_by FROM customers WHERE id = ${c.customerId}`;
     expect(customer).toEqual({ resellerId: newR.resellerId, managedBy: null });
-    for (const [table, column, id] of [
-      ['licenses', 'id', c.ids.license],
-      ['orders', 'id', c.ids.order],
-      ['purchase_authorizations', 'id', c.ids.pa],
-      ['billing_subscriptions', 'order_id', c.ids.order],
-      ['subscriptions', 'id', c.ids.subscription],
-      ['renewal_orders', 'id', c.ids.renewal],
+    // Moved: everything live. Kept: issued documents, a subscription not linked to the customer, the old
+    // reseller's request keys.
+    for (const [table, column, id, owner] of [
+      ['licenses', 'id', c.ids.license, newR],
+      ['orders', 'id', c.ids.order, newR],
+      ['purchase_authorizations', 'id', c.ids.pa, newR],
+      ['billing_subscriptions', 'order_id', c.ids.order, newR],
+      ['subscriptions', 'id', c.ids.subscription, newR],
+      ['renewal_orders', 'id', c.ids.renewal, newR],
+      ['invoices', 'id', c.ids.invoice, oldR],
+      ['payments', 'id', c.ids.payment, oldR],
+      ['reseller_balance_transactions', 'invoice_id', c.ids.invoice, oldR],
+      ['idempotency_keys', 'resource_id', c.ids.order, oldR],
+      ['subscriptions', 'id', c.ids.unlinkedSubscription, oldR],
     ] as const) {
-      expect([table, await resellerOf(table, column, id)]).toEqual([table, newR.resellerId]);
-    }
-    // Kept: issued documents, a subscription not linked to the customer, the old reseller's request keys.
-    for (const [table, column, id] of [
-      ['invoices', 'id', c.ids.invoice],
-      ['payments', 'id', c.ids.payment],
-      ['reseller_balance_transactions', 'invoice_id', c.ids.invoice],
-      ['idempotency_keys', 'resource_id', c.ids.order],
-      ['subscriptions', 'id', c.ids.unlinkedSubscription],
-    ] as const) {
-      expect([table, await resellerOf(table, column, id)]).toEqual([table, oldR.resellerId]);
+      expect([table, await resellerOf(table, column, id)]).toEqual([table, owner.resellerId]);
     }
     const balances =
       await sql`SELECT reseller_id FROM reseller_balance_transactions WHERE invoice_id = ${c.ids.invoice}`;
@@ -201,19 +204,7 @@ describe('one owner per customer: what a reseller change moves', () => {
     const newR = await newReseller(sql);
     const third = await newReseller(sql);
     const c = await customerWithEverything(oldR);
-    const requestId = randomUUID();
-    const [admin] = await sql<
-      { email: string }[]
-    >`SELECT email FROM customer_admins WHERE customer_id = ${c.customerId}`;
-    await reserveResellerChange(sql, {
-      id: requestId,
-      resellerId: newR.resellerId,
-      userId: newR.userId,
-      vipId: c.vipId,
-      adminEmail: admin!.email,
-      ttlMs: 72 * 3600_000,
-      limit: 100,
-    });
+    const requestId = await requestChange(newR, c);
     await changes.issueResellerChangeCode({ requestId, expiresAt: new Date(Date.now() + 3600_000).toISOString() });
     await transfer(third, c);
     const hash = codeHash(resellerChangeCode(config.TOKEN_SECRET, requestId));

@@ -2,20 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { issueApiKey, type Permission } from '../db/api-keys';
 import { newReseller, uniqueEmail } from './helpers/fixtures';
-import { signedIn, startStack, type Stack } from './helpers/stack';
+import { signedIn, stackForSuite } from './helpers/stack';
 
 // The portal's views (DOMAIN.md D1, D2, D3, D7), over rows written straight to Postgres so every filter has
 // exactly known members; each reseller is fresh, so "exactly these customers" is a tenant's whole list.
 
-let stack: Stack;
+const stack = stackForSuite();
 type Tenant = Awaited<ReturnType<typeof newReseller>>;
-
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
 
 const api = (key: string) => signedIn(stack.app, key);
 const fieldsOf = (body: { error?: { issues?: { field: string }[] } }) => (body.error?.issues ?? []).map((i) => i.field);

@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createCustomerActivities } from '../activities/customers';
-import { createMailer } from '../activities/mailer';
 import { planCounts } from '../db/purchase-authorizations';
 import { purchaseAuthorizationWorkflow } from '../workflows';
 import {
@@ -20,34 +17,14 @@ import {
   renewalStateQuery,
   renewalWorkflowId,
 } from '../workflows/definitions';
-import { testContext } from './helpers/env';
-import { customerDetails, newReseller } from './helpers/fixtures';
+import { newReseller, registeredCustomer, type RegisteredCustomer } from './helpers/fixtures';
 import { addResellerUser, moveCustomer, userEmailOf } from './helpers/ownership';
-import { withTimeSkippingWorker } from './helpers/temporal';
+import { eventually, refusalReason, timeSkippingSuite } from './helpers/temporal';
 
-const { config, sql, mailbox } = testContext();
-const mailer = createMailer(config);
-const customers = createCustomerActivities({ sql, mailer, config });
-let env: TestWorkflowEnvironment;
-let taskQueue: string;
-withTimeSkippingWorker({ sql, config, mailer }, (suite) => ({ env, taskQueue } = suite));
-
-async function customerOf() {
-  const reseller = await newReseller(sql);
-  const customerId = randomUUID();
-  const customer = customerDetails();
-  await customers.registerCustomer({
-    customerId,
-    resellerId: reseller.resellerId,
-    invitedBy: reseller.userId,
-    customer,
-    reminderSchedule: [],
-  });
-  return { reseller, customerId, email: customer.contact.email };
-}
+const { sql, mailbox, env, start } = timeSkippingSuite();
 
 const paInput = (
-  c: Awaited<ReturnType<typeof customerOf>>,
+  c: RegisteredCustomer,
   overrides: Partial<PurchaseAuthorizationInput> = {},
 ): PurchaseAuthorizationInput => ({
   paId: randomUUID(),
@@ -62,13 +39,9 @@ const paInput = (
 });
 
 async function startPa(input: PurchaseAuthorizationInput) {
-  const handle = await env.client.workflow.start(purchaseAuthorizationWorkflow, {
-    taskQueue,
-    workflowId: purchaseAuthorizationWorkflowId(input.paId),
-    args: [input],
-  });
-  const stored = await handle.executeUpdate(purchaseAuthorizationStoredUpdate);
-  return { handle, stored };
+  const workflowId = purchaseAuthorizationWorkflowId(input.paId);
+  const handle = await start(purchaseAuthorizationWorkflow, { workflowId, args: [input] });
+  return { handle, stored: await handle.executeUpdate(purchaseAuthorizationStoredUpdate) };
 }
 
 /** Timers fire while the clock skips; their activities finish a moment later. */
@@ -90,15 +63,6 @@ const rowOf = async (paId: string) =>
     >`SELECT pa.status, l.status AS license_status FROM purchase_authorizations pa JOIN licenses l ON l.purchase_authorization_id = pa.id WHERE pa.id = ${paId}`
   )[0];
 const actor = { actor: 'user:test' };
-/** The workflow's reason for refusing an update (the failure's cause carries it). */
-async function reasonOf(p: Promise<unknown>): Promise<string> {
-  const err = await p.then(
-    () => null,
-    (e: Error & { cause?: Error }) => e,
-  );
-  if (!err) throw new Error('expected a refusal');
-  return err.cause?.message ?? err.message;
-}
 /** The refusal's type (ApplicationFailure.type), as the API maps it. */
 async function typeOf(p: Promise<unknown>): Promise<string | undefined> {
   const err = await p.then(
@@ -109,27 +73,17 @@ async function typeOf(p: Promise<unknown>): Promise<string | undefined> {
   return err.cause?.type;
 }
 /** Polls until `check` passes: an activity's result reaches the workflow's state a moment after its email. */
-async function eventually(check: () => Promise<void>): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      return await check();
-    } catch (err) {
-      if (i >= 100) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 const subjectsTo = async (address: string) => (await mailbox.to(address)).map((m) => m.subject).sort();
 
 // First: the renewal run's anniversary comes from the database's clock, which the test server's clock leaves behind.
 describe('the PA on the lifecycle kernel', () => {
   it('C5/R1: the first PA sets the anniversary, and the PA lifecycle starts the renewal run of that anniversary', async () => {
-    const c = await customerOf();
+    const c = await registeredCustomer(sql);
     await startPa(paInput(c));
     const [row] = await sql<{ anniversaryDate: string | null }[]>`
       SELECT to_char(anniversary_date, 'YYYY-MM-DD') AS anniversary_date FROM customers WHERE id = ${c.customerId}`;
     expect(row!.anniversaryDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    const renewal = env.client.workflow.getHandle(renewalWorkflowId(c.customerId, row!.anniversaryDate as string));
+    const renewal = env().client.workflow.getHandle(renewalWorkflowId(c.customerId, row!.anniversaryDate as string));
     await eventually(async () =>
       expect(await renewal.query(renewalStateQuery)).toMatchObject({
         status: 'scheduled',
@@ -139,7 +93,7 @@ describe('the PA on the lifecycle kernel', () => {
   });
 
   it('P3/P5: refusals are typed by the contract (NotChangeable, Invalid), a refused store is Refused (P2)', async () => {
-    const c = await customerOf();
+    const c = await registeredCustomer(sql);
     const { handle } = await startPa(paInput(c));
     expect(await typeOf(handle.executeUpdate(requestReturnUpdate, { args: [actor] }))).toBe(
       PurchaseAuthorizationFailure.NotChangeable,
@@ -156,35 +110,35 @@ describe('the PA on the lifecycle kernel', () => {
 
 describe('purchase authorizations on the time-skipping server', () => {
   it('P2: unpaid, a PA is overdue at day 31 (licenses usable, no new PAs), deactivated at day 61, restored by payment at day 70 (P1: immediate access)', async () => {
-    const c = await customerOf();
+    const c = await registeredCustomer(sql);
     const input = paInput(c);
     const { handle, stored } = await startPa(input);
     expect(stored).toMatchObject({ status: 'pending', licensesActive: true });
     expect(await rowOf(input.paId)).toEqual({ status: 'pending', licenseStatus: 'active' });
 
-    await env.sleep('30 days');
+    await env().sleep('30 days');
     expect((await handle.query(purchaseAuthorizationStateQuery)).status).toBe('pending');
-    await env.sleep('1 day');
+    await env().sleep('1 day');
     await statusBecomes(handle, 'overdue');
     expect(await handle.query(purchaseAuthorizationStateQuery)).toMatchObject({ licensesActive: true });
     expect(await rowOf(input.paId)).toEqual({ status: 'overdue', licenseStatus: 'active' });
     const second = await startPa(paInput(c));
     expect(second.stored).toMatchObject({ status: 'refused', refusal: expect.stringContaining('overdue') });
 
-    await env.sleep('29 days');
+    await env().sleep('29 days');
     expect((await handle.query(purchaseAuthorizationStateQuery)).status).toBe('overdue');
-    await env.sleep('1 day');
+    await env().sleep('1 day');
     await statusBecomes(handle, 'deactivated');
     expect(await rowOf(input.paId)).toEqual({ status: 'deactivated', licenseStatus: 'deactivated' });
 
-    await env.sleep('9 days');
+    await env().sleep('9 days');
     const paid = await handle.executeUpdate(recordPaymentUpdate, { args: [actor] });
     expect(paid).toMatchObject({ status: 'paid', licensesActive: true });
     expect(await rowOf(input.paId)).toEqual({ status: 'paid', licenseStatus: 'active' });
   });
 
   it('P3: a PA is cancelled only while pending and with no license assigned; the customer loses access', async () => {
-    const c = await customerOf();
+    const c = await registeredCustomer(sql);
     const input = paInput(c);
     const { handle } = await startPa(input);
     await handle.executeUpdate(assignLicensesUpdate, { args: [{ assigned: 2, actor: 'user:test' }] });
@@ -200,16 +154,16 @@ describe('purchase authorizations on the time-skipping server', () => {
 
     const ordered = (await startPa(paInput(c))).handle;
     await ordered.executeUpdate(placeOrderUpdate, { args: [actor] });
-    expect(await reasonOf(ordered.executeUpdate(cancelPurchaseAuthorizationUpdate, { args: [actor] }))).toMatch(
+    expect(await refusalReason(ordered.executeUpdate(cancelPurchaseAuthorizationUpdate, { args: [actor] }))).toMatch(
       /return/,
     );
   });
 
   it('P4: a return is requested only after an order, within the return window', async () => {
-    const c = await customerOf();
+    const c = await registeredCustomer(sql);
     const input = paInput(c);
     const { handle } = await startPa(input);
-    expect(await reasonOf(handle.executeUpdate(requestReturnUpdate, { args: [actor] }))).toMatch(/cancel/);
+    expect(await refusalReason(handle.executeUpdate(requestReturnUpdate, { args: [actor] }))).toMatch(/cancel/);
     await handle.executeUpdate(placeOrderUpdate, { args: [actor] });
     expect(await handle.executeUpdate(requestReturnUpdate, { args: [actor] })).toMatchObject({
       status: 'returned',
@@ -219,12 +173,12 @@ describe('purchase authorizations on the time-skipping server', () => {
 
     const late = (await startPa(paInput(c))).handle;
     await late.executeUpdate(placeOrderUpdate, { args: [actor] });
-    await env.sleep('15 days');
-    expect(await reasonOf(late.executeUpdate(requestReturnUpdate, { args: [actor] }))).toMatch(/14 days/);
+    await env().sleep('15 days');
+    expect(await refusalReason(late.executeUpdate(requestReturnUpdate, { args: [actor] }))).toMatch(/14 days/);
   });
 
   it('P5: the plans view counts fulfilled and pending, assigned and unassigned licenses', async () => {
-    const c = await customerOf();
+    const c = await registeredCustomer(sql);
     const a = await startPa(paInput(c, { quantity: 5 }));
     const b = await startPa(paInput(c, { quantity: 2 }));
     const gone = await startPa(paInput(c, { quantity: 7 }));
@@ -238,7 +192,7 @@ describe('purchase authorizations on the time-skipping server', () => {
 
 describe('P2: the reseller and the customer hear about a PA before and when it is overdue or deactivated', () => {
   it('P2: both are warned at day 24 and day 54 and told at day 31 (overdue) and day 61 (deactivated); billing-only users are not', async () => {
-    const c = await customerOf();
+    const c = await registeredCustomer(sql);
     const resellerEmail = await userEmailOf(sql, c.reseller.userId);
     const billingOnly = await addResellerUser(sql, c.reseller.resellerId, ['billing']);
     const { handle, stored } = await startPa(paInput(c));
@@ -246,10 +200,10 @@ describe('P2: the reseller and the customer hear about a PA before and when it i
     const overdueOn = stored.overdueAt.slice(0, 10);
     const deactivateOn = stored.deactivateAt.slice(0, 10);
 
-    await env.sleep('23 days');
+    await env().sleep('23 days');
     expect(await mailbox.to(c.email)).toHaveLength(0);
     expect(await mailbox.to(resellerEmail)).toHaveLength(0);
-    await env.sleep('1 day'); // day 24
+    await env().sleep('1 day'); // day 24
     const [warnedReseller] = await mailbox.waitFor(resellerEmail, 1);
     expect(warnedReseller!.subject).toBe(`Payment due by ${overdueOn}: purchase authorization of Nordic Print AB`);
     expect(warnedReseller!.text).toContain('5 × Creative Cloud All Apps');
@@ -257,18 +211,18 @@ describe('P2: the reseller and the customer hear about a PA before and when it i
     expect(warnedCustomer!.subject).toBe(`Payment for your Creative Cloud All Apps licenses is due by ${overdueOn}`);
     expect((await handle.query(purchaseAuthorizationStateQuery)).status).toBe('pending');
 
-    await env.sleep('6 days');
+    await env().sleep('6 days');
     expect(await mailbox.to(resellerEmail)).toHaveLength(1);
-    await env.sleep('1 day'); // day 31
+    await env().sleep('1 day'); // day 31
     await statusBecomes(handle, 'overdue');
     await mailbox.waitFor(resellerEmail, 2);
     await mailbox.waitFor(c.email, 2);
 
-    await env.sleep('23 days'); // day 54
+    await env().sleep('23 days'); // day 54
     await mailbox.waitFor(resellerEmail, 3);
     await mailbox.waitFor(c.email, 3);
     expect((await handle.query(purchaseAuthorizationStateQuery)).status).toBe('overdue');
-    await env.sleep('7 days'); // day 61
+    await env().sleep('7 days'); // day 61
     await statusBecomes(handle, 'deactivated');
     await mailbox.waitFor(resellerEmail, 4);
     await mailbox.waitFor(c.email, 4);
@@ -302,12 +256,12 @@ describe('P2: the reseller and the customer hear about a PA before and when it i
   });
 
   it('P2: a PA paid before day 24 sends no warning and no overdue notice', async () => {
-    const c = await customerOf();
+    const c = await registeredCustomer(sql);
     const resellerEmail = await userEmailOf(sql, c.reseller.userId);
     const { handle } = await startPa(paInput(c));
-    await env.sleep('10 days');
+    await env().sleep('10 days');
     await handle.executeUpdate(recordPaymentUpdate, { args: [actor] });
-    await env.sleep('25 days'); // day 35: past the warning and the overdue date
+    await env().sleep('25 days'); // day 35: past the warning and the overdue date
     // (A query, not result(): awaiting a result lets the test server skip to the next timer of any run.)
     expect(await handle.query(purchaseAuthorizationStateQuery)).toMatchObject({ status: 'paid', noticesSent: [] });
     expect(await mailbox.to(c.email)).toHaveLength(0);
@@ -315,7 +269,7 @@ describe('P2: the reseller and the customer hear about a PA before and when it i
   });
 
   it('P2: notices go to the reseller that owns the customer now (X2 moved it), never to the one that created the PA', async () => {
-    const c = await customerOf();
+    const c = await registeredCustomer(sql);
     const creatorEmail = await userEmailOf(sql, c.reseller.userId);
     const input = paInput(c);
     const { handle } = await startPa(input);
@@ -323,11 +277,11 @@ describe('P2: the reseller and the customer hear about a PA before and when it i
     const ownerEmail = await userEmailOf(sql, owner.userId);
     await moveCustomer(sql, c.customerId, owner.resellerId);
 
-    await env.sleep('24 days');
+    await env().sleep('24 days');
     const [warned] = await mailbox.waitFor(ownerEmail, 1);
     expect(warned!.subject).toMatch(/^Payment due by/);
     await mailbox.waitFor(c.email, 1);
-    await env.sleep('7 days');
+    await env().sleep('7 days');
     await statusBecomes(handle, 'overdue');
     await mailbox.waitFor(ownerEmail, 2);
     expect(await mailbox.to(creatorEmail)).toHaveLength(0);

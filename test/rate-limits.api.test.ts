@@ -1,24 +1,22 @@
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../api/app';
-import { startStack, type Stack } from './helpers/stack';
+import type { Config } from '../config';
+import { stackForSuite } from './helpers/stack';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = stackForSuite();
+/** The API on this stack's database and Temporal, with other settings. */
+const appWith = (settings: Partial<Config>) =>
+  createApp({
+    sql: stack.sql,
+    temporal: stack.temporal,
+    config: { ...stack.config, ...settings },
+    logger: pino({ level: 'silent' }),
+  });
 
 describe('guessing limits on what anyone can reach', () => {
   it('T3: contact sign-in is limited per client: the attempt over the limit gets 429 with RateLimit headers', async () => {
-    const app = createApp({
-      sql: stack.sql,
-      temporal: stack.temporal,
-      config: { ...stack.config, LOGIN_RATE_LIMIT: 3 },
-      logger: pino({ level: 'silent' }),
-    });
+    const app = appWith({ LOGIN_RATE_LIMIT: 3 });
     const attempt = () =>
       request(app).post('/contact/login').send({ email: 'nobody@customer.test', password: 'not-the-password-123' });
     for (let i = 0; i < 3; i++) expect((await attempt()).status).toBe(401);
@@ -29,12 +27,7 @@ describe('guessing limits on what anyone can reach', () => {
   });
 
   it('T3: the pages behind emailed links are limited too, so tokens cannot be enumerated', async () => {
-    const app = createApp({
-      sql: stack.sql,
-      temporal: stack.temporal,
-      config: { ...stack.config, PUBLIC_PAGE_RATE_LIMIT: 2 },
-      logger: pino({ level: 'silent' }),
-    });
+    const app = appWith({ PUBLIC_PAGE_RATE_LIMIT: 2 });
     const guess = () => request(app).get('/invitations/accept?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
     expect((await guess()).status).toBe(410);
     expect((await guess()).status).toBe(410);

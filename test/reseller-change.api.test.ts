@@ -1,42 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { resellerChangeWorkflowId } from '../workflows/definitions';
-import { customerBody, newReseller, uniqueEmail } from './helpers/fixtures';
-import { signedIn, startStack, type Stack } from './helpers/stack';
+import { newReseller, uniqueEmail } from './helpers/fixtures';
+import { acceptedCustomer, signedIn, stackForSuite } from './helpers/stack';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = stackForSuite();
 
 const as = (key: string) => signedIn(stack.app, key);
 
-/** A customer of `owner`, added through the API and accepted, with a second system admin. */
-async function acceptedCustomer(ownerKey: string) {
-  const c = customerBody();
-  const created = await as(ownerKey).post('/v1/customers').send(c);
-  expect(created.status).toBe(201);
-  const id = created.body.id as string;
-  await stack.sql`UPDATE customers SET invitation_status = 'accepted', accepted_at = now() WHERE id = ${id}`;
+/** A customer of an old reseller, added through the API and accepted, with a second system admin; a new reseller. */
+async function scenario() {
+  const oldR = await newReseller(stack.sql);
+  const newR = await newReseller(stack.sql);
+  const { id, vipId, body } = await acceptedCustomer(stack, oldR.apiKey);
   const second = uniqueEmail('admin2');
   await stack.sql`INSERT INTO customer_admins (customer_id, email, first_name, last_name) VALUES (${id}, ${second}, 'Bo', 'Ek')`;
-  return { id, vipId: created.body.vipId as string, admins: [c.contact.email, second] };
+  return { oldR, newR, customer: { id, vipId, admins: [body.contact.email, second] } };
 }
+
+/** X1: `key`'s reseller asks for a customer by its VIP id and an admin's email. */
+const requestChange = (key: string, body: { vipId: string; adminEmail: string | undefined }) =>
+  as(key).post('/v1/reseller-changes').send(body);
 
 const codeIn = (text: string) => text.match(/\b([0-9A-Z]{5}-[0-9A-Z]{5})\b/)?.[1];
 
 describe('reseller change through the API, against the dev server', () => {
   it("X1 X2: request → code email to every admin → redeem → the customer moves to the new reseller's list", async () => {
-    const oldR = await newReseller(stack.sql);
-    const newR = await newReseller(stack.sql);
-    const customer = await acceptedCustomer(oldR.apiKey);
+    const { oldR, newR, customer } = await scenario();
 
-    const asked = await as(newR.apiKey)
-      .post('/v1/reseller-changes')
-      .send({ vipId: customer.vipId.toLowerCase(), adminEmail: customer.admins[1] });
+    const asked = await requestChange(newR.apiKey, {
+      vipId: customer.vipId.toLowerCase(),
+      adminEmail: customer.admins[1],
+    });
     expect(asked.status).toBe(202);
     expect(asked.body).toMatchObject({ status: 'pending', customerId: null });
 
@@ -78,10 +73,8 @@ describe('reseller change through the API, against the dev server', () => {
   });
 
   it('X2: an admin confirms the change through the link in the code email', async () => {
-    const oldR = await newReseller(stack.sql);
-    const newR = await newReseller(stack.sql);
-    const customer = await acceptedCustomer(oldR.apiKey);
-    await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: customer.vipId, adminEmail: customer.admins[0] });
+    const { newR, customer } = await scenario();
+    await requestChange(newR.apiKey, { vipId: customer.vipId, adminEmail: customer.admins[0] });
     const [mail] = (await stack.mailbox.waitFor(customer.admins[1]!, 1)).filter((m) =>
       m.subject.startsWith('Your reseller change code'),
     );
@@ -99,25 +92,15 @@ describe('reseller change through the API, against the dev server', () => {
   });
 
   it("X1: a pair that matches no customer gets the same answer as one that does; one's own customer is a 409", async () => {
-    const owner = await newReseller(stack.sql);
-    const newR = await newReseller(stack.sql);
-    const customer = await acceptedCustomer(owner.apiKey);
-    const real = await as(newR.apiKey)
-      .post('/v1/reseller-changes')
-      .send({ vipId: customer.vipId, adminEmail: customer.admins[0] });
-    const fake = await as(newR.apiKey)
-      .post('/v1/reseller-changes')
-      .send({ vipId: 'VIP9999999999', adminEmail: 'nobody@nowhere.test' });
-    const wrongAdmin = await as(newR.apiKey)
-      .post('/v1/reseller-changes')
-      .send({ vipId: customer.vipId, adminEmail: 'guess@nowhere.test' });
+    const { oldR: owner, newR, customer } = await scenario();
+    const real = await requestChange(newR.apiKey, { vipId: customer.vipId, adminEmail: customer.admins[0] });
+    const fake = await requestChange(newR.apiKey, { vipId: 'VIP9999999999', adminEmail: 'nobody@nowhere.test' });
+    const wrongAdmin = await requestChange(newR.apiKey, { vipId: customer.vipId, adminEmail: 'guess@nowhere.test' });
     const shape = (b: Record<string, unknown>) => `${Object.keys(b).sort().join()}|${b.status}|${b.customerId}`;
     expect([real.status, fake.status, wrongAdmin.status]).toEqual([202, 202, 202]);
     expect(shape(fake.body)).toBe(shape(real.body));
     expect(shape(wrongAdmin.body)).toBe(shape(real.body));
-    const own = await as(owner.apiKey)
-      .post('/v1/reseller-changes')
-      .send({ vipId: customer.vipId, adminEmail: customer.admins[0] });
+    const own = await requestChange(owner.apiKey, { vipId: customer.vipId, adminEmail: customer.admins[0] });
     expect(own.status).toBe(409);
     expect(own.body.error.code).toBe('already_your_customer');
   });
@@ -125,14 +108,13 @@ describe('reseller change through the API, against the dev server', () => {
   it('X4: a sixth code in a day gets 429 with Retry-After, unmatched attempts included', async () => {
     const newR = await newReseller(stack.sql);
     for (let i = 0; i < 5; i++) {
-      const res = await as(newR.apiKey)
-        .post('/v1/reseller-changes')
-        .send({ vipId: `VIP${String(9000000000 + i)}`, adminEmail: `x${i}@nowhere.test` });
+      const res = await requestChange(newR.apiKey, {
+        vipId: `VIP${String(9000000000 + i)}`,
+        adminEmail: `x${i}@nowhere.test`,
+      });
       expect(res.status).toBe(202);
     }
-    const sixth = await as(newR.apiKey)
-      .post('/v1/reseller-changes')
-      .send({ vipId: 'VIP9000000099', adminEmail: 'y@nowhere.test' });
+    const sixth = await requestChange(newR.apiKey, { vipId: 'VIP9000000099', adminEmail: 'y@nowhere.test' });
     expect(sixth.status).toBe(429);
     expect(Number(sixth.headers['retry-after'])).toBeGreaterThan(86_000);
     const rows = await stack.sql`SELECT 1 FROM reseller_change_requests WHERE new_reseller_id = ${newR.resellerId}`;
@@ -142,9 +124,7 @@ describe('reseller change through the API, against the dev server', () => {
   it("X3: a request can be re-sent only once it has expired; bad input is a 400; another reseller's request a 404", async () => {
     const newR = await newReseller(stack.sql);
     const other = await newReseller(stack.sql);
-    const asked = await as(newR.apiKey)
-      .post('/v1/reseller-changes')
-      .send({ vipId: 'VIP9100000000', adminEmail: 'a@nowhere.test' });
+    const asked = await requestChange(newR.apiKey, { vipId: 'VIP9100000000', adminEmail: 'a@nowhere.test' });
     const early = await as(newR.apiKey).post(`/v1/reseller-changes/${asked.body.id}/resend`).send({});
     expect(early.status).toBe(409);
     expect((await as(other.apiKey).get(`/v1/reseller-changes/${asked.body.id}`)).status).toBe(404);
@@ -152,7 +132,7 @@ describe('reseller change through the API, against the dev server', () => {
       (await as(other.apiKey).post(`/v1/reseller-changes/${asked.body.id}/redeem`).send({ code: 'AAAAA-AAAAA' }))
         .status,
     ).toBe(404);
-    const bad = await as(newR.apiKey).post('/v1/reseller-changes').send({ vipId: '12', adminEmail: 'nope' });
+    const bad = await requestChange(newR.apiKey, { vipId: '12', adminEmail: 'nope' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues.map((i: { field: string }) => i.field)).toEqual(['vipId', 'adminEmail']);
     expect((await as(newR.apiKey).get(`/v1/reseller-changes/${randomUUID()}`)).status).toBe(404);

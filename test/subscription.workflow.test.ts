@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { hashPassword } from '../api/passwords';
 import { storeContactPassword } from '../db/subscriptions';
 import {
@@ -14,20 +13,14 @@ import {
   type SubscriptionInput,
 } from '../workflows/definitions';
 import { subscriptionWorkflow } from '../workflows';
-import { sha256Hex } from '../lib/hash';
-import { withTimeSkippingWorker } from './helpers/temporal';
-import { testContext } from './helpers/env';
-import { newReseller, uniqueEmail } from './helpers/fixtures';
-import { linkIn } from './helpers/mailbox';
+import { resellerForSuite, uniqueEmail } from './helpers/fixtures';
+import { linkIn, tokenHashOf } from './helpers/mailbox';
+import { timeSkippingSuite } from './helpers/temporal';
 
-const { config, sql, mailbox } = testContext();
-let env: TestWorkflowEnvironment;
-let taskQueue: string;
-withTimeSkippingWorker({ sql, config }, (suite) => ({ env, taskQueue } = suite));
-let reseller: Awaited<ReturnType<typeof newReseller>>;
+const { sql, mailbox, env, start } = timeSkippingSuite();
+const reseller = resellerForSuite({ sql });
 let passwordHash: string;
 beforeAll(async () => {
-  reseller = await newReseller(sql);
   passwordHash = await hashPassword('Lantern-Quiver-Oatmeal-93');
 });
 
@@ -45,16 +38,13 @@ async function subscribe(overrides: Partial<SubscriptionInput> = {}) {
     contactLinkTtl: '14 days',
     ...overrides,
   };
-  const handle = await env.client.workflow.start(subscriptionWorkflow, {
-    taskQueue,
+  const handle = await start(subscriptionWorkflow, {
     workflowId: subscriptionWorkflowId(subscriptionId),
     args: [input],
   });
   const stored = await handle.executeUpdate(subscriptionStoredUpdate);
   return { handle, input, subscriptionId, stored };
 }
-
-const tokenHashOf = (link: string): string => sha256Hex(new URL(link).searchParams.get('token') as string);
 
 async function refusal(p: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -148,10 +138,10 @@ describe('subscription lifecycle on the time-skipping server', () => {
     const { input, subscriptionId, handle } = await subscribe();
     const [mail] = await mailbox.waitFor(input.contact!.email, 1);
     const tokenHash = tokenHashOf(linkIn(mail!));
-    await env.sleep('13 days');
+    await env().sleep('13 days');
     expect((await handle.query(subscriptionStateQuery)).contactSetup).toBe('pending');
-    await env.sleep('1 day');
-    await env.sleep('1 minute');
+    await env().sleep('1 day');
+    await env().sleep('1 minute');
     const state = await handle.query(subscriptionStateQuery);
     expect(state).toMatchObject({ contactSetup: 'expired', status: 'active' });
     const [token] = await sql<

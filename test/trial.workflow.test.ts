@@ -1,7 +1,3 @@
-import { createHash, randomUUID } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createCustomerActivities } from '../activities/customers';
-import { createMailer } from '../activities/mailer';
 import { orderWorkflow, trialWorkflow } from '../workflows';
 import {
   activateLicenseUpdate,
@@ -13,17 +9,11 @@ import {
   type OrderInput,
   type TrialTerms,
 } from '../workflows/definitions';
-import { testContext } from './helpers/env';
-import { customerDetails, newReseller } from './helpers/fixtures';
-import { linkIn } from './helpers/mailbox';
-import { withTimeSkippingWorker } from './helpers/temporal';
+import { orderInput, registeredCustomer, yearAfter, type RegisteredCustomer } from './helpers/fixtures';
+import { linkIn, tokenHashOf } from './helpers/mailbox';
+import { timeSkippingSuite } from './helpers/temporal';
 
-const { config, sql, mailbox } = testContext();
-const mailer = createMailer(config);
-const customers = createCustomerActivities({ sql, mailer, config });
-let env: TestWorkflowEnvironment;
-let taskQueue: string;
-withTimeSkippingWorker({ sql, config, mailer }, (suite) => ({ env, taskQueue } = suite));
+const { sql, mailbox, env, start } = timeSkippingSuite();
 
 const TERMS: TrialTerms = {
   length: '30 days',
@@ -37,56 +27,23 @@ const TERMS: TrialTerms = {
  * far ahead of the database's, and a first order or a conversion starts the customer's renewal run (R1), which
  * would otherwise find its anniversary long past and expire the licenses (R2).
  */
-async function customerOf() {
-  const reseller = await newReseller(sql);
-  const customerId = randomUUID();
-  const anniversaryDate = new Date((await env.currentTimeMs()) + 365 * 86_400_000).toISOString().slice(0, 10);
-  const customer = customerDetails({ anniversaryDate });
-  await customers.registerCustomer({
-    customerId,
-    resellerId: reseller.resellerId,
-    invitedBy: reseller.userId,
-    customer,
-    reminderSchedule: [],
-  });
-  return { reseller, customerId, email: customer.contact.email };
-}
+const customerOf = async () =>
+  registeredCustomer(sql, { customer: { anniversaryDate: yearAfter(await env().currentTimeMs()) } });
 
-function orderInput(
-  c: Awaited<ReturnType<typeof customerOf>>,
-  kind: 'order' | 'trial',
-  overrides: Partial<OrderInput> = {},
-): OrderInput {
-  return {
-    orderId: randomUUID(),
-    kind,
-    resellerId: c.reseller.resellerId,
-    customerId: c.customerId,
-    createdBy: c.reseller.userId,
-    currency: 'EUR',
-    poNumber: 'PO-1',
-    promoCode: null,
-    drivers: ['hp-latex-800', 'summa-s2'],
-    subscriptionType: 'saas-annual',
-    plan: 'production',
-    ...overrides,
-  };
-}
+/** The trials and orders here are annual SaaS, with a PO number. */
+const annualOrder = (c: RegisteredCustomer, kind: 'order' | 'trial', overrides: Partial<OrderInput> = {}) =>
+  orderInput(c, kind, { poNumber: 'PO-1', subscriptionType: 'saas-annual', ...overrides });
 
-async function startTrial(input: OrderInput) {
-  return env.client.workflow.start(trialWorkflow, {
-    taskQueue,
-    workflowId: orderWorkflowId('trial', input.orderId),
-    args: [input, TERMS],
-  });
-}
+const startTrial = (input: OrderInput) =>
+  start(trialWorkflow, { workflowId: orderWorkflowId('trial', input.orderId), args: [input, TERMS] });
+const startOrder = (input: OrderInput) =>
+  start(orderWorkflow, { workflowId: orderWorkflowId('order', input.orderId), args: [input] });
 
 /** The activation link's token hash, as the public page computes it. */
 async function activationHash(to: string): Promise<string> {
   const mails = await mailbox.waitFor(to, 1);
   const activation = mails.find((m) => m.text.includes('/licenses/activate'));
-  const token = new URL(linkIn(activation!)).searchParams.get('token')!;
-  return createHash('sha256').update(token).digest('hex');
+  return tokenHashOf(linkIn(activation!));
 }
 
 const subjects = async (to: string) => (await mailbox.to(to)).map((m) => m.subject);
@@ -100,46 +57,43 @@ const licenseOf = async (orderId: string) =>
 describe('trials and orders on the time-skipping server', () => {
   it('O2 O6: a 30-day trial reminds 7 days and 1 day before its end, then expires and deactivates the license', async () => {
     const c = await customerOf();
-    const input = orderInput(c, 'trial');
+    const input = annualOrder(c, 'trial');
     const handle = await startTrial(input);
     const hash = await activationHash(c.email);
     await handle.executeUpdate(activateLicenseUpdate, { args: [{ tokenHash: hash }] });
     expect((await licenseOf(input.orderId))?.status).toBe('active');
 
-    await env.sleep('22 days');
+    await env().sleep('22 days');
     expect(await subjects(c.email)).toHaveLength(1);
-    await env.sleep('25 hours');
+    await env().sleep('25 hours');
     await mailbox.waitFor(c.email, 2);
     expect((await subjects(c.email))[1]).toContain('ends in 7 days');
-    await env.sleep('6 days');
+    await env().sleep('6 days');
     await mailbox.waitFor(c.email, 3);
     expect((await subjects(c.email)).some((s) => s.includes('ends in 1 day'))).toBe(true);
     expect((await licenseOf(input.orderId))?.status).toBe('active');
-    await env.sleep('1 day');
+    await env().sleep('1 day');
     expect(await handle.result()).toMatchObject({ status: 'expired' });
     expect((await licenseOf(input.orderId))?.status).toBe('expired');
     await mailbox.waitFor(c.email, 4);
-    const resellerMail = (
-      await sql<{ email: string }[]>`SELECT email FROM reseller_users WHERE id = ${c.reseller.userId}`
-    )[0]!.email;
-    expect((await subjects(resellerMail)).some((s) => s.startsWith('PrintFactory trial ended'))).toBe(true);
+    expect((await subjects(c.reseller.email)).some((s) => s.startsWith('PrintFactory trial ended'))).toBe(true);
   });
 
   it('O6: "+" extends a trial, which then expires at the new date; the total is bounded', async () => {
     const c = await customerOf();
-    const input = orderInput(c, 'trial');
+    const input = annualOrder(c, 'trial');
     const handle = await startTrial(input);
     await activationHash(c.email);
-    await env.sleep('10 days');
+    await env().sleep('10 days');
     const extended = await handle.executeUpdate(extendTrialUpdate, { args: [{ actor: 'user:test' }] });
     expect(
       new Date(extended.trialEndsAt!).getTime() - Date.parse((await handle.describe()).startTime.toISOString()),
     ).toBeGreaterThanOrEqual(60 * 86_400_000 - 1000);
     await handle.executeUpdate(extendTrialUpdate, { args: [{ actor: 'user:test' }] });
     await expect(handle.executeUpdate(extendTrialUpdate, { args: [{ actor: 'user:test' }] })).rejects.toThrow();
-    await env.sleep('21 days');
+    await env().sleep('21 days');
     expect((await handle.query(orderStateQuery)).status).toBe('pending_activation');
-    await env.sleep('60 days');
+    await env().sleep('60 days');
     expect(await handle.result()).toMatchObject({ status: 'expired' });
     const audit = await sql`SELECT action FROM audit_events WHERE entity_id = ${input.orderId} ORDER BY id`;
     expect(audit.map((a) => a.action)).toEqual(['trial.created', 'trial.extended', 'trial.extended', 'trial.expired']);
@@ -147,15 +101,15 @@ describe('trials and orders on the time-skipping server', () => {
 
   it('O6: converting at day 29 keeps the license active without a gap (B2: priced from its price list)', async () => {
     const c = await customerOf();
-    const input = orderInput(c, 'trial', { promoCode: 'WELCOME10' });
+    const input = annualOrder(c, 'trial', { promoCode: 'WELCOME10' });
     const handle = await startTrial(input);
     await handle.executeUpdate(activateLicenseUpdate, { args: [{ tokenHash: await activationHash(c.email) }] });
-    await env.sleep('29 days');
+    await env().sleep('29 days');
     const state = await handle.executeUpdate(convertTrialUpdate, { args: [{ actor: 'user:test' }] });
     // A converted trial is an order from now on, served by the same workflow; its license goes on as it was.
     expect(state).toMatchObject({ kind: 'order', status: 'active', trialEndsAt: null });
     expect(state.convertedAt).not.toBeNull();
-    await env.sleep('5 days');
+    await env().sleep('5 days');
     expect(await handle.query(orderStateQuery)).toMatchObject({ kind: 'order', status: 'active' });
     expect((await licenseOf(input.orderId))?.status).toBe('active');
     const [o] =
@@ -172,28 +126,17 @@ describe('trials and orders on the time-skipping server', () => {
 
   it('O5: an order is deleted before activation (the customer stays); after activation deletion is refused', async () => {
     const c = await customerOf();
-    const first = orderInput(c, 'order');
-    const h1 = await env.client.workflow.start(orderWorkflow, {
-      taskQueue,
-      workflowId: orderWorkflowId('order', first.orderId),
-      args: [first],
-    });
+    const first = annualOrder(c, 'order');
+    const h1 = await startOrder(first);
     await mailbox.waitFor(c.email, 1);
     expect((await h1.executeUpdate(deleteOrderUpdate, { args: [{ actor: 'user:test' }] })).status).toBe('deleted');
     expect(await sql`SELECT 1 FROM orders WHERE id = ${first.orderId}`).toHaveLength(0);
     expect(await sql`SELECT 1 FROM customers WHERE id = ${c.customerId}`).toHaveLength(1);
 
-    const second = orderInput(c, 'order');
-    const h2 = await env.client.workflow.start(orderWorkflow, {
-      taskQueue,
-      workflowId: orderWorkflowId('order', second.orderId),
-      args: [second],
-    });
+    const second = annualOrder(c, 'order');
+    const h2 = await startOrder(second);
     const mails = await mailbox.waitFor(c.email, 2);
-    const token = new URL(linkIn(mails[1]!)).searchParams.get('token')!;
-    await h2.executeUpdate(activateLicenseUpdate, {
-      args: [{ tokenHash: createHash('sha256').update(token).digest('hex') }],
-    });
+    await h2.executeUpdate(activateLicenseUpdate, { args: [{ tokenHash: tokenHashOf(linkIn(mails[1]!)) }] });
     // An activated order's workflow stays, to serve driver swaps (O6): its state says it is active.
     expect(await h2.query(orderStateQuery)).toMatchObject({ status: 'active' });
     await expect(h2.executeUpdate(deleteOrderUpdate, { args: [{ actor: 'user:test' }] })).rejects.toThrow();
@@ -202,14 +145,9 @@ describe('trials and orders on the time-skipping server', () => {
 
   it("O4: the activation email carries the serial number (O8: one per license) (B2: prices from the currency's list)", async () => {
     const c = await customerOf();
-    const eur = orderInput(c, 'order');
-    const usd = orderInput(c, 'order', { currency: 'USD' });
-    for (const input of [eur, usd])
-      await env.client.workflow.start(orderWorkflow, {
-        taskQueue,
-        workflowId: orderWorkflowId('order', input.orderId),
-        args: [input],
-      });
+    const eur = annualOrder(c, 'order');
+    const usd = annualOrder(c, 'order', { currency: 'USD' });
+    for (const input of [eur, usd]) await startOrder(input);
     const mails = await mailbox.waitFor(c.email, 2);
     const serials = await Promise.all([eur, usd].map(async (i) => (await licenseOf(i.orderId))!.serialNumber));
     for (const s of serials) expect(s).toMatch(/^PF-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);

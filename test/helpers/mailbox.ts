@@ -1,4 +1,5 @@
 import type { Config } from '../../config';
+import { sha256Hex } from '../../lib/hash';
 
 export interface CaughtEmail {
   id: string;
@@ -46,3 +47,9 @@ export function linkIn(mail: CaughtEmail): string {
   if (!match) throw new Error(`no link in email "${mail.subject}"`);
   return match[0];
 }
+
+/** The token a single-use link carries. */
+export const tokenOf = (link: string): string => new URL(link).searchParams.get('token') as string;
+
+/** The hash of a link's token, as the page that receives it computes it (and the workflow stores it). */
+export const tokenHashOf = (link: string): string => sha256Hex(tokenOf(link));

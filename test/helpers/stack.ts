@@ -8,6 +8,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
 import type { Config } from '../../config';
 import { testContext } from './env';
+import { customerBody } from './fixtures';
 import { createTestWorker, quietRuntime } from './temporal';
 
 /**
@@ -55,6 +56,18 @@ export async function startStack(overrides: Partial<Config> = {}) {
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
 
+/** The stack of one test file: started before its tests (ready inside them and later hooks), stopped after. */
+export function stackForSuite(overrides: Partial<Config> = {}): Stack {
+  const stack = {} as Stack;
+  beforeAll(async () => {
+    Object.assign(stack, await startStack(overrides));
+  });
+  afterAll(async () => {
+    await stack.stop?.();
+  });
+  return stack;
+}
+
 /** Requests to the API as one reseller user (T1, T2): every call carries that user's API key. */
 export function signedIn(app: Express, apiKey: string) {
   const auth = (r: request.Test) => r.set('authorization', `Bearer ${apiKey}`);
@@ -65,4 +78,41 @@ export function signedIn(app: Express, apiKey: string) {
     patch: (url: string) => auth(request(app).patch(url)),
     delete: (url: string) => auth(request(app).delete(url)),
   };
+}
+
+/** A customer that `apiKey`'s reseller added through the API (C1), marked accepted as if its contact had accepted. */
+export async function acceptedCustomer(stack: Stack, apiKey: string) {
+  const body = customerBody();
+  const created = await signedIn(stack.app, apiKey).post('/v1/customers').send(body);
+  expect(created.status).toBe(201);
+  const id = created.body.id as string;
+  await stack.sql`UPDATE customers SET invitation_status = 'accepted', accepted_at = now() WHERE id = ${id}`;
+  return { id, vipId: created.body.vipId as string, body };
+}
+
+/**
+ * One create sent twice at once and once more after, under one Idempotency-Key: three 201s that name one
+ * resource, the last a replay. Returns the resource's id.
+ */
+export async function sentThriceUnderOneKey(send: () => request.Test): Promise<string> {
+  const [r1, r2] = await Promise.all([send(), send()]);
+  const r3 = await send();
+  expect([r1.status, r2.status, r3.status]).toEqual([201, 201, 201]);
+  expect(new Set([r1.body.id, r2.body.id, r3.body.id]).size).toBe(1);
+  expect(r3.headers['idempotent-replayed']).toBe('true');
+  return r1.body.id as string;
+}
+
+/** The API's OpenAPI document, once it is seen to list `paths` (among others). */
+export async function openApiListing(stack: Stack, paths: string[]) {
+  const doc = await request(stack.app).get('/openapi.json');
+  expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(paths));
+  return doc.body;
+}
+
+/** The fields a create's answer names, once it is seen to be a 400 `validation_failed`. */
+export function invalidFields(res: request.Response): string[] {
+  expect(res.status).toBe(400);
+  expect(res.body.error.code).toBe('validation_failed');
+  return (res.body.error.issues as { field: string }[]).map((i) => i.field);
 }

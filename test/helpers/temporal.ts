@@ -2,13 +2,14 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
-import type { Client } from '@temporalio/client';
+import type { Client, Workflow, WorkflowStartOptions } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { createActivities, createMailer, type Mailer } from '../../activities';
 import type { Config } from '../../config';
 import type { Sql } from '../../db';
 import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
+import { testContext } from './env';
 
 const ROOT = path.join(__dirname, '..', '..');
 export const TEST_BUNDLE_PATH = path.join(ROOT, '.cache', 'test', 'workflow-bundle.js');
@@ -84,4 +85,57 @@ export function withTimeSkippingWorker(
     deps.mailer?.close();
     await deps.sql.end();
   });
+}
+
+/**
+ * A workflow test file's suite on the time-skipping server: the test context, the mailer its activities share
+ * and, once the suite is ready (inside tests), its `env()`, its `taskQueue()` and `start`, which starts a
+ * workflow on that queue.
+ */
+export function timeSkippingSuite() {
+  const { config, sql, mailbox } = testContext();
+  const mailer = createMailer(config);
+  let ready: { env: TestWorkflowEnvironment; taskQueue: string } | undefined;
+  withTimeSkippingWorker({ sql, config, mailer }, (suite) => {
+    ready = suite;
+  });
+  const current = () => {
+    if (!ready) throw new Error('the time-skipping suite is used before it is ready');
+    return ready;
+  };
+  return {
+    config,
+    sql,
+    mailbox,
+    mailer,
+    env: (): TestWorkflowEnvironment => current().env,
+    taskQueue: (): string => current().taskQueue,
+    start<W extends Workflow>(workflow: W, options: Omit<WorkflowStartOptions<W>, 'taskQueue'>) {
+      const { env, taskQueue } = current();
+      return env.client.workflow.start(workflow, { ...options, taskQueue } as WorkflowStartOptions<W>);
+    },
+  };
+}
+
+/** Activities run on real time after a timer fires in skipped time: poll until the check passes. */
+export async function eventually(check: () => Promise<void>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** The workflow's reason for refusing an update (the failure's cause carries it); fails if it was not refused. */
+export async function refusalReason(update: Promise<unknown>): Promise<string> {
+  const err = await update.then(
+    () => null,
+    (e: Error & { cause?: Error }) => e,
+  );
+  if (!err) throw new Error('expected a refusal');
+  return err.cause?.message ?? err.message;
 }
