@@ -1,5 +1,5 @@
 import type { PurchaseAuthorizationNotice } from '../../workflows/definitions';
-import { escapeHtml, layout, type RenderedEmail } from './layout';
+import { type RenderedEmail, renderEmail } from './layout';
 
 export interface PurchaseAuthorizationNoticeData {
   /** The reseller's users act (record the payment); the customer's contact keeps or loses access (T3: no billing). */
@@ -101,16 +101,11 @@ function customerText(d: PurchaseAuthorizationNoticeData): Text {
 /** P2: warned before overdue and before deactivation, told when either happened; to the reseller and the customer. */
 export function renderPurchaseAuthorizationNotice(d: PurchaseAuthorizationNoticeData): RenderedEmail {
   const { subject, paragraphs } = d.audience === 'reseller' ? resellerText(d) : customerText(d);
-  const greeting = `Hello ${d.recipientName},`;
-  const footer = d.audience === 'reseller' ? 'Sent by the reseller portal.' : `Sent on behalf of ${d.resellerName}.`;
-  return {
+  return renderEmail({
     subject,
-    text: [greeting, '', ...paragraphs.flatMap((p) => [p, '']), footer].join('\n'),
-    html: layout({
-      preheader: paragraphs[0] ?? subject,
-      heading: subject,
-      paragraphs: [greeting, ...paragraphs].map(escapeHtml),
-      footer,
-    }),
-  };
+    heading: subject,
+    greeting: `Hello ${d.recipientName},`,
+    paragraphs,
+    footer: d.audience === 'reseller' ? 'Sent by the reseller portal.' : `Sent on behalf of ${d.resellerName}.`,
+  });
 }

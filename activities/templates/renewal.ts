@@ -1,5 +1,5 @@
 import type { RenewalNotice } from '../../workflows/definitions';
-import { escapeHtml, layout, type RenderedEmail } from './layout';
+import { type RenderedEmail, renderEmail } from './layout';
 
 export interface RenewalNoticeData {
   /** The customer's contact is told what happens; the reseller's users are the ones who place the renewal (R1). */
@@ -40,16 +40,11 @@ export function renderRenewalNotice(d: RenewalNoticeData): RenderedEmail {
       ? `Upcoming renewal on ${d.anniversaryDate} — ${d.organizationName}`
       : `Ready for renewal — ${d.organizationName}`;
   const paragraphs = d.audience === 'reseller' ? resellerParagraphs(d) : customerParagraphs(d);
-  const greeting = `Hello ${d.recipientName},`;
-  const footer = d.audience === 'reseller' ? 'Sent by the reseller portal.' : `Sent on behalf of ${d.resellerName}.`;
-  return {
+  return renderEmail({
     subject,
-    text: [greeting, '', ...paragraphs.flatMap((p) => [p, '']), footer].join('\n'),
-    html: layout({
-      preheader: paragraphs[0] ?? subject,
-      heading: subject,
-      paragraphs: [greeting, ...paragraphs].map(escapeHtml),
-      footer,
-    }),
-  };
+    heading: subject,
+    greeting: `Hello ${d.recipientName},`,
+    paragraphs,
+    footer: d.audience === 'reseller' ? 'Sent by the reseller portal.' : `Sent on behalf of ${d.resellerName}.`,
+  });
 }
