@@ -1,7 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Config } from '../config';
-import type { Sql } from '../db';
 import { storeAccessToken } from '../db/access-tokens';
 import {
   acceptInvitation,
@@ -13,17 +11,12 @@ import {
 import { sha256 } from '../lib/hash';
 import { durationMs } from '../workflows/duration';
 import { InvitationFailure, type InvitationInput, type Registration } from '../workflows/definitions';
-import { type Mailer, sendOnce } from './mailer';
+import { type ActivityDeps, sendOnce } from './mailer';
 import { renderInvitationEmail } from './templates/invitation';
 
-interface Deps {
-  sql: Sql;
-  mailer: Mailer;
-  config: Config;
-}
-
 /** Activities of the customer invitation: each one side effect, safe to repeat for the same business key. */
-export function createCustomerActivities({ sql, mailer, config }: Deps) {
+export function createCustomerActivities(deps: ActivityDeps) {
+  const { sql, config } = deps;
   return {
     /** C1/C2: stores the customer and issues its VIP id; a repeat returns the same VIP id. */
     async registerCustomer(input: InvitationInput): Promise<Registration> {
@@ -64,7 +57,7 @@ export function createCustomerActivities({ sql, mailer, config }: Deps) {
         acceptUrl: `${config.PUBLIC_BASE_URL}/invitations/accept?token=${token}`,
         linkExpiresAt,
       });
-      return sendOnce({ sql, mailer, config }, args.key, {
+      return sendOnce(deps, args.key, {
         ...rendered,
         to: c.contactEmail,
         template: `invitation.${args.kind}`,

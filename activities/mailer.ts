@@ -8,6 +8,13 @@ import type { RenderedEmail } from './templates/layout';
 
 export type Mailer = Transporter;
 
+/** What every activity factory is built from (createActivities); sendOnce needs all three. */
+export interface ActivityDeps {
+  sql: Sql;
+  mailer: Mailer;
+  config: Config;
+}
+
 export function createMailer(config: Config): Mailer {
   return createTransport({
     host: config.SMTP_HOST,
@@ -31,7 +38,7 @@ export interface OutgoingEmail extends RenderedEmail {
  * A retry to a corrected address (T4) sends to that address, and the log records it.
  */
 export async function sendOnce(
-  deps: { sql: Sql; mailer: Mailer; config: Config },
+  deps: ActivityDeps,
   key: string,
   email: OutgoingEmail,
 ): Promise<'sent' | 'already-sent'> {

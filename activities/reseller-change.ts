@@ -1,7 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Config } from '../config';
-import type { Sql } from '../db';
 import {
   expireResellerChange,
   findCodeRecipients,
@@ -13,7 +11,7 @@ import {
   redeemResellerChange,
 } from '../db/reseller-changes';
 import { sha256Hex } from '../lib/hash';
-import { type Mailer, sendOnce } from './mailer';
+import { type ActivityDeps, sendOnce } from './mailer';
 import {
   renderCodeEmail,
   renderCodeExpiredEmail,
@@ -22,12 +20,6 @@ import {
 } from './templates/reseller-change';
 
 export type { RedeemOutcome };
-
-interface Deps {
-  sql: Sql;
-  mailer: Mailer;
-  config: Config;
-}
 
 // Crockford's base32: no I, L, O or U, so a code read aloud or typed is not mistaken.
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -49,7 +41,8 @@ const notFound = (requestId: string) =>
   ApplicationFailure.nonRetryable(`reseller change ${requestId} not found`, 'NotFound');
 
 /** Activities of the reseller change (X1-X4): each one side effect, safe to repeat for the same request. */
-export function createResellerChangeActivities({ sql, mailer, config }: Deps) {
+export function createResellerChangeActivities(deps: ActivityDeps) {
+  const { sql, config } = deps;
   const requester = async (requestId: string) => {
     const row = await findRequester(sql, requestId);
     if (!row) throw notFound(requestId);
@@ -89,7 +82,7 @@ export function createResellerChangeActivities({ sql, mailer, config }: Deps) {
           redeemUrl,
           expiresAt,
         });
-        await sendOnce({ sql, mailer, config }, `reseller-change:${args.requestId}/code/${a.email.toLowerCase()}`, {
+        await sendOnce(deps, `reseller-change:${args.requestId}/code/${a.email.toLowerCase()}`, {
           ...email,
           to: a.email,
           template: 'reseller-change.code',
@@ -107,7 +100,7 @@ export function createResellerChangeActivities({ sql, mailer, config }: Deps) {
         adminEmail: user.adminEmail,
         expiresAt: user.expiresAt,
       });
-      await sendOnce({ sql, mailer, config }, `reseller-change:${args.requestId}/received`, {
+      await sendOnce(deps, `reseller-change:${args.requestId}/received`, {
         ...received,
         to: user.email,
         template: 'reseller-change.received',
@@ -147,7 +140,7 @@ export function createResellerChangeActivities({ sql, mailer, config }: Deps) {
     async sendResellerChangeExpiredEmail(args: { requestId: string }): Promise<void> {
       const user = await requester(args.requestId);
       const email = renderCodeExpiredEmail({ userName: user.name, vipId: user.vipId });
-      await sendOnce({ sql, mailer, config }, `reseller-change:${args.requestId}/expired`, {
+      await sendOnce(deps, `reseller-change:${args.requestId}/expired`, {
         ...email,
         to: user.email,
         template: 'reseller-change.expired',
@@ -172,7 +165,7 @@ export function createResellerChangeActivities({ sql, mailer, config }: Deps) {
           newResellerName: c.newResellerName,
           audience: r.audience,
         });
-        await sendOnce({ sql, mailer, config }, `reseller-change:${args.requestId}/completed/${r.to.toLowerCase()}`, {
+        await sendOnce(deps, `reseller-change:${args.requestId}/completed/${r.to.toLowerCase()}`, {
           ...email,
           to: r.to,
           template: `reseller-change.completed.${r.audience}`,

@@ -1,7 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Config } from '../config';
-import type { Sql } from '../db';
 import { storeAccessToken } from '../db/access-tokens';
 import {
   cancelSubscription,
@@ -14,17 +12,12 @@ import {
 } from '../db/subscriptions';
 import { sha256 } from '../lib/hash';
 import { SubscriptionFailure, type SubscriptionInput } from '../workflows/definitions';
-import { type Mailer, sendOnce } from './mailer';
+import { type ActivityDeps, sendOnce } from './mailer';
 import { renderSubscriptionContactEmail } from './templates/subscription-contact';
 
-interface Deps {
-  sql: Sql;
-  mailer: Mailer;
-  config: Config;
-}
-
 /** Activities of the per-user subscription (E1-E3): each one side effect, safe to repeat for the same business key. */
-export function createSubscriptionActivities({ sql, mailer, config }: Deps) {
+export function createSubscriptionActivities(deps: ActivityDeps) {
+  const { sql, config } = deps;
   return {
     /** E1/E2: stores the subscription and its contact; a repeat finds them stored and changes nothing. */
     async storeSubscription(input: SubscriptionInput): Promise<void> {
@@ -63,7 +56,7 @@ export function createSubscriptionActivities({ sql, mailer, config }: Deps) {
         setupUrl: `${config.PUBLIC_BASE_URL}/subscription-contact/setup?token=${token}`,
         linkExpiresAt,
       });
-      return sendOnce({ sql, mailer, config }, args.key, {
+      return sendOnce(deps, args.key, {
         ...rendered,
         to: s.contactEmail,
         template: 'subscription.contact-invitation',
