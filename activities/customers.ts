@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { storeAccessToken } from '../db/access-tokens';
 import {
@@ -8,7 +7,7 @@ import {
   findInvitationRecipient,
   registerCustomer,
 } from '../db/customers';
-import { sha256 } from '../lib/hash';
+import { linkToken, sha256 } from '../lib/hash';
 import { durationMs } from '../workflows/duration';
 import { InvitationFailure, type InvitationInput, type Registration } from '../workflows/definitions';
 import { type ActivityDeps, sendOnce } from './mailer';
@@ -40,7 +39,7 @@ export function createCustomerActivities(deps: ActivityDeps) {
     }): Promise<'sent' | 'already-sent'> {
       const c = await findInvitationRecipient(sql, args.customerId);
       if (!c) throw ApplicationFailure.nonRetryable(`customer ${args.customerId} not found`, 'CustomerNotFound');
-      const token = createHmac('sha256', config.TOKEN_SECRET).update(args.key).digest('base64url');
+      const token = linkToken(config.TOKEN_SECRET, args.key);
       const linkExpiresAt = await storeAccessToken(sql, {
         purpose: 'invitation',
         customerId: args.customerId,

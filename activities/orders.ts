@@ -1,10 +1,9 @@
-import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { billingTerms } from '../config/terms';
 import { priceOrder } from '../db/catalog';
 import { configureOrder } from '../db/order-configuration';
 import * as orders from '../db/orders';
-import { sha256 } from '../lib/hash';
+import { linkToken, sha256 } from '../lib/hash';
 import { durationMs } from '../workflows/duration';
 import { type BillingCycle, type BillingTerms, OrderFailure, type OrderInput } from '../workflows/definitions';
 import { type ActivityDeps, sendOnce } from './mailer';
@@ -62,7 +61,7 @@ export function createOrderActivities(deps: ActivityDeps) {
     /** O4/T3: emails the activation instructions with a single-use link derived from the email's key. */
     async sendActivationEmail(args: { orderId: string; key: string }): Promise<'sent' | 'already-sent'> {
       const d = await emailData(args.orderId);
-      const token = createHmac('sha256', config.TOKEN_SECRET).update(args.key).digest('base64url');
+      const token = linkToken(config.TOKEN_SECRET, args.key);
       await orders.storeActivationToken(sql, {
         tokenHash: sha256(token),
         licenseId: args.orderId,

@@ -73,15 +73,7 @@ export function createResellerChangeActivities(deps: ActivityDeps) {
         `${config.PUBLIC_BASE_URL}/reseller-change/redeem?request=${args.requestId}` +
         `&code=${encodeURIComponent(code)}`;
       for (const a of admins) {
-        const email = renderCodeEmail({
-          adminFirstName: a.firstName,
-          organizationName: a.organizationName,
-          vipId: a.vipId,
-          newResellerName: a.newResellerName,
-          code,
-          redeemUrl,
-          expiresAt,
-        });
+        const email = renderCodeEmail({ ...a, code, redeemUrl, expiresAt });
         await sendOnce(deps, `reseller-change:${args.requestId}/code/${a.email.toLowerCase()}`, {
           ...email,
           to: a.email,
@@ -94,12 +86,7 @@ export function createResellerChangeActivities(deps: ActivityDeps) {
     /** X1: tells the requester the request was received, the same words whether it matched or not. */
     async sendResellerChangeReceivedEmail(args: { requestId: string }): Promise<void> {
       const user = await requester(args.requestId);
-      const received = renderRequestReceivedEmail({
-        userName: user.name,
-        vipId: user.vipId,
-        adminEmail: user.adminEmail,
-        expiresAt: user.expiresAt,
-      });
+      const received = renderRequestReceivedEmail(user);
       await sendOnce(deps, `reseller-change:${args.requestId}/received`, {
         ...received,
         to: user.email,
@@ -139,7 +126,7 @@ export function createResellerChangeActivities(deps: ActivityDeps) {
     /** X3: tells the requester the code expired, so a new one can be sent. */
     async sendResellerChangeExpiredEmail(args: { requestId: string }): Promise<void> {
       const user = await requester(args.requestId);
-      const email = renderCodeExpiredEmail({ userName: user.name, vipId: user.vipId });
+      const email = renderCodeExpiredEmail(user);
       await sendOnce(deps, `reseller-change:${args.requestId}/expired`, {
         ...email,
         to: user.email,
@@ -158,13 +145,7 @@ export function createResellerChangeActivities(deps: ActivityDeps) {
         ...c.customerAdmins.map((a) => ({ to: a.email, name: a.firstName, audience: 'customer' as const })),
       ];
       for (const r of recipients) {
-        const email = renderTransferCompletedEmail({
-          name: r.name,
-          organizationName: c.organizationName,
-          vipId: c.vipId,
-          newResellerName: c.newResellerName,
-          audience: r.audience,
-        });
+        const email = renderTransferCompletedEmail({ ...c, name: r.name, audience: r.audience });
         await sendOnce(deps, `reseller-change:${args.requestId}/completed/${r.to.toLowerCase()}`, {
           ...email,
           to: r.to,

@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { storeAccessToken } from '../db/access-tokens';
 import {
@@ -10,7 +9,7 @@ import {
   PRODUCT_NAMES,
   storeSubscription,
 } from '../db/subscriptions';
-import { sha256 } from '../lib/hash';
+import { linkToken, sha256 } from '../lib/hash';
 import { SubscriptionFailure, type SubscriptionInput } from '../workflows/definitions';
 import { type ActivityDeps, sendOnce } from './mailer';
 import { renderSubscriptionContactEmail } from './templates/subscription-contact';
@@ -39,7 +38,7 @@ export function createSubscriptionActivities(deps: ActivityDeps) {
           `subscription ${args.subscriptionId} has no contact`,
           'SubscriptionContactNotFound',
         );
-      const token = createHmac('sha256', config.TOKEN_SECRET).update(args.key).digest('base64url');
+      const token = linkToken(config.TOKEN_SECRET, args.key);
       const linkExpiresAt = await storeAccessToken(sql, {
         purpose: 'subscription_contact',
         subscriptionId: args.subscriptionId,

@@ -2,7 +2,7 @@ import { formatUtc, type RenderedEmail, renderEmail } from './layout';
 
 /** X1/X2: to every system admin of the customer. */
 export function renderCodeEmail(d: {
-  adminFirstName: string;
+  firstName: string;
   organizationName: string;
   vipId: string;
   newResellerName: string;
@@ -13,7 +13,7 @@ export function renderCodeEmail(d: {
   return renderEmail({
     subject: `Your reseller change code for ${d.organizationName}`,
     heading: 'Your reseller change code',
-    greeting: `Hello ${d.adminFirstName},`,
+    greeting: `Hello ${d.firstName},`,
     paragraphs: [
       `${d.newResellerName} has asked to become the reseller for ${d.organizationName} (customer number ${d.vipId}).`,
       `If your organization asked for this change, give ${d.newResellerName} this code, or confirm the change yourself with the button below: ${d.code}`,
@@ -27,7 +27,7 @@ export function renderCodeEmail(d: {
 
 /** X1: to the requesting reseller, the same whether or not the details matched a customer. */
 export function renderRequestReceivedEmail(d: {
-  userName: string;
+  name: string;
   vipId: string;
   adminEmail: string;
   expiresAt: Date;
@@ -35,7 +35,7 @@ export function renderRequestReceivedEmail(d: {
   return renderEmail({
     subject: `Reseller change requested for ${d.vipId}`,
     heading: 'Reseller change requested',
-    greeting: `Hello ${d.userName},`,
+    greeting: `Hello ${d.name},`,
     paragraphs: [
       `We received your request to take over customer ${d.vipId}, with the administrator ${d.adminEmail}.`,
       `If these details match a customer, its administrators have been emailed a reseller change code. Ask them for it; it is valid until ${formatUtc(d.expiresAt)}.`,
@@ -67,11 +67,11 @@ export function renderTransferCompletedEmail(d: {
 }
 
 /** X3: to the requesting reseller when the 72 hours passed without the code being used. */
-export function renderCodeExpiredEmail(d: { userName: string; vipId: string }): RenderedEmail {
+export function renderCodeExpiredEmail(d: { name: string; vipId: string }): RenderedEmail {
   return renderEmail({
     subject: `Reseller change code expired for ${d.vipId}`,
     heading: 'The reseller change code expired',
-    greeting: `Hello ${d.userName},`,
+    greeting: `Hello ${d.name},`,
     paragraphs: [
       `The reseller change code for customer ${d.vipId} was not used in time and no longer works.`,
       'You can send a new code from the portal.',
