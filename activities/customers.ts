@@ -1,12 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { storeAccessToken } from '../db/access-tokens';
-import {
-  acceptInvitation,
-  changeContactEmail,
-  deleteCustomerWithoutProducts,
-  findInvitationRecipient,
-  registerCustomer,
-} from '../db/customers';
+import * as customers from '../db/customers';
 import { linkToken, sha256 } from '../lib/hash';
 import { durationMs } from '../workflows/duration';
 import { InvitationFailure, type InvitationInput, type Registration } from '../workflows/definitions';
@@ -19,13 +13,13 @@ export function createCustomerActivities(deps: ActivityDeps) {
   return {
     /** C1/C2: stores the customer and issues its VIP id; a repeat returns the same VIP id. */
     async registerCustomer(input: InvitationInput): Promise<Registration> {
-      const { vipId } = await registerCustomer(sql, input);
+      const { vipId } = await customers.registerCustomer(sql, input);
       return { customerId: input.customerId, vipId };
     },
 
     /** C3/T4: a reminder (or support's retry) may go to a corrected address; the contact's email follows. */
     async changeContactEmail(args: { customerId: string; email: string; actor: string }): Promise<void> {
-      await changeContactEmail(sql, args);
+      await customers.changeContactEmail(sql, args);
     },
 
     /**
@@ -37,7 +31,7 @@ export function createCustomerActivities(deps: ActivityDeps) {
       kind: 'invitation' | 'reminder';
       key: string;
     }): Promise<'sent' | 'already-sent'> {
-      const c = await findInvitationRecipient(sql, args.customerId);
+      const c = await customers.findInvitationRecipient(sql, args.customerId);
       if (!c) throw ApplicationFailure.nonRetryable(`customer ${args.customerId} not found`, 'CustomerNotFound');
       const token = linkToken(config.TOKEN_SECRET, args.key);
       const linkExpiresAt = await storeAccessToken(sql, {
@@ -68,7 +62,7 @@ export function createCustomerActivities(deps: ActivityDeps) {
      * transaction. Refused (non-retryable) for a spent or expired link, or when C4 forbids it.
      */
     async acceptInvitation(args: { customerId: string; tokenHash: string }): Promise<void> {
-      const result = await acceptInvitation(sql, {
+      const result = await customers.acceptInvitation(sql, {
         customerId: args.customerId,
         tokenHash: Buffer.from(args.tokenHash, 'hex'),
       });
@@ -88,7 +82,7 @@ export function createCustomerActivities(deps: ActivityDeps) {
 
     /** C3/C8: deletes a customer that has no products, with its links; refused otherwise. */
     async deleteCustomer(args: { customerId: string; actor: string }): Promise<void> {
-      const outcome = await deleteCustomerWithoutProducts(sql, args.customerId, args.actor);
+      const outcome = await customers.deleteCustomerWithoutProducts(sql, args.customerId, args.actor);
       if (outcome === 'has-products') {
         throw ApplicationFailure.nonRetryable(
           'The customer has products and cannot be deleted.',

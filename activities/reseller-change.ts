@@ -12,6 +12,7 @@ import {
 } from '../db/reseller-changes';
 import { sha256Hex } from '../lib/hash';
 import { type ActivityDeps, sendOnce } from './mailer';
+import type { RenderedEmail } from './templates/layout';
 import {
   renderCodeEmail,
   renderCodeExpiredEmail,
@@ -47,6 +48,19 @@ export function createResellerChangeActivities(deps: ActivityDeps) {
     const row = await findRequester(sql, requestId);
     if (!row) throw notFound(requestId);
     return row;
+  };
+  /** X1/X3: one email to the requester, keyed by the request and what it tells. */
+  const emailRequester = async (
+    requestId: string,
+    what: 'received' | 'expired',
+    render: (user: Awaited<ReturnType<typeof requester>>) => RenderedEmail,
+  ) => {
+    const user = await requester(requestId);
+    await sendOnce(deps, `reseller-change:${requestId}/${what}`, {
+      ...render(user),
+      to: user.email,
+      template: `reseller-change.${what}`,
+    });
   };
 
   return {
@@ -85,13 +99,7 @@ export function createResellerChangeActivities(deps: ActivityDeps) {
 
     /** X1: tells the requester the request was received, the same words whether it matched or not. */
     async sendResellerChangeReceivedEmail(args: { requestId: string }): Promise<void> {
-      const user = await requester(args.requestId);
-      const received = renderRequestReceivedEmail(user);
-      await sendOnce(deps, `reseller-change:${args.requestId}/received`, {
-        ...received,
-        to: user.email,
-        template: 'reseller-change.received',
-      });
+      await emailRequester(args.requestId, 'received', renderRequestReceivedEmail);
     },
 
     /**
@@ -125,13 +133,7 @@ export function createResellerChangeActivities(deps: ActivityDeps) {
 
     /** X3: tells the requester the code expired, so a new one can be sent. */
     async sendResellerChangeExpiredEmail(args: { requestId: string }): Promise<void> {
-      const user = await requester(args.requestId);
-      const email = renderCodeExpiredEmail(user);
-      await sendOnce(deps, `reseller-change:${args.requestId}/expired`, {
-        ...email,
-        to: user.email,
-        template: 'reseller-change.expired',
-      });
+      await emailRequester(args.requestId, 'expired', renderCodeExpiredEmail);
     },
 
     /** X2: tells the new reseller, the previous reseller's admins and the customer's admins. */

@@ -1,14 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { storeAccessToken } from '../db/access-tokens';
-import {
-  cancelSubscription,
-  changeSubscriptionUsers,
-  completeContactSetup,
-  expireContactLinks,
-  findContactInvitation,
-  PRODUCT_NAMES,
-  storeSubscription,
-} from '../db/subscriptions';
+import * as subscriptions from '../db/subscriptions';
 import { linkToken, sha256 } from '../lib/hash';
 import { SubscriptionFailure, type SubscriptionInput } from '../workflows/definitions';
 import { type ActivityDeps, sendOnce } from './mailer';
@@ -20,7 +12,7 @@ export function createSubscriptionActivities(deps: ActivityDeps) {
   return {
     /** E1/E2: stores the subscription and its contact; a repeat finds them stored and changes nothing. */
     async storeSubscription(input: SubscriptionInput): Promise<void> {
-      await storeSubscription(sql, input);
+      await subscriptions.storeSubscription(sql, input);
     },
 
     /**
@@ -32,7 +24,7 @@ export function createSubscriptionActivities(deps: ActivityDeps) {
       key: string;
       expiresAt: string;
     }): Promise<'sent' | 'already-sent'> {
-      const s = await findContactInvitation(sql, args.subscriptionId);
+      const s = await subscriptions.findContactInvitation(sql, args.subscriptionId);
       if (!s)
         throw ApplicationFailure.nonRetryable(
           `subscription ${args.subscriptionId} has no contact`,
@@ -50,7 +42,7 @@ export function createSubscriptionActivities(deps: ActivityDeps) {
         contactName: s.contactName,
         companyName: s.companyName,
         resellerName: s.resellerName,
-        productName: PRODUCT_NAMES[s.product],
+        productName: subscriptions.PRODUCT_NAMES[s.product],
         email: s.contactEmail,
         setupUrl: `${config.PUBLIC_BASE_URL}/subscription-contact/setup?token=${token}`,
         linkExpiresAt,
@@ -73,7 +65,10 @@ export function createSubscriptionActivities(deps: ActivityDeps) {
       name: string;
       phone: string | null;
     }): Promise<void> {
-      const outcome = await completeContactSetup(sql, { ...args, tokenHash: Buffer.from(args.tokenHash, 'hex') });
+      const outcome = await subscriptions.completeContactSetup(sql, {
+        ...args,
+        tokenHash: Buffer.from(args.tokenHash, 'hex'),
+      });
       if (outcome === 'link-invalid') {
         throw ApplicationFailure.nonRetryable(
           'This account setup link is no longer valid, or no password was set.',
@@ -84,12 +79,12 @@ export function createSubscriptionActivities(deps: ActivityDeps) {
 
     /** E2: the link ran out in workflow time; the stored one stops working now, whatever its stored expiry. */
     async expireSubscriptionContactLinks(args: { subscriptionId: string }): Promise<void> {
-      await expireContactLinks(sql, args.subscriptionId);
+      await subscriptions.expireContactLinks(sql, args.subscriptionId);
     },
 
     /** E3: the reseller changes the number of users; the audit trail keeps before and after. */
     async changeSubscriptionUsers(args: { subscriptionId: string; users: number; actor: string }): Promise<void> {
-      const result = await changeSubscriptionUsers(sql, args);
+      const result = await subscriptions.changeSubscriptionUsers(sql, args);
       if (result.outcome === 'not-active') {
         throw ApplicationFailure.nonRetryable(`The subscription is ${result.status}.`, SubscriptionFailure.NotActive);
       }
@@ -97,7 +92,7 @@ export function createSubscriptionActivities(deps: ActivityDeps) {
 
     /** Ends the subscription: inactive, and its contact's link stops working (sessions end with it). */
     async cancelSubscription(args: { subscriptionId: string; actor: string }): Promise<void> {
-      await cancelSubscription(sql, args);
+      await subscriptions.cancelSubscription(sql, args);
     },
   };
 }
