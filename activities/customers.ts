@@ -1,10 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { storeAccessToken } from '../db/access-tokens';
 import * as customers from '../db/customers';
-import { linkToken, sha256 } from '../lib/hash';
 import { durationMs } from '../workflows/duration';
 import { InvitationFailure, type InvitationInput, type Registration } from '../workflows/definitions';
-import { type ActivityDeps, sendOnce } from './mailer';
+import { type ActivityDeps, sendLinkEmail } from './mailer';
 import { renderInvitationEmail } from './templates/invitation';
 
 /** Activities of the customer invitation: each one side effect, safe to repeat for the same business key. */
@@ -33,27 +31,17 @@ export function createCustomerActivities(deps: ActivityDeps) {
     }): Promise<'sent' | 'already-sent'> {
       const c = await customers.findInvitationRecipient(sql, args.customerId);
       if (!c) throw ApplicationFailure.nonRetryable(`customer ${args.customerId} not found`, 'CustomerNotFound');
-      const token = linkToken(config.TOKEN_SECRET, args.key);
-      const linkExpiresAt = await storeAccessToken(sql, {
-        purpose: 'invitation',
-        customerId: args.customerId,
-        tokenHash: sha256(token),
-        email: c.contactEmail,
-        expiresAt: new Date(Date.now() + durationMs(config.INVITATION_LINK_TTL)),
-      });
-      const rendered = renderInvitationEmail({
-        kind: args.kind,
-        contactFirstName: c.contactFirstName,
-        organizationName: c.organizationName,
-        resellerName: c.resellerName,
-        vipId: c.vipId,
-        acceptUrl: `${config.PUBLIC_BASE_URL}/invitations/accept?token=${token}`,
-        linkExpiresAt,
-      });
-      return sendOnce(deps, args.key, {
-        ...rendered,
+      return sendLinkEmail(deps, args.key, {
+        link: {
+          purpose: 'invitation',
+          customerId: args.customerId,
+          expiresAt: new Date(Date.now() + durationMs(config.INVITATION_LINK_TTL)),
+        },
         to: c.contactEmail,
         template: `invitation.${args.kind}`,
+        path: '/invitations/accept',
+        render: (link) =>
+          renderInvitationEmail({ ...c, kind: args.kind, acceptUrl: link.url, linkExpiresAt: link.expiresAt }),
       });
     },
 

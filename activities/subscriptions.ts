@@ -1,14 +1,12 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { storeAccessToken } from '../db/access-tokens';
 import * as subscriptions from '../db/subscriptions';
-import { linkToken, sha256 } from '../lib/hash';
 import { SubscriptionFailure, type SubscriptionInput } from '../workflows/definitions';
-import { type ActivityDeps, sendOnce } from './mailer';
+import { type ActivityDeps, sendLinkEmail } from './mailer';
 import { renderSubscriptionContactEmail } from './templates/subscription-contact';
 
 /** Activities of the per-user subscription (E1-E3): each one side effect, safe to repeat for the same business key. */
 export function createSubscriptionActivities(deps: ActivityDeps) {
-  const { sql, config } = deps;
+  const { sql } = deps;
   return {
     /** E1/E2: stores the subscription and its contact; a repeat finds them stored and changes nothing. */
     async storeSubscription(input: SubscriptionInput): Promise<void> {
@@ -30,27 +28,23 @@ export function createSubscriptionActivities(deps: ActivityDeps) {
           `subscription ${args.subscriptionId} has no contact`,
           'SubscriptionContactNotFound',
         );
-      const token = linkToken(config.TOKEN_SECRET, args.key);
-      const linkExpiresAt = await storeAccessToken(sql, {
-        purpose: 'subscription_contact',
-        subscriptionId: args.subscriptionId,
-        tokenHash: sha256(token),
-        email: s.contactEmail,
-        expiresAt: new Date(args.expiresAt),
-      });
-      const rendered = renderSubscriptionContactEmail({
-        contactName: s.contactName,
-        companyName: s.companyName,
-        resellerName: s.resellerName,
-        productName: subscriptions.PRODUCT_NAMES[s.product],
-        email: s.contactEmail,
-        setupUrl: `${config.PUBLIC_BASE_URL}/subscription-contact/setup?token=${token}`,
-        linkExpiresAt,
-      });
-      return sendOnce(deps, args.key, {
-        ...rendered,
+      return sendLinkEmail(deps, args.key, {
+        link: {
+          purpose: 'subscription_contact',
+          subscriptionId: args.subscriptionId,
+          expiresAt: new Date(args.expiresAt),
+        },
         to: s.contactEmail,
         template: 'subscription.contact-invitation',
+        path: '/subscription-contact/setup',
+        render: (link) =>
+          renderSubscriptionContactEmail({
+            ...s,
+            productName: subscriptions.PRODUCT_NAMES[s.product],
+            email: s.contactEmail,
+            setupUrl: link.url,
+            linkExpiresAt: link.expiresAt,
+          }),
       });
     },
 
