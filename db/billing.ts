@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BillingState, Entitlement } from '../workflows/contracts/billing';
-import { recordAudit } from './audit';
+import { auditOrder } from './audit';
 import type { Sql, Tx } from '.';
 
 export interface BillingSubscriptionRow {
@@ -434,10 +434,7 @@ export async function changeBilling(
     if (after.entitlement !== before.entitlement) {
       await tx`UPDATE licenses SET status = ${licenseStatusOf(after.entitlement)} WHERE order_id = ${a.orderId}`;
     }
-    await recordAudit(tx, {
-      resellerId: b.resellerId,
-      entityType: 'order',
-      entityId: a.orderId,
+    await auditOrder(tx, b.resellerId, a.orderId, {
       action: a.action,
       actor: a.actor,
       before,

@@ -1,6 +1,6 @@
 import type { Sql } from '.';
 import type { CustomerDetails } from '../workflows/definitions';
-import { recordAudit } from './audit';
+import { auditCustomer, fieldChange } from './audit';
 
 export interface CustomerRow {
   id: string;
@@ -149,14 +149,10 @@ export async function setManagedBy(
     }
     if (customer.managedBy === userId) return 'updated' as const;
     await tx`UPDATE customers SET managed_by = ${userId}, updated_at = now() WHERE id = ${customerId}`;
-    await recordAudit(tx, {
-      resellerId,
-      entityType: 'customer',
-      entityId: customerId,
+    await auditCustomer(tx, resellerId, customerId, {
       action: 'customer.managed_by_changed',
       actor,
-      before: { managedBy: customer.managedBy },
-      after: { managedBy: userId },
+      ...fieldChange('managedBy', customer.managedBy, userId),
     });
     return 'updated' as const;
   });
@@ -249,10 +245,7 @@ export async function deleteCustomerWithoutProducts(
     const [product] = await tx`SELECT 1 FROM licenses WHERE customer_id = ${customerId} LIMIT 1`;
     if (product) return 'has-products' as const;
     await tx`DELETE FROM customers WHERE id = ${customerId}`;
-    await recordAudit(tx, {
-      resellerId: customer.resellerId,
-      entityType: 'customer',
-      entityId: customerId,
+    await auditCustomer(tx, customer.resellerId, customerId, {
       action: 'customer.deleted',
       actor,
       before: customer,
@@ -303,10 +296,7 @@ export async function registerCustomer(
       ON CONFLICT (id) DO NOTHING
       RETURNING vip_id`;
     if (inserted) {
-      await recordAudit(tx, {
-        resellerId: input.resellerId,
-        entityType: 'customer',
-        entityId: input.customerId,
+      await auditCustomer(tx, input.resellerId, input.customerId, {
         action: 'customer.invited',
         actor: `user:${input.invitedBy}`,
         after: { vipId: inserted.vipId, ...c },
@@ -329,14 +319,10 @@ export async function changeContactEmail(
       SELECT reseller_id, contact_email FROM customers WHERE id = ${args.customerId} FOR UPDATE`;
     if (!before || before.contactEmail === args.email) return;
     await tx`UPDATE customers SET contact_email = ${args.email}, updated_at = now() WHERE id = ${args.customerId}`;
-    await recordAudit(tx, {
-      resellerId: before.resellerId,
-      entityType: 'customer',
-      entityId: args.customerId,
+    await auditCustomer(tx, before.resellerId, args.customerId, {
       action: 'customer.contact_email_changed',
       actor: args.actor,
-      before: { contactEmail: before.contactEmail },
-      after: { contactEmail: args.email },
+      ...fieldChange('contactEmail', before.contactEmail, args.email),
     });
   });
 }
@@ -389,14 +375,10 @@ export async function acceptInvitation(
              WHERE id = ${args.customerId}`;
     await tx`UPDATE access_tokens SET used_at = now()
              WHERE customer_id = ${args.customerId} AND purpose = 'invitation' AND used_at IS NULL`;
-    await recordAudit(tx, {
-      resellerId: customer.resellerId,
-      entityType: 'customer',
-      entityId: args.customerId,
+    await auditCustomer(tx, customer.resellerId, args.customerId, {
       action: 'invitation.accepted',
       actor: `contact:${customer.contactEmail}`,
-      before: { invitationStatus: 'pending' },
-      after: { invitationStatus: 'accepted' },
+      ...fieldChange('invitationStatus', 'pending', 'accepted'),
     });
     return { outcome: 'accepted' };
   });

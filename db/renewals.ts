@@ -3,7 +3,7 @@ import type { Sql, Tx } from '.';
 import { addMonths } from '../lib/dates';
 import { RENEWAL_TERM_MONTHS } from '../lib/subscription-terms';
 import type { RenewalTiming } from '../workflows/definitions';
-import { recordAudit } from './audit';
+import { auditCustomer } from './audit';
 
 export interface RenewalProfile {
   customerId: string;
@@ -102,10 +102,7 @@ export async function recordRenewalOrder(
       ON CONFLICT (customer_id, renewal_date) DO NOTHING RETURNING id`;
     if (inserted.length === 0) return { termEndsOn }; // a retry after it was recorded
     await raiseVipSelect(tx, args.customerId, args.quantity);
-    await recordAudit(tx, {
-      resellerId,
-      entityType: 'customer',
-      entityId: args.customerId,
+    await auditCustomer(tx, resellerId, args.customerId, {
       action: 'renewal.processed',
       actor: args.actor,
       after: { ...args, termEndsOn },
@@ -132,10 +129,7 @@ export async function expireRenewalLicenses(
         AND purchase_authorization_id IS NOT NULL AND order_id IS NULL
       RETURNING id`;
     if (expired.length === 0) return 0;
-    await recordAudit(tx, {
-      resellerId,
-      entityType: 'customer',
-      entityId: args.customerId,
+    await auditCustomer(tx, resellerId, args.customerId, {
       action: 'renewal.expired',
       actor: 'system',
       after: { renewalDate: args.renewalDate, licenses: expired.length },
@@ -168,10 +162,7 @@ export async function commitThreeYears(
     if (c.vipSelectLevel === null) return 'no-vip-select';
     await tx`UPDATE customers SET three_year_commitment_quantity = ${args.quantity}, three_year_committed_at = now()
              WHERE id = ${args.customerId}`;
-    await recordAudit(tx, {
-      resellerId: c.resellerId,
-      entityType: 'customer',
-      entityId: args.customerId,
+    await auditCustomer(tx, c.resellerId, args.customerId, {
       action: 'renewal.three_year_commitment',
       actor: args.actor,
       after: { quantity: args.quantity },
