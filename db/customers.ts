@@ -1,6 +1,7 @@
 import type { Sql } from '.';
 import type { CustomerDetails } from '../workflows/definitions';
 import { auditCustomer, fieldChange } from './audit';
+import { type RenewalOrderRow, renewalOrderColumns } from './renewals';
 
 export interface CustomerRow {
   id: string;
@@ -208,21 +209,8 @@ export async function customerDetailSections(sql: Sql, resellerId: string, custo
       SELECT id, product, quantity, status, created_at, ordered_at, paid_at, overdue_at, deactivated_at, cancelled_at, returned_at
       FROM purchase_authorizations WHERE ${owned()}
       ORDER BY created_at DESC, id DESC LIMIT 100`,
-    sql<
-      {
-        id: string;
-        renewalDate: string;
-        timing: string;
-        quantity: number;
-        termMonths: number;
-        termStartsOn: string;
-        termEndsOn: string;
-        createdAt: Date;
-      }[]
-    >`
-      SELECT id, to_char(renewal_date, 'YYYY-MM-DD') AS renewal_date, timing, quantity, term_months,
-             to_char(term_starts_on, 'YYYY-MM-DD') AS term_starts_on, to_char(term_ends_on, 'YYYY-MM-DD') AS term_ends_on, created_at
-      FROM renewal_orders WHERE ${owned()}
+    sql<RenewalOrderRow[]>`
+      SELECT ${renewalOrderColumns(sql)} FROM renewal_orders WHERE ${owned()}
       ORDER BY renewal_date DESC LIMIT 100`,
   ]);
   return { profile: profile[0] ?? null, plans, orders, authorizations, renewals };

@@ -45,24 +45,28 @@ export function currentRenewalDate(p: RenewalProfile): string | null {
   return p.extendedTermMonths ? addMonths(p.anniversaryDate, p.extendedTermMonths - 12) : p.anniversaryDate;
 }
 
-/** R3: processed renewal orders, newest first. */
+/** R3: a processed renewal order, its dates as YYYY-MM-DD. */
+export interface RenewalOrderRow {
+  id: string;
+  renewalDate: string;
+  timing: string;
+  quantity: number;
+  termMonths: number;
+  termStartsOn: string;
+  termEndsOn: string;
+  createdAt: Date;
+}
+
+/** The columns of a RenewalOrderRow, selected from renewal_orders. */
+export const renewalOrderColumns = (sql: Sql) => sql`
+  id, to_char(renewal_date, 'YYYY-MM-DD') AS renewal_date, timing, quantity, term_months,
+  to_char(term_starts_on, 'YYYY-MM-DD') AS term_starts_on, to_char(term_ends_on, 'YYYY-MM-DD') AS term_ends_on,
+  created_at`;
+
+/** R3: processed renewal orders, newest first, with who placed them. */
 export async function renewalHistory(sql: Sql, customerId: string) {
-  return sql<
-    {
-      id: string;
-      renewalDate: string;
-      timing: string;
-      quantity: number;
-      termMonths: number;
-      termStartsOn: string;
-      termEndsOn: string;
-      createdBy: string;
-      createdAt: Date;
-    }[]
-  >`
-    SELECT id, to_char(renewal_date, 'YYYY-MM-DD') AS renewal_date, timing, quantity, term_months,
-           to_char(term_starts_on, 'YYYY-MM-DD') AS term_starts_on, to_char(term_ends_on, 'YYYY-MM-DD') AS term_ends_on,
-           created_by, created_at
+  return sql<(RenewalOrderRow & { createdBy: string })[]>`
+    SELECT ${renewalOrderColumns(sql)}, created_by
     FROM renewal_orders WHERE customer_id = ${customerId} ORDER BY renewal_date DESC`;
 }
 
