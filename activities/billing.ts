@@ -1,17 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Config } from '../config';
-import type { Sql } from '../db';
 import * as billing from '../db/billing';
 import { durationMs } from '../workflows/duration';
 import { BillingFailure, type BillingCycle } from '../workflows/definitions';
-import { type Mailer, sendOnce } from './mailer';
+import { type ActivityDeps, sendOnce } from './mailer';
 import { renderInvoiceEmail } from './templates/billing';
-
-interface Deps {
-  sql: Sql;
-  mailer: Mailer;
-  config: Config;
-}
 
 const orderGone = (orderId: string) =>
   ApplicationFailure.nonRetryable(`order ${orderId} not found`, BillingFailure.NotFound);
@@ -23,7 +15,8 @@ const orderGone = (orderId: string) =>
  * - a perpetual order already invoiced: at once, on an invoice of its own (invoiceDriverChange);
  * - before the order's first invoice: that invoice bills the new drivers in full and settles it.
  */
-export function createBillingActivities({ sql, mailer, config }: Deps) {
+export function createBillingActivities(deps: ActivityDeps) {
+  const { sql, config } = deps;
   const dueFrom = (at: Date) => new Date(at.getTime() + durationMs(config.INVOICE_PAYMENT_TERMS)).toISOString();
 
   return {
@@ -82,7 +75,7 @@ export function createBillingActivities({ sql, mailer, config }: Deps) {
           recipientName: user.name,
           invoiceUrl: `${config.PUBLIC_BASE_URL}/v1/invoices/${args.invoiceId}/pdf`,
         });
-        await sendOnce({ sql, mailer, config }, `${args.key}/${user.id}`, {
+        await sendOnce(deps, `${args.key}/${user.id}`, {
           ...email,
           to: user.email,
           template: 'billing.invoice',

@@ -1,39 +1,23 @@
-import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Config } from '../config';
-import type { Sql } from '../db';
-import { storeAccessToken } from '../db/access-tokens';
-import {
-  acceptInvitation,
-  changeContactEmail,
-  deleteCustomerWithoutProducts,
-  findInvitationRecipient,
-  registerCustomer,
-} from '../db/customers';
-import { sha256 } from '../lib/hash';
+import * as customers from '../db/customers';
 import { durationMs } from '../workflows/duration';
 import { InvitationFailure, type InvitationInput, type Registration } from '../workflows/definitions';
-import { type Mailer, sendOnce } from './mailer';
+import { type ActivityDeps, sendLinkEmail } from './mailer';
 import { renderInvitationEmail } from './templates/invitation';
 
-interface Deps {
-  sql: Sql;
-  mailer: Mailer;
-  config: Config;
-}
-
 /** Activities of the customer invitation: each one side effect, safe to repeat for the same business key. */
-export function createCustomerActivities({ sql, mailer, config }: Deps) {
+export function createCustomerActivities(deps: ActivityDeps) {
+  const { sql, config } = deps;
   return {
     /** C1/C2: stores the customer and issues its VIP id; a repeat returns the same VIP id. */
     async registerCustomer(input: InvitationInput): Promise<Registration> {
-      const { vipId } = await registerCustomer(sql, input);
+      const { vipId } = await customers.registerCustomer(sql, input);
       return { customerId: input.customerId, vipId };
     },
 
     /** C3/T4: a reminder (or support's retry) may go to a corrected address; the contact's email follows. */
     async changeContactEmail(args: { customerId: string; email: string; actor: string }): Promise<void> {
-      await changeContactEmail(sql, args);
+      await customers.changeContactEmail(sql, args);
     },
 
     /**
@@ -45,29 +29,19 @@ export function createCustomerActivities({ sql, mailer, config }: Deps) {
       kind: 'invitation' | 'reminder';
       key: string;
     }): Promise<'sent' | 'already-sent'> {
-      const c = await findInvitationRecipient(sql, args.customerId);
+      const c = await customers.findInvitationRecipient(sql, args.customerId);
       if (!c) throw ApplicationFailure.nonRetryable(`customer ${args.customerId} not found`, 'CustomerNotFound');
-      const token = createHmac('sha256', config.TOKEN_SECRET).update(args.key).digest('base64url');
-      const linkExpiresAt = await storeAccessToken(sql, {
-        purpose: 'invitation',
-        customerId: args.customerId,
-        tokenHash: sha256(token),
-        email: c.contactEmail,
-        expiresAt: new Date(Date.now() + durationMs(config.INVITATION_LINK_TTL)),
-      });
-      const rendered = renderInvitationEmail({
-        kind: args.kind,
-        contactFirstName: c.contactFirstName,
-        organizationName: c.organizationName,
-        resellerName: c.resellerName,
-        vipId: c.vipId,
-        acceptUrl: `${config.PUBLIC_BASE_URL}/invitations/accept?token=${token}`,
-        linkExpiresAt,
-      });
-      return sendOnce({ sql, mailer, config }, args.key, {
-        ...rendered,
+      return sendLinkEmail(deps, args.key, {
+        link: {
+          purpose: 'invitation',
+          customerId: args.customerId,
+          expiresAt: new Date(Date.now() + durationMs(config.INVITATION_LINK_TTL)),
+        },
         to: c.contactEmail,
         template: `invitation.${args.kind}`,
+        path: '/invitations/accept',
+        render: (link) =>
+          renderInvitationEmail({ ...c, kind: args.kind, acceptUrl: link.url, linkExpiresAt: link.expiresAt }),
       });
     },
 
@@ -76,7 +50,7 @@ export function createCustomerActivities({ sql, mailer, config }: Deps) {
      * transaction. Refused (non-retryable) for a spent or expired link, or when C4 forbids it.
      */
     async acceptInvitation(args: { customerId: string; tokenHash: string }): Promise<void> {
-      const result = await acceptInvitation(sql, {
+      const result = await customers.acceptInvitation(sql, {
         customerId: args.customerId,
         tokenHash: Buffer.from(args.tokenHash, 'hex'),
       });
@@ -96,7 +70,7 @@ export function createCustomerActivities({ sql, mailer, config }: Deps) {
 
     /** C3/C8: deletes a customer that has no products, with its links; refused otherwise. */
     async deleteCustomer(args: { customerId: string; actor: string }): Promise<void> {
-      const outcome = await deleteCustomerWithoutProducts(sql, args.customerId, args.actor);
+      const outcome = await customers.deleteCustomerWithoutProducts(sql, args.customerId, args.actor);
       if (outcome === 'has-products') {
         throw ApplicationFailure.nonRetryable(
           'The customer has products and cannot be deleted.',

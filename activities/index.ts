@@ -1,8 +1,6 @@
-import type { Config } from '../config';
-import type { Sql } from '../db';
 import { createBillingActivities } from './billing';
 import { createCustomerActivities } from './customers';
-import type { Mailer } from './mailer';
+import type { ActivityDeps } from './mailer';
 import { createOrderActivities } from './orders';
 import { createPurchaseAuthorizationActivities } from './purchase-authorizations';
 import { createRenewalActivities } from './renewals';
@@ -10,10 +8,10 @@ import { createResellerChangeActivities } from './reseller-change';
 import { createSubscriptionActivities } from './subscriptions';
 import { createSupportActivities } from './support';
 
-export { createMailer, type Mailer } from './mailer';
+export { type ActivityDeps, createMailer, type Mailer } from './mailer';
 
 /** Every activity of the engine, built from its dependencies; workflows import only the type. */
-export function createActivities(deps: { sql: Sql; mailer: Mailer; config: Config }) {
+export function createActivities(deps: ActivityDeps) {
   return {
     ...createCustomerActivities(deps),
     ...createResellerChangeActivities(deps),

@@ -2,11 +2,19 @@ import { createTransport, type Transporter } from 'nodemailer';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Config } from '../config';
 import type { Sql } from '../db';
+import { type AccessTokenOwner, storeAccessToken } from '../db/access-tokens';
 import { claimEmail, markEmailSent } from '../db/email-log';
-import { sha256Hex } from '../lib/hash';
+import { linkToken, sha256, sha256Hex } from '../lib/hash';
 import type { RenderedEmail } from './templates/layout';
 
 export type Mailer = Transporter;
+
+/** What every activity factory is built from (createActivities); sendOnce needs all three. */
+export interface ActivityDeps {
+  sql: Sql;
+  mailer: Mailer;
+  config: Config;
+}
 
 export function createMailer(config: Config): Mailer {
   return createTransport({
@@ -31,7 +39,7 @@ export interface OutgoingEmail extends RenderedEmail {
  * A retry to a corrected address (T4) sends to that address, and the log records it.
  */
 export async function sendOnce(
-  deps: { sql: Sql; mailer: Mailer; config: Config },
+  deps: ActivityDeps,
   key: string,
   email: OutgoingEmail,
 ): Promise<'sent' | 'already-sent'> {
@@ -62,4 +70,25 @@ export async function sendOnce(
   }
   await markEmailSent(sql, { key, to: email.to, messageId });
   return 'sent';
+}
+
+/**
+ * T3: emails a contact a single-use link to `path`. The token is derived from the email's key, so a retried
+ * activity sends the same link (with the expiry stored the first time), and only its hash is stored.
+ */
+export async function sendLinkEmail(
+  deps: ActivityDeps,
+  key: string,
+  email: {
+    link: AccessTokenOwner & { expiresAt: Date };
+    to: string;
+    template: string;
+    path: string;
+    render: (link: { url: string; expiresAt: Date }) => RenderedEmail;
+  },
+): Promise<'sent' | 'already-sent'> {
+  const token = linkToken(deps.config.TOKEN_SECRET, key);
+  const expiresAt = await storeAccessToken(deps.sql, { ...email.link, tokenHash: sha256(token), email: email.to });
+  const rendered = email.render({ url: `${deps.config.PUBLIC_BASE_URL}${email.path}?token=${token}`, expiresAt });
+  return sendOnce(deps, key, { ...rendered, to: email.to, template: email.template });
 }

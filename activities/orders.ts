@@ -1,22 +1,13 @@
-import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Config } from '../config';
 import { billingTerms } from '../config/terms';
-import type { Sql } from '../db';
 import { priceOrder } from '../db/catalog';
 import { configureOrder } from '../db/order-configuration';
 import * as orders from '../db/orders';
-import { sha256 } from '../lib/hash';
+import { linkToken, sha256 } from '../lib/hash';
 import { durationMs } from '../workflows/duration';
 import { type BillingCycle, type BillingTerms, OrderFailure, type OrderInput } from '../workflows/definitions';
-import { type Mailer, sendOnce } from './mailer';
+import { type ActivityDeps, sendOnce } from './mailer';
 import { renderActivationEmail, renderTrialExpiredEmail, renderTrialReminderEmail } from './templates/order';
-
-interface Deps {
-  sql: Sql;
-  mailer: Mailer;
-  config: Config;
-}
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -35,7 +26,8 @@ const invalid = (issues: { field: string; message: string }[]) =>
   ApplicationFailure.nonRetryable(issues.map((i) => `${i.field}: ${i.message}`).join('; '), OrderFailure.Invalid);
 
 /** Activities of orders and trials: each one side effect through db/orders.ts, safe to repeat. */
-export function createOrderActivities({ sql, mailer, config }: Deps) {
+export function createOrderActivities(deps: ActivityDeps) {
+  const { sql, config } = deps;
   async function emailData(orderId: string) {
     const d = await orders.licenseEmailData(sql, orderId);
     if (!d) throw ApplicationFailure.nonRetryable(`order ${orderId} not found`, 'OrderNotFound');
@@ -69,7 +61,7 @@ export function createOrderActivities({ sql, mailer, config }: Deps) {
     /** O4/T3: emails the activation instructions with a single-use link derived from the email's key. */
     async sendActivationEmail(args: { orderId: string; key: string }): Promise<'sent' | 'already-sent'> {
       const d = await emailData(args.orderId);
-      const token = createHmac('sha256', config.TOKEN_SECRET).update(args.key).digest('base64url');
+      const token = linkToken(config.TOKEN_SECRET, args.key);
       await orders.storeActivationToken(sql, {
         tokenHash: sha256(token),
         licenseId: args.orderId,
@@ -79,7 +71,7 @@ export function createOrderActivities({ sql, mailer, config }: Deps) {
         ...d,
         activateUrl: `${config.PUBLIC_BASE_URL}/licenses/activate?token=${token}`,
       });
-      return sendOnce({ sql, mailer, config }, args.key, {
+      return sendOnce(deps, args.key, {
         ...email,
         to: d.contactEmail,
         template: `license.activation.${d.kind}`,
@@ -137,11 +129,11 @@ export function createOrderActivities({ sql, mailer, config }: Deps) {
       const d = await emailData(args.orderId);
       if (args.kind === 'reminder') {
         const email = renderTrialReminderEmail({ ...d, before: args.before ?? '' });
-        await sendOnce({ sql, mailer, config }, args.key, { ...email, to: d.contactEmail, template: 'trial.reminder' });
+        await sendOnce(deps, args.key, { ...email, to: d.contactEmail, template: 'trial.reminder' });
         return;
       }
       const toCustomer = renderTrialExpiredEmail({ ...d, name: d.contactFirstName, audience: 'customer' });
-      await sendOnce({ sql, mailer, config }, `${args.key}/customer`, {
+      await sendOnce(deps, `${args.key}/customer`, {
         ...toCustomer,
         to: d.contactEmail,
         template: 'trial.expired.customer',
@@ -149,7 +141,7 @@ export function createOrderActivities({ sql, mailer, config }: Deps) {
       const creator = await orders.creatorAtCurrentReseller(sql, args.orderId);
       if (creator) {
         const toReseller = renderTrialExpiredEmail({ ...d, name: creator.name, audience: 'reseller' });
-        await sendOnce({ sql, mailer, config }, `${args.key}/reseller`, {
+        await sendOnce(deps, `${args.key}/reseller`, {
           ...toReseller,
           to: creator.email,
           template: 'trial.expired.reseller',

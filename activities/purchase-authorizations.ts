@@ -1,6 +1,4 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Config } from '../config';
-import type { Sql } from '../db';
 import {
   assignPurchaseAuthorizationLicenses,
   changePurchaseAuthorizationStatus,
@@ -16,17 +14,13 @@ import {
   type PurchaseAuthorizationTransition,
   purchaseAuthorizationWorkflowId,
 } from '../workflows/definitions';
-import { type Mailer, sendOnce } from './mailer';
+import type { ActivityDeps } from './mailer';
+import { sendNotices } from './notices';
 import { renderPurchaseAuthorizationNotice } from './templates/purchase-authorization';
 
-interface Deps {
-  sql: Sql;
-  mailer: Mailer;
-  config: Config;
-}
-
 /** Activities of the purchase authorization (P1-P5): each one side effect, safe to repeat for the same PA. */
-export function createPurchaseAuthorizationActivities({ sql, mailer, config }: Deps) {
+export function createPurchaseAuthorizationActivities(deps: ActivityDeps) {
+  const { sql } = deps;
   return {
     /** P1: stores the PA with its active license; a refusal (T1, P2, C6) is the lifecycle's `Refused`. */
     async storePurchaseAuthorization(args: { input: PurchaseAuthorizationInput }): Promise<{ createdAt: string }> {
@@ -70,26 +64,19 @@ export function createPurchaseAuthorizationActivities({ sql, mailer, config }: D
       const pa = await purchaseAuthorizationSummary(sql, args.paId);
       const parties = pa ? await noticePartiesOf(sql, pa.customerId) : null;
       if (!pa || !parties) return 0; // nothing stored, or the customer is gone: nobody to tell
-      for (const r of parties.recipients) {
-        const email = renderPurchaseAuthorizationNotice({
-          audience: r.audience,
-          notice: args.notice,
-          recipientName: r.name,
-          organizationName: parties.organizationName,
-          resellerName: parties.resellerName,
-          product: pa.product,
-          quantity: pa.quantity,
-          overdueOn: args.overdueAt.slice(0, 10),
-          deactivateOn: args.deactivateAt.slice(0, 10),
-        });
-        const key = `${purchaseAuthorizationWorkflowId(args.paId)}/${args.notice}/${r.key}`;
-        await sendOnce({ sql, mailer, config }, key, {
-          ...email,
-          to: r.email,
-          template: `purchase-authorization.${args.notice}.${r.audience}`,
-        });
-      }
-      return parties.recipients.length;
+      return sendNotices(deps, parties, {
+        key: `${purchaseAuthorizationWorkflowId(args.paId)}/${args.notice}`,
+        template: `purchase-authorization.${args.notice}`,
+        render: (to) =>
+          renderPurchaseAuthorizationNotice({
+            ...to,
+            notice: args.notice,
+            product: pa.product,
+            quantity: pa.quantity,
+            overdueOn: args.overdueAt.slice(0, 10),
+            deactivateOn: args.deactivateAt.slice(0, 10),
+          }),
+      });
     },
   };
 }

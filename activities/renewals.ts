@@ -1,7 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Config } from '../config';
 import { renewalTerms } from '../config/terms';
-import type { Sql } from '../db';
 import {
   type CommitmentOutcome,
   commitThreeYears,
@@ -18,14 +16,9 @@ import {
   type RenewalTiming,
   renewalWorkflowId,
 } from '../workflows/definitions';
-import { type Mailer, sendOnce } from './mailer';
+import type { ActivityDeps } from './mailer';
+import { sendNotices } from './notices';
 import { renderRenewalNotice } from './templates/renewal';
-
-interface Deps {
-  sql: Sql;
-  mailer: Mailer;
-  config: Config;
-}
 
 /** R5: why a commitment was refused, by what the database found. */
 const COMMITMENT_REFUSALS: Partial<Record<CommitmentOutcome, string>> = {
@@ -38,7 +31,8 @@ const COMMITMENT_REFUSALS: Partial<Record<CommitmentOutcome, string>> = {
  * Activities of the renewal (R1-R5): each one side effect, safe to repeat for the same customer and anniversary.
  * None takes a reseller from the run's input: db/ reads the customer's current reseller at each step.
  */
-export function createRenewalActivities({ sql, mailer, config }: Deps) {
+export function createRenewalActivities(deps: ActivityDeps) {
+  const { sql, config } = deps;
   return {
     /**
      * R1/C5: the customer's current renewal date, once its anniversary is set (however it was set), with the
@@ -67,23 +61,11 @@ export function createRenewalActivities({ sql, mailer, config }: Deps) {
     }): Promise<number> {
       const parties = await noticePartiesOf(sql, args.customerId);
       if (!parties) return 0; // the customer has gone (deleted): nobody to tell
-      for (const r of parties.recipients) {
-        const email = renderRenewalNotice({
-          audience: r.audience,
-          recipientName: r.name,
-          organizationName: parties.organizationName,
-          resellerName: parties.resellerName,
-          anniversaryDate: args.anniversaryDate,
-          kind: args.kind,
-        });
-        const key = `${renewalWorkflowId(args.customerId, args.anniversaryDate)}/${args.kind}/${r.key}`;
-        await sendOnce({ sql, mailer, config }, key, {
-          ...email,
-          to: r.email,
-          template: `renewal.${args.kind}.${r.audience}`,
-        });
-      }
-      return parties.recipients.length;
+      return sendNotices(deps, parties, {
+        key: `${renewalWorkflowId(args.customerId, args.anniversaryDate)}/${args.kind}`,
+        template: `renewal.${args.kind}`,
+        render: (to) => renderRenewalNotice({ ...to, anniversaryDate: args.anniversaryDate, kind: args.kind }),
+      });
     },
 
     /** R2/R3/R4: the renewal order, in the history of the reseller that owns the customer now. */

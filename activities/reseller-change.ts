@@ -1,7 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Config } from '../config';
-import type { Sql } from '../db';
 import {
   expireResellerChange,
   findCodeRecipients,
@@ -13,7 +11,8 @@ import {
   redeemResellerChange,
 } from '../db/reseller-changes';
 import { sha256Hex } from '../lib/hash';
-import { type Mailer, sendOnce } from './mailer';
+import { type ActivityDeps, sendOnce } from './mailer';
+import type { RenderedEmail } from './templates/layout';
 import {
   renderCodeEmail,
   renderCodeExpiredEmail,
@@ -22,12 +21,6 @@ import {
 } from './templates/reseller-change';
 
 export type { RedeemOutcome };
-
-interface Deps {
-  sql: Sql;
-  mailer: Mailer;
-  config: Config;
-}
 
 // Crockford's base32: no I, L, O or U, so a code read aloud or typed is not mistaken.
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -49,11 +42,25 @@ const notFound = (requestId: string) =>
   ApplicationFailure.nonRetryable(`reseller change ${requestId} not found`, 'NotFound');
 
 /** Activities of the reseller change (X1-X4): each one side effect, safe to repeat for the same request. */
-export function createResellerChangeActivities({ sql, mailer, config }: Deps) {
+export function createResellerChangeActivities(deps: ActivityDeps) {
+  const { sql, config } = deps;
   const requester = async (requestId: string) => {
     const row = await findRequester(sql, requestId);
     if (!row) throw notFound(requestId);
     return row;
+  };
+  /** X1/X3: one email to the requester, keyed by the request and what it tells. */
+  const emailRequester = async (
+    requestId: string,
+    what: 'received' | 'expired',
+    render: (user: Awaited<ReturnType<typeof requester>>) => RenderedEmail,
+  ) => {
+    const user = await requester(requestId);
+    await sendOnce(deps, `reseller-change:${requestId}/${what}`, {
+      ...render(user),
+      to: user.email,
+      template: `reseller-change.${what}`,
+    });
   };
 
   return {
@@ -80,16 +87,8 @@ export function createResellerChangeActivities({ sql, mailer, config }: Deps) {
         `${config.PUBLIC_BASE_URL}/reseller-change/redeem?request=${args.requestId}` +
         `&code=${encodeURIComponent(code)}`;
       for (const a of admins) {
-        const email = renderCodeEmail({
-          adminFirstName: a.firstName,
-          organizationName: a.organizationName,
-          vipId: a.vipId,
-          newResellerName: a.newResellerName,
-          code,
-          redeemUrl,
-          expiresAt,
-        });
-        await sendOnce({ sql, mailer, config }, `reseller-change:${args.requestId}/code/${a.email.toLowerCase()}`, {
+        const email = renderCodeEmail({ ...a, code, redeemUrl, expiresAt });
+        await sendOnce(deps, `reseller-change:${args.requestId}/code/${a.email.toLowerCase()}`, {
           ...email,
           to: a.email,
           template: 'reseller-change.code',
@@ -100,18 +99,7 @@ export function createResellerChangeActivities({ sql, mailer, config }: Deps) {
 
     /** X1: tells the requester the request was received, the same words whether it matched or not. */
     async sendResellerChangeReceivedEmail(args: { requestId: string }): Promise<void> {
-      const user = await requester(args.requestId);
-      const received = renderRequestReceivedEmail({
-        userName: user.name,
-        vipId: user.vipId,
-        adminEmail: user.adminEmail,
-        expiresAt: user.expiresAt,
-      });
-      await sendOnce({ sql, mailer, config }, `reseller-change:${args.requestId}/received`, {
-        ...received,
-        to: user.email,
-        template: 'reseller-change.received',
-      });
+      await emailRequester(args.requestId, 'received', renderRequestReceivedEmail);
     },
 
     /**
@@ -145,13 +133,7 @@ export function createResellerChangeActivities({ sql, mailer, config }: Deps) {
 
     /** X3: tells the requester the code expired, so a new one can be sent. */
     async sendResellerChangeExpiredEmail(args: { requestId: string }): Promise<void> {
-      const user = await requester(args.requestId);
-      const email = renderCodeExpiredEmail({ userName: user.name, vipId: user.vipId });
-      await sendOnce({ sql, mailer, config }, `reseller-change:${args.requestId}/expired`, {
-        ...email,
-        to: user.email,
-        template: 'reseller-change.expired',
-      });
+      await emailRequester(args.requestId, 'expired', renderCodeExpiredEmail);
     },
 
     /** X2: tells the new reseller, the previous reseller's admins and the customer's admins. */
@@ -165,14 +147,8 @@ export function createResellerChangeActivities({ sql, mailer, config }: Deps) {
         ...c.customerAdmins.map((a) => ({ to: a.email, name: a.firstName, audience: 'customer' as const })),
       ];
       for (const r of recipients) {
-        const email = renderTransferCompletedEmail({
-          name: r.name,
-          organizationName: c.organizationName,
-          vipId: c.vipId,
-          newResellerName: c.newResellerName,
-          audience: r.audience,
-        });
-        await sendOnce({ sql, mailer, config }, `reseller-change:${args.requestId}/completed/${r.to.toLowerCase()}`, {
+        const email = renderTransferCompletedEmail({ ...c, name: r.name, audience: r.audience });
+        await sendOnce(deps, `reseller-change:${args.requestId}/completed/${r.to.toLowerCase()}`, {
           ...email,
           to: r.to,
           template: `reseller-change.completed.${r.audience}`,

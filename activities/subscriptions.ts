@@ -1,34 +1,16 @@
-import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Config } from '../config';
-import type { Sql } from '../db';
-import { storeAccessToken } from '../db/access-tokens';
-import {
-  cancelSubscription,
-  changeSubscriptionUsers,
-  completeContactSetup,
-  expireContactLinks,
-  findContactInvitation,
-  PRODUCT_NAMES,
-  storeSubscription,
-} from '../db/subscriptions';
-import { sha256 } from '../lib/hash';
+import * as subscriptions from '../db/subscriptions';
 import { SubscriptionFailure, type SubscriptionInput } from '../workflows/definitions';
-import { type Mailer, sendOnce } from './mailer';
+import { type ActivityDeps, sendLinkEmail } from './mailer';
 import { renderSubscriptionContactEmail } from './templates/subscription-contact';
 
-interface Deps {
-  sql: Sql;
-  mailer: Mailer;
-  config: Config;
-}
-
 /** Activities of the per-user subscription (E1-E3): each one side effect, safe to repeat for the same business key. */
-export function createSubscriptionActivities({ sql, mailer, config }: Deps) {
+export function createSubscriptionActivities(deps: ActivityDeps) {
+  const { sql } = deps;
   return {
     /** E1/E2: stores the subscription and its contact; a repeat finds them stored and changes nothing. */
     async storeSubscription(input: SubscriptionInput): Promise<void> {
-      await storeSubscription(sql, input);
+      await subscriptions.storeSubscription(sql, input);
     },
 
     /**
@@ -40,33 +22,29 @@ export function createSubscriptionActivities({ sql, mailer, config }: Deps) {
       key: string;
       expiresAt: string;
     }): Promise<'sent' | 'already-sent'> {
-      const s = await findContactInvitation(sql, args.subscriptionId);
+      const s = await subscriptions.findContactInvitation(sql, args.subscriptionId);
       if (!s)
         throw ApplicationFailure.nonRetryable(
           `subscription ${args.subscriptionId} has no contact`,
           'SubscriptionContactNotFound',
         );
-      const token = createHmac('sha256', config.TOKEN_SECRET).update(args.key).digest('base64url');
-      const linkExpiresAt = await storeAccessToken(sql, {
-        purpose: 'subscription_contact',
-        subscriptionId: args.subscriptionId,
-        tokenHash: sha256(token),
-        email: s.contactEmail,
-        expiresAt: new Date(args.expiresAt),
-      });
-      const rendered = renderSubscriptionContactEmail({
-        contactName: s.contactName,
-        companyName: s.companyName,
-        resellerName: s.resellerName,
-        productName: PRODUCT_NAMES[s.product],
-        email: s.contactEmail,
-        setupUrl: `${config.PUBLIC_BASE_URL}/subscription-contact/setup?token=${token}`,
-        linkExpiresAt,
-      });
-      return sendOnce({ sql, mailer, config }, args.key, {
-        ...rendered,
+      return sendLinkEmail(deps, args.key, {
+        link: {
+          purpose: 'subscription_contact',
+          subscriptionId: args.subscriptionId,
+          expiresAt: new Date(args.expiresAt),
+        },
         to: s.contactEmail,
         template: 'subscription.contact-invitation',
+        path: '/subscription-contact/setup',
+        render: (link) =>
+          renderSubscriptionContactEmail({
+            ...s,
+            productName: subscriptions.PRODUCT_NAMES[s.product],
+            email: s.contactEmail,
+            setupUrl: link.url,
+            linkExpiresAt: link.expiresAt,
+          }),
       });
     },
 
@@ -81,7 +59,10 @@ export function createSubscriptionActivities({ sql, mailer, config }: Deps) {
       name: string;
       phone: string | null;
     }): Promise<void> {
-      const outcome = await completeContactSetup(sql, { ...args, tokenHash: Buffer.from(args.tokenHash, 'hex') });
+      const outcome = await subscriptions.completeContactSetup(sql, {
+        ...args,
+        tokenHash: Buffer.from(args.tokenHash, 'hex'),
+      });
       if (outcome === 'link-invalid') {
         throw ApplicationFailure.nonRetryable(
           'This account setup link is no longer valid, or no password was set.',
@@ -92,12 +73,12 @@ export function createSubscriptionActivities({ sql, mailer, config }: Deps) {
 
     /** E2: the link ran out in workflow time; the stored one stops working now, whatever its stored expiry. */
     async expireSubscriptionContactLinks(args: { subscriptionId: string }): Promise<void> {
-      await expireContactLinks(sql, args.subscriptionId);
+      await subscriptions.expireContactLinks(sql, args.subscriptionId);
     },
 
     /** E3: the reseller changes the number of users; the audit trail keeps before and after. */
     async changeSubscriptionUsers(args: { subscriptionId: string; users: number; actor: string }): Promise<void> {
-      const result = await changeSubscriptionUsers(sql, args);
+      const result = await subscriptions.changeSubscriptionUsers(sql, args);
       if (result.outcome === 'not-active') {
         throw ApplicationFailure.nonRetryable(`The subscription is ${result.status}.`, SubscriptionFailure.NotActive);
       }
@@ -105,7 +86,7 @@ export function createSubscriptionActivities({ sql, mailer, config }: Deps) {
 
     /** Ends the subscription: inactive, and its contact's link stops working (sessions end with it). */
     async cancelSubscription(args: { subscriptionId: string; actor: string }): Promise<void> {
-      await cancelSubscription(sql, args);
+      await subscriptions.cancelSubscription(sql, args);
     },
   };
 }

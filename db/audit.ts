@@ -30,6 +30,26 @@ export async function recordAudit(tx: Sql | Tx, e: AuditEvent): Promise<void> {
                    ${json(e.before)}, ${json(e.after)})`;
 }
 
+/** What happened to an entity: the action, who did it, and its state before and after. */
+export type AuditChange = Omit<AuditEvent, 'resellerId' | 'entityType' | 'entityId'>;
+
+/** The change of one field, as an event records it: `fieldChange('users', 5, 8)`. */
+export const fieldChange = (field: string, before: unknown, after: unknown): Pick<AuditEvent, 'before' | 'after'> => ({
+  before: { [field]: before },
+  after: { [field]: after },
+});
+
+/** The audit writer of one kind of entity: its events filed under the reseller that owns the entity now. */
+function auditOf(entityType: AuditEntity) {
+  return (tx: Sql | Tx, resellerId: string, entityId: string, change: AuditChange): Promise<void> =>
+    recordAudit(tx, { resellerId, entityType, entityId, ...change });
+}
+
+export const auditCustomer = auditOf('customer');
+export const auditOrder = auditOf('order');
+export const auditPurchaseAuthorization = auditOf('purchase_authorization');
+export const auditSubscription = auditOf('subscription');
+
 /** T4: a support user retried or skipped a failed step; audited against the lifecycle's entity. */
 export interface SupportAction {
   workflowId: string;

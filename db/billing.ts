@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BillingState, Entitlement } from '../workflows/contracts/billing';
-import { recordAudit } from './audit';
+import { auditOrder } from './audit';
 import type { Sql, Tx } from '.';
 
 export interface BillingSubscriptionRow {
@@ -434,10 +434,7 @@ export async function changeBilling(
     if (after.entitlement !== before.entitlement) {
       await tx`UPDATE licenses SET status = ${licenseStatusOf(after.entitlement)} WHERE order_id = ${a.orderId}`;
     }
-    await recordAudit(tx, {
-      resellerId: b.resellerId,
-      entityType: 'order',
-      entityId: a.orderId,
+    await auditOrder(tx, b.resellerId, a.orderId, {
       action: a.action,
       actor: a.actor,
       before,
@@ -448,25 +445,26 @@ export async function changeBilling(
 }
 
 /** B1: what the invoice email says; the invoice stays with the reseller it was issued to. */
-export async function invoiceEmailData(sql: Sql, invoiceId: string) {
-  const [row] = await sql<
-    {
-      number: string;
-      currency: string;
-      periodStart: Date;
-      periodEnd: Date;
-      subtotalMinor: number;
-      discountPercent: number;
-      discountMinor: number;
-      totalMinor: number;
-      dueAt: Date;
-      resellerId: string;
-      resellerName: string;
-      organizationName: string;
-      serialNumber: string;
-      createdBy: string;
-    }[]
-  >`
+export interface InvoiceEmailFacts {
+  number: string;
+  currency: string;
+  periodStart: Date;
+  periodEnd: Date;
+  subtotalMinor: number;
+  discountPercent: number;
+  discountMinor: number;
+  totalMinor: number;
+  dueAt: Date;
+  resellerId: string;
+  resellerName: string;
+  organizationName: string;
+  serialNumber: string;
+  /** The order's creator: the recipient when the reseller has no billing users. */
+  createdBy: string;
+}
+
+export async function invoiceEmailData(sql: Sql, invoiceId: string): Promise<InvoiceEmailFacts | null> {
+  const [row] = await sql<InvoiceEmailFacts[]>`
     SELECT i.number, trim(i.currency) AS currency, i.period_start, i.period_end, i.subtotal_minor,
            i.discount_percent, i.discount_minor, i.total_minor, i.due_at, i.reseller_id, r.name AS reseller_name,
            c.organization_name, l.serial_number, o.created_by

@@ -1,6 +1,7 @@
 import type { Sql } from '.';
 import type { CustomerDetails } from '../workflows/definitions';
-import { recordAudit } from './audit';
+import { auditCustomer, fieldChange } from './audit';
+import { type RenewalOrderRow, renewalOrderColumns } from './renewals';
 
 export interface CustomerRow {
   id: string;
@@ -149,14 +150,10 @@ export async function setManagedBy(
     }
     if (customer.managedBy === userId) return 'updated' as const;
     await tx`UPDATE customers SET managed_by = ${userId}, updated_at = now() WHERE id = ${customerId}`;
-    await recordAudit(tx, {
-      resellerId,
-      entityType: 'customer',
-      entityId: customerId,
+    await auditCustomer(tx, resellerId, customerId, {
       action: 'customer.managed_by_changed',
       actor,
-      before: { managedBy: customer.managedBy },
-      after: { managedBy: userId },
+      ...fieldChange('managedBy', customer.managedBy, userId),
     });
     return 'updated' as const;
   });
@@ -212,21 +209,8 @@ export async function customerDetailSections(sql: Sql, resellerId: string, custo
       SELECT id, product, quantity, status, created_at, ordered_at, paid_at, overdue_at, deactivated_at, cancelled_at, returned_at
       FROM purchase_authorizations WHERE ${owned()}
       ORDER BY created_at DESC, id DESC LIMIT 100`,
-    sql<
-      {
-        id: string;
-        renewalDate: string;
-        timing: string;
-        quantity: number;
-        termMonths: number;
-        termStartsOn: string;
-        termEndsOn: string;
-        createdAt: Date;
-      }[]
-    >`
-      SELECT id, to_char(renewal_date, 'YYYY-MM-DD') AS renewal_date, timing, quantity, term_months,
-             to_char(term_starts_on, 'YYYY-MM-DD') AS term_starts_on, to_char(term_ends_on, 'YYYY-MM-DD') AS term_ends_on, created_at
-      FROM renewal_orders WHERE ${owned()}
+    sql<RenewalOrderRow[]>`
+      SELECT ${renewalOrderColumns(sql)} FROM renewal_orders WHERE ${owned()}
       ORDER BY renewal_date DESC LIMIT 100`,
   ]);
   return { profile: profile[0] ?? null, plans, orders, authorizations, renewals };
@@ -249,10 +233,7 @@ export async function deleteCustomerWithoutProducts(
     const [product] = await tx`SELECT 1 FROM licenses WHERE customer_id = ${customerId} LIMIT 1`;
     if (product) return 'has-products' as const;
     await tx`DELETE FROM customers WHERE id = ${customerId}`;
-    await recordAudit(tx, {
-      resellerId: customer.resellerId,
-      entityType: 'customer',
-      entityId: customerId,
+    await auditCustomer(tx, customer.resellerId, customerId, {
       action: 'customer.deleted',
       actor,
       before: customer,
@@ -303,10 +284,7 @@ export async function registerCustomer(
       ON CONFLICT (id) DO NOTHING
       RETURNING vip_id`;
     if (inserted) {
-      await recordAudit(tx, {
-        resellerId: input.resellerId,
-        entityType: 'customer',
-        entityId: input.customerId,
+      await auditCustomer(tx, input.resellerId, input.customerId, {
         action: 'customer.invited',
         actor: `user:${input.invitedBy}`,
         after: { vipId: inserted.vipId, ...c },
@@ -329,14 +307,10 @@ export async function changeContactEmail(
       SELECT reseller_id, contact_email FROM customers WHERE id = ${args.customerId} FOR UPDATE`;
     if (!before || before.contactEmail === args.email) return;
     await tx`UPDATE customers SET contact_email = ${args.email}, updated_at = now() WHERE id = ${args.customerId}`;
-    await recordAudit(tx, {
-      resellerId: before.resellerId,
-      entityType: 'customer',
-      entityId: args.customerId,
+    await auditCustomer(tx, before.resellerId, args.customerId, {
       action: 'customer.contact_email_changed',
       actor: args.actor,
-      before: { contactEmail: before.contactEmail },
-      after: { contactEmail: args.email },
+      ...fieldChange('contactEmail', before.contactEmail, args.email),
     });
   });
 }
@@ -389,14 +363,10 @@ export async function acceptInvitation(
              WHERE id = ${args.customerId}`;
     await tx`UPDATE access_tokens SET used_at = now()
              WHERE customer_id = ${args.customerId} AND purpose = 'invitation' AND used_at IS NULL`;
-    await recordAudit(tx, {
-      resellerId: customer.resellerId,
-      entityType: 'customer',
-      entityId: args.customerId,
+    await auditCustomer(tx, customer.resellerId, args.customerId, {
       action: 'invitation.accepted',
       actor: `contact:${customer.contactEmail}`,
-      before: { invitationStatus: 'pending' },
-      after: { invitationStatus: 'accepted' },
+      ...fieldChange('invitationStatus', 'pending', 'accepted'),
     });
     return { outcome: 'accepted' };
   });

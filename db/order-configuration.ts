@@ -1,5 +1,5 @@
 import { addCalendarMonths } from '../lib/dates';
-import { recordAudit } from './audit';
+import { auditOrder } from './audit';
 import type { Sql } from '.';
 
 /** Months in a subscription type's billing period; perpetual licenses have none (no proration). */
@@ -119,10 +119,7 @@ export async function configureOrder(
         RETURNING id::text`;
       adjustmentId = row!.id;
     }
-    await recordAudit(tx, {
-      resellerId: o.resellerId,
-      entityType: 'order',
-      entityId: a.orderId,
+    await auditOrder(tx, o.resellerId, a.orderId, {
       action: 'order.configured',
       actor: `user:${a.userId}`,
       before: { drivers: before.map((b) => b.driverCode) },

@@ -1,5 +1,5 @@
 import type { OrderInput } from '../workflows/contracts/order';
-import { recordAudit } from './audit';
+import { auditOrder, fieldChange } from './audit';
 import type { PricedOrder } from './catalog';
 import type { Sql, Tx } from '.';
 
@@ -164,10 +164,7 @@ export async function insertOrder(
              VALUES (${input.orderId}, ${a.resellerId}, ${input.customerId}, ${a.serialNumber},
                      ${`PrintFactory ${input.plan}`}, 'pending_activation', ${input.orderId}, ${a.trialEndsAt})`;
     const { resellerId: _carried, ...ordered } = input;
-    await recordAudit(tx, {
-      resellerId: a.resellerId,
-      entityType: 'order',
-      entityId: input.orderId,
+    await auditOrder(tx, a.resellerId, input.orderId, {
       action: `${input.kind}.created`,
       actor: `user:${input.createdBy}`,
       after: {
@@ -257,14 +254,10 @@ export async function activateLicense(
     await tx`UPDATE licenses SET status = 'active', activated_at = now() WHERE id = ${a.orderId}`;
     await tx`UPDATE orders SET status = 'active' WHERE id = ${a.orderId}`;
     await tx`UPDATE license_activation_tokens SET used_at = now() WHERE license_id = ${a.orderId} AND used_at IS NULL`;
-    await recordAudit(tx, {
-      resellerId: o.resellerId,
-      entityType: 'order',
-      entityId: a.orderId,
+    await auditOrder(tx, o.resellerId, a.orderId, {
       action: 'license.activated',
       actor: 'customer',
-      before: { status: o.status },
-      after: { status: 'active' },
+      ...fieldChange('status', o.status, 'active'),
     });
     return 'activated';
   });
@@ -280,10 +273,7 @@ export async function deleteUnactivatedOrder(
     if (!o) return 'gone';
     if (o.licenseStatus !== 'pending_activation') return 'activated';
     await tx`DELETE FROM orders WHERE id = ${a.orderId}`;
-    await recordAudit(tx, {
-      resellerId: o.resellerId,
-      entityType: 'order',
-      entityId: a.orderId,
+    await auditOrder(tx, o.resellerId, a.orderId, {
       action: `${o.kind}.deleted`,
       actor: a.actor,
       before: {
@@ -305,14 +295,10 @@ export async function extendTrial(sql: Sql, a: { orderId: string; trialEndsAt: s
     if (!o?.trialEndsAt || o.trialEndsAt.toISOString() === new Date(a.trialEndsAt).toISOString()) return;
     await tx`UPDATE orders SET trial_ends_at = ${a.trialEndsAt} WHERE id = ${a.orderId}`;
     await tx`UPDATE licenses SET expires_at = ${a.trialEndsAt} WHERE order_id = ${a.orderId}`;
-    await recordAudit(tx, {
-      resellerId: o.resellerId,
-      entityType: 'order',
-      entityId: a.orderId,
+    await auditOrder(tx, o.resellerId, a.orderId, {
       action: 'trial.extended',
       actor: a.actor,
-      before: { trialEndsAt: o.trialEndsAt },
-      after: { trialEndsAt: a.trialEndsAt },
+      ...fieldChange('trialEndsAt', o.trialEndsAt, a.trialEndsAt),
     });
   });
 }
@@ -354,10 +340,7 @@ export async function convertTrial(sql: Sql, a: { orderId: string; actor: string
                WHERE order_id = ${a.orderId} AND driver_code = ${line.driverCode}`;
     }
     await tx`UPDATE licenses SET expires_at = NULL WHERE order_id = ${a.orderId}`;
-    await recordAudit(tx, {
-      resellerId: o.resellerId,
-      entityType: 'order',
-      entityId: a.orderId,
+    await auditOrder(tx, o.resellerId, a.orderId, {
       action: 'trial.converted',
       actor: a.actor,
       before: { kind: 'trial', totalMinor: 0 },
@@ -378,14 +361,10 @@ export async function expireTrial(sql: Sql, orderId: string) {
     if (o?.kind !== 'trial' || o.status === 'expired') return;
     await tx`UPDATE orders SET status = 'expired' WHERE id = ${orderId}`;
     await tx`UPDATE licenses SET status = 'expired' WHERE order_id = ${orderId}`;
-    await recordAudit(tx, {
-      resellerId: o.resellerId,
-      entityType: 'order',
-      entityId: orderId,
+    await auditOrder(tx, o.resellerId, orderId, {
       action: 'trial.expired',
       actor: 'system',
-      before: { status: o.status },
-      after: { status: 'expired' },
+      ...fieldChange('status', o.status, 'expired'),
     });
   });
 }

@@ -6,7 +6,7 @@ import type {
   PurchaseAuthorizationInput,
   PurchaseAuthorizationTransition,
 } from '../workflows/definitions';
-import { recordAudit } from './audit';
+import { auditPurchaseAuthorization, fieldChange } from './audit';
 import { raiseVipSelect } from './renewals';
 
 export interface PurchaseAuthorizationRow {
@@ -144,10 +144,7 @@ export async function storePurchaseAuthorization(sql: Sql, input: PurchaseAuthor
         AND created_at > now() - interval '12 months'`;
     await raiseVipSelect(tx, input.customerId, bought?.n ?? 0);
     const { terms: _t, ...after } = input;
-    await recordAudit(tx, {
-      resellerId: owner,
-      entityType: 'purchase_authorization',
-      entityId: input.paId,
+    await auditPurchaseAuthorization(tx, owner, input.paId, {
       action: 'purchase_authorization.created',
       actor: `user:${input.createdBy}`,
       after,
@@ -173,10 +170,7 @@ export async function recordPurchaseAuthorizationOrder(sql: Sql, args: { paId: s
     await tx`UPDATE purchase_authorizations
              SET ordered_at = now(), status = CASE WHEN status = 'pending' THEN 'ordered' ELSE status END
              WHERE id = ${args.paId}`;
-    await recordAudit(tx, {
-      resellerId: pa.resellerId,
-      entityType: 'purchase_authorization',
-      entityId: args.paId,
+    await auditPurchaseAuthorization(tx, pa.resellerId, args.paId, {
       action: 'purchase_authorization.ordered',
       actor: args.actor,
       before: { status: pa.status },
@@ -209,14 +203,10 @@ export async function changePurchaseAuthorizationStatus(
                ordered_at = CASE WHEN ${args.to}::text = 'paid' THEN COALESCE(ordered_at, now()) ELSE ordered_at END
              WHERE id = ${args.paId}`;
     await tx`UPDATE licenses SET status = ${t.license} WHERE purchase_authorization_id = ${args.paId}`;
-    await recordAudit(tx, {
-      resellerId: pa.resellerId,
-      entityType: 'purchase_authorization',
-      entityId: args.paId,
+    await auditPurchaseAuthorization(tx, pa.resellerId, args.paId, {
       action: `purchase_authorization.${args.to}`,
       actor: args.actor,
-      before: { status: pa.status },
-      after: { status: args.to },
+      ...fieldChange('status', pa.status, args.to),
     });
   });
 }
@@ -230,14 +220,10 @@ export async function assignPurchaseAuthorizationLicenses(
     const pa = await lockPa(tx, args.paId);
     if (!pa || pa.licensesAssigned === args.assigned) return;
     await tx`UPDATE purchase_authorizations SET licenses_assigned = ${args.assigned} WHERE id = ${args.paId}`;
-    await recordAudit(tx, {
-      resellerId: pa.resellerId,
-      entityType: 'purchase_authorization',
-      entityId: args.paId,
+    await auditPurchaseAuthorization(tx, pa.resellerId, args.paId, {
       action: 'purchase_authorization.assigned',
       actor: args.actor,
-      before: { assigned: pa.licensesAssigned },
-      after: { assigned: args.assigned },
+      ...fieldChange('assigned', pa.licensesAssigned, args.assigned),
     });
   });
 }

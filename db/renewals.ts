@@ -3,7 +3,7 @@ import type { Sql, Tx } from '.';
 import { addMonths } from '../lib/dates';
 import { RENEWAL_TERM_MONTHS } from '../lib/subscription-terms';
 import type { RenewalTiming } from '../workflows/definitions';
-import { recordAudit } from './audit';
+import { auditCustomer } from './audit';
 
 export interface RenewalProfile {
   customerId: string;
@@ -45,24 +45,28 @@ export function currentRenewalDate(p: RenewalProfile): string | null {
   return p.extendedTermMonths ? addMonths(p.anniversaryDate, p.extendedTermMonths - 12) : p.anniversaryDate;
 }
 
-/** R3: processed renewal orders, newest first. */
+/** R3: a processed renewal order, its dates as YYYY-MM-DD. */
+export interface RenewalOrderRow {
+  id: string;
+  renewalDate: string;
+  timing: string;
+  quantity: number;
+  termMonths: number;
+  termStartsOn: string;
+  termEndsOn: string;
+  createdAt: Date;
+}
+
+/** The columns of a RenewalOrderRow, selected from renewal_orders. */
+export const renewalOrderColumns = (sql: Sql) => sql`
+  id, to_char(renewal_date, 'YYYY-MM-DD') AS renewal_date, timing, quantity, term_months,
+  to_char(term_starts_on, 'YYYY-MM-DD') AS term_starts_on, to_char(term_ends_on, 'YYYY-MM-DD') AS term_ends_on,
+  created_at`;
+
+/** R3: processed renewal orders, newest first, with who placed them. */
 export async function renewalHistory(sql: Sql, customerId: string) {
-  return sql<
-    {
-      id: string;
-      renewalDate: string;
-      timing: string;
-      quantity: number;
-      termMonths: number;
-      termStartsOn: string;
-      termEndsOn: string;
-      createdBy: string;
-      createdAt: Date;
-    }[]
-  >`
-    SELECT id, to_char(renewal_date, 'YYYY-MM-DD') AS renewal_date, timing, quantity, term_months,
-           to_char(term_starts_on, 'YYYY-MM-DD') AS term_starts_on, to_char(term_ends_on, 'YYYY-MM-DD') AS term_ends_on,
-           created_by, created_at
+  return sql<(RenewalOrderRow & { createdBy: string })[]>`
+    SELECT ${renewalOrderColumns(sql)}, created_by
     FROM renewal_orders WHERE customer_id = ${customerId} ORDER BY renewal_date DESC`;
 }
 
@@ -102,10 +106,7 @@ export async function recordRenewalOrder(
       ON CONFLICT (customer_id, renewal_date) DO NOTHING RETURNING id`;
     if (inserted.length === 0) return { termEndsOn }; // a retry after it was recorded
     await raiseVipSelect(tx, args.customerId, args.quantity);
-    await recordAudit(tx, {
-      resellerId,
-      entityType: 'customer',
-      entityId: args.customerId,
+    await auditCustomer(tx, resellerId, args.customerId, {
       action: 'renewal.processed',
       actor: args.actor,
       after: { ...args, termEndsOn },
@@ -132,10 +133,7 @@ export async function expireRenewalLicenses(
         AND purchase_authorization_id IS NOT NULL AND order_id IS NULL
       RETURNING id`;
     if (expired.length === 0) return 0;
-    await recordAudit(tx, {
-      resellerId,
-      entityType: 'customer',
-      entityId: args.customerId,
+    await auditCustomer(tx, resellerId, args.customerId, {
       action: 'renewal.expired',
       actor: 'system',
       after: { renewalDate: args.renewalDate, licenses: expired.length },
@@ -168,10 +166,7 @@ export async function commitThreeYears(
     if (c.vipSelectLevel === null) return 'no-vip-select';
     await tx`UPDATE customers SET three_year_commitment_quantity = ${args.quantity}, three_year_committed_at = now()
              WHERE id = ${args.customerId}`;
-    await recordAudit(tx, {
-      resellerId: c.resellerId,
-      entityType: 'customer',
-      entityId: args.customerId,
+    await auditCustomer(tx, c.resellerId, args.customerId, {
       action: 'renewal.three_year_commitment',
       actor: args.actor,
       after: { quantity: args.quantity },

@@ -1,5 +1,5 @@
 import type { Sql } from '.';
-import { recordAudit } from './audit';
+import { auditCustomer } from './audit';
 import { moveCustomer } from './ownership';
 
 export interface ResellerChangeRow {
@@ -174,10 +174,7 @@ export async function redeemResellerChange(
       return { outcome: 'not-pending', status: 'customer-changed' };
     const moved = await moveCustomer(tx, { customerId: r.customerId, from: r.previousResellerId, to: r.newResellerId });
     await tx`UPDATE reseller_change_requests SET status = 'redeemed', redeemed_at = now() WHERE id = ${r.id}`;
-    await recordAudit(tx, {
-      resellerId: r.newResellerId,
-      entityType: 'customer',
-      entityId: r.customerId,
+    await auditCustomer(tx, r.newResellerId, r.customerId, {
       action: 'customer.reseller_changed',
       actor: args.actor,
       before: { resellerId: r.previousResellerId },

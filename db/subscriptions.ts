@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql, Tx } from '.';
 import type { SubscriptionInput, SubscriptionProduct } from '../workflows/definitions';
-import { recordAudit } from './audit';
+import { type AuditChange, auditSubscription, fieldChange } from './audit';
 
 export const PRODUCT_NAMES: Record<SubscriptionProduct, string> = {
   'signatures-microsoft-365': 'Exclaimer Signatures for Microsoft 365',
@@ -168,14 +168,10 @@ export async function updateSignatureTemplate(
     const [after] = await tx<SignatureSettings[]>`
       UPDATE subscriptions SET signature_template = ${signatureTemplate}, updated_at = now() WHERE id = ${contact.subscriptionId}
       RETURNING id AS subscription_id, product, company_name, signature_template`;
-    await recordAudit(tx, {
-      resellerId: await ownerOf(tx, contact.subscriptionId, contact.resellerId),
-      entityType: 'subscription',
-      entityId: contact.subscriptionId,
+    await auditUnderOwner(tx, contact.subscriptionId, contact.resellerId, {
       action: 'subscription.signature_template_changed',
       actor: `contact:${contact.email}`,
-      before: { signatureTemplate: before?.signatureTemplate ?? null },
-      after: { signatureTemplate },
+      ...fieldChange('signatureTemplate', before?.signatureTemplate ?? null, signatureTemplate),
     });
     return after as SignatureSettings;
   });
@@ -184,14 +180,14 @@ export async function updateSignatureTemplate(
 // --- The lifecycle's writes (E1-E3), called by activities/subscriptions.ts --------------------------
 
 /**
- * The subscription's owner now: its customer's reseller when it is linked to one (one owner per customer),
- * else the reseller that created it. Audit events and emails name this one.
+ * The subscription's audit event, filed under its owner now: its customer's reseller when it is linked to one
+ * (one owner per customer), else the reseller that created it.
  */
-async function ownerOf(tx: Sql | Tx, subscriptionId: string, fallback: string): Promise<string> {
+async function auditUnderOwner(tx: Tx, subscriptionId: string, creator: string, change: AuditChange): Promise<void> {
   const [row] = await tx<{ resellerId: string }[]>`
     SELECT COALESCE(cu.reseller_id, s.reseller_id) AS reseller_id
     FROM subscriptions s LEFT JOIN customers cu ON cu.id = s.customer_id WHERE s.id = ${subscriptionId}`;
-  return row?.resellerId ?? fallback;
+  await auditSubscription(tx, row?.resellerId ?? creator, subscriptionId, change);
 }
 
 /**
@@ -214,10 +210,7 @@ export async function storeSubscription(sql: Sql, input: SubscriptionInput): Pro
                VALUES (${randomUUID()}, ${input.subscriptionId}, ${input.contact.email}, ${input.contact.name})`;
     }
     const { subscriptionId, product, companyName, users, contact } = input;
-    await recordAudit(tx, {
-      resellerId: input.resellerId,
-      entityType: 'subscription',
-      entityId: subscriptionId,
+    await auditSubscription(tx, input.resellerId, subscriptionId, {
       action: 'subscription.created',
       actor: `user:${input.createdBy}`,
       after: { customerId: inserted.customerId, product, companyName, users, contact },
@@ -267,10 +260,7 @@ export async function completeContactSetup(
     if (!contact) return 'link-invalid' as const;
     await tx`UPDATE access_tokens SET used_at = now()
              WHERE subscription_id = ${args.subscriptionId} AND purpose = 'subscription_contact' AND used_at IS NULL`;
-    await recordAudit(tx, {
-      resellerId: await ownerOf(tx, args.subscriptionId, contact.resellerId),
-      entityType: 'subscription',
-      entityId: args.subscriptionId,
+    await auditUnderOwner(tx, args.subscriptionId, contact.resellerId, {
       action: 'subscription.contact_setup',
       actor: `contact:${token.email}`,
       after: { contactName: args.name, contactPhone: args.phone },
@@ -300,14 +290,10 @@ export async function changeSubscriptionUsers(
     if (before.status !== 'active') return { outcome: 'not-active' as const, status: before.status };
     if (before.users === args.users) return { outcome: 'changed' as const };
     await tx`UPDATE subscriptions SET users = ${args.users}, updated_at = now() WHERE id = ${args.subscriptionId}`;
-    await recordAudit(tx, {
-      resellerId: await ownerOf(tx, args.subscriptionId, before.resellerId),
-      entityType: 'subscription',
-      entityId: args.subscriptionId,
+    await auditUnderOwner(tx, args.subscriptionId, before.resellerId, {
       action: 'subscription.users_changed',
       actor: args.actor,
-      before: { users: before.users },
-      after: { users: args.users },
+      ...fieldChange('users', before.users, args.users),
     });
     return { outcome: 'changed' as const };
   });
@@ -322,14 +308,10 @@ export async function cancelSubscription(sql: Sql, args: { subscriptionId: strin
     await tx`UPDATE subscriptions SET status = 'inactive', updated_at = now() WHERE id = ${args.subscriptionId}`;
     await tx`UPDATE access_tokens SET expires_at = LEAST(expires_at, now())
              WHERE subscription_id = ${args.subscriptionId} AND purpose = 'subscription_contact' AND used_at IS NULL`;
-    await recordAudit(tx, {
-      resellerId: await ownerOf(tx, args.subscriptionId, before.resellerId),
-      entityType: 'subscription',
-      entityId: args.subscriptionId,
+    await auditUnderOwner(tx, args.subscriptionId, before.resellerId, {
       action: 'subscription.cancelled',
       actor: args.actor,
-      before: { status: 'active' },
-      after: { status: 'inactive' },
+      ...fieldChange('status', 'active', 'inactive'),
     });
   });
 }

@@ -12,8 +12,49 @@ export interface RenderedEmail {
   html: string;
 }
 
+/** An amount in minor units, as the customer reads it: "€123.45". */
+export const formatMoney = (minor: number, currency: string): string =>
+  new Intl.NumberFormat('en', { style: 'currency', currency }).format(minor / 100);
+
+/** An instant as a link's expiry is told: "Wed, 04 Mar 2026 05:06:07 UTC". */
+export const formatUtc = (d: Date): string => d.toUTCString().replace(/ GMT$/, ' UTC');
+
+/** What an email says, written once for both its versions: the plain text and the HTML layout. */
+export interface EmailContent {
+  subject: string;
+  heading: string;
+  /** The line mail clients show after the subject; by default the first paragraph, else the heading. */
+  preheader?: string;
+  greeting: string;
+  paragraphs: string[];
+  /** The button; the plain text gives its address after `text` (by default the button's label). */
+  action?: { label: string; url: string; text?: string };
+  footer: string;
+  /** The plain text's closing lines, where they are not the HTML footer. */
+  textFooter?: string;
+}
+
+/** Every email of the engine: the greeting, the paragraphs, the action and the footer, in text and in HTML. */
+export function renderEmail(e: EmailContent): RenderedEmail {
+  const text = [
+    e.greeting,
+    '',
+    ...e.paragraphs.flatMap((p) => [p, '']),
+    ...(e.action ? [`${e.action.text ?? e.action.label}: ${e.action.url}`, ''] : []),
+    e.textFooter ?? e.footer,
+  ].join('\n');
+  const html = layout({
+    preheader: e.preheader ?? e.paragraphs[0] ?? e.heading,
+    heading: e.heading,
+    paragraphs: [e.greeting, ...e.paragraphs].map(escapeHtml),
+    action: e.action,
+    footer: e.footer,
+  });
+  return { subject: e.subject, text, html };
+}
+
 /** A plain, accessible layout that survives mail clients: one column, inline styles, a real button link. */
-export function layout(opts: {
+function layout(opts: {
   preheader: string;
   heading: string;
   paragraphs: string[];

@@ -1,33 +1,6 @@
-import { escapeHtml, layout, type RenderedEmail } from './layout';
+import { formatMoney, type RenderedEmail, renderEmail } from './layout';
 
-const money = (minor: number, currency: string) =>
-  new Intl.NumberFormat('en', { style: 'currency', currency }).format(minor / 100);
 const day = (d: Date) => d.toUTCString().slice(0, 16);
-
-function render(o: {
-  subject: string;
-  heading: string;
-  greeting: string;
-  paragraphs: string[];
-  action?: { label: string; url: string };
-  footer: string;
-}): RenderedEmail {
-  const text = [
-    o.greeting,
-    '',
-    ...o.paragraphs.flatMap((p) => [p, '']),
-    ...(o.action ? [`${o.action.label}: ${o.action.url}`, ''] : []),
-    o.footer,
-  ].join('\n');
-  const html = layout({
-    preheader: o.paragraphs[0] ?? o.heading,
-    heading: o.heading,
-    paragraphs: [escapeHtml(o.greeting), ...o.paragraphs.map(escapeHtml)],
-    action: o.action,
-    footer: o.footer,
-  });
-  return { subject: o.subject, text, html };
-}
 
 export interface LicenseEmailData {
   contactFirstName: string;
@@ -49,7 +22,7 @@ export function renderActivationEmail(d: LicenseEmailData & { activateUrl: strin
     d.kind === 'trial'
       ? `a trial of PrintFactory ${d.planName}`
       : `PrintFactory ${d.planName} (${d.subscriptionTypeName})`;
-  return render({
+  return renderEmail({
     subject:
       d.kind === 'trial'
         ? `Your PrintFactory trial is ready — serial ${d.serialNumber}`
@@ -61,7 +34,7 @@ export function renderActivationEmail(d: LicenseEmailData & { activateUrl: strin
       `Serial number: ${d.serialNumber}. Drivers: ${d.drivers.join(', ')}.`,
       d.kind === 'trial' && d.trialEndsAt
         ? `The trial runs until ${day(d.trialEndsAt)}; we will remind you before it ends.`
-        : `Order total: ${money(d.totalMinor, d.currency)}, invoiced by ${d.resellerName}.`,
+        : `Order total: ${formatMoney(d.totalMinor, d.currency)}, invoiced by ${d.resellerName}.`,
       'To activate: open the link below on the computer that will run PrintFactory, press Activate, then enter the serial number when the software asks for it.',
     ],
     action: { label: 'Activate the license', url: d.activateUrl },
@@ -71,7 +44,7 @@ export function renderActivationEmail(d: LicenseEmailData & { activateUrl: strin
 
 /** O6: before a trial ends. */
 export function renderTrialReminderEmail(d: LicenseEmailData & { before: string }): RenderedEmail {
-  return render({
+  return renderEmail({
     subject: `Your PrintFactory trial ends in ${d.before}`,
     heading: `Your trial ends in ${d.before}`,
     greeting: `Hello ${d.contactFirstName},`,
@@ -87,7 +60,7 @@ export function renderTrialReminderEmail(d: LicenseEmailData & { before: string 
 export function renderTrialExpiredEmail(
   d: LicenseEmailData & { name: string; audience: 'customer' | 'reseller' },
 ): RenderedEmail {
-  return render({
+  return renderEmail({
     subject: `PrintFactory trial ended — ${d.organizationName}, serial ${d.serialNumber}`,
     heading: 'The trial has ended',
     greeting: `Hello ${d.name},`,

@@ -1,13 +1,9 @@
 import type { PurchaseAuthorizationNotice } from '../../workflows/definitions';
-import { escapeHtml, layout, type RenderedEmail } from './layout';
+import type { RenderedEmail } from './layout';
+import { type NoticeAddress, renderNotice } from './notice';
 
-export interface PurchaseAuthorizationNoticeData {
-  /** The reseller's users act (record the payment); the customer's contact keeps or loses access (T3: no billing). */
-  audience: 'reseller' | 'customer';
+export interface PurchaseAuthorizationNoticeData extends NoticeAddress {
   notice: PurchaseAuthorizationNotice;
-  recipientName: string;
-  organizationName: string;
-  resellerName: string;
   product: string;
   quantity: number;
   /** YYYY-MM-DD */
@@ -98,19 +94,10 @@ function customerText(d: PurchaseAuthorizationNoticeData): Text {
   }
 }
 
-/** P2: warned before overdue and before deactivation, told when either happened; to the reseller and the customer. */
+/**
+ * P2: warned before overdue and before deactivation, told when either happened; to the reseller's users (who
+ * record the payment) and the customer's contact (who keeps or loses access; T3: no billing).
+ */
 export function renderPurchaseAuthorizationNotice(d: PurchaseAuthorizationNoticeData): RenderedEmail {
-  const { subject, paragraphs } = d.audience === 'reseller' ? resellerText(d) : customerText(d);
-  const greeting = `Hello ${d.recipientName},`;
-  const footer = d.audience === 'reseller' ? 'Sent by the reseller portal.' : `Sent on behalf of ${d.resellerName}.`;
-  return {
-    subject,
-    text: [greeting, '', ...paragraphs.flatMap((p) => [p, '']), footer].join('\n'),
-    html: layout({
-      preheader: paragraphs[0] ?? subject,
-      heading: subject,
-      paragraphs: [greeting, ...paragraphs].map(escapeHtml),
-      footer,
-    }),
-  };
+  return renderNotice(d, d.audience === 'reseller' ? resellerText(d) : customerText(d));
 }

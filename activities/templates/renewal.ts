@@ -1,12 +1,8 @@
 import type { RenewalNotice } from '../../workflows/definitions';
-import { escapeHtml, layout, type RenderedEmail } from './layout';
+import type { RenderedEmail } from './layout';
+import { type NoticeAddress, renderNotice } from './notice';
 
-export interface RenewalNoticeData {
-  /** The customer's contact is told what happens; the reseller's users are the ones who place the renewal (R1). */
-  audience: 'customer' | 'reseller';
-  recipientName: string;
-  organizationName: string;
-  resellerName: string;
+export interface RenewalNoticeData extends NoticeAddress {
   anniversaryDate: string;
   kind: RenewalNotice;
 }
@@ -33,23 +29,16 @@ function resellerParagraphs(d: RenewalNoticeData): string[] {
   ];
 }
 
-/** R1/R2: the upcoming renewal (from 45 days out) and the open renewal window (from 30 days out). */
+/**
+ * R1/R2: the upcoming renewal (from 45 days out) and the open renewal window (from 30 days out); the customer's
+ * contact is told what happens, the reseller's users are the ones who place the renewal.
+ */
 export function renderRenewalNotice(d: RenewalNoticeData): RenderedEmail {
-  const subject =
-    d.kind === 'upcoming'
-      ? `Upcoming renewal on ${d.anniversaryDate} — ${d.organizationName}`
-      : `Ready for renewal — ${d.organizationName}`;
-  const paragraphs = d.audience === 'reseller' ? resellerParagraphs(d) : customerParagraphs(d);
-  const greeting = `Hello ${d.recipientName},`;
-  const footer = d.audience === 'reseller' ? 'Sent by the reseller portal.' : `Sent on behalf of ${d.resellerName}.`;
-  return {
-    subject,
-    text: [greeting, '', ...paragraphs.flatMap((p) => [p, '']), footer].join('\n'),
-    html: layout({
-      preheader: paragraphs[0] ?? subject,
-      heading: subject,
-      paragraphs: [greeting, ...paragraphs].map(escapeHtml),
-      footer,
-    }),
-  };
+  return renderNotice(d, {
+    subject:
+      d.kind === 'upcoming'
+        ? `Upcoming renewal on ${d.anniversaryDate} — ${d.organizationName}`
+        : `Ready for renewal — ${d.organizationName}`,
+    paragraphs: d.audience === 'reseller' ? resellerParagraphs(d) : customerParagraphs(d),
+  });
 }

@@ -1,35 +1,8 @@
-import { escapeHtml, layout, type RenderedEmail } from './layout';
-
-const when = (d: Date) => d.toUTCString().replace(/ GMT$/, ' UTC');
-
-function render(o: {
-  subject: string;
-  heading: string;
-  greeting: string;
-  paragraphs: string[];
-  action?: { label: string; url: string };
-  footer: string;
-}): RenderedEmail {
-  const text = [
-    o.greeting,
-    '',
-    ...o.paragraphs.flatMap((p) => [p, '']),
-    ...(o.action ? [`${o.action.label}: ${o.action.url}`, ''] : []),
-    o.footer,
-  ].join('\n');
-  const html = layout({
-    preheader: o.paragraphs[0] ?? o.heading,
-    heading: o.heading,
-    paragraphs: [escapeHtml(o.greeting), ...o.paragraphs.map(escapeHtml)],
-    action: o.action,
-    footer: o.footer,
-  });
-  return { subject: o.subject, text, html };
-}
+import { formatUtc, type RenderedEmail, renderEmail } from './layout';
 
 /** X1/X2: to every system admin of the customer. */
 export function renderCodeEmail(d: {
-  adminFirstName: string;
+  firstName: string;
   organizationName: string;
   vipId: string;
   newResellerName: string;
@@ -37,14 +10,14 @@ export function renderCodeEmail(d: {
   redeemUrl: string;
   expiresAt: Date;
 }): RenderedEmail {
-  return render({
+  return renderEmail({
     subject: `Your reseller change code for ${d.organizationName}`,
     heading: 'Your reseller change code',
-    greeting: `Hello ${d.adminFirstName},`,
+    greeting: `Hello ${d.firstName},`,
     paragraphs: [
       `${d.newResellerName} has asked to become the reseller for ${d.organizationName} (customer number ${d.vipId}).`,
       `If your organization asked for this change, give ${d.newResellerName} this code, or confirm the change yourself with the button below: ${d.code}`,
-      `The code can be used once, by any administrator of ${d.organizationName}, until ${when(d.expiresAt)}.`,
+      `The code can be used once, by any administrator of ${d.organizationName}, until ${formatUtc(d.expiresAt)}.`,
     ],
     action: { label: 'Confirm the reseller change', url: d.redeemUrl },
     footer:
@@ -54,18 +27,18 @@ export function renderCodeEmail(d: {
 
 /** X1: to the requesting reseller, the same whether or not the details matched a customer. */
 export function renderRequestReceivedEmail(d: {
-  userName: string;
+  name: string;
   vipId: string;
   adminEmail: string;
   expiresAt: Date;
 }): RenderedEmail {
-  return render({
+  return renderEmail({
     subject: `Reseller change requested for ${d.vipId}`,
     heading: 'Reseller change requested',
-    greeting: `Hello ${d.userName},`,
+    greeting: `Hello ${d.name},`,
     paragraphs: [
       `We received your request to take over customer ${d.vipId}, with the administrator ${d.adminEmail}.`,
-      `If these details match a customer, its administrators have been emailed a reseller change code. Ask them for it; it is valid until ${when(d.expiresAt)}.`,
+      `If these details match a customer, its administrators have been emailed a reseller change code. Ask them for it; it is valid until ${formatUtc(d.expiresAt)}.`,
     ],
     footer: 'You can send a new code once this one has expired.',
   });
@@ -84,7 +57,7 @@ export function renderTransferCompletedEmail(d: {
     'previous-reseller': `${d.organizationName} (${d.vipId}) has moved to another reseller at its own request. It no longer appears in your customer list.`,
     customer: `${d.organizationName} is now served by ${d.newResellerName}. Your licenses and subscriptions moved with you and keep working.`,
   }[d.audience];
-  return render({
+  return renderEmail({
     subject: `Reseller change completed for ${d.organizationName}`,
     heading: 'Reseller change completed',
     greeting: `Hello ${d.name},`,
@@ -94,11 +67,11 @@ export function renderTransferCompletedEmail(d: {
 }
 
 /** X3: to the requesting reseller when the 72 hours passed without the code being used. */
-export function renderCodeExpiredEmail(d: { userName: string; vipId: string }): RenderedEmail {
-  return render({
+export function renderCodeExpiredEmail(d: { name: string; vipId: string }): RenderedEmail {
+  return renderEmail({
     subject: `Reseller change code expired for ${d.vipId}`,
     heading: 'The reseller change code expired',
-    greeting: `Hello ${d.userName},`,
+    greeting: `Hello ${d.name},`,
     paragraphs: [
       `The reseller change code for customer ${d.vipId} was not used in time and no longer works.`,
       'You can send a new code from the portal.',
