@@ -3,27 +3,21 @@ import type { CustomerDetails } from '../workflows/definitions';
 import { auditCustomer, fieldChange } from './audit';
 import { type RenewalOrderRow, renewalOrderColumns } from './renewals';
 
-export interface CustomerRow {
+/** The customer's details as stored (C1), under the contract's names. */
+type StoredDetails = Omit<CustomerDetails, 'marketSegment' | 'type' | 'contact'>;
+
+export interface CustomerRow extends StoredDetails {
   id: string;
   resellerId: string;
   vipId: string;
-  organizationName: string;
-  organizationNameAscii: string;
   marketSegment: string;
   customerType: string;
-  country: string;
-  addressLine1: string;
-  addressLine2: string | null;
-  city: string;
-  postalCode: string;
-  taxId: string | null;
   contactFirstName: string;
   contactLastName: string;
   contactEmail: string;
   invitationStatus: 'pending' | 'accepted';
   invitedAt: Date;
   acceptedAt: Date | null;
-  anniversaryDate: string | null;
   /** D1/D7: the reseller's team member assigned to the customer. */
   managedBy: { id: string; name: string; email: string } | null;
   createdAt: Date;

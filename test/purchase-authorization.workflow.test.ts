@@ -19,7 +19,7 @@ import {
 } from '../workflows/definitions';
 import { newReseller, registeredCustomer, type RegisteredCustomer } from './helpers/fixtures';
 import { addResellerUser, moveCustomer, userEmailOf } from './helpers/ownership';
-import { eventually, refusalReason, timeSkippingSuite } from './helpers/temporal';
+import { eventually, refusalReason, refusalType, timeSkippingSuite } from './helpers/temporal';
 
 const { sql, mailbox, env, start } = timeSkippingSuite();
 
@@ -63,15 +63,6 @@ const rowOf = async (paId: string) =>
     >`SELECT pa.status, l.status AS license_status FROM purchase_authorizations pa JOIN licenses l ON l.purchase_authorization_id = pa.id WHERE pa.id = ${paId}`
   )[0];
 const actor = { actor: 'user:test' };
-/** The refusal's type (ApplicationFailure.type), as the API maps it. */
-async function typeOf(p: Promise<unknown>): Promise<string | undefined> {
-  const err = await p.then(
-    () => null,
-    (e: Error & { cause?: Error & { type?: string } }) => e,
-  );
-  if (!err) throw new Error('expected a refusal');
-  return err.cause?.type;
-}
 /** Polls until `check` passes: an activity's result reaches the workflow's state a moment after its email. */
 const subjectsTo = async (address: string) => (await mailbox.to(address)).map((m) => m.subject).sort();
 
@@ -95,11 +86,11 @@ describe('the PA on the lifecycle kernel', () => {
   it('P3/P5: refusals are typed by the contract (NotChangeable, Invalid), a refused store is Refused (P2)', async () => {
     const c = await registeredCustomer(sql);
     const { handle } = await startPa(paInput(c));
-    expect(await typeOf(handle.executeUpdate(requestReturnUpdate, { args: [actor] }))).toBe(
+    expect(await refusalType(handle.executeUpdate(requestReturnUpdate, { args: [actor] }))).toBe(
       PurchaseAuthorizationFailure.NotChangeable,
     );
     expect(
-      await typeOf(handle.executeUpdate(assignLicensesUpdate, { args: [{ assigned: 6, actor: 'user:test' }] })),
+      await refusalType(handle.executeUpdate(assignLicensesUpdate, { args: [{ assigned: 6, actor: 'user:test' }] })),
     ).toBe(PurchaseAuthorizationFailure.Invalid);
     // T1: a tenant that does not own the customer is refused when the PA is stored.
     const other = await newReseller(sql);

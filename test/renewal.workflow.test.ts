@@ -21,7 +21,7 @@ import {
 import { testContext } from './helpers/env';
 import { customerDetails, newReseller } from './helpers/fixtures';
 import { addResellerUser, moveCustomer, userEmailOf } from './helpers/ownership';
-import { withTimeSkippingWorker } from './helpers/temporal';
+import { refusalReason, refusalType, withTimeSkippingWorker } from './helpers/temporal';
 
 const { config, sql, mailbox } = testContext();
 const mailer = createMailer(config);
@@ -89,22 +89,6 @@ async function startRenewal(c: Awaited<ReturnType<typeof customerOf>>, date: str
   });
 }
 
-async function reasonOf(p: Promise<unknown>): Promise<string> {
-  const err = await p.then(
-    () => null,
-    (e: Error & { cause?: Error }) => e,
-  );
-  if (!err) throw new Error('expected a refusal');
-  return err.cause?.message ?? err.message;
-}
-async function typeOf(p: Promise<unknown>): Promise<string | undefined> {
-  const err = await p.then(
-    () => null,
-    (e: Error & { cause?: Error & { type?: string } }) => e,
-  );
-  if (!err) throw new Error('expected a refusal');
-  return err.cause?.type;
-}
 /** An order or a trial (PrintFactory) with its license, stored directly: the order lifecycle is tested elsewhere. */
 async function orderLicense(c: Awaited<ReturnType<typeof customerOf>>, kind: 'order' | 'trial'): Promise<string> {
   const orderId = randomUUID();
@@ -140,7 +124,7 @@ describe('renewals on the time-skipping server', () => {
     await sleepUntil(at - 45 * DAY - 3_600_000);
     expect(await mailbox.to(c.email)).toHaveLength(0);
     expect((await handle.query(renewalStateQuery)).status).toBe('scheduled');
-    expect(await reasonOf(handle.executeUpdate(renewUpdate, { args: [{ quantity: 5, actor }] }))).toMatch(
+    expect(await refusalReason(handle.executeUpdate(renewUpdate, { args: [{ quantity: 5, actor }] }))).toMatch(
       /window opens/,
     );
     await sleepUntil(at - 45 * DAY + 3_600_000);
@@ -213,8 +197,8 @@ describe('renewals on the time-skipping server', () => {
     const { date } = await anniversaryIn(100);
     const commit = async (c: Awaited<ReturnType<typeof customerOf>>) =>
       (await startRenewal(c, date)).executeUpdate(commitThreeYearsUpdate, { args: [{ quantity: 10, actor }] });
-    expect(await reasonOf(commit(extended))).toMatch(/extended prepaid term/);
-    expect(await reasonOf(commit(small))).toMatch(/VIP Select/);
+    expect(await refusalReason(commit(extended))).toMatch(/extended prepaid term/);
+    expect(await refusalReason(commit(small))).toMatch(/VIP Select/);
     await commit(vip);
     const [row] = await sql`SELECT three_year_commitment_quantity FROM customers WHERE id = ${vip.customerId}`;
     expect(row).toEqual({ threeYearCommitmentQuantity: 10 });
@@ -335,10 +319,10 @@ describe('renewals: who is told, what expires, who owns what is recorded', () =>
     const { date, at } = await anniversaryIn(40);
     const handle = await startRenewal(c, date);
     const renew = (quantity: number) => handle.executeUpdate(renewUpdate, { args: [{ quantity, actor }] });
-    expect(await typeOf(renew(0))).toBe(RenewalFailure.Invalid);
-    expect(await typeOf(renew(5))).toBe(RenewalFailure.OutsideWindow);
+    expect(await refusalType(renew(0))).toBe(RenewalFailure.Invalid);
+    expect(await refusalType(renew(5))).toBe(RenewalFailure.OutsideWindow);
     await sleepUntil(at - 20 * DAY);
     await renew(5);
-    expect(await typeOf(renew(5))).toBe(RenewalFailure.AlreadyRenewed);
+    expect(await refusalType(renew(5))).toBe(RenewalFailure.AlreadyRenewed);
   });
 });

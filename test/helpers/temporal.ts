@@ -132,10 +132,20 @@ export async function eventually(check: () => Promise<void>, timeoutMs = 15_000)
 
 /** The workflow's reason for refusing an update (the failure's cause carries it); fails if it was not refused. */
 export async function refusalReason(update: Promise<unknown>): Promise<string> {
+  const err = await refused(update);
+  return err.cause?.message ?? err.message;
+}
+
+/** The refusal's type (ApplicationFailure.type), as the API maps it. */
+export async function refusalType(update: Promise<unknown>): Promise<string | undefined> {
+  return (await refused(update)).cause?.type;
+}
+
+async function refused(update: Promise<unknown>): Promise<Error & { cause?: Error & { type?: string } }> {
   const err = await update.then(
     () => null,
-    (e: Error & { cause?: Error }) => e,
+    (e: Error & { cause?: Error & { type?: string } }) => e,
   );
   if (!err) throw new Error('expected a refusal');
-  return err.cause?.message ?? err.message;
+  return err;
 }
