@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Sql } from '.';
+import type { OrderRequest } from '../workflows/definitions';
 
 // The catalog lives in the database; this loads it from a JSON file (db/demo-catalog.json for the demo).
 
@@ -67,15 +68,6 @@ export async function loadCatalog(sql: Sql, file = DEFAULT_CATALOG): Promise<voi
                ON CONFLICT (code) DO UPDATE SET percent_off = EXCLUDED.percent_off, valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until`;
     }
   });
-}
-
-export interface OrderRequest {
-  currency: string;
-  poNumber: string | null;
-  promoCode: string | null;
-  drivers: string[];
-  subscriptionType: string;
-  plan: string;
 }
 
 export interface PricedOrder {

@@ -6,14 +6,17 @@ import {
   InvitationFailure,
   invitationStateQuery,
   invitationWorkflowId,
+  LifecycleKey,
   registrationUpdate,
+  renewalStateQuery,
+  renewalWorkflowId,
   sendReminderUpdate,
   type CustomerDetails,
 } from '../workflows/definitions';
 import { invitationWorkflow } from '../workflows';
 import { customerDetails, resellerForSuite, uniqueEmail } from './helpers/fixtures';
 import { linkIn, tokenHashOf } from './helpers/mailbox';
-import { timeSkippingSuite } from './helpers/temporal';
+import { eventually, timeSkippingSuite } from './helpers/temporal';
 
 const { sql, mailbox, env, start } = timeSkippingSuite();
 const reseller = resellerForSuite({ sql });
@@ -193,6 +196,15 @@ describe('invitation lifecycle on the time-skipping server', () => {
     await expect(sql`UPDATE customers SET anniversary_date = '2028-01-01' WHERE id = ${customerId}`).rejects.toThrow(
       /fixed once set \(C5\)/,
     );
+  });
+
+  it('C5 R1: an anniversary picked at invitation starts its renewal run at once, under its business key', async () => {
+    const { customerId } = await invite(customerDetails({ anniversaryDate: '2031-06-30' }));
+    const renewal = env().client.workflow.getHandle(renewalWorkflowId(customerId, '2031-06-30'));
+    await eventually(async () =>
+      expect(await renewal.query(renewalStateQuery)).toMatchObject({ customerId, anniversaryDate: '2031-06-30' }),
+    );
+    expect((await renewal.describe()).typedSearchAttributes.get(LifecycleKey)).toBe('renewal');
   });
 
   it('C2: starting the same business key twice finds the running invitation instead of a second one', async () => {

@@ -1,13 +1,22 @@
 // The order and trial contracts (DOMAIN.md O1-O8): created → activation email → activated; a trial
 // also counts down, reminds, and is extended, converted into an order, or expires.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { OrderRequest } from '../../db/catalog';
 import type { LifecycleView } from './common';
 
 export type OrderKind = 'order' | 'trial';
 export const orderWorkflowId = (kind: OrderKind, orderId: string): string => `${kind}:${orderId}`;
 
-/** The order as requested (what the catalog prices, db/catalog.ts), with its owner and creator. */
+/** O1: what the reseller chooses on the order form; the catalog prices it (db/catalog.ts). */
+export interface OrderRequest {
+  currency: string;
+  poNumber: string | null;
+  promoCode: string | null;
+  drivers: string[];
+  subscriptionType: string;
+  plan: string;
+}
+
+/** The order as requested, with its owner and creator. */
 export interface OrderInput extends OrderRequest {
   orderId: string;
   kind: OrderKind;
