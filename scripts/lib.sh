@@ -81,7 +81,7 @@ pg_home() {
   local home="$LOCAL/pg"
   if [ "$(id -u)" = 0 ]; then
     mkdir -p "$home" && chown postgres "$home"
-    if ! runuser -u postgres -- test -w "$home" 2>/dev/null; then
+    if ! (cd / && runuser -u postgres -- test -w "$home") 2>/dev/null; then
       home="/var/tmp/reseller-engine-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)/pg"
       mkdir -p "$home" && chown postgres "$home" && chmod 700 "$home"
       chmod 711 "$(dirname "$home")"
@@ -94,7 +94,7 @@ pg_home() {
 PG_HOME="" PGDATA_DIR=""
 pg_paths() {
   # Decided once the postgres user exists (install_postgres may have just created it).
-  [ -n "$PG_HOME" ] && return
+  [ -n "$PG_HOME" ] && return 0  # 0 explicitly: in an EXIT trap a bare return would carry the exit status
   PG_HOME="$(pg_home)"
   PGDATA_DIR="$PG_HOME/data"
 }
