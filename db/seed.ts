@@ -3,7 +3,7 @@ import { createSql } from '.';
 import { issueApiKey } from './api-keys';
 import { loadCatalog } from './catalog';
 
-// The demo reseller of scripts/start: fixed ids so re-running the seed finds it; a new key each run.
+// The demo reseller of scripts/start: fixed ids so re-running the seed finds it; new keys each run.
 const DEMO_RESELLER_ID = '00000000-0000-4000-8000-000000000001';
 const DEMO_USER_ID = '00000000-0000-4000-8000-000000000002';
 // T4: the operators' own row; its users hold `support` and see every tenant's incidents, nothing else.
@@ -24,7 +24,8 @@ async function main(): Promise<void> {
                ON CONFLICT (id) DO NOTHING`;
     });
     await loadCatalog(sql);
-    process.stdout.write(await issueApiKey(sql, DEMO_USER_ID));
+    // Two keys on one line, for scripts/start: the demo reseller's, then the support user's (T4).
+    process.stdout.write(`${await issueApiKey(sql, DEMO_USER_ID)} ${await issueApiKey(sql, SUPPORT_USER_ID)}`);
   } finally {
     await sql.end();
   }
