@@ -1,7 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Sql } from '../../db';
 import { claimIdempotencyKey } from '../../db/idempotency';
+import { sha256Hex } from '../../lib/hash';
 import { HttpError } from './errors';
 
 /** The optional header of the creating requests, validated like every other input. */
@@ -15,7 +16,7 @@ export const IdempotencyHeaders = z.object({
     .meta({ description: 'A repeat with the same key and body answers with the same resource' }),
 });
 
-const fingerprint = (body: unknown): string => createHash('sha256').update(JSON.stringify(body)).digest('hex');
+const fingerprint = (body: unknown): string => sha256Hex(JSON.stringify(body));
 
 /**
  * The id of the resource a creating request makes. With an Idempotency-Key, the first request claims

@@ -8,7 +8,8 @@ import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
 import { errorCode } from '../http/refusals';
 import { defineFormPost, defineLinkPage, page } from './html';
-import { formField, hashOf, isUsable, openLink, TokenQuery } from './schemas';
+import { sha256Hex } from '../../lib/hash';
+import { formField, isUsable, openLink, TokenQuery } from './schemas';
 
 // The contact's side of the invitation (C2, C4, T3): a plain page reached only through the emailed link.
 
@@ -92,7 +93,7 @@ export function invitationPages(api: Api, { sql, temporal }: AppDeps): void {
       }
       try {
         const handle = temporal.workflow.getHandle(invitationWorkflowId(link.customerId));
-        await runUpdate(handle, acceptInvitationUpdate, { tokenHash: hashOf(token).toString('hex') });
+        await runUpdate(handle, acceptInvitationUpdate, { tokenHash: sha256Hex(token) });
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
         // C4: the contact reads the reason; anything else (a spent link, an ended run): ask again.

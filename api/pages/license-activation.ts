@@ -7,7 +7,8 @@ import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
 import { defineFormPost, defineLinkPage, page } from './html';
-import { formField, hashOf, isUsable, openLink, TokenQuery } from './schemas';
+import { sha256Hex } from '../../lib/hash';
+import { formField, isUsable, openLink, TokenQuery } from './schemas';
 
 // O4/O7: the customer activates the license from the emailed link; resellers cannot.
 
@@ -68,7 +69,7 @@ export function licenseActivationPages(api: Api, { sql, temporal }: AppDeps): vo
       if (link.licenseStatus === 'active') return reply(200, done(link.serialNumber));
       try {
         const handle = temporal.workflow.getHandle(orderWorkflowId(lifecycleKindOf(link), link.orderId));
-        await runUpdate(handle, activateLicenseUpdate, { tokenHash: hashOf(token).toString('hex') });
+        await runUpdate(handle, activateLicenseUpdate, { tokenHash: sha256Hex(token) });
       } catch (err) {
         if (err instanceof HttpError) return reply(410, invalid());
         throw err;

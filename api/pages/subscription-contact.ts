@@ -8,7 +8,8 @@ import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
 import { defineFormPost, defineLinkPage, page } from './html';
-import { formField, hashOf, isUsable, openLink, Token, TokenQuery } from './schemas';
+import { sha256Hex } from '../../lib/hash';
+import { formField, isUsable, openLink, Token, TokenQuery } from './schemas';
 
 // The contact's account setup (E2, T3): a plain page reached only through the emailed link, where the
 // contact enters contact details and sets a strong password; the username is the email.
@@ -118,7 +119,7 @@ export function subscriptionContactPages(api: Api, { sql, temporal }: AppDeps): 
       });
       try {
         const handle = temporal.workflow.getHandle(subscriptionWorkflowId(link.subscriptionId));
-        const tokenHash = hashOf(token).toString('hex');
+        const tokenHash = sha256Hex(token);
         await runUpdate(handle, completeContactSetupUpdate, { tokenHash, name, phone });
       } catch (err) {
         // A spent or expired link, or an ended subscription: the contact can only ask again.
