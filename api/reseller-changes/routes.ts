@@ -21,6 +21,7 @@ import { HttpError } from '../http/errors';
 import { IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
 import { ensureLifecycle, runUpdate } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
+import { getOwnedRoute, ownedRoute } from '../http/route-kinds';
 import { refusal } from '../http/refusals';
 import { IdParam } from '../http/schemas';
 import { RedeemBody, ResellerChange, ResellerChangeCreateBody } from './schemas';
@@ -112,13 +113,12 @@ export function resellerChangeRoutes(api: Api, { sql, temporal, config }: AppDep
     },
   });
 
-  defineRoute(api, {
-    method: 'get',
+  getOwnedRoute(api, {
     path: '/v1/reseller-changes/{id}',
     summary: 'One reseller change request',
-    params: IdParam,
-    responses: { 200: json('The request', ResellerChange) },
-    handler: async ({ principal, params }) => reply(200, toResellerChangeJson(await ownRequest(principal, params.id))),
+    response: json('The request', ResellerChange),
+    own: ownRequest,
+    view: toResellerChangeJson,
   });
 
   // X3: once a code has expired (or locked), send a new one for the same customer.
@@ -148,17 +148,16 @@ export function resellerChangeRoutes(api: Api, { sql, temporal, config }: AppDep
   });
 
   // X2: the reseller enters the code the customer's admin gave them.
-  defineRoute(api, {
+  ownedRoute(api, {
     method: 'post',
     path: '/v1/reseller-changes/{id}/redeem',
     summary: 'Redeem the code the customer gave you (X2): the customer moves to you',
     permission: 'order',
-    params: IdParam,
     body: RedeemBody,
     responses: { 200: json('Moved', ResellerChange) },
     errors: [409, 503],
-    handler: async ({ principal, actor, params, body }) => {
-      const request = await ownRequest(principal, params.id);
+    own: ownRequest,
+    handler: async (request, { principal, actor, body }) => {
       if (request.status !== 'pending') {
         throw refusal(
           ResellerChangeFailure.NotPending,
