@@ -21,7 +21,7 @@ import { type Api, defineRoute, empty, json, noContent, reply, stream, streamed 
 import { defineAuditRoute } from '../http/audit';
 import type { AppDeps } from '../http/deps';
 import { HttpError, invalidField, notFound } from '../http/errors';
-import { createdHeaders } from '../http/idempotency';
+import { createdHeaders, madeOrGone } from '../http/idempotency';
 import { runUpdate } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
 import { createRoute, getOwnedRoute, listRoute, ownedRoute } from '../http/route-kinds';
@@ -176,10 +176,7 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
         customer: toCustomerDetails(body),
         reminderSchedule: config.INVITATION_REMINDERS,
       });
-      const customer = await findCustomer(sql, principal.resellerId, customerId);
-      if (!customer)
-        throw new HttpError(410, 'gone', 'The customer created with this Idempotency-Key has since been deleted.');
-      return toCustomerJson(customer);
+      return toCustomerJson(madeOrGone(await findCustomer(sql, principal.resellerId, customerId), 'customer'));
     },
   });
 

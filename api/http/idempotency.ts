@@ -43,6 +43,12 @@ export async function resourceIdFor(
   return { id: claim.resourceId, replayed: claim.resourceId !== candidateId };
 }
 
+/** The row a creating request made; 410 when an earlier request with the same Idempotency-Key made it and it is gone. */
+export function madeOrGone<T>(row: T | null, what: string): T {
+  if (!row) throw new HttpError(410, 'gone', `The ${what} created with this Idempotency-Key has since been deleted.`);
+  return row;
+}
+
 /** The headers of a creating request's 201, for the OpenAPI document. */
 export const createdHeaders = (what: string): Record<string, string> => ({
   Location: what,

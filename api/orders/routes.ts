@@ -17,7 +17,7 @@ import { type Api, defineRoute, empty, json, reply, noContent } from '../http/de
 import { defineAuditRoute } from '../http/audit';
 import type { AppDeps } from '../http/deps';
 import { HttpError, invalidField } from '../http/errors';
-import { createdHeaders } from '../http/idempotency';
+import { createdHeaders, madeOrGone } from '../http/idempotency';
 import { runUpdate, startLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
 import { actionRoutes, createRoute, getOwnedRoute, listRoute } from '../http/route-kinds';
@@ -115,10 +115,7 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
         },
         orderPlacedUpdate,
       );
-      const order = await findOrder(sql, principal.resellerId, id);
-      if (!order)
-        throw new HttpError(410, 'gone', 'The order created with this Idempotency-Key has since been deleted.');
-      return withLines(order);
+      return withLines(madeOrGone(await findOrder(sql, principal.resellerId, id), 'order'));
     },
   });
 

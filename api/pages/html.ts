@@ -1,7 +1,8 @@
 import express, { type RequestHandler } from 'express';
 import type { z } from 'zod';
 import { escapeHtml } from '../../activities/templates/layout';
-import { type Api, defineRoute, type Responses, type RouteSpec } from '../http/define-route';
+import { type Api, defineRoute, html, type Responses, type RouteSpec, reply } from '../http/define-route';
+import { isUsable, openLink, TokenQuery } from './schemas';
 
 // The small public pages that customer contacts reach through emailed links (T3).
 
@@ -71,5 +72,35 @@ export function defineFormPost<R extends Responses, B extends z.ZodType>(
     auth: 'public',
     middleware: [publicPageHeaders, express.urlencoded({ extended: false, limit })],
     bodyType: 'application/x-www-form-urlencoded',
+  });
+}
+
+/**
+ * The page a single-use token link opens: `done` once what the link asks for is done (200), `invalid` for a
+ * malformed, unknown, spent or expired link (410), else `show`, whose form carries the token on.
+ */
+export function defineTokenPage<L extends { usedAt: Date | null; expiresAt: Date }>(
+  api: Api,
+  spec: Pick<PageSpec<undefined, undefined, Responses>, 'path' | 'summary'> & {
+    /** The descriptions of the 200 and the 410. */
+    pages: readonly [ok: string, gone: string];
+    find: (tokenHash: Buffer) => Promise<L | null>;
+    isDone: (link: L) => boolean;
+    done: (link: L) => string;
+    invalid: () => string;
+    show: (token: string, link: L) => string;
+  },
+): void {
+  defineLinkPage(api, {
+    path: spec.path,
+    summary: spec.summary,
+    query: TokenQuery,
+    responses: { 200: html(spec.pages[0]), 410: html(spec.pages[1]) },
+    handler: async ({ query }) => {
+      const opened = await openLink(query.token, spec.find);
+      if (opened && spec.isDone(opened.link)) return reply(200, spec.done(opened.link));
+      if (!opened || !isUsable(opened.link)) return reply(410, spec.invalid());
+      return reply(200, spec.show(opened.token, opened.link));
+    },
   });
 }

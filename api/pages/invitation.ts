@@ -2,14 +2,14 @@ import { z } from 'zod';
 import { escapeHtml } from '../../activities/templates/layout';
 import { findInvitationLink } from '../../db/customers';
 import { acceptInvitationUpdate, InvitationFailure, invitationWorkflowId } from '../../workflows/definitions';
+import { sha256Hex } from '../../lib/hash';
 import { type Api, html, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
 import { errorCode } from '../http/refusals';
-import { defineFormPost, defineLinkPage, page } from './html';
-import { sha256Hex } from '../../lib/hash';
-import { formField, isUsable, openLink, TokenQuery } from './schemas';
+import { defineFormPost, defineTokenPage, page } from './html';
+import { formField, openLink } from './schemas';
 
 // The contact's side of the invitation (C2, C4, T3): a plain page reached only through the emailed link.
 
@@ -32,22 +32,18 @@ const AcceptForm = z.object({ token: formField, agree: formField }).meta({ id: '
 
 export function invitationPages(api: Api, { sql, temporal }: AppDeps): void {
   // Opening the link shows the terms; nothing changes until the contact presses Accept (mail scanners follow links).
-  defineLinkPage(api, {
+  defineTokenPage(api, {
     path: '/invitations/accept',
     summary: 'The invitation page: the reseller terms and an Accept button (C2, T3)',
-    query: TokenQuery,
-    responses: {
-      200: html('The terms to accept, or that they already were'),
-      410: html('The link is spent, expired or replaced'),
-    },
-    handler: async ({ query }) => {
-      const opened = await openLink(query.token, (hash) => findInvitationLink(sql, hash));
-      if (opened?.link.invitationStatus === 'accepted') return reply(200, alreadyAccepted(opened.link));
-      if (!opened || !isUsable(opened.link)) return reply(410, invalidLink());
-      const { token, link } = opened;
+    pages: ['The terms to accept, or that they already were', 'The link is spent, expired or replaced'],
+    find: (hash: Buffer) => findInvitationLink(sql, hash),
+    isDone: (link) => link.invitationStatus === 'accepted',
+    done: alreadyAccepted,
+    invalid: invalidLink,
+    show: (token, link) => {
       const reseller = escapeHtml(link.resellerName);
       const organization = escapeHtml(link.organizationName);
-      const body = page(
+      return page(
         `Accept ${link.resellerName}'s invitation`,
         `<h1>Accept ${reseller}'s invitation</h1>
          <p>Hello ${escapeHtml(link.contactFirstName)}, ${reseller} would like to manage software licenses for
@@ -62,7 +58,6 @@ export function invitationPages(api: Api, { sql, temporal }: AppDeps): void {
          </form>
          <p class="muted">This link works once and until ${escapeHtml(link.expiresAt.toUTCString())}.</p>`,
       );
-      return reply(200, body);
     },
   });
 

@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { escapeHtml } from '../../activities/templates/layout';
 import { findActivationLink, lifecycleKindOf } from '../../db/orders';
 import { activateLicenseUpdate, orderWorkflowId } from '../../workflows/definitions';
+import { sha256Hex } from '../../lib/hash';
 import { type Api, html, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
-import { defineFormPost, defineLinkPage, page } from './html';
-import { sha256Hex } from '../../lib/hash';
-import { formField, isUsable, openLink, TokenQuery } from './schemas';
+import { defineFormPost, defineTokenPage, page } from './html';
+import { formField, openLink } from './schemas';
 
 // O4/O7: the customer activates the license from the emailed link; resellers cannot.
 
@@ -28,21 +28,17 @@ const done = (serial: string) =>
 const ActivateForm = z.object({ token: formField }).meta({ id: 'LicenseActivationForm' });
 
 export function licenseActivationPages(api: Api, { sql, temporal }: AppDeps): void {
-  defineLinkPage(api, {
+  defineTokenPage(api, {
     path: '/licenses/activate',
     summary: 'The activation page: the license and an Activate button (O4, O8, T3)',
-    query: TokenQuery,
-    responses: {
-      200: html('The license to activate, or that it is active'),
-      410: html('The link is spent or expired'),
-    },
-    handler: async ({ query }) => {
-      const opened = await openLink(query.token, (hash) => findActivationLink(sql, hash));
-      if (opened?.link.licenseStatus === 'active') return reply(200, done(opened.link.serialNumber));
-      if (!opened || !isUsable(opened.link)) return reply(410, invalid());
-      const { token, link } = opened;
+    pages: ['The license to activate, or that it is active', 'The link is spent or expired'],
+    find: (hash: Buffer) => findActivationLink(sql, hash),
+    isDone: (link) => link.licenseStatus === 'active',
+    done: (link) => done(link.serialNumber),
+    invalid,
+    show: (token, link) => {
       const serial = escapeHtml(link.serialNumber);
-      const body = page(
+      return page(
         'Activate your PrintFactory license',
         `<h1>Activate your PrintFactory license</h1>
          <p>${escapeHtml(link.organizationName)}: PrintFactory ${escapeHtml(link.plan)}` +
@@ -52,7 +48,6 @@ export function licenseActivationPages(api: Api, { sql, temporal }: AppDeps): vo
            <button type="submit">Activate license</button>
          </form>`,
       );
-      return reply(200, body);
     },
   });
 

@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { escapeHtml } from '../../activities/templates/layout';
 import { findContactLink, PRODUCT_NAMES, storeContactPassword } from '../../db/subscriptions';
 import { completeContactSetupUpdate, subscriptionWorkflowId } from '../../workflows/definitions';
+import { sha256Hex } from '../../lib/hash';
 import { hashPassword, MIN_PASSWORD_LENGTH, passwordWeakness } from '../passwords';
 import { type Api, html, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
 import { defineFormPost, defineLinkPage, page } from './html';
-import { sha256Hex } from '../../lib/hash';
 import { formField, isUsable, openLink, Token, TokenQuery } from './schemas';
 
 // The contact's account setup (E2, T3): a plain page reached only through the emailed link, where the
