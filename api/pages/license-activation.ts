@@ -7,7 +7,7 @@ import { type Api, html, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
-import { defineFormPost, defineTokenPage, page } from './html';
+import { defineFormPost, defineTokenPage, page, type TokenLink } from './html';
 import { formField, openLink } from './schemas';
 
 // O4/O7: the customer activates the license from the emailed link; resellers cannot.
@@ -25,30 +25,37 @@ const done = (serial: string) =>
       `<p>Enter the serial number <strong>${escapeHtml(serial)}</strong> when PrintFactory asks for it.</p>`,
   );
 
-const ActivateForm = z.object({ token: formField }).meta({ id: 'LicenseActivationForm' });
+type ActivationLink = NonNullable<Awaited<ReturnType<typeof findActivationLink>>>;
 
-export function licenseActivationPages(api: Api, { sql, temporal }: AppDeps): void {
-  defineTokenPage(api, {
-    path: '/licenses/activate',
-    summary: 'The activation page: the license and an Activate button (O4, O8, T3)',
-    pages: ['The license to activate, or that it is active', 'The link is spent or expired'],
-    find: (hash: Buffer) => findActivationLink(sql, hash),
-    isDone: (link) => link.licenseStatus === 'active',
-    done: (link) => done(link.serialNumber),
-    invalid,
-    show: (token, link) => {
-      const serial = escapeHtml(link.serialNumber);
-      return page(
-        'Activate your PrintFactory license',
-        `<h1>Activate your PrintFactory license</h1>
+const activationPage = (token: string, link: ActivationLink) => {
+  const serial = escapeHtml(link.serialNumber);
+  return page(
+    'Activate your PrintFactory license',
+    `<h1>Activate your PrintFactory license</h1>
          <p>${escapeHtml(link.organizationName)}: PrintFactory ${escapeHtml(link.plan)}` +
-          `${link.kind === 'trial' ? ' (trial)' : ''}, serial number <strong>${serial}</strong>.</p>
+      `${link.kind === 'trial' ? ' (trial)' : ''}, serial number <strong>${serial}</strong>.</p>
          <form method="post" action="/licenses/activate">
            <input type="hidden" name="token" value="${escapeHtml(token)}">
            <button type="submit">Activate license</button>
          </form>`,
-      );
-    },
+  );
+};
+
+const ActivateForm = z.object({ token: formField }).meta({ id: 'LicenseActivationForm' });
+
+export function licenseActivationPages(api: Api, { sql, temporal }: AppDeps): void {
+  const activationLink: TokenLink<ActivationLink> = {
+    find: (hash) => findActivationLink(sql, hash),
+    isDone: (link) => link.licenseStatus === 'active',
+    done: (link) => done(link.serialNumber),
+    invalid,
+  };
+
+  defineTokenPage(api, activationLink, {
+    path: '/licenses/activate',
+    summary: 'The activation page: the license and an Activate button (O4, O8, T3)',
+    pages: ['The license to activate, or that it is active', 'The link is spent or expired'],
+    show: activationPage,
   });
 
   defineFormPost(api, {
@@ -58,7 +65,7 @@ export function licenseActivationPages(api: Api, { sql, temporal }: AppDeps): vo
     limit: '2kb',
     responses: { 200: html('Activated, with the serial number'), 410: html('The link is spent or expired') },
     handler: async ({ body }) => {
-      const opened = await openLink(body.token, (hash) => findActivationLink(sql, hash));
+      const opened = await openLink(body.token, activationLink.find);
       if (!opened) return reply(410, invalid());
       const { token, link } = opened;
       if (link.licenseStatus === 'active') return reply(200, done(link.serialNumber));
