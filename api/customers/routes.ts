@@ -24,7 +24,7 @@ import { HttpError, invalidField, notFound } from '../http/errors';
 import { createdHeaders, madeOrGone } from '../http/idempotency';
 import { runUpdate } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
-import { createRoute, getOwnedRoute, listRoute, ownedRoute } from '../http/route-kinds';
+import { actionRoutes, createRoute, getOwnedRoute, listRoute, ownedRoute } from '../http/route-kinds';
 import { refusal } from '../http/refusals';
 import { iso } from '../http/schemas';
 import { renewalWindowDays } from '../renewals/lifecycle';
@@ -318,21 +318,29 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
   });
 
   // C3: remind the contact while pending, optionally at a corrected address.
-  ownedRoute(api, {
-    method: 'post',
-    path: '/v1/customers/{id}/invitation/reminders',
-    summary: 'Send a reminder while the invitation is pending, optionally to a corrected address (C3)',
-    permission: 'order',
+  actionRoutes(api, {
+    path: '/v1/customers/{id}/invitation',
     body: ReminderBody,
-    responses: { 200: json('Reminder sent', ReminderSent) },
+    response: json('Reminder sent', ReminderSent),
     errors: [409, 503],
     own: ownCustomer,
-    handler: async (customer, { actor, body }) => {
+    actions: [
+      [
+        'reminders',
+        sendReminderUpdate,
+        'Send a reminder while the invitation is pending, optionally to a corrected address (C3)',
+      ],
+    ],
+    handleOf: (customer) => {
       if (customer.invitationStatus !== 'pending')
         throw refusal(InvitationFailure.NotPending, 'The invitation was already accepted; there is nothing to remind.');
-      const state = await runUpdate(handleOf(customer), sendReminderUpdate, { email: body.email, actor });
-      return reply(200, { status: state.status, contactEmail: state.contactEmail, emailsSent: state.emailsSent });
+      return handleOf(customer);
     },
+    view: async (_customer, state) => ({
+      status: state.status,
+      contactEmail: state.contactEmail,
+      emailsSent: state.emailsSent,
+    }),
   });
 
   // C3/C8: delete a customer without products; a pending invitation is ended through its workflow.

@@ -137,7 +137,7 @@ export function getOwnedRoute<Row, S extends z.ZodType>(
 
 /**
  * `POST <path>/<action>` for each action, with the `order` permission: one update of the row's lifecycle, its
- * argument the body's fields and the actor; answered by `view` of the row and the update's result.
+ * argument from the body, and the actor; answered by `view` of the row and the update's result.
  */
 export function actionRoutes<
   Row,
@@ -156,10 +156,12 @@ export function actionRoutes<
     actions: readonly (readonly [action: string, update: UpdateDefinition<Ret, [Arg]>, summary: string])[];
     /** The row's workflow; it may refuse the action first. */
     handleOf: (row: Row, action: string) => WorkflowHandle | Promise<WorkflowHandle>;
+    /** The update's argument besides the actor, from the body; the body's own fields unless told. */
+    argOf?: (body: Parsed<B>) => Omit<Arg, 'actor'>;
     view: (row: Row, result: Ret, input: OwnedInput<B>) => Promise<z.infer<S>>;
   },
 ): void {
-  const { actions, handleOf, view, response, path, ...route } = spec;
+  const { actions, handleOf, argOf, view, response, path, ...route } = spec;
   for (const [action, update, summary] of actions) {
     ownedRoute(api, {
       ...route,
@@ -170,7 +172,7 @@ export function actionRoutes<
       responses: { 200: response },
       handler: async (row, input) => {
         const handle = await handleOf(row, action);
-        const fields = input.body as Omit<Arg, 'actor'> | undefined;
+        const fields = argOf ? argOf(input.body) : (input.body as Omit<Arg, 'actor'> | undefined);
         const result = await runUpdate(handle, update, { ...fields, actor: input.actor } as Arg);
         return reply(200, await view(row, result, input));
       },
