@@ -26,7 +26,7 @@ import type { AppDeps } from '../http/deps';
 import { HttpError, notFound } from '../http/errors';
 import { startLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
-import { actionRoutes, getOwnedRoute, listRoute, ownedRoute } from '../http/route-kinds';
+import { actionRoutes, getOwnedRoute, getRoute, listRoute, ownedRoute } from '../http/route-kinds';
 import { money } from '../http/schemas';
 import { renderInvoicePdf } from './invoice-pdf';
 import {
@@ -199,14 +199,13 @@ export function billingRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
   });
 
   // D6: the reseller's balance per currency and its transactions, newest first.
-  defineRoute(api, {
-    method: 'get',
+  getRoute(api, {
     path: '/v1/balance',
     summary: "The reseller's balance per currency and its transactions, newest first (D6)",
     permission: 'billing',
     query: BalanceQuery,
-    responses: { 200: json('Balances, a page of transactions and `nextBefore` for the next page', Balance) },
-    handler: async ({ principal, query }) => {
+    response: json('Balances, a page of transactions and `nextBefore` for the next page', Balance),
+    answer: async (principal, query) => {
       const { balances, transactions } = await balanceOf(sql, principal.resellerId, {
         limit: query.limit + 1,
         beforeId: query.before,
@@ -224,7 +223,7 @@ export function billingRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
         })),
         nextBefore: transactions.length > query.limit ? (page[page.length - 1]?.id ?? null) : null,
       };
-      return reply(200, body);
+      return body;
     },
   });
 

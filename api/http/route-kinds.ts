@@ -17,8 +17,8 @@ import {
 import { IdempotencyHeaders, resourceIdFor } from './idempotency';
 import { runUpdate } from './lifecycles';
 
-// The kinds of route the resources declare again and again, each a defineRoute: a keyset list, a create with
-// an Idempotency-Key, one of the caller's rows, and the lifecycle actions on it.
+// The kinds of route the resources declare again and again, each a defineRoute: an answer to a query, a keyset
+// list, a create with an Idempotency-Key, one of the caller's rows, and the lifecycle actions on it.
 
 type Schema = z.ZodType | undefined;
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -26,29 +26,41 @@ type Own<Row> = (principal: Principal, id: string) => Promise<Row>;
 type Errors = (number | readonly [number, string])[];
 type PageQuery = z.ZodType<{ limit: number; cursor?: string }>;
 
+/** What a GET answered from its query declares. */
+interface GetSpec<Q extends z.ZodType, S extends z.ZodType> {
+  path: string;
+  summary: string;
+  permission?: Permission;
+  query: Q;
+  response: JsonResponse<S>;
+  errors?: Errors;
+}
+
+/** `GET <path>`: JSON answered from the parsed query, for the calling reseller user. */
+export function getRoute<Q extends z.ZodType, S extends z.ZodType>(
+  api: Api,
+  spec: GetSpec<Q, S> & { answer: (principal: Principal, query: Parsed<Q>) => Promise<z.infer<S>> },
+): void {
+  const { answer, response, ...route } = spec;
+  defineRoute(api, {
+    ...route,
+    method: 'get',
+    responses: { 200: response },
+    handler: async ({ principal, query }) => reply(200, await answer(principal, query)),
+  });
+}
+
 /** `GET <path>`: one keyset page of the caller's rows, newest first, with the next cursor. */
 export function listRoute<Q extends PageQuery, T extends CursorRow, J>(
   api: Api,
-  spec: {
-    path: string;
-    summary: string;
-    permission?: Permission;
-    query: Q;
-    /** A page, `listOf(item)`, with its description. */
-    response: JsonResponse<z.ZodType<{ data: J[]; nextCursor: string | null }>>;
+  spec: GetSpec<Q, z.ZodType<{ data: J[]; nextCursor: string | null }>> & {
     /** The rows after the page's cursor, with the query's filters. */
     list: (principal: Principal, page: Omit<Parsed<Q>, 'limit' | 'cursor'> & KeysetPage) => Promise<T[]>;
     toJson: (row: T) => J;
   },
 ): void {
-  const { list, toJson, response, ...route } = spec;
-  defineRoute(api, {
-    ...route,
-    method: 'get',
-    responses: { 200: response },
-    handler: async ({ principal, query }) =>
-      reply(200, await keysetPage(query, (page) => list(principal, page), toJson)),
-  });
+  const { list, toJson, ...route } = spec;
+  getRoute(api, { ...route, answer: (principal, query) => keysetPage(query, (page) => list(principal, page), toJson) });
 }
 
 /**

@@ -23,13 +23,13 @@ import {
   recordPaymentUpdate,
   requestReturnUpdate,
 } from '../../workflows/definitions';
-import { type Api, defineRoute, json, reply } from '../http/define-route';
+import { type Api, json, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { invalidField } from '../http/errors';
 import { createdHeaders } from '../http/idempotency';
 import { runUpdate, startLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
-import { actionRoutes, createRoute, getOwnedRoute, ownedRoute } from '../http/route-kinds';
+import { actionRoutes, createRoute, getOwnedRoute, getRoute, ownedRoute } from '../http/route-kinds';
 import { refusal } from '../http/refusals';
 import { iso } from '../http/schemas';
 import { ensureRenewal } from '../renewals/lifecycle';
@@ -138,20 +138,19 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
   });
 
   // P5: the plans view of one customer: its PAs, fulfilled and pending, assigned and unassigned licenses.
-  defineRoute(api, {
-    method: 'get',
+  getRoute(api, {
     path: '/v1/purchase-authorizations',
     summary: 'The plans view of one customer: its PAs, fulfilled and pending, assigned and unassigned licenses (P5)',
     query: PurchaseAuthorizationListQuery,
-    responses: { 200: json("The customer's PAs and plan counts", Plans) },
+    response: json("The customer's PAs and plan counts", Plans),
     errors: [404],
-    handler: async ({ principal, query }) => {
+    answer: async (principal, query) => {
       const customer = await ownCustomer(principal, query.customerId);
       const [rows, plans] = await Promise.all([
         listPurchaseAuthorizations(sql, principal.resellerId, customer.id),
         planCounts(sql, customer.id),
       ]);
-      return reply(200, { data: rows.map(toPaJson), plans });
+      return { data: rows.map(toPaJson), plans };
     },
   });
 
