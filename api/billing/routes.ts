@@ -21,13 +21,13 @@ import {
   stopUpdate,
   suspendUpdate,
 } from '../../workflows/definitions';
-import { keysetPage } from '../http/cursor';
 import { type Api, defineRoute, file, json, reply, created } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError, notFound } from '../http/errors';
-import { runUpdate, startLifecycle } from '../http/lifecycles';
+import { startLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
-import { IdParam, money } from '../http/schemas';
+import { actionRoutes, getOwnedRoute, getRoute, listRoute, ownedRoute } from '../http/route-kinds';
+import { money } from '../http/schemas';
 import { renderInvoicePdf } from './invoice-pdf';
 import {
   Balance,
@@ -38,7 +38,6 @@ import {
   InvoiceList,
   InvoiceListQuery,
   invoiceJson,
-  OrderIdParam,
   PaymentEvent,
   PaymentReceived,
   PaymentSignatureHeaders,
@@ -121,85 +120,70 @@ export function billingRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
   });
 
   // The live state, from the workflow.
-  defineRoute(api, {
-    method: 'get',
+  getOwnedRoute(api, {
     path: '/v1/billing/subscriptions/{orderId}',
     summary: "The billing's live state: current period, next payment date, entitlement, pending suspension (S1, S2)",
-    params: OrderIdParam,
-    responses: { 200: json('The live state, from the workflow', BillingStatus) },
-    handler: async ({ principal, params }) =>
-      reply(200, await liveState((await ownBilling(principal, params.orderId)).orderId)),
+    response: json('The live state, from the workflow', BillingStatus),
+    own: ownBilling,
+    view: (billing) => liveState(billing.orderId),
   });
 
-  for (const [action, update, summary] of [
-    [
-      'suspend',
-      suspendUpdate,
-      'Suspend: the license lapses at the end of the current cycle; revocable until then (S1)',
+  actionRoutes(api, {
+    path: '/v1/billing/subscriptions/{orderId}',
+    response: json('The live state after the change', BillingStatus),
+    errors: [409, 503],
+    own: ownBilling,
+    actions: [
+      [
+        'suspend',
+        suspendUpdate,
+        'Suspend: the license lapses at the end of the current cycle; revocable until then (S1)',
+      ],
+      ['revoke-suspension', revokeSuspensionUpdate, 'Revoke a pending suspension before the cycle ends (S1)'],
+      ['stop', stopUpdate, 'Stop: the license is suspended at once (S2)'],
+      [
+        'reactivate',
+        reactivateUpdate,
+        'Re-enable the license after a stop or a lapse; paused billing starts a new cycle (S1, S2)',
+      ],
     ],
-    ['revoke-suspension', revokeSuspensionUpdate, 'Revoke a pending suspension before the cycle ends (S1)'],
-    ['stop', stopUpdate, 'Stop: the license is suspended at once (S2)'],
-    [
-      'reactivate',
-      reactivateUpdate,
-      'Re-enable the license after a stop or a lapse; paused billing starts a new cycle (S1, S2)',
-    ],
-  ] as const) {
-    defineRoute(api, {
-      method: 'post',
-      path: `/v1/billing/subscriptions/{orderId}/${action}`,
-      summary,
-      permission: 'order',
-      params: OrderIdParam,
-      responses: { 200: json('The live state after the change', BillingStatus) },
-      errors: [409, 503],
-      handler: async ({ principal, actor, params }) => {
-        const billing = await ownBilling(principal, params.orderId);
-        return reply(200, await runUpdate(handleOf(billing.orderId), update, { actor }));
-      },
-    });
-  }
+    handleOf: (billing) => handleOf(billing.orderId),
+    view: async (_billing, state) => state,
+  });
 
   // B1/T2: invoices need the billing permission.
-  defineRoute(api, {
-    method: 'get',
+  listRoute(api, {
     path: '/v1/invoices',
     summary: "List the reseller's invoices, net of its discount, newest first (B1, T2)",
     permission: 'billing',
     query: InvoiceListQuery,
-    responses: { 200: json('A page of invoices and the next cursor', InvoiceList) },
-    handler: async ({ principal, query }) =>
-      reply(200, await keysetPage(query, (page) => listInvoices(sql, principal.resellerId, page), invoiceJson)),
+    response: json('A page of invoices and the next cursor', InvoiceList),
+    list: (principal, page) => listInvoices(sql, principal.resellerId, page),
+    toJson: invoiceJson,
   });
 
-  defineRoute(api, {
-    method: 'get',
+  getOwnedRoute(api, {
     path: '/v1/invoices/{id}',
     summary: 'One invoice with its lines: subtotal, discount, total (B1)',
     permission: 'billing',
-    params: IdParam,
-    responses: { 200: json('The invoice', InvoiceDetails) },
-    handler: async ({ principal, params }) => {
-      const invoice = await ownInvoice(principal, params.id);
-      const lines = await invoiceLines(sql, invoice.id);
-      const body = {
-        ...invoiceJson(invoice),
-        lines: lines.map((l) => ({
-          item: l.item,
-          description: l.description,
-          unitPrice: money(l.unitPriceMinor, invoice.currency),
-        })),
-      };
-      return reply(200, body);
-    },
+    response: json('The invoice', InvoiceDetails),
+    own: ownInvoice,
+    view: async (invoice) => ({
+      ...invoiceJson(invoice),
+      lines: (await invoiceLines(sql, invoice.id)).map((l) => ({
+        item: l.item,
+        description: l.description,
+        unitPrice: money(l.unitPriceMinor, invoice.currency),
+      })),
+    }),
   });
 
-  defineRoute(api, {
+  ownedRoute(api, {
     method: 'get',
     path: '/v1/invoices/{id}/pdf',
     summary: 'Download or print the invoice (B1)',
     permission: 'billing',
-    params: IdParam,
+    own: ownInvoice,
     responses: {
       200: file(
         'The invoice as a PDF, inline, named after its number',
@@ -208,22 +192,20 @@ export function billingRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
         { 'Content-Disposition': 'inline; filename="<number>.pdf"' },
       ),
     },
-    handler: async ({ principal, params }) => {
-      const invoice = await ownInvoice(principal, params.id);
+    handler: async (invoice) => {
       const pdf = await renderInvoicePdf(invoice, await invoiceLines(sql, invoice.id));
       return reply(200, pdf, { 'Content-Disposition': `inline; filename="${invoice.number}.pdf"` });
     },
   });
 
   // D6: the reseller's balance per currency and its transactions, newest first.
-  defineRoute(api, {
-    method: 'get',
+  getRoute(api, {
     path: '/v1/balance',
     summary: "The reseller's balance per currency and its transactions, newest first (D6)",
     permission: 'billing',
     query: BalanceQuery,
-    responses: { 200: json('Balances, a page of transactions and `nextBefore` for the next page', Balance) },
-    handler: async ({ principal, query }) => {
+    response: json('Balances, a page of transactions and `nextBefore` for the next page', Balance),
+    answer: async (principal, query) => {
       const { balances, transactions } = await balanceOf(sql, principal.resellerId, {
         limit: query.limit + 1,
         beforeId: query.before,
@@ -241,7 +223,7 @@ export function billingRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
         })),
         nextBefore: transactions.length > query.limit ? (page[page.length - 1]?.id ?? null) : null,
       };
-      return reply(200, body);
+      return body;
     },
   });
 

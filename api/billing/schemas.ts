@@ -4,8 +4,6 @@ import type { InvoiceRow } from '../../db/billing';
 
 // The billing cycle's, invoices', balance's and payment webhook's shapes (S1, S2, B1, D6).
 
-export const OrderIdParam = z.object({ orderId: z.uuid() });
-
 export const BillingStartBody = requestBody('BillingStart', {
   orderId: z.uuid('must be the id of one of your orders'),
 });

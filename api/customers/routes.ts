@@ -17,16 +17,16 @@ import {
   invitationWorkflowId,
   sendReminderUpdate,
 } from '../../workflows/definitions';
-import { type KeysetPage, keysetPage } from '../http/cursor';
-import { type Api, defineRoute, empty, json, stream, reply, noContent, streamed, created } from '../http/define-route';
+import { type Api, defineRoute, empty, json, noContent, reply, stream, streamed } from '../http/define-route';
 import { defineAuditRoute } from '../http/audit';
 import type { AppDeps } from '../http/deps';
 import { HttpError, invalidField, notFound } from '../http/errors';
-import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
+import { createdHeaders, madeOrGone } from '../http/idempotency';
 import { runUpdate } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
+import { actionRoutes, createRoute, getOwnedRoute, listRoute, ownedRoute } from '../http/route-kinds';
 import { refusal } from '../http/refusals';
-import { IdParam, iso } from '../http/schemas';
+import { iso } from '../http/schemas';
 import { renewalWindowDays } from '../renewals/lifecycle';
 import { startInvitation } from './lifecycle';
 import {
@@ -158,24 +158,17 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
     windows: renewalWindowDays(config),
   });
 
-  defineRoute(api, {
-    method: 'post',
+  createRoute(api, sql, {
     path: '/v1/customers',
     summary: 'Add a customer and send the invitation (C1, C2)',
-    permission: 'order',
-    headers: IdempotencyHeaders,
     body: createSchema,
-    responses: {
-      201: json(
-        'The customer, with its VIP id; the invitation email is on its way',
-        Customer,
-        createdHeaders('The new customer'),
-      ),
-    },
+    response: json(
+      'The customer, with its VIP id; the invitation email is on its way',
+      Customer,
+      createdHeaders('The new customer'),
+    ),
     errors: [[410, 'The customer made with this Idempotency-Key has since been deleted'], 422, 503],
-    handler: async ({ principal, headers, body }) => {
-      const key = headers['Idempotency-Key'];
-      const { id: customerId, replayed } = await resourceIdFor(sql, principal.resellerId, key, body);
+    create: async (principal, body, customerId) => {
       await startInvitation(temporal, config, {
         customerId,
         resellerId: principal.resellerId,
@@ -183,25 +176,18 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
         customer: toCustomerDetails(body),
         reminderSchedule: config.INVITATION_REMINDERS,
       });
-      const customer = await findCustomer(sql, principal.resellerId, customerId);
-      if (!customer)
-        throw new HttpError(410, 'gone', 'The customer created with this Idempotency-Key has since been deleted.');
-      return created(`/v1/customers/${customerId}`, toCustomerJson(customer), replayed);
+      return toCustomerJson(madeOrGone(await findCustomer(sql, principal.resellerId, customerId), 'customer'));
     },
   });
 
   // The portal's list with the D1 filters: from Postgres, newest first, keyset-paginated.
-  defineRoute(api, {
-    method: 'get',
+  listRoute(api, {
     path: '/v1/customers',
     summary: 'List the reseller\'s customers, with the portal\'s filters and "managed by me" (D1)',
     query: CustomerListQuery,
-    responses: { 200: json('A page of customers', CustomerList) },
-    handler: async ({ principal, query }) => {
-      const filters = listFilters(principal, query);
-      const list = (page: KeysetPage) => listCustomers(sql, principal.resellerId, { ...page, ...filters });
-      return reply(200, await keysetPage(query, list, toCustomerJson));
-    },
+    response: json('A page of customers', CustomerList),
+    list: (principal, page) => listCustomers(sql, principal.resellerId, { ...page, ...listFilters(principal, page) }),
+    toJson: toCustomerJson,
   });
 
   // D2: the list with the same filters as CSV, streamed page by page so a large list never sits in memory.
@@ -237,16 +223,14 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
 
   // D7: one customer: the stored view, the invitation's live state from its workflow while it runs, its
   // commercial terms (R4, R5, C6), plans, order, authorization and renewal histories (one query each).
-  defineRoute(api, {
-    method: 'get',
+  getOwnedRoute(api, {
     path: '/v1/customers/{id}',
     summary:
       "Customer details: the invitation's live state, VIP Select, 3-year commitment, plans, order, " +
       'authorization and renewal history (D7)',
-    params: IdParam,
-    responses: { 200: json('The customer', CustomerWithInvitation) },
-    handler: async ({ req, principal, params }) => {
-      const customer = await ownCustomer(principal, params.id);
+    response: json('The customer', CustomerWithInvitation),
+    own: ownCustomer,
+    view: async (customer, { req }) => {
       const workflowId = invitationWorkflowId(customer.id);
       const invitationState = async () => {
         try {
@@ -263,7 +247,7 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
         customerDetailSections(sql, customer.resellerId, customer.id),
       ]);
       const p = sections.profile;
-      const body = {
+      return {
         ...toCustomerJson(customer),
         invitation,
         vipSelect:
@@ -292,7 +276,6 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
         })),
         renewals: sections.renewals.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() })),
       };
-      return reply(200, body);
     },
   });
 
@@ -306,19 +289,18 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
 
   // C3: details are fixed once the invitation is sent; a typo means delete and invite again.
   // D1/D7: the one exception is the reseller's own bookkeeping, { managedBy }: not a customer detail.
-  defineRoute(api, {
+  ownedRoute(api, {
     method: 'patch',
     path: '/v1/customers/{id}',
     summary:
       'Assign the team member managing the customer, { managedBy } only (D1, D7); any other change is refused: ' +
       'details are fixed once the invitation is sent (C3)',
     permission: 'order',
-    params: IdParam,
     body: CustomerPatchBody,
     responses: { 200: json('The customer, with its new manager', Customer) },
     errors: [[409, 'Customer details cannot be edited after the invitation is sent (C3)']],
-    handler: async ({ principal, actor, params, body }) => {
-      const customer = await ownCustomer(principal, params.id);
+    own: ownCustomer,
+    handler: async (customer, { principal, actor, body }) => {
       const { managedBy, ...others } = body;
       if (managedBy === undefined || Object.keys(others).length > 0) {
         throw new HttpError(
@@ -336,35 +318,41 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
   });
 
   // C3: remind the contact while pending, optionally at a corrected address.
-  defineRoute(api, {
-    method: 'post',
-    path: '/v1/customers/{id}/invitation/reminders',
-    summary: 'Send a reminder while the invitation is pending, optionally to a corrected address (C3)',
-    permission: 'order',
-    params: IdParam,
+  actionRoutes(api, {
+    path: '/v1/customers/{id}/invitation',
     body: ReminderBody,
-    responses: { 200: json('Reminder sent', ReminderSent) },
+    response: json('Reminder sent', ReminderSent),
     errors: [409, 503],
-    handler: async ({ principal, actor, params, body }) => {
-      const customer = await ownCustomer(principal, params.id);
+    own: ownCustomer,
+    actions: [
+      [
+        'reminders',
+        sendReminderUpdate,
+        'Send a reminder while the invitation is pending, optionally to a corrected address (C3)',
+      ],
+    ],
+    handleOf: (customer) => {
       if (customer.invitationStatus !== 'pending')
         throw refusal(InvitationFailure.NotPending, 'The invitation was already accepted; there is nothing to remind.');
-      const state = await runUpdate(handleOf(customer), sendReminderUpdate, { email: body.email, actor });
-      return reply(200, { status: state.status, contactEmail: state.contactEmail, emailsSent: state.emailsSent });
+      return handleOf(customer);
     },
+    view: async (_customer, state) => ({
+      status: state.status,
+      contactEmail: state.contactEmail,
+      emailsSent: state.emailsSent,
+    }),
   });
 
   // C3/C8: delete a customer without products; a pending invitation is ended through its workflow.
-  defineRoute(api, {
+  ownedRoute(api, {
     method: 'delete',
     path: '/v1/customers/{id}',
     summary: 'Delete a customer without products, ending a pending invitation (C3, C8)',
     permission: 'order',
-    params: IdParam,
     responses: { 204: empty('Deleted') },
     errors: [409, 503],
-    handler: async ({ principal, actor, params }) => {
-      const customer = await ownCustomer(principal, params.id);
+    own: ownCustomer,
+    handler: async (customer, { actor }) => {
       if (customer.invitationStatus === 'pending') {
         await runUpdate(handleOf(customer), deleteInvitationUpdate, { actor });
       } else if ((await deleteCustomerWithoutProducts(sql, customer.id, actor)) === 'has-products') {

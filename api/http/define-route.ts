@@ -14,7 +14,7 @@ import { ErrorResponse, HttpError, type InputLocation, validationError } from '.
 
 // --- Responses ---------------------------------------------------------------------------------------
 type HeaderDocs = Record<string, string>;
-interface JsonResponse<S extends z.ZodType> {
+export interface JsonResponse<S extends z.ZodType> {
   kind: 'json';
   description: string;
   schema: S;

@@ -1,7 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Sql } from '../../db';
 import { claimIdempotencyKey } from '../../db/idempotency';
+import { sha256Hex } from '../../lib/hash';
 import { HttpError } from './errors';
 
 /** The optional header of the creating requests, validated like every other input. */
@@ -15,7 +16,7 @@ export const IdempotencyHeaders = z.object({
     .meta({ description: 'A repeat with the same key and body answers with the same resource' }),
 });
 
-const fingerprint = (body: unknown): string => createHash('sha256').update(JSON.stringify(body)).digest('hex');
+const fingerprint = (body: unknown): string => sha256Hex(JSON.stringify(body));
 
 /**
  * The id of the resource a creating request makes. With an Idempotency-Key, the first request claims
@@ -40,6 +41,12 @@ export async function resourceIdFor(
     );
   }
   return { id: claim.resourceId, replayed: claim.resourceId !== candidateId };
+}
+
+/** The row a creating request made; 410 when an earlier request with the same Idempotency-Key made it and it is gone. */
+export function madeOrGone<T>(row: T | null, what: string): T {
+  if (!row) throw new HttpError(410, 'gone', `The ${what} created with this Idempotency-Key has since been deleted.`);
+  return row;
 }
 
 /** The headers of a creating request's 201, for the OpenAPI document. */

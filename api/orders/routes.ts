@@ -13,14 +13,14 @@ import {
   orderPlacedUpdate,
   orderWorkflowId,
 } from '../../workflows/definitions';
-import { keysetPage } from '../http/cursor';
-import { type Api, defineRoute, empty, json, reply, noContent, created } from '../http/define-route';
+import { type Api, defineRoute, empty, json, reply, noContent } from '../http/define-route';
 import { defineAuditRoute } from '../http/audit';
 import type { AppDeps } from '../http/deps';
 import { HttpError, invalidField } from '../http/errors';
-import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
+import { createdHeaders, madeOrGone } from '../http/idempotency';
 import { runUpdate, startLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
+import { actionRoutes, createRoute, getOwnedRoute, listRoute } from '../http/route-kinds';
 import { errorCode, refusal } from '../http/refusals';
 import { IdParam, iso, money } from '../http/schemas';
 import {
@@ -70,16 +70,13 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
   });
 
   // O1-O4: place an order or start a trial; every choice is checked against the catalog first.
-  defineRoute(api, {
-    method: 'post',
+  createRoute(api, sql, {
     path: '/v1/orders',
     summary: 'Order now or get a trial (O1-O4, B2)',
-    permission: 'order',
-    headers: IdempotencyHeaders,
     body: OrderCreateBody,
-    responses: { 201: json('Placed; the activation email is on its way', OrderWithLines, createdHeaders('The order')) },
+    response: json('Placed; the activation email is on its way', OrderWithLines, createdHeaders('The order')),
     errors: [404, [410, 'The order made with this Idempotency-Key has since been deleted'], 422, 503],
-    handler: async ({ principal, headers, body }) => {
+    check: async (principal, body) => {
       const customer = await ownCustomer(principal, body.customerId);
       const request = {
         currency: body.priceList,
@@ -94,7 +91,9 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
         const first = priced.issues[0]!;
         throw new HttpError(400, 'validation_failed', `${first.field}: ${first.message}`, { issues: priced.issues });
       }
-      const { id, replayed } = await resourceIdFor(sql, principal.resellerId, headers['Idempotency-Key'], body);
+      return { customer, request };
+    },
+    create: async (principal, body, id, { customer, request }) => {
       const input: OrderInput = {
         orderId: id,
         kind: body.kind,
@@ -116,31 +115,26 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
         },
         orderPlacedUpdate,
       );
-      const order = await findOrder(sql, principal.resellerId, id);
-      if (!order)
-        throw new HttpError(410, 'gone', 'The order created with this Idempotency-Key has since been deleted.');
-      return created(`/v1/orders/${id}`, await withLines(order), replayed);
+      return withLines(madeOrGone(await findOrder(sql, principal.resellerId, id), 'order'));
     },
   });
 
   // O6: order management, all orders and trials in one place.
-  defineRoute(api, {
-    method: 'get',
+  listRoute(api, {
     path: '/v1/orders',
     summary: 'All orders and trials in one place (O6)',
     query: OrderListQuery,
-    responses: { 200: json('A page of orders', OrderList) },
-    handler: async ({ principal, query }) =>
-      reply(200, await keysetPage(query, (page) => listOrders(sql, principal.resellerId, page), toOrderJson)),
+    response: json('A page of orders', OrderList),
+    list: (principal, page) => listOrders(sql, principal.resellerId, page),
+    toJson: toOrderJson,
   });
 
-  defineRoute(api, {
-    method: 'get',
+  getOwnedRoute(api, {
     path: '/v1/orders/{id}',
     summary: 'One order or trial with its lines and license',
-    params: IdParam,
-    responses: { 200: json('The order', OrderWithLines) },
-    handler: async ({ principal, params }) => reply(200, await withLines(await ownOrder(principal, params.id))),
+    response: json('The order', OrderWithLines),
+    own: ownOrder,
+    view: withLines,
   });
 
   // O6: the audit trail of one order.
@@ -183,27 +177,22 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
   });
 
   // O6 "+": extend a trial, or convert it into an order.
-  for (const [action, update, summary] of [
-    ['extend', extendTrialUpdate, '"+": extend a trial (O6)'],
-    ['convert', convertTrialUpdate, '"+": convert a trial into an order (O6)'],
+  for (const [action, update, summary, done] of [
+    ['extend', extendTrialUpdate, '"+": extend a trial (O6)', 'Extended'],
+    ['convert', convertTrialUpdate, '"+": convert a trial into an order (O6)', 'Converted'],
   ] as const) {
-    defineRoute(api, {
-      method: 'post',
-      path: `/v1/orders/{id}/${action}`,
-      summary,
-      permission: 'order',
-      params: IdParam,
-      responses: { 200: json(action === 'extend' ? 'Extended' : 'Converted', OrderWithLines) },
+    actionRoutes(api, {
+      path: '/v1/orders/{id}',
+      response: json(done, OrderWithLines),
       errors: [409, 503],
-      handler: async ({ principal, actor, params }) => {
-        const order = await ownOrder(principal, params.id);
-        if (order.kind !== 'trial') {
-          const done = action === 'extend' ? 'extended' : 'converted';
-          throw new HttpError(409, 'not_a_trial', `Only a trial can be ${done}; this is an order.`);
-        }
-        await runUpdate(handleOf(order), update, { actor });
-        return reply(200, await withLines(await ownOrder(principal, order.id)));
+      own: ownOrder,
+      actions: [[action, update, summary]],
+      handleOf: (order) => {
+        if (order.kind !== 'trial')
+          throw new HttpError(409, 'not_a_trial', `Only a trial can be ${done.toLowerCase()}; this is an order.`);
+        return handleOf(order);
       },
+      view: async (order, _state, { principal }) => withLines(await ownOrder(principal, order.id)),
     });
   }
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import type { Sql } from '../../db';
@@ -10,6 +10,7 @@ import {
   findSignatureSettings,
   updateSignatureTemplate,
 } from '../../db/subscriptions';
+import { sha256 } from '../../lib/hash';
 import { SUBSCRIPTION_PRODUCTS } from '../../workflows/definitions';
 import { durationMs } from '../../workflows/duration';
 import { type Api, defineRoute, json, reply } from '../http/define-route';
@@ -48,8 +49,6 @@ export const SignatureSettings = z
 export const SignatureSettingsUpdate = requestBody('SignatureSettingsUpdate', {
   signatureTemplate: z.string().max(10_000, 'must be at most 10000 characters'),
 });
-
-const sha256 = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 const contactOf = (req: Request): ContactPrincipal => {
   if (!req.contact) throw new HttpError(401, 'unauthenticated', 'Not signed in.');

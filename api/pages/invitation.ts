@@ -2,13 +2,14 @@ import { z } from 'zod';
 import { escapeHtml } from '../../activities/templates/layout';
 import { findInvitationLink } from '../../db/customers';
 import { acceptInvitationUpdate, InvitationFailure, invitationWorkflowId } from '../../workflows/definitions';
+import { sha256Hex } from '../../lib/hash';
 import { type Api, html, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
 import { errorCode } from '../http/refusals';
-import { defineFormPost, defineLinkPage, page } from './html';
-import { formField, hashOf, isUsable, openLink, TokenQuery } from './schemas';
+import { defineFormPost, defineTokenPage, page, type TokenLink } from './html';
+import { formField, openLink } from './schemas';
 
 // The contact's side of the invitation (C2, C4, T3): a plain page reached only through the emailed link.
 
@@ -27,28 +28,14 @@ const alreadyAccepted = (link: { organizationName: string; resellerName: string 
       `connected to ${escapeHtml(link.resellerName)}. There is nothing more to do.</p></div>`,
   );
 
-const AcceptForm = z.object({ token: formField, agree: formField }).meta({ id: 'InvitationAcceptForm' });
+type InvitationLink = NonNullable<Awaited<ReturnType<typeof findInvitationLink>>>;
 
-export function invitationPages(api: Api, { sql, temporal }: AppDeps): void {
-  // Opening the link shows the terms; nothing changes until the contact presses Accept (mail scanners follow links).
-  defineLinkPage(api, {
-    path: '/invitations/accept',
-    summary: 'The invitation page: the reseller terms and an Accept button (C2, T3)',
-    query: TokenQuery,
-    responses: {
-      200: html('The terms to accept, or that they already were'),
-      410: html('The link is spent, expired or replaced'),
-    },
-    handler: async ({ query }) => {
-      const opened = await openLink(query.token, (hash) => findInvitationLink(sql, hash));
-      if (opened?.link.invitationStatus === 'accepted') return reply(200, alreadyAccepted(opened.link));
-      if (!opened || !isUsable(opened.link)) return reply(410, invalidLink());
-      const { token, link } = opened;
-      const reseller = escapeHtml(link.resellerName);
-      const organization = escapeHtml(link.organizationName);
-      const body = page(
-        `Accept ${link.resellerName}'s invitation`,
-        `<h1>Accept ${reseller}'s invitation</h1>
+const termsPage = (token: string, link: InvitationLink) => {
+  const reseller = escapeHtml(link.resellerName);
+  const organization = escapeHtml(link.organizationName);
+  return page(
+    `Accept ${link.resellerName}'s invitation`,
+    `<h1>Accept ${reseller}'s invitation</h1>
          <p>Hello ${escapeHtml(link.contactFirstName)}, ${reseller} would like to manage software licenses for
             <strong>${organization}</strong>: ordering, renewing and supporting them on your behalf.</p>
          <p>By accepting, you confirm that you are the primary administrator of ${organization} and agree that
@@ -60,9 +47,25 @@ export function invitationPages(api: Api, { sql, temporal }: AppDeps): void {
            <button type="submit">Accept invitation</button>
          </form>
          <p class="muted">This link works once and until ${escapeHtml(link.expiresAt.toUTCString())}.</p>`,
-      );
-      return reply(200, body);
-    },
+  );
+};
+
+const AcceptForm = z.object({ token: formField, agree: formField }).meta({ id: 'InvitationAcceptForm' });
+
+export function invitationPages(api: Api, { sql, temporal }: AppDeps): void {
+  const invitationLink: TokenLink<InvitationLink> = {
+    find: (hash) => findInvitationLink(sql, hash),
+    isDone: (link) => link.invitationStatus === 'accepted',
+    done: alreadyAccepted,
+    invalid: invalidLink,
+  };
+
+  // Opening the link shows the terms; nothing changes until the contact presses Accept (mail scanners follow links).
+  defineTokenPage(api, invitationLink, {
+    path: '/invitations/accept',
+    summary: 'The invitation page: the reseller terms and an Accept button (C2, T3)',
+    pages: ['The terms to accept, or that they already were', 'The link is spent, expired or replaced'],
+    show: termsPage,
   });
 
   defineFormPost(api, {
@@ -77,7 +80,7 @@ export function invitationPages(api: Api, { sql, temporal }: AppDeps): void {
       410: html('The link is spent, expired or replaced'),
     },
     handler: async ({ body }) => {
-      const opened = await openLink(body.token, (hash) => findInvitationLink(sql, hash));
+      const opened = await openLink(body.token, invitationLink.find);
       if (!opened) return reply(410, invalidLink());
       const { token, link } = opened;
       if (link.invitationStatus === 'accepted') return reply(200, alreadyAccepted(link));
@@ -92,7 +95,7 @@ export function invitationPages(api: Api, { sql, temporal }: AppDeps): void {
       }
       try {
         const handle = temporal.workflow.getHandle(invitationWorkflowId(link.customerId));
-        await runUpdate(handle, acceptInvitationUpdate, { tokenHash: hashOf(token).toString('hex') });
+        await runUpdate(handle, acceptInvitationUpdate, { tokenHash: sha256Hex(token) });
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
         // C4: the contact reads the reason; anything else (a spent link, an ended run): ask again.

@@ -2,12 +2,13 @@ import { z } from 'zod';
 import { escapeHtml } from '../../activities/templates/layout';
 import { findActivationLink, lifecycleKindOf } from '../../db/orders';
 import { activateLicenseUpdate, orderWorkflowId } from '../../workflows/definitions';
+import { sha256Hex } from '../../lib/hash';
 import { type Api, html, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
-import { defineFormPost, defineLinkPage, page } from './html';
-import { formField, hashOf, isUsable, openLink, TokenQuery } from './schemas';
+import { defineFormPost, defineTokenPage, page, type TokenLink } from './html';
+import { formField, openLink } from './schemas';
 
 // O4/O7: the customer activates the license from the emailed link; resellers cannot.
 
@@ -24,35 +25,37 @@ const done = (serial: string) =>
       `<p>Enter the serial number <strong>${escapeHtml(serial)}</strong> when PrintFactory asks for it.</p>`,
   );
 
-const ActivateForm = z.object({ token: formField }).meta({ id: 'LicenseActivationForm' });
+type ActivationLink = NonNullable<Awaited<ReturnType<typeof findActivationLink>>>;
 
-export function licenseActivationPages(api: Api, { sql, temporal }: AppDeps): void {
-  defineLinkPage(api, {
-    path: '/licenses/activate',
-    summary: 'The activation page: the license and an Activate button (O4, O8, T3)',
-    query: TokenQuery,
-    responses: {
-      200: html('The license to activate, or that it is active'),
-      410: html('The link is spent or expired'),
-    },
-    handler: async ({ query }) => {
-      const opened = await openLink(query.token, (hash) => findActivationLink(sql, hash));
-      if (opened?.link.licenseStatus === 'active') return reply(200, done(opened.link.serialNumber));
-      if (!opened || !isUsable(opened.link)) return reply(410, invalid());
-      const { token, link } = opened;
-      const serial = escapeHtml(link.serialNumber);
-      const body = page(
-        'Activate your PrintFactory license',
-        `<h1>Activate your PrintFactory license</h1>
+const activationPage = (token: string, link: ActivationLink) => {
+  const serial = escapeHtml(link.serialNumber);
+  return page(
+    'Activate your PrintFactory license',
+    `<h1>Activate your PrintFactory license</h1>
          <p>${escapeHtml(link.organizationName)}: PrintFactory ${escapeHtml(link.plan)}` +
-          `${link.kind === 'trial' ? ' (trial)' : ''}, serial number <strong>${serial}</strong>.</p>
+      `${link.kind === 'trial' ? ' (trial)' : ''}, serial number <strong>${serial}</strong>.</p>
          <form method="post" action="/licenses/activate">
            <input type="hidden" name="token" value="${escapeHtml(token)}">
            <button type="submit">Activate license</button>
          </form>`,
-      );
-      return reply(200, body);
-    },
+  );
+};
+
+const ActivateForm = z.object({ token: formField }).meta({ id: 'LicenseActivationForm' });
+
+export function licenseActivationPages(api: Api, { sql, temporal }: AppDeps): void {
+  const activationLink: TokenLink<ActivationLink> = {
+    find: (hash) => findActivationLink(sql, hash),
+    isDone: (link) => link.licenseStatus === 'active',
+    done: (link) => done(link.serialNumber),
+    invalid,
+  };
+
+  defineTokenPage(api, activationLink, {
+    path: '/licenses/activate',
+    summary: 'The activation page: the license and an Activate button (O4, O8, T3)',
+    pages: ['The license to activate, or that it is active', 'The link is spent or expired'],
+    show: activationPage,
   });
 
   defineFormPost(api, {
@@ -62,13 +65,13 @@ export function licenseActivationPages(api: Api, { sql, temporal }: AppDeps): vo
     limit: '2kb',
     responses: { 200: html('Activated, with the serial number'), 410: html('The link is spent or expired') },
     handler: async ({ body }) => {
-      const opened = await openLink(body.token, (hash) => findActivationLink(sql, hash));
+      const opened = await openLink(body.token, activationLink.find);
       if (!opened) return reply(410, invalid());
       const { token, link } = opened;
       if (link.licenseStatus === 'active') return reply(200, done(link.serialNumber));
       try {
         const handle = temporal.workflow.getHandle(orderWorkflowId(lifecycleKindOf(link), link.orderId));
-        await runUpdate(handle, activateLicenseUpdate, { tokenHash: hashOf(token).toString('hex') });
+        await runUpdate(handle, activateLicenseUpdate, { tokenHash: sha256Hex(token) });
       } catch (err) {
         if (err instanceof HttpError) return reply(410, invalid());
         throw err;

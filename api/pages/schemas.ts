@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { sha256 } from '../../lib/hash';
 
 // The link pages' inputs (T3). They are read loosely: whatever a link or form carries, the contact gets a
 // page that says what to do, never a JSON error.
 
 export const Token = z.string().regex(/^[A-Za-z0-9_-]{20,100}$/);
-export const hashOf = (token: string): Buffer => createHash('sha256').update(token).digest();
 
 export const TokenQuery = z.object({
   token: z.string().optional().meta({ description: 'The secret of the emailed link' }),
@@ -18,7 +17,7 @@ export async function openLink<L>(
   find: (tokenHash: Buffer) => Promise<L | null>,
 ): Promise<{ token: string; link: L } | null> {
   const parsed = Token.safeParse(token);
-  const link = parsed.success ? await find(hashOf(parsed.data)) : null;
+  const link = parsed.success ? await find(sha256(parsed.data)) : null;
   return parsed.success && link ? { token: parsed.data, link } : null;
 }
 

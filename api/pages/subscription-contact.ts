@@ -2,13 +2,14 @@ import { z } from 'zod';
 import { escapeHtml } from '../../activities/templates/layout';
 import { findContactLink, PRODUCT_NAMES, storeContactPassword } from '../../db/subscriptions';
 import { completeContactSetupUpdate, subscriptionWorkflowId } from '../../workflows/definitions';
+import { sha256Hex } from '../../lib/hash';
 import { hashPassword, MIN_PASSWORD_LENGTH, passwordWeakness } from '../passwords';
 import { type Api, html, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
-import { defineFormPost, defineLinkPage, page } from './html';
-import { formField, hashOf, isUsable, openLink, Token, TokenQuery } from './schemas';
+import { defineFormPost, defineTokenPage, page, type TokenLink } from './html';
+import { formField, isUsable, openLink, Token } from './schemas';
 
 // The contact's account setup (E2, T3): a plain page reached only through the emailed link, where the
 // contact enters contact details and sets a strong password; the username is the email.
@@ -77,16 +78,12 @@ function setupForm(token: string, link: Link, values: { name?: string; phone?: s
 
 export function subscriptionContactPages(api: Api, { sql, temporal }: AppDeps): void {
   // Opening the link only shows the form (mail scanners follow links); nothing changes until it is sent.
-  defineLinkPage(api, {
+  const contactLink: TokenLink<Link> = { find: (hash) => findContactLink(sql, hash), invalid: invalidLink };
+  defineTokenPage(api, contactLink, {
     path: '/subscription-contact/setup',
     summary: "The contact's account setup form: contact details and a strong password (E2, T3)",
-    query: TokenQuery,
-    responses: { 200: html('The setup form'), 410: html('The link is spent or expired') },
-    handler: async ({ query }) => {
-      const opened = await openLink(query.token, (hash) => findContactLink(sql, hash));
-      if (!opened || !isUsable(opened.link)) return reply(410, invalidLink());
-      return reply(200, setupForm(opened.token, opened.link));
-    },
+    pages: ['The setup form', 'The link is spent or expired'],
+    show: (token, link) => setupForm(token, link),
   });
 
   defineFormPost(api, {
@@ -100,7 +97,7 @@ export function subscriptionContactPages(api: Api, { sql, temporal }: AppDeps): 
       410: html('The link is spent or expired'),
     },
     handler: async ({ body }) => {
-      const opened = await openLink(body.token, (hash) => findContactLink(sql, hash));
+      const opened = await openLink(body.token, contactLink.find);
       if (!opened || !isUsable(opened.link)) return reply(410, invalidLink());
       const { token, link } = opened;
       const form = SetupForm.safeParse(body);
@@ -118,7 +115,7 @@ export function subscriptionContactPages(api: Api, { sql, temporal }: AppDeps): 
       });
       try {
         const handle = temporal.workflow.getHandle(subscriptionWorkflowId(link.subscriptionId));
-        const tokenHash = hashOf(token).toString('hex');
+        const tokenHash = sha256Hex(token);
         await runUpdate(handle, completeContactSetupUpdate, { tokenHash, name, phone });
       } catch (err) {
         // A spent or expired link, or an ended subscription: the contact can only ask again.

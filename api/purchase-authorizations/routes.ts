@@ -23,14 +23,15 @@ import {
   recordPaymentUpdate,
   requestReturnUpdate,
 } from '../../workflows/definitions';
-import { type Api, defineRoute, json, reply, created } from '../http/define-route';
+import { type Api, json, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { invalidField } from '../http/errors';
-import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
+import { createdHeaders } from '../http/idempotency';
 import { runUpdate, startLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
+import { actionRoutes, createRoute, getOwnedRoute, getRoute, ownedRoute } from '../http/route-kinds';
 import { refusal } from '../http/refusals';
-import { IdParam, iso } from '../http/schemas';
+import { iso } from '../http/schemas';
 import { ensureRenewal } from '../renewals/lifecycle';
 import {
   AssignmentsBody,
@@ -75,24 +76,19 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
   }
 
   // P1: immediate access while the PA is pending; refused while an earlier PA is overdue (P2).
-  defineRoute(api, {
-    method: 'post',
+  createRoute(api, sql, {
     path: '/v1/purchase-authorizations',
     summary:
       'Create a purchase authorization: immediate access while pending (P1); refused while one is overdue (P2); ' +
       'the first sets the anniversary (C5); an extended term at signup (C6)',
-    permission: 'order',
-    headers: IdempotencyHeaders,
     body: PurchaseAuthorizationCreateBody,
-    responses: {
-      201: json(
-        'The purchase authorization with its deadlines',
-        PurchaseAuthorizationDetails,
-        createdHeaders('The purchase authorization'),
-      ),
-    },
+    response: json(
+      'The purchase authorization with its deadlines',
+      PurchaseAuthorizationDetails,
+      createdHeaders('The purchase authorization'),
+    ),
     errors: [404, 409, 422, 503],
-    handler: async ({ principal, headers, body }) => {
+    check: async (principal, body) => {
       const customer = await ownCustomer(principal, body.customerId);
       if (body.extendedTermMonths !== undefined) {
         const issue = extendedTermIssue(customer.marketSegment as MarketSegment, body.extendedTermMonths);
@@ -104,7 +100,9 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
           'The customer has an overdue purchase authorization; no new one until it is paid (P2).',
         );
       }
-      const { id, replayed } = await resourceIdFor(sql, principal.resellerId, headers['Idempotency-Key'], body);
+      return customer;
+    },
+    create: async (principal, body, id, customer) => {
       const input: PurchaseAuthorizationInput = {
         paId: id,
         resellerId: principal.resellerId,
@@ -135,72 +133,62 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
       // C5/R1: the first purchase sets the anniversary; its renewal run starts counting down.
       const profile = await findRenewalProfile(sql, principal.resellerId, customer.id);
       if (profile) await ensureRenewal(temporal, config, profile);
-      return created(`/v1/purchase-authorizations/${id}`, await withState(pa), replayed);
+      return withState(pa);
     },
   });
 
   // P5: the plans view of one customer: its PAs, fulfilled and pending, assigned and unassigned licenses.
-  defineRoute(api, {
-    method: 'get',
+  getRoute(api, {
     path: '/v1/purchase-authorizations',
     summary: 'The plans view of one customer: its PAs, fulfilled and pending, assigned and unassigned licenses (P5)',
     query: PurchaseAuthorizationListQuery,
-    responses: { 200: json("The customer's PAs and plan counts", Plans) },
+    response: json("The customer's PAs and plan counts", Plans),
     errors: [404],
-    handler: async ({ principal, query }) => {
+    answer: async (principal, query) => {
       const customer = await ownCustomer(principal, query.customerId);
       const [rows, plans] = await Promise.all([
         listPurchaseAuthorizations(sql, principal.resellerId, customer.id),
         planCounts(sql, customer.id),
       ]);
-      return reply(200, { data: rows.map(toPaJson), plans });
+      return { data: rows.map(toPaJson), plans };
     },
   });
 
-  defineRoute(api, {
-    method: 'get',
+  getOwnedRoute(api, {
     path: '/v1/purchase-authorizations/{id}',
     summary: 'One purchase authorization, with its overdue, deactivation and return deadlines (P1-P4)',
-    params: IdParam,
-    responses: { 200: json('The purchase authorization', PurchaseAuthorizationDetails) },
-    handler: async ({ principal, params }) => reply(200, await withState(await ownPa(principal, params.id))),
+    response: json('The purchase authorization', PurchaseAuthorizationDetails),
+    own: ownPa,
+    view: withState,
   });
 
-  for (const [action, update, summary] of [
-    ['order', placeOrderUpdate, 'Place an order under the PA (P1, P2)'],
-    ['payment', recordPaymentUpdate, 'Record the payment; at any point it restores the licenses (P2)'],
-    ['cancel', cancelPurchaseAuthorizationUpdate, 'Cancel while pending and with no license assigned (P3)'],
-    ['return', requestReturnUpdate, 'Request a return authorization after an order, within the return window (P4)'],
-  ] as const) {
-    defineRoute(api, {
-      method: 'post',
-      path: `/v1/purchase-authorizations/{id}/${action}`,
-      summary,
-      permission: 'order',
-      params: IdParam,
-      responses: { 200: json('The purchase authorization after the change', PurchaseAuthorizationDetails) },
-      errors: [409, 503],
-      handler: async ({ principal, actor, params }) => {
-        const pa = await ownPa(principal, params.id);
-        // A finished lifecycle (cancelled, returned, paid past its return window) takes no more changes: 409.
-        await runUpdate(handleOf(pa.id), update, { actor });
-        return reply(200, await withState(await ownPa(principal, pa.id)));
-      },
-    });
-  }
+  // A finished lifecycle (cancelled, returned, paid past its return window) takes no more changes: 409.
+  actionRoutes(api, {
+    path: '/v1/purchase-authorizations/{id}',
+    response: json('The purchase authorization after the change', PurchaseAuthorizationDetails),
+    errors: [409, 503],
+    own: ownPa,
+    actions: [
+      ['order', placeOrderUpdate, 'Place an order under the PA (P1, P2)'],
+      ['payment', recordPaymentUpdate, 'Record the payment; at any point it restores the licenses (P2)'],
+      ['cancel', cancelPurchaseAuthorizationUpdate, 'Cancel while pending and with no license assigned (P3)'],
+      ['return', requestReturnUpdate, 'Request a return authorization after an order, within the return window (P4)'],
+    ],
+    handleOf: (pa) => handleOf(pa.id),
+    view: async (pa, _state, { principal }) => withState(await ownPa(principal, pa.id)),
+  });
 
   // P3/P5: how many of the PA's licenses are assigned to users.
-  defineRoute(api, {
+  ownedRoute(api, {
     method: 'put',
     path: '/v1/purchase-authorizations/{id}/assignments',
     summary: "How many of the PA's licenses are assigned to users (P3, P5)",
     permission: 'order',
-    params: IdParam,
     body: AssignmentsBody,
     responses: { 200: json('The purchase authorization', PurchaseAuthorizationDetails) },
     errors: [409, 503],
-    handler: async ({ principal, actor, params, body }) => {
-      const pa = await ownPa(principal, params.id);
+    own: ownPa,
+    handler: async (pa, { principal, actor, body }) => {
       if (body.assigned > pa.quantity) throw invalidField('assigned', `must be at most ${pa.quantity}`);
       await runUpdate(handleOf(pa.id), assignLicensesUpdate, { assigned: body.assigned, actor });
       return reply(200, await withState(await ownPa(principal, pa.id)));

@@ -1,13 +1,13 @@
 import type { z } from 'zod';
 import { currentRenewalDate, findRenewalProfile, type RenewalProfile, renewalHistory } from '../../db/renewals';
 import { commitThreeYearsUpdate, renewalStateQuery, renewUpdate } from '../../workflows/definitions';
-import { type Api, defineRoute, json, reply } from '../http/define-route';
+import { type Api, json } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
-import { runUpdate } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
+import { actionRoutes, getOwnedRoute } from '../http/route-kinds';
 import { ensureRenewal } from './lifecycle';
-import { CustomerIdParam, Renewal, RenewalQuantityBody } from './schemas';
+import { Renewal, RenewalQuantityBody } from './schemas';
 
 export function renewalRoutes(api: Api, { sql, temporal, config }: AppDeps): void {
   const ownProfile = ownedBy('Customer', (resellerId, id) => findRenewalProfile(sql, resellerId, id));
@@ -44,39 +44,31 @@ export function renewalRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
   }
 
   // R1-R5, D7: the customer's renewal status, VIP Select, commitment and renewal history.
-  defineRoute(api, {
-    method: 'get',
+  getOwnedRoute(api, {
     path: '/v1/renewals/{customerId}',
     summary:
       "The customer's renewal: anniversary (C5), current term (C6), notices and window (R1, R2), history (R3), " +
       'VIP Select (R4), 3-year commitment (R5)',
-    params: CustomerIdParam,
-    responses: { 200: json("The renewal profile, the current term's live state and the renewal history", Renewal) },
-    handler: async ({ principal, params }) => reply(200, await view(await ownProfile(principal, params.customerId))),
+    response: json("The renewal profile, the current term's live state and the renewal history", Renewal),
+    own: ownProfile,
+    view,
   });
 
-  for (const [action, update, summary] of [
-    ['renew', renewUpdate, 'A renewal order inside the window, early, on time or late; refused outside it (R2, R3)'],
-    [
-      'three-year-commitment',
-      commitThreeYearsUpdate,
-      'A 3-year commitment: after VIP Select, never on an extended prepaid term (R4, R5, C6)',
+  actionRoutes(api, {
+    path: '/v1/renewals/{customerId}',
+    body: RenewalQuantityBody,
+    response: json('The renewal after the change', Renewal),
+    errors: [409, 422, 503],
+    own: ownProfile,
+    actions: [
+      ['renew', renewUpdate, 'A renewal order inside the window, early, on time or late; refused outside it (R2, R3)'],
+      [
+        'three-year-commitment',
+        commitThreeYearsUpdate,
+        'A 3-year commitment: after VIP Select, never on an extended prepaid term (R4, R5, C6)',
+      ],
     ],
-  ] as const) {
-    defineRoute(api, {
-      method: 'post',
-      path: `/v1/renewals/{customerId}/${action}`,
-      summary,
-      permission: 'order',
-      params: CustomerIdParam,
-      body: RenewalQuantityBody,
-      responses: { 200: json('The renewal after the change', Renewal) },
-      errors: [409, 422, 503],
-      handler: async ({ principal, actor, params, body }) => {
-        const profile = await ownProfile(principal, params.customerId);
-        await runUpdate(await handleFor(profile), update, { quantity: body.quantity, actor });
-        return reply(200, await view(await ownProfile(principal, profile.customerId)));
-      },
-    });
-  }
+    handleOf: handleFor,
+    view: async (profile, _state, { principal }) => view(await ownProfile(principal, profile.customerId)),
+  });
 }

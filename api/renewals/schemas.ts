@@ -3,8 +3,6 @@ import { isoDate, isoTime, licenseQuantity, requestBody } from '../http/schemas'
 
 // The renewals' request and response shapes (R1-R5, C5, C6).
 
-export const CustomerIdParam = z.object({ customerId: z.uuid() });
-
 /** R2, R5: how many licenses are renewed or committed. */
 export const RenewalQuantityBody = requestBody('RenewalQuantity', {
   quantity: licenseQuantity,

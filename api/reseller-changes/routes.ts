@@ -19,8 +19,9 @@ import { type Api, defineRoute, json, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
-import { ensureLifecycle, runUpdate } from '../http/lifecycles';
+import { ensureLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
+import { actionRoutes, getOwnedRoute } from '../http/route-kinds';
 import { refusal } from '../http/refusals';
 import { IdParam } from '../http/schemas';
 import { RedeemBody, ResellerChange, ResellerChangeCreateBody } from './schemas';
@@ -112,13 +113,12 @@ export function resellerChangeRoutes(api: Api, { sql, temporal, config }: AppDep
     },
   });
 
-  defineRoute(api, {
-    method: 'get',
+  getOwnedRoute(api, {
     path: '/v1/reseller-changes/{id}',
     summary: 'One reseller change request',
-    params: IdParam,
-    responses: { 200: json('The request', ResellerChange) },
-    handler: async ({ principal, params }) => reply(200, toResellerChangeJson(await ownRequest(principal, params.id))),
+    response: json('The request', ResellerChange),
+    own: ownRequest,
+    view: toResellerChangeJson,
   });
 
   // X3: once a code has expired (or locked), send a new one for the same customer.
@@ -148,29 +148,26 @@ export function resellerChangeRoutes(api: Api, { sql, temporal, config }: AppDep
   });
 
   // X2: the reseller enters the code the customer's admin gave them.
-  defineRoute(api, {
-    method: 'post',
-    path: '/v1/reseller-changes/{id}/redeem',
-    summary: 'Redeem the code the customer gave you (X2): the customer moves to you',
-    permission: 'order',
-    params: IdParam,
+  actionRoutes(api, {
+    path: '/v1/reseller-changes/{id}',
     body: RedeemBody,
-    responses: { 200: json('Moved', ResellerChange) },
+    response: json('Moved', ResellerChange),
     errors: [409, 503],
-    handler: async ({ principal, actor, params, body }) => {
-      const request = await ownRequest(principal, params.id);
+    own: ownRequest,
+    actions: [['redeem', redeemCodeUpdate, 'Redeem the code the customer gave you (X2): the customer moves to you']],
+    handleOf: (request) => {
       if (request.status !== 'pending') {
         throw refusal(
           ResellerChangeFailure.NotPending,
           `The code can no longer be used: the request is ${request.status}.`,
         );
       }
-      const handle = temporal.workflow.getHandle(resellerChangeWorkflowId(request.id));
-      const result = await runUpdate(handle, redeemCodeUpdate, { codeHash: codeHash(body.code), actor });
-      return reply(200, {
-        ...toResellerChangeJson(await ownRequest(principal, request.id)),
-        customerId: result.customerId,
-      });
+      return temporal.workflow.getHandle(resellerChangeWorkflowId(request.id));
     },
+    argOf: (body) => ({ codeHash: codeHash(body.code) }),
+    view: async (request, result, { principal }) => ({
+      ...toResellerChangeJson(await ownRequest(principal, request.id)),
+      customerId: result.customerId,
+    }),
   });
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { search } from '../../db/search';
-import { type Api, defineRoute, json, reply } from '../http/define-route';
+import { type Api, json } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
+import { getRoute } from '../http/route-kinds';
 
 /** D3: the one search box. */
 export const SearchQuery = z
@@ -22,16 +23,15 @@ export const SearchResults = z
   .meta({ id: 'SearchResults' });
 
 export function searchRoutes(api: Api, { sql }: AppDeps): void {
-  defineRoute(api, {
-    method: 'get',
+  getRoute(api, {
     path: '/v1/search',
     summary: 'One search box: users, companies, order numbers, serial numbers, invoices (D3)',
     query: SearchQuery,
-    responses: { 200: json('At most 20 hits, best first', SearchResults) },
-    handler: async ({ principal, query }) => {
+    response: json('At most 20 hits, best first', SearchResults),
+    answer: async (principal, query) => {
       // T2: invoices are billing's; a user without `billing` does not find them either.
       const invoices = principal.permissions.includes('billing');
-      return reply(200, { results: await search(sql, principal.resellerId, query.q, { invoices }) });
+      return { results: await search(sql, principal.resellerId, query.q, { invoices }) };
     },
   });
 }

@@ -10,14 +10,13 @@ import {
   subscriptionStoredUpdate,
   subscriptionWorkflowId,
 } from '../../workflows/definitions';
-import { keysetPage } from '../http/cursor';
-import { type Api, defineRoute, json, reply, created } from '../http/define-route';
+import { type Api, json, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
-import { createdHeaders, IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
+import { createdHeaders } from '../http/idempotency';
 import { runUpdate, startLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
+import { createRoute, getOwnedRoute, listRoute, ownedRoute } from '../http/route-kinds';
 import { refusal } from '../http/refusals';
-import { IdParam } from '../http/schemas';
 import {
   Subscription,
   SubscriptionCreate,
@@ -51,21 +50,16 @@ export function subscriptionRoutes(api: Api, { sql, temporal, config }: AppDeps)
   const handleOf = (s: SubscriptionRow) => temporal.workflow.getHandle(subscriptionWorkflowId(s.id));
 
   // E1/E2: create a subscription; its workflow stores it and invites the contact. Idempotency-Key as for customers.
-  defineRoute(api, {
-    method: 'post',
+  createRoute(api, sql, {
     path: '/v1/subscriptions',
     summary: 'Create a per-user subscription; invites the contact when the customer edits signatures (E1, E2)',
-    permission: 'order',
-    headers: IdempotencyHeaders,
     body: SubscriptionCreate,
-    responses: {
-      201: json('The subscription', Subscription, createdHeaders('The new subscription')),
-    },
+    response: json('The subscription', Subscription, createdHeaders('The new subscription')),
     errors: [404, 422, 503],
-    handler: async ({ principal, headers, body }) => {
+    check: async (principal, body) => {
       if (body.customerId) await ownCustomer(principal, body.customerId);
-      const key = headers['Idempotency-Key'];
-      const { id: subscriptionId, replayed } = await resourceIdFor(sql, principal.resellerId, key, body);
+    },
+    create: async (principal, body, subscriptionId) => {
       const input: SubscriptionInput = {
         subscriptionId,
         resellerId: principal.resellerId,
@@ -91,34 +85,27 @@ export function subscriptionRoutes(api: Api, { sql, temporal, config }: AppDeps)
         subscriptionStoredUpdate,
       );
       // A cancelled subscription stays stored: an idempotent repeat always finds it.
-      const subscription = await ownSubscription(principal, subscriptionId);
-      return created(`/v1/subscriptions/${subscriptionId}`, toSubscriptionJson(subscription), replayed);
+      return toSubscriptionJson(await ownSubscription(principal, subscriptionId));
     },
   });
 
   // E3: the list from Postgres, newest first, keyset-paginated, filtered by status.
-  defineRoute(api, {
-    method: 'get',
+  listRoute(api, {
     path: '/v1/subscriptions',
     summary: "List the reseller's subscriptions: customer, users, status, next payment date (E3)",
     query: SubscriptionListQuery,
-    responses: { 200: json('A page of subscriptions', SubscriptionList) },
-    handler: async ({ principal, query }) =>
-      reply(
-        200,
-        await keysetPage(query, (page) => listSubscriptions(sql, principal.resellerId, page), toSubscriptionJson),
-      ),
+    response: json('A page of subscriptions', SubscriptionList),
+    list: (principal, page) => listSubscriptions(sql, principal.resellerId, page),
+    toJson: toSubscriptionJson,
   });
 
   // One subscription: the stored view, plus the live state from its workflow while it runs.
-  defineRoute(api, {
-    method: 'get',
+  getOwnedRoute(api, {
     path: '/v1/subscriptions/{id}',
     summary: "One subscription, with its lifecycle's live state",
-    params: IdParam,
-    responses: { 200: json('The subscription', SubscriptionWithLifecycle) },
-    handler: async ({ req, principal, params }) => {
-      const subscription = await ownSubscription(principal, params.id);
+    response: json('The subscription', SubscriptionWithLifecycle),
+    own: ownSubscription,
+    view: async (subscription, { req }) => {
       const workflowId = subscriptionWorkflowId(subscription.id);
       let lifecycle = null;
       try {
@@ -128,22 +115,21 @@ export function subscriptionRoutes(api: Api, { sql, temporal, config }: AppDeps)
       } catch (err) {
         req.log.debug({ err, workflowId }, 'subscription state unavailable');
       }
-      return reply(200, { ...toSubscriptionJson(subscription), lifecycle });
+      return { ...toSubscriptionJson(subscription), lifecycle };
     },
   });
 
   // E3: change the number of users, through the workflow that owns the subscription (audited by its activity).
-  defineRoute(api, {
+  ownedRoute(api, {
     method: 'patch',
     path: '/v1/subscriptions/{id}',
     summary: 'Change the number of users (E3, audited)',
     permission: 'order',
-    params: IdParam,
     body: SubscriptionUpdateBody,
     responses: { 200: json('The subscription', Subscription) },
     errors: [409, 422, 503],
-    handler: async ({ principal, actor, params, body }) => {
-      const subscription = await ownSubscription(principal, params.id);
+    own: ownSubscription,
+    handler: async (subscription, { principal, actor, body }) => {
       if (subscription.status !== 'active')
         throw refusal(SubscriptionFailure.NotActive, 'The subscription is inactive; its users cannot change.');
       await runUpdate(handleOf(subscription), changeUserCountUpdate, { users: body.users, actor });
@@ -152,16 +138,15 @@ export function subscriptionRoutes(api: Api, { sql, temporal, config }: AppDeps)
   });
 
   // Ends the subscription: inactive in the list, the contact's access with it.
-  defineRoute(api, {
+  ownedRoute(api, {
     method: 'post',
     path: '/v1/subscriptions/{id}/cancel',
     summary: 'End the subscription (inactive); the contact loses access',
     permission: 'order',
-    params: IdParam,
     responses: { 200: json('The subscription', Subscription) },
     errors: [409, 503],
-    handler: async ({ principal, actor, params }) => {
-      const subscription = await ownSubscription(principal, params.id);
+    own: ownSubscription,
+    handler: async (subscription, { principal, actor }) => {
       if (subscription.status === 'active')
         await runUpdate(handleOf(subscription), cancelSubscriptionUpdate, { actor });
       return reply(200, toSubscriptionJson(await ownSubscription(principal, subscription.id)));
