@@ -10,9 +10,11 @@ import {
   type RedeemOutcome,
   redeemResellerChange,
 } from '../db/reseller-changes';
+import { customerLifecycleKeys } from '../db/ownership';
 import { sha256Hex } from '../lib/hash';
 import { type ActivityDeps, sendOnce } from './mailer';
 import type { RenderedEmail } from './templates/layout';
+import type { CustomerLifecycleKeys } from '../workflows/definitions';
 import {
   renderCodeEmail,
   renderCodeExpiredEmail,
@@ -64,6 +66,11 @@ export function createResellerChangeActivities(deps: ActivityDeps) {
   };
 
   return {
+    /** X2: the customer's lifecycles that may still run, so the change tells them their new owner. */
+    async customerLifecycleKeys(args: { customerId: string }): Promise<CustomerLifecycleKeys> {
+      return customerLifecycleKeys(sql, args.customerId);
+    },
+
     /**
      * X1: matches the VIP id and admin email to a customer of another reseller and, when they match, stores
      * the code's hash. Nobody learns from the answer to the requester whether they matched.

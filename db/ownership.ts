@@ -1,7 +1,10 @@
 // One owner per customer: customers.reseller_id is the one source of truth for everything live of a customer.
 // A reseller change (X2) moves the customer and all its live rows to the new reseller in one transaction;
 // documents already issued stay with the reseller they were issued to.
-import type { Tx } from '.';
+import type { Sql, Tx } from '.';
+import type { CustomerLifecycleKeys } from '../workflows/definitions';
+import { lifecycleKindOf } from './orders';
+import { currentRenewalDate, findRenewalProfile } from './renewals';
 
 /**
  * Every table with a reseller_id (db/migrations/*.sql), and what a reseller change does to its rows of the
@@ -86,5 +89,25 @@ export async function moveCustomer(tx: Tx, m: { customerId: string; from: string
     billingSubscriptions: billingSubscriptions.count,
     subscriptions: subscriptions.count,
     renewalOrders: renewalOrders.count,
+  };
+}
+
+/** X2: the business keys of the customer's lifecycles that may still run, read after a move. */
+export async function customerLifecycleKeys(sql: Sql, customerId: string): Promise<CustomerLifecycleKeys> {
+  // Every run of the customer, ended or not: telling an ended run fails harmlessly, and costs a signal.
+  const orders = await sql<{ id: string; kind: 'order' | 'trial'; convertedAt: Date | null }[]>`
+    SELECT id, kind, converted_at FROM orders WHERE customer_id = ${customerId}`;
+  const pas = await sql<{ id: string }[]>`SELECT id FROM purchase_authorizations WHERE customer_id = ${customerId}`;
+  const billing = await sql<
+    { orderId: string }[]
+  >`SELECT order_id FROM billing_subscriptions WHERE customer_id = ${customerId}`;
+  const subscriptions = await sql<{ id: string }[]>`SELECT id FROM subscriptions WHERE customer_id = ${customerId}`;
+  const profile = await findRenewalProfile(sql, null, customerId);
+  return {
+    orders: orders.map((o) => ({ id: o.id, kind: lifecycleKindOf(o) })),
+    purchaseAuthorizations: pas.map((p) => p.id),
+    billing: billing.map((b) => b.orderId),
+    subscriptions: subscriptions.map((x) => x.id),
+    renewalDate: profile ? currentRenewalDate(profile) : null,
   };
 }

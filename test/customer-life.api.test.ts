@@ -3,6 +3,7 @@
 // activate, purchase authorization, overdue, paid, renewal, reseller change. Afterwards the new reseller sees
 // and is billed for everything live; the old one gets 404 on all of it and keeps the invoices it issued.
 import request from 'supertest';
+import { billingWorkflowId, purchaseAuthorizationWorkflowId, ResellerIdKey } from '../workflows/definitions';
 import { customerBody, newReseller, uniqueEmail } from './helpers/fixtures';
 import { linkIn, tokenOf } from './helpers/mailbox';
 import { signedIn, stackForSuite } from './helpers/stack';
@@ -166,6 +167,13 @@ describe("a customer's whole life, across lifecycles and resellers", () => {
     expect((await old.put(`/v1/orders/${orderId}/drivers`).send({ drivers: ['summa-s2'] })).status).toBe(404);
     const listed = await as(newR.apiKey).get(`/v1/orders?customerId=${customerId}`);
     expect(listed.body.data.map((o: { id: string }) => o.id)).toContain(orderId);
+
+    // Operators find the customer's running lifecycles under the new owner in the Temporal UI too.
+    const ownerOf = async (workflowId: string) =>
+      (await stack.temporal.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(ResellerIdKey);
+    for (const workflowId of [billingWorkflowId(orderId), purchaseAuthorizationWorkflowId(paId), `trial:${orderId}`]) {
+      await until(`${workflowId} under the new reseller`, async () => (await ownerOf(workflowId)) === newR.resellerId);
+    }
 
     // Issued documents stay where they were issued: the old reseller keeps its invoice.
     expect((await old.get(`/v1/invoices/${firstInvoiceId}`)).status).toBe(200);

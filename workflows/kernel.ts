@@ -29,6 +29,7 @@ import {
   LifecycleStatusKey,
   type LifecycleView,
   NeedsAttentionKey,
+  ownerChangedSignal,
   ResellerIdKey,
   type RetryStepArgs,
   retryStepUpdate,
@@ -77,6 +78,9 @@ export class Lifecycle<Status extends string, Failure extends string = string> {
     ({ db: this.db, email: this.email } = activityProxies());
 
     setHandler(incidentQuery, () => this.incident);
+    setHandler(ownerChangedSignal, ({ resellerId }) =>
+      upsertSearchAttributes([{ key: ResellerIdKey, value: resellerId }]),
+    );
     setHandler(retryStepUpdate, (args) => this.decide({ action: 'retry', args }), {
       validator: (_args) => this.assertIncident(),
     });

@@ -12,6 +12,7 @@ import {
 } from './definitions';
 import { durationMs } from './duration';
 import { Lifecycle } from './kernel';
+import { customerLifecycleIds, tellNewOwner } from './owner-change';
 
 export async function resellerChangeWorkflow(input: ResellerChangeInput): Promise<ResellerChangeResult> {
   const { requestId } = input;
@@ -110,10 +111,14 @@ export async function resellerChangeWorkflow(input: ResellerChangeInput): Promis
     await lc.step('tell the requester the code expired', () => lc.email.sendResellerChangeExpiredEmail({ requestId }), {
       skip: () => undefined,
     });
-  } else if (lc.status === 'redeemed') {
+  } else if (lc.status === 'redeemed' && customerId) {
     await lc.step('announce the completed change', () => lc.email.sendTransferCompletedEmails({ requestId }), {
       skip: () => undefined,
     });
+    const keys = await lc.step("find the customer's lifecycles", () =>
+      lc.db.customerLifecycleKeys({ customerId: customerId as string }),
+    );
+    await tellNewOwner(customerLifecycleIds(customerId, keys), input.newResellerId);
   }
   await lc.finish();
   return result();

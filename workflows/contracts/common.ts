@@ -1,7 +1,7 @@
 // What every lifecycle shares: the search attributes operators filter on and the support messages (T4) every
 // lifecycle answers (the kernel's refusals are in refusals.ts).
 import { type Duration, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 // --- Search attributes (registered on the dev server by scripts/lib.sh) ---------------------------
 export const ResellerIdKey = defineSearchAttributeKey('ResellerId', SearchAttributeType.KEYWORD);
@@ -75,6 +75,23 @@ export const incidentQuery = defineQuery<Incident | null>('incident');
 export const retryStepUpdate = defineUpdate<SupportActionResult, [RetryStepArgs]>('retryStep');
 /** T4: go on without the failed step, for a reason that is audited. */
 export const skipStepUpdate = defineUpdate<SupportActionResult, [SkipStepArgs]>('skipStep');
+
+/**
+ * X2: the customer moved to another reseller; the run's ResellerId search attribute follows, so operators
+ * filtering the Temporal UI by reseller find the run under its owner (activities read the owner themselves).
+ */
+export const ownerChangedSignal = defineSignal<[{ resellerId: string }]>('ownerChanged');
+
+/** The business keys of a customer's lifecycles that may still be running, to tell them of a new owner. */
+export interface CustomerLifecycleKeys {
+  orders: { id: string; kind: 'order' | 'trial' }[];
+  purchaseAuthorizations: string[];
+  /** Orders with a billing subscription. */
+  billing: string[];
+  subscriptions: string[];
+  /** The current term's renewal date, if the anniversary is set. */
+  renewalDate: string | null;
+}
 
 /** Every lifecycle's state query carries its incident, so operators see the error beside the state. */
 export interface LifecycleView {
