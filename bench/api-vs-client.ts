@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startInvitation } from '../api/customers/lifecycle';
 import { customerDetails, newReseller } from '../test/helpers/fixtures';
-import { envInt, mib, ms, ratio, runConcurrent, summarize, table } from './lib';
+import { envInt, mib, ms, ratio, recordResults, runConcurrent, summarize, table } from './lib';
 import { startBenchStack, type BenchStack } from './stack';
 
 const N = envInt('BENCH_N', 200);
@@ -157,6 +157,15 @@ async function run(stack: BenchStack, rssAtStart: number): Promise<void> {
   console.log(`ratio api/bare p50: ${ratio(s.api.p50, s.bare.p50)}`);
   console.log(`ratio api/bare p95: ${ratio(s.api.p95, s.bare.p95)}`);
   console.log(`ratio api/bare throughput: ${ratio(throughput.api, throughput.bare)}`);
+  await recordResults('api-vs-client', {
+    apiP50Ms: s.api.p50,
+    apiP95Ms: s.api.p95,
+    bareP50Ms: s.bare.p50,
+    bareP95Ms: s.bare.p95,
+    ratioP50: s.api.p50 / s.bare.p50,
+    ratioP95: s.api.p95 / s.bare.p95,
+    ratioThroughput: throughput.api / throughput.bare,
+  });
 }
 
 main().catch((err) => {

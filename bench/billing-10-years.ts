@@ -21,7 +21,7 @@ import {
   billingWorkflowId,
   type BillingInput,
 } from '../workflows/definitions';
-import { envInt, table } from './lib';
+import { envInt, recordResults, table } from './lib';
 
 const CYCLES = envInt('BENCH_BILLING_CYCLES', 120);
 const MAX_EVENTS_PER_RUN = 1000;
@@ -114,6 +114,13 @@ async function main(): Promise<void> {
     const over = runs.filter((r) => r.events >= MAX_EVENTS_PER_RUN);
     if (over.length) throw new Error(`${over.length} run(s) reached ${MAX_EVENTS_PER_RUN} history events`);
     console.log(`OK: every run < ${MAX_EVENTS_PER_RUN} events`);
+    await recordResults('billing-10-years', {
+      runs: runs.length,
+      historyEvents: events,
+      maxEventsPerRun: maxEvents,
+      actions,
+      wallSeconds: wallMs / 1000,
+    });
   } finally {
     await env.teardown();
     mailer.close();

@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { appendFile } from 'node:fs/promises';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 export function envInt(name: string, fallback: number): number {
@@ -69,4 +72,22 @@ export function table(rows: (string | number)[][]): string {
   const widths = cells[0]!.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
   const line = (r: string[]) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  ');
   return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+const RESULTS = path.join(__dirname, 'results.jsonl');
+
+/**
+ * Appends one run's figures to bench/results.jsonl, with when and on which commit, so runs before and after a
+ * change can be compared. Ratios are what to compare: absolute times drift on a shared machine.
+ */
+export async function recordResults(bench: string, figures: Record<string, number>): Promise<void> {
+  let commit: string | null = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    // Not a git checkout (a container image): the time alone identifies the run.
+  }
+  const rounded = Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, Number(v.toFixed(3))]));
+  await appendFile(RESULTS, `${JSON.stringify({ at: new Date().toISOString(), commit, bench, ...rounded })}\n`);
+  console.log(`(appended to ${path.relative(process.cwd(), RESULTS)})`);
 }

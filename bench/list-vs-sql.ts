@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { listCustomers, type CustomerListQuery, type CustomerRow } from '../db/customers';
 import type { Sql } from '../db';
 import { newReseller } from '../test/helpers/fixtures';
-import { envInt, ms, ratio, summarize, table, timed, type Summary } from './lib';
+import { envInt, ms, ratio, recordResults, summarize, table, timed, type Summary } from './lib';
 import { startBenchStack, type BenchStack } from './stack';
 
 const M = envInt('BENCH_M', 5000);
@@ -201,6 +201,13 @@ async function run(stack: BenchStack): Promise<void> {
       console.log(`ratio api/${base} p95 (${c.name}): ${ratio(s.api.p95, s[base].p95)}`);
     }
   }
+  const figures: Record<string, number> = {};
+  for (const { c, s } of results) {
+    figures[`${c.name} api p95 ms`] = s.api.p95;
+    figures[`${c.name} api/sql p50`] = s.api.p50 / s['bare sql'].p50;
+    figures[`${c.name} api/sql p95`] = s.api.p95 / s['bare sql'].p95;
+  }
+  await recordResults('list-vs-sql', figures);
 }
 
 main().catch((err) => {
