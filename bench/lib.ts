@@ -91,3 +91,44 @@ export async function recordResults(bench: string, figures: Record<string, numbe
   await appendFile(RESULTS, `${JSON.stringify({ at: new Date().toISOString(), commit, bench, ...rounded })}\n`);
   console.log(`(appended to ${path.relative(process.cwd(), RESULTS)})`);
 }
+
+/** One measured figure next to its goal: `goal` reads "<= 50" or ">= 0.8"; null for a figure shown for context. */
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  goal: string | null;
+}
+
+/** Whether the value meets its goal ("<= 50", ">= 0.8"); null when the figure has none. */
+export function meets(value: number, goal: string | null): boolean | null {
+  if (goal === null) return null;
+  const m = /^(<=|>=|<|>)\s*(-?[\d.]+)$/.exec(goal.trim());
+  if (!m) throw new Error(`unreadable goal "${goal}"`);
+  const target = Number(m[2]);
+  if (!Number.isFinite(value)) return false;
+  return { '<=': value <= target, '>=': value >= target, '<': value < target, '>': value > target }[m[1]!]!;
+}
+
+/**
+ * Prints each figure with its goal and whether it was met, and appends one line per figure to
+ * bench/results.jsonl ({name, value, unit, goal, ok}, with when, which commit and which bench).
+ */
+export async function recordFigures(bench: string, figures: Figure[]): Promise<void> {
+  let commit: string | null = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    // Not a git checkout (a container image): the time alone identifies the run.
+  }
+  const at = new Date().toISOString();
+  const rows = figures.map((f) => ({ ...f, value: Number(f.value.toFixed(3)), ok: meets(f.value, f.goal) }));
+  console.log(
+    `\n${table([
+      ['figure', 'value', 'unit', 'goal', 'ok'],
+      ...rows.map((f) => [f.name, String(f.value), f.unit, f.goal ?? '-', f.ok === null ? '-' : f.ok ? 'yes' : 'NO']),
+    ])}`,
+  );
+  await appendFile(RESULTS, rows.map((f) => `${JSON.stringify({ ...f, at, commit, bench })}\n`).join(''));
+  console.log(`(appended to ${path.relative(process.cwd(), RESULTS)})`);
+}
