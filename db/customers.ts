@@ -1,4 +1,4 @@
-import type { Sql } from '.';
+import { inTransaction, type Sql, type Tx } from '.';
 import type { CustomerDetails } from '../workflows/definitions';
 import { auditCustomer, fieldChange } from './audit';
 import { type RenewalOrderRow, renewalOrderColumns } from './renewals';
@@ -24,7 +24,7 @@ export interface CustomerRow extends StoredDetails {
   cursorAt: string;
 }
 
-const columns = (sql: Sql) => sql`
+const columns = (sql: Sql | Tx) => sql`
   id, reseller_id, vip_id, organization_name, organization_name_ascii, market_segment, customer_type, country,
   address_line1, address_line2, city, postal_code, tax_id, contact_first_name, contact_last_name, contact_email,
   invitation_status, invited_at, accepted_at, to_char(anniversary_date, 'YYYY-MM-DD') AS anniversary_date, created_at,
@@ -33,7 +33,7 @@ const columns = (sql: Sql) => sql`
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at`;
 
 /** A customer of this reseller only (T1): another tenant's id finds nothing. */
-export async function findCustomer(sql: Sql, resellerId: string, customerId: string): Promise<CustomerRow | null> {
+export async function findCustomer(sql: Sql | Tx, resellerId: string, customerId: string): Promise<CustomerRow | null> {
   const [row] = await sql<
     CustomerRow[]
   >`SELECT ${columns(sql)} FROM customers WHERE id = ${customerId} AND reseller_id = ${resellerId}`;
@@ -262,20 +262,29 @@ export async function findInvitationLink(sql: Sql, tokenHash: Buffer) {
  * The reseller is the one inviting: a new customer has no other owner yet.
  */
 export async function registerCustomer(
-  sql: Sql,
-  input: { customerId: string; resellerId: string; invitedBy: string; customer: CustomerDetails },
+  sql: Sql | Tx,
+  input: {
+    customerId: string;
+    resellerId: string;
+    invitedBy: string;
+    customer: CustomerDetails;
+    /** Issued by the API's create; a run started before VIP ids came with the input draws one here. */
+    vipId?: string | null;
+  },
 ): Promise<{ vipId: string }> {
   const c = input.customer;
-  return sql.begin(async (tx) => {
+  return inTransaction(sql, async (tx) => {
+    // No arbiter named: the API's create and the workflow's first step may race to insert the same row (same id,
+    // same VIP id), and the one that comes second must do nothing, whichever unique index it meets first.
     const [inserted] = await tx<{ vipId: string }[]>`
       INSERT INTO customers (id, reseller_id, vip_id, organization_name, organization_name_ascii, market_segment,
         customer_type, country, address_line1, address_line2, city, postal_code, tax_id,
         contact_first_name, contact_last_name, contact_email, anniversary_date, created_by)
-      VALUES (${input.customerId}, ${input.resellerId}, 'VIP' || nextval('vip_number'), ${c.organizationName},
-        ${c.organizationNameAscii}, ${c.marketSegment}, ${c.type}, ${c.country}, ${c.addressLine1}, ${c.addressLine2},
-        ${c.city}, ${c.postalCode}, ${c.taxId}, ${c.contact.firstName}, ${c.contact.lastName}, ${c.contact.email},
-        ${c.anniversaryDate}, ${input.invitedBy})
-      ON CONFLICT (id) DO NOTHING
+      VALUES (${input.customerId}, ${input.resellerId}, COALESCE(${input.vipId ?? null}, 'VIP' || nextval('vip_number')),
+        ${c.organizationName}, ${c.organizationNameAscii}, ${c.marketSegment}, ${c.type}, ${c.country},
+        ${c.addressLine1}, ${c.addressLine2}, ${c.city}, ${c.postalCode}, ${c.taxId}, ${c.contact.firstName},
+        ${c.contact.lastName}, ${c.contact.email}, ${c.anniversaryDate}, ${input.invitedBy})
+      ON CONFLICT DO NOTHING
       RETURNING vip_id`;
     if (inserted) {
       await auditCustomer(tx, input.resellerId, input.customerId, {

@@ -12,3 +12,11 @@ export function createSql(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_M
     onnotice: () => undefined,
   }) as unknown as Sql;
 }
+
+/**
+ * Runs `fn` in the caller's transaction when given one, else in a transaction of its own: the same write
+ * serves a workflow's step alone and the API's create, which commits it only once the lifecycle has started.
+ */
+export function inTransaction<T>(sql: Sql | Tx, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return 'savepoint' in sql ? fn(sql) : (sql.begin(fn) as Promise<T>);
+}

@@ -22,10 +22,11 @@ export async function invitationWorkflow(input: InvitationInput): Promise<Invita
   const lc = new Lifecycle({
     name: 'invitation',
     status: 'registering' as InvitationStatus,
+    opening: 'registering',
     failures: InvitationFailure,
     entity: { type: 'customer', id: customerId },
   });
-  let vipId: string | null = null;
+  let vipId: string | null = input.vipId ?? null;
   let contactEmail = input.customer.contact.email;
   let emailsSent = 0;
   let manualReminders = 0;
@@ -67,7 +68,7 @@ export async function invitationWorkflow(input: InvitationInput): Promise<Invita
   lc.query(invitationStateQuery, state);
   lc.answerWhen(
     registrationUpdate,
-    () => vipId !== null,
+    () => lc.status !== 'registering',
     () => ({ customerId, vipId: vipId as string }),
   );
   // C3: a reminder, optionally at a corrected address.

@@ -59,6 +59,11 @@ export interface LifecycleSpec<Status extends string, Failure extends string> {
   failures: Record<string, Failure>;
   /** What the support actions are audited against. */
   entity: { type: string; id: string };
+  /**
+   * The status while the run's first step stores what it was started with. The API answers a create before
+   * that step runs, so a change that arrives meanwhile waits for it instead of being refused.
+   */
+  opening?: Status;
 }
 
 export class Lifecycle<Status extends string, Failure extends string = string> {
@@ -154,6 +159,12 @@ export class Lifecycle<Status extends string, Failure extends string = string> {
     setHandler(
       def,
       async (...args: Args) => {
+        if (this.opening) {
+          // Validated once the run has stored its row: the lifecycle's rules read the status it opens with.
+          await condition(() => !this.opening);
+          this.assertFree();
+          validator?.(...args);
+        }
         // Taken before the first await, so a second update delivered in the same activation is refused too.
         this.assertFree();
         this.changing = true;
@@ -165,6 +176,7 @@ export class Lifecycle<Status extends string, Failure extends string = string> {
       },
       {
         validator: (...args: Args) => {
+          if (this.opening) return;
           this.assertFree();
           validator?.(...args);
         },
@@ -209,6 +221,11 @@ export class Lifecycle<Status extends string, Failure extends string = string> {
   /** Waits until no change runs, so that a decision taken now is not overtaken by one in flight. */
   settled(): Promise<void> {
     return condition(() => !this.changing);
+  }
+
+  /** Still storing what the run was started with (the spec's `opening` status). */
+  get opening(): boolean {
+    return this.spec.opening !== undefined && this.status === this.spec.opening;
   }
 
   get busy(): boolean {

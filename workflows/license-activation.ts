@@ -44,6 +44,7 @@ export class LicenseLifecycle {
     const lc = new Lifecycle({
       name,
       status: 'placing' as OrderStatus,
+      opening: 'placing',
       failures: OrderFailure,
       entity: { type: 'order', id: input.orderId },
     });

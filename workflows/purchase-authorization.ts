@@ -39,6 +39,7 @@ export async function purchaseAuthorizationWorkflow(
   const lc = new Lifecycle({
     name: 'purchase-authorization',
     status: 'registering' as PurchaseAuthorizationStatus,
+    opening: 'registering',
     failures: PurchaseAuthorizationFailure,
     entity: { type: 'purchase_authorization', id: paId },
   });

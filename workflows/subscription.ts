@@ -28,6 +28,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   const lc = new Lifecycle({
     name: 'subscription',
     status: (continued ? 'active' : 'registering') as SubscriptionStatus,
+    opening: 'registering',
     failures: SubscriptionFailure,
     entity: { type: 'subscription', id: subscriptionId },
   });

@@ -8,6 +8,7 @@ import {
   deleteCustomerWithoutProducts,
   findCustomer,
   listCustomers,
+  registerCustomer,
   setManagedBy,
 } from '../../db/customers';
 import {
@@ -22,13 +23,13 @@ import { defineAuditRoute } from '../http/audit';
 import type { AppDeps } from '../http/deps';
 import { HttpError, invalidField, notFound } from '../http/errors';
 import { createdHeaders, madeOrGone } from '../http/idempotency';
-import { runUpdate } from '../http/lifecycles';
+import { createLifecycle, runUpdate } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
 import { actionRoutes, createRoute, getOwnedRoute, listRoute, ownedRoute } from '../http/route-kinds';
 import { refusal } from '../http/refusals';
 import { iso } from '../http/schemas';
 import { renewalWindowDays } from '../renewals/lifecycle';
-import { startInvitation } from './lifecycle';
+import { invitationStart } from './lifecycle';
 import {
   Customer,
   CustomerExportQuery,
@@ -169,14 +170,21 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
     ),
     errors: [[410, 'The customer made with this Idempotency-Key has since been deleted'], 422, 503],
     create: async (principal, body, customerId) => {
-      await startInvitation(temporal, config, {
+      const registration = {
         customerId,
         resellerId: principal.resellerId,
         invitedBy: principal.userId,
         customer: toCustomerDetails(body),
-        reminderSchedule: config.INVITATION_REMINDERS,
+      };
+      // C2: the customer and its VIP id are stored as the run starts; the run sends the invitation.
+      const stored = await createLifecycle(sql, temporal, config, async (tx) => {
+        const { vipId } = await registerCustomer(tx, registration);
+        const row = await findCustomer(tx, principal.resellerId, customerId);
+        const input = { ...registration, vipId, reminderSchedule: config.INVITATION_REMINDERS };
+        return { row, start: invitationStart(input) };
       });
-      return toCustomerJson(madeOrGone(await findCustomer(sql, principal.resellerId, customerId), 'customer'));
+      const customer = stored ?? (await findCustomer(sql, principal.resellerId, customerId));
+      return toCustomerJson(madeOrGone(customer, 'customer'));
     },
   });
 

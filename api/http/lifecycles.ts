@@ -8,6 +8,7 @@ import {
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Config } from '../../config';
+import type { Sql, Tx } from '../../db';
 import { stepPolicy } from '../../config/terms';
 import {
   CustomerIdKey,
@@ -76,6 +77,41 @@ export async function startLifecycle<Ret>(
   } catch (err) {
     if (hasEnded(err)) return null;
     throw updateRefusal(err) ?? err;
+  }
+}
+
+/** Thrown inside the create's transaction to roll its row back when the run under this id has ended. */
+class RunEnded extends Error {}
+
+/**
+ * Creates a resource and starts its lifecycle, answering as soon as the Temporal server has the run, without
+ * waiting for a workflow task (issue 9: a create in milliseconds, not the ~200 ms of a workflow round trip).
+ * In one transaction: `store` writes the row (the same idempotent write the run's first step makes), the run
+ * starts with what the row issued (ids, the VIP id), and only then does the row commit. So the answer and
+ * every read after it find the row; a start that fails leaves nothing behind; a commit that fails after the
+ * start leaves the run, whose first step writes the row itself. Null when the run under this id has ended (an
+ * idempotent repeat of a resource that has moved on since): nothing is written, the row as it is now answers.
+ */
+export async function createLifecycle<Row>(
+  sql: Sql,
+  temporal: Client,
+  config: Config,
+  store: (tx: Tx) => Promise<{ row: Row; start: LifecycleStart }>,
+): Promise<Row | null> {
+  try {
+    return (await sql.begin(async (tx) => {
+      const { row, start } = await store(tx);
+      try {
+        await temporal.workflow.start(start.workflowType, startOptions(config, start));
+      } catch (err) {
+        if (hasEnded(err)) throw new RunEnded();
+        throw err;
+      }
+      return row;
+    })) as Row;
+  } catch (err) {
+    if (err instanceof RunEnded) return null;
+    throw err;
   }
 }
 

@@ -27,6 +27,8 @@ export interface CustomerDetails {
 export interface InvitationInput {
   customerId: string;
   resellerId: string;
+  /** C2: issued as the API stores the customer, before the run starts; absent in runs started before. */
+  vipId?: string;
   /** The reseller user who invited, for the audit trail. */
   invitedBy: string;
   customer: CustomerDetails;
