@@ -9,16 +9,6 @@ import { type BillingCycle, type BillingTerms, OrderFailure, type OrderInput } f
 import { type ActivityDeps, sendOnce } from './mailer';
 import { renderActivationEmail, renderTrialExpiredEmail, renderTrialReminderEmail } from './templates/order';
 
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
-/** O8: the license's serial number, derived from the order id so a retried activity finds the same one. */
-export function serialNumberFor(orderId: string): string {
-  const bytes = sha256(`serial:${orderId}`);
-  let s = '';
-  for (let i = 0; i < 12; i++) s += ALPHABET[(bytes[i] as number) & 31];
-  return `PF-${s.slice(0, 4)}-${s.slice(4, 8)}-${s.slice(8)}`;
-}
-
 /** The SaaS subscription types, billed by cycle; the others (perpetual) are invoiced once. */
 const CYCLE_OF: Record<string, BillingCycle | undefined> = { 'saas-monthly': 'monthly', 'saas-annual': 'annual' };
 
@@ -42,7 +32,7 @@ export function createOrderActivities(deps: ActivityDeps) {
      */
     async placeOrder(args: { input: OrderInput; trialEndsAt: string | null }): Promise<{ serialNumber: string }> {
       const { input } = args;
-      const serialNumber = serialNumberFor(input.orderId);
+      const serialNumber = orders.serialNumberFor(input.orderId);
       if (await orders.storedOrder(sql, input.orderId)) return { serialNumber };
       const owner = await orders.customerOwner(sql, input.customerId);
       if (!owner) throw ApplicationFailure.nonRetryable('The customer no longer exists.', OrderFailure.Invalid);

@@ -10,6 +10,7 @@ import { createActivities, createMailer } from '../activities';
 import { createApp } from '../api/app';
 import { loadConfig, type Config } from '../config';
 import { createSql } from '../db';
+import { spawnWorker } from './worker-process';
 
 // Our own bundle path: rewriting .cache/test/ could swap the workflows under a test run in progress.
 export const BENCH_BUNDLE_PATH = path.join(__dirname, '..', '.cache', 'bench', 'workflow-bundle.js');
@@ -18,7 +19,7 @@ export const BENCH_BUNDLE_PATH = path.join(__dirname, '..', '.cache', 'bench', '
  * The engine in one process, like test/helpers/stack.ts, but with the production pool size
  * (DATABASE_POOL_MAX) and one pool each for the API and the worker, as their two processes would have.
  */
-export async function startBenchStack() {
+export async function startBenchStack({ workerProcess = false } = {}) {
   if (!existsSync(BENCH_BUNDLE_PATH))
     throw new Error(`No workflow bundle at ${BENCH_BUNDLE_PATH}: run "tsx bench/bundle.ts".`);
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -37,14 +38,24 @@ export async function startBenchStack() {
   config.PUBLIC_BASE_URL = baseUrl;
 
   const mailer = createMailer(config);
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    workflowBundle: { codePath: BENCH_BUNDLE_PATH },
-    activities: createActivities({ sql: workerSql, mailer, config }),
-  });
-  const running = worker.run();
+  // In its own process, as in production, when the bench measures the API under the worker's load.
+  const separate = workerProcess
+    ? await spawnWorker({
+        TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
+        WORKFLOW_BUNDLE_PATH: BENCH_BUNDLE_PATH,
+        PUBLIC_BASE_URL: baseUrl,
+      })
+    : null;
+  const worker = separate
+    ? null
+    : await Worker.create({
+        connection: nativeConnection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowBundle: { codePath: BENCH_BUNDLE_PATH },
+        activities: createActivities({ sql: workerSql, mailer, config }),
+      });
+  const running = worker?.run();
 
   return {
     config,
@@ -52,8 +63,9 @@ export async function startBenchStack() {
     temporal,
     baseUrl,
     async stop(): Promise<void> {
-      worker.shutdown();
+      worker?.shutdown();
       await running;
+      await separate?.stop();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await connection.close();

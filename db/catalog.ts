@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Sql } from '.';
+import type { Sql, Tx } from '.';
 import type { OrderRequest } from '../workflows/definitions';
 
 // The catalog lives in the database; this loads it from a JSON file (db/demo-catalog.json for the demo).
@@ -94,7 +94,7 @@ export type PriceResult =
  * O1/B2: prices an order from the price list of its currency, checking every choice against the
  * catalog and the customer's country; each problem names its field.
  */
-export async function priceOrder(sql: Sql, req: OrderRequest, country: string, at: Date): Promise<PriceResult> {
+export async function priceOrder(sql: Sql | Tx, req: OrderRequest, country: string, at: Date): Promise<PriceResult> {
   const issues: { field: string; message: string }[] = [];
   const [list] = await sql`SELECT 1 FROM price_lists WHERE currency = ${req.currency}`;
   if (!list) issues.push({ field: 'priceList', message: `no price list in ${req.currency}` });

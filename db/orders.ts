@@ -1,7 +1,8 @@
 import type { OrderInput } from '../workflows/contracts/order';
 import { auditOrder, fieldChange } from './audit';
 import type { PricedOrder } from './catalog';
-import type { Sql, Tx } from '.';
+import { sha256 } from '../lib/hash';
+import { inTransaction, type Sql, type Tx } from '.';
 
 export interface OrderRow {
   id: string;
@@ -26,7 +27,7 @@ export interface OrderRow {
   activatedAt: Date | null;
 }
 
-const select = (sql: Sql) => sql`
+const select = (sql: Sql | Tx) => sql`
   SELECT o.id, o.reseller_id, o.customer_id, o.kind, o.status, o.currency, o.po_number, o.promo_code, o.subscription_type, o.plan,
          o.subtotal_minor, o.discount_minor, o.total_minor, o.trial_ends_at, o.created_at, o.converted_at,
          to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at,
@@ -38,7 +39,7 @@ export const lifecycleKindOf = (o: Pick<OrderRow, 'kind' | 'convertedAt'>): 'ord
   o.kind === 'trial' || o.convertedAt ? 'trial' : 'order';
 
 /** An order or trial of this reseller only (T1). */
-export async function findOrder(sql: Sql, resellerId: string, id: string): Promise<OrderRow | null> {
+export async function findOrder(sql: Sql | Tx, resellerId: string, id: string): Promise<OrderRow | null> {
   const [row] = await sql<OrderRow[]>`${select(sql)} WHERE o.id = ${id} AND o.reseller_id = ${resellerId}`;
   return row ?? null;
 }
@@ -127,6 +128,16 @@ export async function customerOwner(sql: Sql, customerId: string) {
   return row ?? null;
 }
 
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** O8: the license's serial number, derived from the order id so a repeated placement finds the same one. */
+export function serialNumberFor(orderId: string): string {
+  const bytes = sha256(`serial:${orderId}`);
+  let s = '';
+  for (let i = 0; i < 12; i++) s += ALPHABET[(bytes[i] as number) & 31];
+  return `PF-${s.slice(0, 4)}-${s.slice(4, 8)}-${s.slice(8)}`;
+}
+
 /** An order's stored totals, when it is stored (a repeated placement finds it). */
 export async function storedOrder(sql: Sql, orderId: string) {
   const [row] = await sql<{ totalMinor: number }[]>`SELECT total_minor FROM orders WHERE id = ${orderId}`;
@@ -139,13 +150,13 @@ export async function storedOrder(sql: Sql, orderId: string) {
  * A repeat finds the stored order.
  */
 export async function insertOrder(
-  sql: Sql,
+  sql: Sql | Tx,
   a: { input: OrderInput; resellerId: string; priced: PricedOrder; serialNumber: string; trialEndsAt: string | null },
 ): Promise<void> {
   const { input, priced: p } = a;
   const zero = input.kind === 'trial';
   const money = (minor: number) => (zero ? 0 : minor);
-  await sql.begin(async (tx) => {
+  await inTransaction(sql, async (tx) => {
     const inserted = await tx`
       INSERT INTO orders (id, reseller_id, customer_id, kind, status, currency, po_number, promo_code, subscription_type,
                           plan, subtotal_minor, discount_minor, total_minor, plan_price_minor, percent_off, trial_ends_at,

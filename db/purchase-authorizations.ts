@@ -1,4 +1,4 @@
-import type { Sql, Tx } from '.';
+import { inTransaction, type Sql, type Tx } from '.';
 import { sha256 } from '../lib/hash';
 import { extendedTermIssue } from '../lib/subscription-terms';
 import type {
@@ -24,14 +24,14 @@ export interface PurchaseAuthorizationRow {
   paidAt: Date | null;
 }
 
-const select = (sql: Sql) => sql`
+const select = (sql: Sql | Tx) => sql`
   SELECT pa.id, pa.reseller_id, pa.customer_id, pa.product, pa.quantity, pa.licenses_assigned, pa.status,
          l.serial_number, l.status AS license_status, pa.created_at, pa.ordered_at, pa.paid_at
   FROM purchase_authorizations pa LEFT JOIN licenses l ON l.purchase_authorization_id = pa.id`;
 
 /** A PA of this reseller only (T1). */
 export async function findPurchaseAuthorization(
-  sql: Sql,
+  sql: Sql | Tx,
   resellerId: string,
   id: string,
 ): Promise<PurchaseAuthorizationRow | null> {
@@ -103,8 +103,11 @@ const refused = (reason: string): StoreOutcome => ({ createdAt: null, refused: r
  * deactivated PA (P2), or for an extended term out of its segment's bounds or not at signup (C6).
  * A repeat returns the stored PA.
  */
-export async function storePurchaseAuthorization(sql: Sql, input: PurchaseAuthorizationInput): Promise<StoreOutcome> {
-  return sql.begin(async (tx): Promise<StoreOutcome> => {
+export async function storePurchaseAuthorization(
+  sql: Sql | Tx,
+  input: PurchaseAuthorizationInput,
+): Promise<StoreOutcome> {
+  return inTransaction(sql, async (tx): Promise<StoreOutcome> => {
     const [existing] = await tx<{ createdAt: Date }[]>`
       SELECT created_at FROM purchase_authorizations WHERE id = ${input.paId}`;
     if (existing) return { createdAt: existing.createdAt.toISOString(), refused: null };

@@ -1,4 +1,4 @@
-import type { Sql } from '.';
+import { inTransaction, type Sql, type Tx } from '.';
 import { auditCustomer } from './audit';
 import { moveCustomer } from './ownership';
 
@@ -22,7 +22,7 @@ export type Reservation = { reserved: true } | { reserved: false; retryAfterSeco
  * 24 hours. A per-reseller lock makes concurrent requests count one after another.
  */
 export async function reserveResellerChange(
-  sql: Sql,
+  sql: Sql | Tx,
   r: {
     id: string;
     resellerId: string;
@@ -34,7 +34,7 @@ export async function reserveResellerChange(
     resentFrom?: string;
   },
 ): Promise<Reservation> {
-  return sql.begin(async (tx) => {
+  return inTransaction(sql, async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext('reseller-change:' || ${r.resellerId}))`;
     const [existing] = await tx`SELECT 1 FROM reseller_change_requests WHERE id = ${r.id}`;
     if (existing) return { reserved: true } as const; // an idempotent repeat: already counted
@@ -55,13 +55,12 @@ export async function reserveResellerChange(
   });
 }
 
-/** Undoes a reservation whose workflow could not be started, so nothing is half-written. */
-export async function releaseResellerChange(sql: Sql, id: string): Promise<void> {
-  await sql`DELETE FROM reseller_change_requests WHERE id = ${id} AND status = 'pending' AND code_hash IS NULL`;
-}
-
 /** A request of this reseller only (T1). */
-export async function findResellerChange(sql: Sql, resellerId: string, id: string): Promise<ResellerChangeRow | null> {
+export async function findResellerChange(
+  sql: Sql | Tx,
+  resellerId: string,
+  id: string,
+): Promise<ResellerChangeRow | null> {
   const [row] = await sql<ResellerChangeRow[]>`
     SELECT id, new_reseller_id, vip_id, admin_email, customer_id, status, expires_at, redeemed_at, resent_from, created_at
     FROM reseller_change_requests WHERE id = ${id} AND new_reseller_id = ${resellerId}`;

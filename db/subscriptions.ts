@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Sql, Tx } from '.';
+import { inTransaction, type Sql, type Tx } from '.';
 import type { SubscriptionInput, SubscriptionProduct } from '../workflows/definitions';
 import { type AuditChange, auditSubscription, fieldChange } from './audit';
 
@@ -194,8 +194,8 @@ async function auditUnderOwner(tx: Tx, subscriptionId: string, creator: string, 
  * E1/E2: stores the subscription and its contact, audited; a repeat finds them stored and changes nothing.
  * The creating reseller owns it; a customer is linked only when it is that reseller's (T1).
  */
-export async function storeSubscription(sql: Sql, input: SubscriptionInput): Promise<void> {
-  await sql.begin(async (tx) => {
+export async function storeSubscription(sql: Sql | Tx, input: SubscriptionInput): Promise<void> {
+  await inTransaction(sql, async (tx) => {
     const [inserted] = await tx<{ customerId: string | null }[]>`
       INSERT INTO subscriptions (id, reseller_id, customer_id, product, company_name, users, customer_can_edit_signatures,
         created_by)

@@ -226,4 +226,29 @@ describe('invitation lifecycle on the time-skipping server', () => {
     const [row] = await sql`SELECT count(*)::int AS n, max(vip_id) AS vip FROM customers WHERE id = ${customerId}`;
     expect(row).toMatchObject({ n: 1, vip: registration.vipId });
   });
+
+  it('C2 C3: a change that arrives before the run has stored the customer waits for it instead of being refused', async () => {
+    const customerId = randomUUID();
+    const customer = customerDetails();
+    const handle = await start(invitationWorkflow, {
+      workflowId: invitationWorkflowId(customerId),
+      args: [
+        {
+          customerId,
+          resellerId: reseller.resellerId,
+          invitedBy: reseller.userId,
+          customer,
+          reminderSchedule: SCHEDULE,
+        },
+      ],
+    });
+    // No registration awaited: the API answers a create as soon as the server has the run.
+    const corrected = uniqueEmail('corrected');
+    const reminded = await handle.executeUpdate(sendReminderUpdate, {
+      args: [{ email: corrected, actor: 'user:test' }],
+    });
+    expect(reminded).toMatchObject({ status: 'pending', contactEmail: corrected });
+    const [row] = await sql`SELECT contact_email FROM customers WHERE id = ${customerId}`;
+    expect(row).toMatchObject({ contactEmail: corrected });
+  });
 });

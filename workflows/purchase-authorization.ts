@@ -15,6 +15,7 @@ import {
   PurchaseAuthorizationFailure,
   placeOrderUpdate,
   purchaseAuthorizationStateQuery,
+  purchaseAuthorizationDeadlines,
   purchaseAuthorizationStoredUpdate,
   recordPaymentUpdate,
   requestReturnUpdate,
@@ -43,10 +44,9 @@ export async function purchaseAuthorizationWorkflow(
     failures: PurchaseAuthorizationFailure,
     entity: { type: 'purchase_authorization', id: paId },
   });
-  const createdAt = Date.now();
-  // P2: both deadlines count from the PA, whatever happened in between; each warning this long before its deadline.
-  const overdueAt = createdAt + durationMs(terms.overdueAfter);
-  const deactivateAt = createdAt + durationMs(terms.deactivateAfter);
+  const createdAt = input.createdAt ? Date.parse(input.createdAt) : Date.now();
+  // P2: each warning this long before its deadline.
+  const { overdueAt, deactivateAt } = purchaseAuthorizationDeadlines(createdAt, terms);
   const warnBefore = terms.warnBefore ? durationMs(terms.warnBefore) : null;
   const warnAt: Partial<Record<PurchaseAuthorizationNotice, number>> =
     warnBefore === null

@@ -17,7 +17,8 @@ export async function trialWorkflow(input: OrderInput, terms: TrialTerms): Promi
   const trial = new LicenseLifecycle(input, 'trial');
   const { lc } = trial;
   const { orderId } = input;
-  const startedAt = Date.now();
+  // O2: counted from when the order was stored (the API stores it as the run starts), as its row says.
+  const startedAt = input.placedAt ? Date.parse(input.placedAt) : Date.now();
   trial.trialEndsAt = startedAt + durationMs(terms.length);
   const latestEnd = startedAt + durationMs(terms.maxLength);
   const converted = () => trial.kind === 'order';

@@ -41,7 +41,7 @@ const hasEnded = (err: unknown): boolean =>
   err instanceof WorkflowExecutionAlreadyStartedError || (isGrpcServiceError(err) && err.code === ALREADY_EXISTS);
 
 /** USE_EXISTING: a repeat while it runs finds the running one; an ended one is never started again. */
-function startOptions(config: Config, start: LifecycleStart) {
+export function startOptions(config: Config, start: LifecycleStart) {
   return {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowId: start.workflowId,

@@ -2,7 +2,16 @@ import type { z } from 'zod';
 import { trialTerms } from '../../config/terms';
 import { priceOrder } from '../../db/catalog';
 import { findCustomer } from '../../db/customers';
-import { findOrder, lifecycleKindOf, listOrders, type OrderRow, orderLines } from '../../db/orders';
+import {
+  findOrder,
+  insertOrder,
+  lifecycleKindOf,
+  listOrders,
+  type OrderRow,
+  orderLines,
+  serialNumberFor,
+} from '../../db/orders';
+import { durationMs } from '../../workflows/duration';
 import {
   configureOrderUpdate,
   convertTrialUpdate,
@@ -10,7 +19,6 @@ import {
   extendTrialUpdate,
   OrderFailure,
   type OrderInput,
-  orderPlacedUpdate,
   orderWorkflowId,
 } from '../../workflows/definitions';
 import { type Api, defineRoute, empty, json, reply, noContent } from '../http/define-route';
@@ -18,7 +26,7 @@ import { defineAuditRoute } from '../http/audit';
 import type { AppDeps } from '../http/deps';
 import { HttpError, invalidField } from '../http/errors';
 import { createdHeaders, madeOrGone } from '../http/idempotency';
-import { runUpdate, startLifecycle } from '../http/lifecycles';
+import { createLifecycle, runUpdate } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
 import { actionRoutes, createRoute, getOwnedRoute, listRoute } from '../http/route-kinds';
 import { errorCode, refusal } from '../http/refusals';
@@ -91,31 +99,44 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
         const first = priced.issues[0]!;
         throw new HttpError(400, 'validation_failed', `${first.field}: ${first.message}`, { issues: priced.issues });
       }
-      return { customer, request };
+      return { customer, request, priced: priced.priced };
     },
-    create: async (principal, body, id, { customer, request }) => {
+    create: async (principal, body, id, { customer, request, priced }) => {
+      const placedAt = new Date();
+      const terms = trialTerms(config);
       const input: OrderInput = {
         orderId: id,
         kind: body.kind,
         resellerId: principal.resellerId,
         customerId: customer.id,
         createdBy: principal.userId,
+        placedAt: placedAt.toISOString(),
         ...request,
       };
-      await startLifecycle(
-        temporal,
-        config,
-        {
-          workflowType: body.kind === 'trial' ? 'trialWorkflow' : 'orderWorkflow',
-          workflowId: orderWorkflowId(body.kind, id),
-          args: body.kind === 'trial' ? [input, trialTerms(config)] : [input],
-          lifecycle: body.kind,
-          resellerId: principal.resellerId,
-          customerId: customer.id,
-        },
-        orderPlacedUpdate,
-      );
-      return withLines(madeOrGone(await findOrder(sql, principal.resellerId, id), 'order'));
+      const trialEndsAt =
+        body.kind === 'trial' ? new Date(placedAt.getTime() + durationMs(terms.length)).toISOString() : null;
+      // O1/O8: the order, its lines and its license are stored as the run starts; the run sends the activation email.
+      const stored = await createLifecycle(sql, temporal, config, async (tx) => {
+        await insertOrder(tx, {
+          input,
+          resellerId: customer.resellerId,
+          priced,
+          serialNumber: serialNumberFor(id),
+          trialEndsAt,
+        });
+        return {
+          row: await findOrder(tx, principal.resellerId, id),
+          start: {
+            workflowType: body.kind === 'trial' ? 'trialWorkflow' : 'orderWorkflow',
+            workflowId: orderWorkflowId(body.kind, id),
+            args: body.kind === 'trial' ? [input, terms] : [input],
+            lifecycle: body.kind,
+            resellerId: principal.resellerId,
+            customerId: customer.id,
+          },
+        };
+      });
+      return withLines(madeOrGone(stored ?? (await findOrder(sql, principal.resellerId, id)), 'order'));
     },
   });
 

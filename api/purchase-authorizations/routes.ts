@@ -7,6 +7,7 @@ import {
   listPurchaseAuthorizations,
   type PurchaseAuthorizationRow,
   planCounts,
+  storePurchaseAuthorization,
 } from '../../db/purchase-authorizations';
 import { findRenewalProfile } from '../../db/renewals';
 import { extendedTermIssue } from '../../lib/subscription-terms';
@@ -18,7 +19,8 @@ import {
   PurchaseAuthorizationFailure,
   type PurchaseAuthorizationInput,
   purchaseAuthorizationStateQuery,
-  purchaseAuthorizationStoredUpdate,
+  purchaseAuthorizationDeadlines,
+  type PurchaseAuthorizationState,
   purchaseAuthorizationWorkflowId,
   recordPaymentUpdate,
   requestReturnUpdate,
@@ -27,7 +29,7 @@ import { type Api, json, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { invalidField } from '../http/errors';
 import { createdHeaders } from '../http/idempotency';
-import { runUpdate, startLifecycle } from '../http/lifecycles';
+import { createLifecycle, runUpdate } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
 import { actionRoutes, createRoute, getOwnedRoute, getRoute, ownedRoute } from '../http/route-kinds';
 import { refusal } from '../http/refusals';
@@ -61,11 +63,17 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
   const ownCustomer = ownedBy('Customer', (resellerId, id) => findCustomer(sql, resellerId, id));
   const handleOf = (id: string) => temporal.workflow.getHandle(purchaseAuthorizationWorkflowId(id));
 
-  /** The stored row with the workflow's live state (deadlines), when the run can still answer. */
-  async function withState(pa: PurchaseAuthorizationRow): Promise<z.infer<typeof PurchaseAuthorizationDetails>> {
-    const live = await handleOf(pa.id)
-      .query(purchaseAuthorizationStateQuery)
-      .catch(() => null);
+  type Live = Pick<PurchaseAuthorizationState, 'licensesActive' | 'overdueAt' | 'deactivateAt' | 'returnableUntil'>;
+  /** The stored row with the lifecycle's live state (deadlines): from the run when not given. */
+  async function withState(
+    pa: PurchaseAuthorizationRow,
+    given?: Live,
+  ): Promise<z.infer<typeof PurchaseAuthorizationDetails>> {
+    const live =
+      given ??
+      (await handleOf(pa.id)
+        .query(purchaseAuthorizationStateQuery)
+        .catch(() => null));
     return {
       ...toPaJson(pa),
       licensesActive: live?.licensesActive ?? ['pending', 'ordered', 'paid', 'overdue'].includes(pa.status),
@@ -103,6 +111,7 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
       return customer;
     },
     create: async (principal, body, id, customer) => {
+      const terms = purchaseAuthorizationTerms(config);
       const input: PurchaseAuthorizationInput = {
         paId: id,
         resellerId: principal.resellerId,
@@ -111,29 +120,37 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
         product: body.product,
         quantity: body.quantity,
         extendedTermMonths: body.extendedTermMonths ?? null,
-        terms: purchaseAuthorizationTerms(config),
+        terms,
       };
-      const stored = await startLifecycle(
-        temporal,
-        config,
-        {
-          workflowType: 'purchaseAuthorizationWorkflow',
-          workflowId: purchaseAuthorizationWorkflowId(id),
-          args: [input],
-          lifecycle: 'purchase-authorization',
-          resellerId: principal.resellerId,
-          customerId: customer.id,
-        },
-        purchaseAuthorizationStoredUpdate,
-      );
-      if (stored?.status === 'refused')
-        throw refusal(PurchaseAuthorizationFailure.Refused, stored.refusal ?? 'Refused.');
-      const pa = await findPurchaseAuthorization(sql, principal.resellerId, id);
+      // P1: stored with its active license as the run starts; the deadlines count from the stored PA.
+      const stored = await createLifecycle(sql, temporal, config, async (tx) => {
+        const outcome = await storePurchaseAuthorization(tx, input);
+        if (outcome.refused !== null) throw refusal(PurchaseAuthorizationFailure.Refused, outcome.refused);
+        return {
+          row: await findPurchaseAuthorization(tx, principal.resellerId, id),
+          start: {
+            workflowType: 'purchaseAuthorizationWorkflow',
+            workflowId: purchaseAuthorizationWorkflowId(id),
+            args: [{ ...input, createdAt: outcome.createdAt }],
+            lifecycle: 'purchase-authorization',
+            resellerId: principal.resellerId,
+            customerId: customer.id,
+          },
+        };
+      });
+      const pa = stored ?? (await findPurchaseAuthorization(sql, principal.resellerId, id));
       if (!pa) throw refusal(PurchaseAuthorizationFailure.Refused, 'The purchase authorization was refused.');
       // C5/R1: the first purchase sets the anniversary; its renewal run starts counting down.
       const profile = await findRenewalProfile(sql, principal.resellerId, customer.id);
       if (profile) await ensureRenewal(temporal, config, profile);
-      return withState(pa);
+      if (!stored) return withState(pa);
+      const deadlines = purchaseAuthorizationDeadlines(pa.createdAt.getTime(), terms);
+      return withState(pa, {
+        licensesActive: true,
+        overdueAt: new Date(deadlines.overdueAt).toISOString(),
+        deactivateAt: new Date(deadlines.deactivateAt).toISOString(),
+        returnableUntil: null,
+      });
     },
   });
 
@@ -159,7 +176,7 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
     summary: 'One purchase authorization, with its overdue, deactivation and return deadlines (P1-P4)',
     response: json('The purchase authorization', PurchaseAuthorizationDetails),
     own: ownPa,
-    view: withState,
+    view: (pa) => withState(pa),
   });
 
   // A finished lifecycle (cancelled, returned, paid past its return window) takes no more changes: 409.

@@ -5,7 +5,6 @@ import {
   findResellerChange,
   ownsCustomerWithVipId,
   type ResellerChangeRow,
-  releaseResellerChange,
   reserveResellerChange,
 } from '../../db/reseller-changes';
 import {
@@ -19,7 +18,7 @@ import { type Api, defineRoute, json, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { IdempotencyHeaders, resourceIdFor } from '../http/idempotency';
-import { ensureLifecycle } from '../http/lifecycles';
+import { createLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
 import { actionRoutes, getOwnedRoute } from '../http/route-kinds';
 import { refusal } from '../http/refusals';
@@ -43,32 +42,13 @@ function toResellerChangeJson(r: ResellerChangeRow): z.infer<typeof ResellerChan
 export function resellerChangeRoutes(api: Api, { sql, temporal, config }: AppDeps): void {
   const ownRequest = ownedBy('Reseller change', (resellerId, id) => findResellerChange(sql, resellerId, id));
 
-  /** X1/X4: reserve one of the day's codes, then start the request's workflow (or undo the reservation). */
+  /** X1/X4: reserves one of the day's codes as the request's run starts; the run sends the code. */
   async function sendCode(
     principal: Principal,
     requestId: string,
     pair: { vipId: string; adminEmail: string },
     resentFrom?: string,
   ) {
-    const reservation = await reserveResellerChange(sql, {
-      id: requestId,
-      resellerId: principal.resellerId,
-      userId: principal.userId,
-      vipId: pair.vipId,
-      adminEmail: pair.adminEmail,
-      ttlMs: durationMs(config.RESELLER_CHANGE_CODE_TTL),
-      limit: config.RESELLER_CHANGE_DAILY_LIMIT,
-      resentFrom,
-    });
-    if (!reservation.reserved) {
-      throw new HttpError(
-        429,
-        'too_many_codes',
-        `A reseller can send at most ${config.RESELLER_CHANGE_DAILY_LIMIT} reseller change codes per day (X4).`,
-        undefined,
-        { 'Retry-After': String(reservation.retryAfterSeconds) },
-      );
-    }
     const input: ResellerChangeInput = {
       requestId,
       newResellerId: principal.resellerId,
@@ -78,19 +58,40 @@ export function resellerChangeRoutes(api: Api, { sql, temporal, config }: AppDep
       codeTtl: config.RESELLER_CHANGE_CODE_TTL,
       maxAttempts: config.RESELLER_CHANGE_MAX_ATTEMPTS,
     };
-    try {
-      await ensureLifecycle(temporal, config, {
-        workflowType: 'resellerChangeWorkflow',
-        workflowId: resellerChangeWorkflowId(requestId),
-        args: [input],
-        lifecycle: 'reseller-change',
+    const sent = await createLifecycle(sql, temporal, config, async (tx) => {
+      const reservation = await reserveResellerChange(tx, {
+        id: requestId,
         resellerId: principal.resellerId,
+        userId: principal.userId,
+        vipId: pair.vipId,
+        adminEmail: pair.adminEmail,
+        ttlMs: durationMs(config.RESELLER_CHANGE_CODE_TTL),
+        limit: config.RESELLER_CHANGE_DAILY_LIMIT,
+        resentFrom,
       });
-    } catch (err) {
-      await releaseResellerChange(sql, requestId);
-      throw err;
-    }
-    return reply(202, toResellerChangeJson(await ownRequest(principal, requestId)), {
+      if (!reservation.reserved) {
+        throw new HttpError(
+          429,
+          'too_many_codes',
+          `A reseller can send at most ${config.RESELLER_CHANGE_DAILY_LIMIT} reseller change codes per day (X4).`,
+          undefined,
+          { 'Retry-After': String(reservation.retryAfterSeconds) },
+        );
+      }
+      return {
+        row: await findResellerChange(tx, principal.resellerId, requestId),
+        start: {
+          workflowType: 'resellerChangeWorkflow',
+          workflowId: resellerChangeWorkflowId(requestId),
+          args: [input],
+          lifecycle: 'reseller-change',
+          resellerId: principal.resellerId,
+        },
+      };
+    });
+    // Null when the run has ended (an idempotent repeat): the request as it is now.
+    const request = sent ?? (await ownRequest(principal, requestId));
+    return reply(202, toResellerChangeJson(request), {
       Location: `/v1/reseller-changes/${requestId}`,
     });
   }

@@ -1,19 +1,18 @@
 import type { z } from 'zod';
 import { findCustomer } from '../../db/customers';
-import { findSubscription, listSubscriptions, type SubscriptionRow } from '../../db/subscriptions';
+import { findSubscription, listSubscriptions, storeSubscription, type SubscriptionRow } from '../../db/subscriptions';
 import {
   cancelSubscriptionUpdate,
   changeUserCountUpdate,
   SubscriptionFailure,
   type SubscriptionInput,
   subscriptionStateQuery,
-  subscriptionStoredUpdate,
   subscriptionWorkflowId,
 } from '../../workflows/definitions';
 import { type Api, json, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { createdHeaders } from '../http/idempotency';
-import { runUpdate, startLifecycle } from '../http/lifecycles';
+import { createLifecycle, runUpdate } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
 import { createRoute, getOwnedRoute, listRoute, ownedRoute } from '../http/route-kinds';
 import { refusal } from '../http/refusals';
@@ -71,19 +70,21 @@ export function subscriptionRoutes(api: Api, { sql, temporal, config }: AppDeps)
         contact: body.customerCanEditSignatures && body.contact ? body.contact : null,
         contactLinkTtl: config.SUBSCRIPTION_CONTACT_LINK_TTL,
       };
-      await startLifecycle(
-        temporal,
-        config,
-        {
-          workflowType: 'subscriptionWorkflow',
-          workflowId: subscriptionWorkflowId(subscriptionId),
-          args: [input],
-          lifecycle: 'subscription',
-          resellerId: principal.resellerId,
-          customerId: input.customerId,
-        },
-        subscriptionStoredUpdate,
-      );
+      // E1: stored as the run starts; the run invites the contact (E2).
+      await createLifecycle(sql, temporal, config, async (tx) => {
+        await storeSubscription(tx, input);
+        return {
+          row: null,
+          start: {
+            workflowType: 'subscriptionWorkflow',
+            workflowId: subscriptionWorkflowId(subscriptionId),
+            args: [input],
+            lifecycle: 'subscription',
+            resellerId: principal.resellerId,
+            customerId: input.customerId,
+          },
+        };
+      });
       // A cancelled subscription stays stored: an idempotent repeat always finds it.
       return toSubscriptionJson(await ownSubscription(principal, subscriptionId));
     },

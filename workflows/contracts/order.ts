@@ -23,6 +23,8 @@ export interface OrderInput extends OrderRequest {
   resellerId: string;
   customerId: string;
   createdBy: string;
+  /** When the API stored the order, before the run started: a trial counts from it. Absent in older runs. */
+  placedAt?: string;
   /** Set when a run continued as new (its history grew long): what the next run needs. */
   continued?: OrderCarry;
 }

@@ -1,6 +1,7 @@
 // The purchase authorization's contract (DOMAIN.md P1-P5): pending → ordered → paid | overdue →
 // deactivated; cancellable while pending and unassigned, returnable after an order.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { durationMs } from '../duration';
 import type { LifecycleView } from './common';
 
 export const purchaseAuthorizationWorkflowId = (paId: string): string => `purchase-authorization:${paId}`;
@@ -54,6 +55,16 @@ export interface PurchaseAuthorizationInput {
   /** C6: an extended prepaid term chosen with the customer's first purchase; null for 12 months. */
   extendedTermMonths: number | null;
   terms: PurchaseAuthorizationTerms;
+  /** When the PA was stored (the API stores it as the run starts): the deadlines count from it. Absent in older runs. */
+  createdAt?: string;
+}
+
+/** P2: both deadlines count from the PA, whatever happens in between: the run's timers and the API's answer alike. */
+export function purchaseAuthorizationDeadlines(createdAt: number, terms: PurchaseAuthorizationTerms) {
+  return {
+    overdueAt: createdAt + durationMs(terms.overdueAfter),
+    deactivateAt: createdAt + durationMs(terms.deactivateAfter),
+  };
 }
 
 export interface PurchaseAuthorizationState extends LifecycleView {

@@ -1,0 +1,309 @@
+// Creating a lifecycle (issue 9, goal 1): POST /v1/customers against the floor of starting anything, the bare
+// Temporal client's workflow.start, in one run on one server:
+//   1. where the time of one create goes, piece by piece, one request at a time;
+//   2. an open loop at a fixed offered rate (50 a second): latency counted from when each request was due, so a
+//      slow answer delays nothing and hides nothing (no coordinated omission);
+//   3. a closed loop at concurrency 10, rounds alternating (ABBA): the sustained capacity of each path;
+//   4. the other creating endpoints, one at a time.
+// The worker runs in its own process, as in production, so its work does not sit on the API's event loop.
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { invitationStart } from '../api/customers/lifecycle';
+import { startOptions } from '../api/http/lifecycles';
+import { findCustomer, registerCustomer } from '../db/customers';
+import { claimIdempotencyKey } from '../db/idempotency';
+import { customerDetails, newReseller } from '../test/helpers/fixtures';
+import { envInt, type Figure, ms, percentile, recordFigures, runConcurrent, summarize, table } from './lib';
+import { type BenchStack, startBenchStack } from './stack';
+
+const RATE = envInt('BENCH_CREATE_RATE', 50);
+const SECONDS = envInt('BENCH_CREATE_SECONDS', 20);
+const N = envInt('BENCH_N', 400);
+const CONCURRENCY = envInt('BENCH_CONCURRENCY', 10);
+const ROUNDS = Math.min(envInt('BENCH_ROUNDS', 4), N);
+const PIECES = envInt('BENCH_CREATE_PIECES', 100);
+
+type Path = 'api' | 'bare';
+
+async function main(): Promise<void> {
+  const stack = await startBenchStack({ workerProcess: true });
+  try {
+    await run(stack);
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** Fires `op` at `rate` a second for `seconds`; each latency runs from the moment the request was due. */
+async function openLoop(rate: number, seconds: number, op: () => Promise<void>) {
+  const latencies: number[] = [];
+  const errors: string[] = [];
+  const inFlight: Promise<void>[] = [];
+  const interval = 1000 / rate;
+  const t0 = performance.now() + 20;
+  for (let i = 0; i < rate * seconds; i++) {
+    const due = t0 + i * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    inFlight.push(
+      op().then(
+        () => void latencies.push(performance.now() - due),
+        (err: Error) => void errors.push(err.message),
+      ),
+    );
+  }
+  await Promise.all(inFlight);
+  return { latencies, errors };
+}
+
+async function run(stack: BenchStack): Promise<void> {
+  const { sql, temporal, config, baseUrl } = stack;
+  const reseller = await newReseller(sql);
+  const headers = { authorization: `Bearer ${reseller.apiKey}`, 'content-type': 'application/json' };
+
+  const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method: 'POST',
+      headers: { ...headers, 'idempotency-key': randomUUID() },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status !== 201 && res.status !== 202) throw new Error(`POST ${path} answered ${res.status}: ${text}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+  // The fixture's null fields are left out, as a portal would.
+  const customerBody = () => {
+    const c = customerDetails();
+    const { addressLine2: _a, taxId: _t, anniversaryDate: _d, ...body } = c;
+    return body;
+  };
+  const apiOp = async (): Promise<void> => void (await post('/v1/customers', customerBody()));
+  // The same workflow, id scheme and options as the API's (startOptions): the floor under any create.
+  const bareInput = () => ({
+    customerId: randomUUID(),
+    resellerId: reseller.resellerId,
+    invitedBy: reseller.userId,
+    customer: customerDetails(),
+    reminderSchedule: config.INVITATION_REMINDERS,
+  });
+  const bareOp = async (): Promise<void> => {
+    const start = invitationStart(bareInput());
+    await temporal.workflow.start(start.workflowType, startOptions(config, start));
+  };
+  const ops: Record<Path, () => Promise<void>> = { api: apiOp, bare: bareOp };
+
+  // Warm-up (not counted): connections, JIT, the worker's first tasks.
+  for (const path of ['api', 'bare'] as const) await runConcurrent(20, CONCURRENCY, ops[path]);
+
+  // 1. Where the time of one create goes: each piece alone, one at a time, interleaved.
+  const piece: Record<string, number[]> = { api: [], claim: [], store: [], start: [] };
+  for (let i = 0; i < PIECES; i++) {
+    piece.api!.push(await timedMs(apiOp));
+    piece.claim!.push(
+      await timedMs(() =>
+        claimIdempotencyKey(sql, {
+          resellerId: reseller.resellerId,
+          key: randomUUID(),
+          requestHash: 'bench',
+          candidateId: randomUUID(),
+        }),
+      ),
+    );
+    // The API's transaction without the start, rolled back so no customer is left without its run.
+    piece.store!.push(
+      await timedMs(() =>
+        sql
+          .begin(async (tx) => {
+            const input = bareInput();
+            await registerCustomer(tx, input);
+            await findCustomer(tx, reseller.resellerId, input.customerId);
+            throw new RolledBack();
+          })
+          .catch((err) => {
+            if (!(err instanceof RolledBack)) throw err;
+          }),
+      ),
+    );
+    piece.start!.push(await timedMs(bareOp));
+  }
+  const p50 = (k: string) => percentile(piece[k]!, 50);
+  const rest = p50('api') - p50('claim') - p50('store') - p50('start');
+  console.log(`\n1. One create, piece by piece (${PIECES} each, one at a time), p50:`);
+  console.log(
+    table([
+      ['piece', 'p50 ms', 'p95 ms'],
+      ['POST /v1/customers, all of it', ms(p50('api')), ms(percentile(piece.api!, 95))],
+      ['  Idempotency-Key claim (one INSERT … ON CONFLICT)', ms(p50('claim')), ms(percentile(piece.claim!, 95))],
+      [
+        '  store: customer + VIP id + audit, read back (one transaction)',
+        ms(p50('store')),
+        ms(percentile(piece.store!, 95)),
+      ],
+      [
+        '  workflow.start (the server has the run; no workflow task awaited)',
+        ms(p50('start')),
+        ms(percentile(piece.start!, 95)),
+      ],
+      ['  the rest: HTTP, auth, zod, JSON, logging', ms(rest), '-'],
+    ]),
+  );
+  await settle(stack);
+
+  // 2. Open loop at the offered rate.
+  const open: Record<Path, Awaited<ReturnType<typeof openLoop>>> = {
+    api: await openLoop(RATE, SECONDS, apiOp),
+    bare: { latencies: [], errors: [] },
+  };
+  await settle(stack);
+  open.bare = await openLoop(RATE, SECONDS, bareOp);
+  await settle(stack);
+  console.log(`\n2. Open loop: ${RATE} requests a second offered for ${SECONDS} s, latency from when each was due:`);
+  console.log(
+    table([
+      ['path', 'sent', 'failed', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
+      ...(['api', 'bare'] as const).map((p) => [
+        p === 'api' ? 'POST /v1/customers' : 'bare workflow.start',
+        open[p].latencies.length + open[p].errors.length,
+        open[p].errors.length,
+        ms(percentile(open[p].latencies, 50)),
+        ms(percentile(open[p].latencies, 95)),
+        ms(percentile(open[p].latencies, 99)),
+        ms(percentile(open[p].latencies, 100)),
+      ]),
+    ]),
+  );
+  for (const e of open.api.errors.slice(0, 3)) console.log(`  api error: ${e}`);
+
+  // 3. Closed loop: the sustained capacity of each path, alternating rounds so drift hits both alike.
+  const latencies: Record<Path, number[]> = { api: [], bare: [] };
+  const wall: Record<Path, number> = { api: 0, bare: 0 };
+  for (let r = 0; r < ROUNDS; r++) {
+    const count = Math.floor((N * (r + 1)) / ROUNDS) - Math.floor((N * r) / ROUNDS);
+    for (const path of (r % 2 === 0 ? ['api', 'bare'] : ['bare', 'api']) as Path[]) {
+      const result = await runConcurrent(count, CONCURRENCY, ops[path]);
+      latencies[path].push(...result.latencies);
+      wall[path] += result.wallMs;
+      await settle(stack);
+    }
+  }
+  const perSecond = { api: (N / wall.api) * 1000, bare: (N / wall.bare) * 1000 };
+  const closed = { api: summarize(latencies.api), bare: summarize(latencies.bare) };
+  console.log(`\n3. Closed loop: ${N} creates per path at concurrency ${CONCURRENCY}, ${ROUNDS} rounds (ABBA):`);
+  console.log(
+    table([
+      ['path', 'per second', 'p50 ms', 'p95 ms'],
+      ...(['api', 'bare'] as const).map((p) => [p, perSecond[p].toFixed(1), ms(closed[p].p50), ms(closed[p].p95)]),
+    ]),
+  );
+
+  // 4. The other creating endpoints, each one at a time on a customer of its own.
+  const others = await otherCreates(post, customerBody);
+  console.log('\n4. The other creating endpoints, one at a time:');
+  console.log(
+    table([
+      ['endpoint', 'n', 'p50 ms', 'p95 ms'],
+      ...others.map((o) => [
+        o.path,
+        o.latencies.length,
+        ms(percentile(o.latencies, 50)),
+        ms(percentile(o.latencies, 95)),
+      ]),
+    ]),
+  );
+
+  const figures: Figure[] = [
+    { name: 'create.customer.p99_ms_at_50rps', value: percentile(open.api.latencies, 99), unit: 'ms', goal: '<= 50' },
+    { name: 'create.customer.failed_at_50rps', value: open.api.errors.length, unit: 'requests', goal: '<= 0' },
+    { name: 'create.customer.p50_ms_at_50rps', value: percentile(open.api.latencies, 50), unit: 'ms', goal: null },
+    { name: 'create.bare_start.p99_ms_at_50rps', value: percentile(open.bare.latencies, 99), unit: 'ms', goal: null },
+    { name: 'create.customer.api_vs_bare_start', value: perSecond.api / perSecond.bare, unit: 'x', goal: '>= 0.8' },
+    { name: 'create.customer.per_s_concurrency_10', value: perSecond.api, unit: '/s', goal: null },
+    { name: 'create.bare_start.per_s_concurrency_10', value: perSecond.bare, unit: '/s', goal: null },
+    { name: 'create.breakdown.claim_p50_ms', value: p50('claim'), unit: 'ms', goal: null },
+    { name: 'create.breakdown.store_p50_ms', value: p50('store'), unit: 'ms', goal: null },
+    { name: 'create.breakdown.start_p50_ms', value: p50('start'), unit: 'ms', goal: null },
+    { name: 'create.breakdown.http_rest_p50_ms', value: rest, unit: 'ms', goal: null },
+    ...others.map((o) => ({
+      name: `create.${o.name}.p95_ms`,
+      value: percentile(o.latencies, 95),
+      unit: 'ms',
+      goal: '<= 50',
+    })),
+  ];
+  await recordFigures('create-at-rate', figures);
+}
+
+class RolledBack extends Error {}
+
+async function timedMs(op: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await op();
+  return performance.now() - t;
+}
+
+const OTHERS = envInt('BENCH_CREATE_OTHERS', 30);
+
+/** Orders, trials, purchase authorizations and subscriptions, each on a fresh customer, one at a time. */
+async function otherCreates(
+  post: (path: string, body: unknown) => Promise<Record<string, unknown>>,
+  customerBody: () => Record<string, unknown>,
+) {
+  const order = (customerId: string, kind: 'order' | 'trial') => ({
+    customerId,
+    kind,
+    priceList: 'USD',
+    subscriptionType: 'saas-monthly',
+    plan: 'production',
+    drivers: ['hp-latex-800', 'summa-s2'],
+  });
+  const cases = [
+    { name: 'order', path: 'POST /v1/orders', make: (c: string) => post('/v1/orders', order(c, 'order')) },
+    { name: 'trial', path: 'POST /v1/orders (trial)', make: (c: string) => post('/v1/orders', order(c, 'trial')) },
+    {
+      name: 'purchase_authorization',
+      path: 'POST /v1/purchase-authorizations',
+      make: (c: string) =>
+        post('/v1/purchase-authorizations', { customerId: c, product: 'Creative Cloud All Apps', quantity: 4 }),
+    },
+    {
+      name: 'subscription',
+      path: 'POST /v1/subscriptions',
+      make: (c: string) =>
+        post('/v1/subscriptions', {
+          customerId: c,
+          product: 'signatures-microsoft-365',
+          companyName: 'Bench Co',
+          users: 25,
+        }),
+    },
+  ];
+  const results: { name: string; path: string; latencies: number[] }[] = [];
+  for (const c of cases) {
+    const latencies: number[] = [];
+    for (let i = 0; i < OTHERS; i++) {
+      const customer = await post('/v1/customers', customerBody());
+      latencies.push(await timedMs(() => c.make(customer.id as string)));
+    }
+    results.push({ name: c.name, path: c.path, latencies });
+  }
+  return results;
+}
+
+/** Waits until the worker has caught up with the runs started (their first task done), so phases don't overlap. */
+async function settle(stack: BenchStack): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const open = await stack.temporal.workflow.count(
+      `TaskQueue = '${stack.config.TEMPORAL_TASK_QUEUE}' AND LifecycleStatus = 'started'`,
+    );
+    if (open.count === 0) return;
+    if (Date.now() > deadline) throw new Error(`${open.count} runs still not started after 180 s`);
+    await sleep(200);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
