@@ -27,7 +27,7 @@ const PIECES = envInt('BENCH_CREATE_PIECES', 100);
 type Path = 'api' | 'bare';
 
 async function main(): Promise<void> {
-  const stack = await startBenchStack({ workerProcess: true });
+  const stack = await startBenchStack({ worker: 'process' });
   try {
     await run(stack);
   } finally {

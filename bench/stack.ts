@@ -10,20 +10,28 @@ import { createActivities, createMailer } from '../activities';
 import { createApp } from '../api/app';
 import { loadConfig, type Config } from '../config';
 import { createSql } from '../db';
-import { spawnWorker } from './worker-process';
+import { spawnWorker, type WorkerProcess } from './worker-process';
 
 // Our own bundle path: rewriting .cache/test/ could swap the workflows under a test run in progress.
 export const BENCH_BUNDLE_PATH = path.join(__dirname, '..', '.cache', 'bench', 'workflow-bundle.js');
 
+export interface BenchStackOptions {
+  /** Settings on top of the environment's, for the API and the worker alike (given to the worker as its env). */
+  env?: Record<string, string>;
+  /** 'process': worker/main.ts in a process of its own (`workerProcess`), so its memory is measured alone. */
+  worker?: 'in-process' | 'process';
+}
+
 /**
  * The engine in one process, like test/helpers/stack.ts, but with the production pool size
- * (DATABASE_POOL_MAX) and one pool each for the API and the worker, as their two processes would have.
+ * (DATABASE_POOL_MAX) and one pool each for the API and the worker, as their two processes would have;
+ * or with the worker in a process of its own.
  */
-export async function startBenchStack({ workerProcess = false } = {}) {
+export async function startBenchStack({ env = {}, worker: where = 'in-process' }: BenchStackOptions = {}) {
   if (!existsSync(BENCH_BUNDLE_PATH))
     throw new Error(`No workflow bundle at ${BENCH_BUNDLE_PATH}: run "tsx bench/bundle.ts".`);
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const config: Config = { ...loadConfig(), TEMPORAL_TASK_QUEUE: `bench-${randomUUID()}` };
+  const config: Config = { ...loadConfig({ ...process.env, ...env }), TEMPORAL_TASK_QUEUE: `bench-${randomUUID()}` };
   const sql = createSql(config);
   const workerSql = createSql(config);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -38,34 +46,37 @@ export async function startBenchStack({ workerProcess = false } = {}) {
   config.PUBLIC_BASE_URL = baseUrl;
 
   const mailer = createMailer(config);
-  // In its own process, as in production, when the bench measures the API under the worker's load.
-  const separate = workerProcess
-    ? await spawnWorker({
-        TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
-        WORKFLOW_BUNDLE_PATH: BENCH_BUNDLE_PATH,
-        PUBLIC_BASE_URL: baseUrl,
-      })
-    : null;
-  const worker = separate
-    ? null
-    : await Worker.create({
-        connection: nativeConnection,
-        namespace: config.TEMPORAL_NAMESPACE,
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        workflowBundle: { codePath: BENCH_BUNDLE_PATH },
-        activities: createActivities({ sql: workerSql, mailer, config }),
-      });
-  const running = worker?.run();
+  let running: Promise<void> | null = null;
+  let worker: Worker | null = null;
+  let workerProcess: WorkerProcess | null = null;
+  if (where === 'process') {
+    workerProcess = await spawnWorker({
+      ...env,
+      TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
+      PUBLIC_BASE_URL: baseUrl,
+      WORKFLOW_BUNDLE_PATH: BENCH_BUNDLE_PATH,
+    });
+  } else {
+    worker = await Worker.create({
+      connection: nativeConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workflowBundle: { codePath: BENCH_BUNDLE_PATH },
+      activities: createActivities({ sql: workerSql, mailer, config }),
+    });
+    running = worker.run();
+  }
 
   return {
     config,
     sql,
     temporal,
     baseUrl,
+    workerProcess,
     async stop(): Promise<void> {
       worker?.shutdown();
       await running;
-      await separate?.stop();
+      await workerProcess?.stop();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await connection.close();

@@ -9,7 +9,8 @@ import { BUNDLE_PATH } from './bundle';
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'worker' } });
-  if (!existsSync(BUNDLE_PATH)) throw new Error(`No workflow bundle at ${BUNDLE_PATH}: run "npm run bundle" first.`);
+  const bundlePath = config.WORKFLOW_BUNDLE_PATH ?? BUNDLE_PATH;
+  if (!existsSync(bundlePath)) throw new Error(`No workflow bundle at ${bundlePath}: run "npm run bundle" first.`);
 
   const sql = createSql(config);
   const mailer = createMailer(config);
@@ -18,12 +19,25 @@ async function main(): Promise<void> {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    workflowBundle: { codePath: BUNDLE_PATH },
+    workflowBundle: { codePath: bundlePath },
     activities: createActivities({ sql, mailer, config }),
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    maxConcurrentWorkflowTaskExecutions: Math.min(
+      config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      // The SDK lowers it to the cache size anyway (with a warning), unless the cache is off.
+      config.WORKER_MAX_CACHED_WORKFLOWS || Number.POSITIVE_INFINITY,
+    ),
     // The SDK's own SIGINT/SIGTERM handling drains in-flight tasks before run() resolves.
     shutdownGraceTime: '10 seconds',
   });
-  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');
+  log.info(
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      address: config.TEMPORAL_ADDRESS,
+      maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    },
+    'worker started',
+  );
   try {
     await worker.run();
   } finally {
