@@ -1,6 +1,15 @@
 // The purchase authorization (DOMAIN.md P1-P4): pending → ordered → paid | overdue → deactivated;
 // cancellable while pending and unassigned; returnable within a window after the order. P2: the reseller and the
 // customer are warned before it turns overdue and before its licenses are deactivated, and told when either happens.
+// Temporal cost, "PA paid" (P1 P2: created through the API, paid before any warning, ended after the return window;
+// the renewal run it starts is its own), counted by hand:
+//   started 1; 7 workflow tasks 21; stored update (update-with-start) 2; 3 activities (store, read the renewal
+//   schedule, mark paid) 9; 2 status upserts (pending, paid) 2; renewal child initiated+started 2; the overdue
+//   warning's timer started+cancelled 2; payment update 2; the return window's timer started+fired 2; completed 1
+//   = 44 events; actions: start 1 + activities 3 + upserts 2 + child start 1 + timers 2 + updates 2 = 11.
+//
+// Budget = the count + 3 events, + 1 action: room for one workflow task more (a step's answer arriving on its own
+// rather than folded into a task), not for another step: a new step changes the count here first.
 import type { UpdateDefinition } from '@temporalio/common';
 import { ApplicationFailure, condition } from '@temporalio/workflow';
 import { iso } from '../lib/dates';
@@ -23,6 +32,11 @@ import {
 import { durationMs } from './duration';
 import { Lifecycle, type Step } from './kernel';
 import { ensureRenewal } from './renewal-start';
+
+/** The counts by hand above (history events, billable actions), and the budgets a test holds the paths to. */
+export const HISTORY_BUDGET = {
+  paid: { minimum: { events: 44, actions: 11 }, budget: { events: 47, actions: 12 } },
+};
 
 const LICENSES_USABLE: PurchaseAuthorizationStatus[] = ['pending', 'ordered', 'paid', 'overdue'];
 /** P2: the statuses each notice is about; a notice that waited for support past them is no longer sent. */
