@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { invitationStart } from '../api/customers/lifecycle';
 import { startOptions } from '../api/http/lifecycles';
+import { loadCatalog } from '../db/catalog';
 import { findCustomer, registerCustomer } from '../db/customers';
 import { claimIdempotencyKey } from '../db/idempotency';
 import { customerDetails, newReseller } from '../test/helpers/fixtures';
@@ -59,6 +60,7 @@ async function openLoop(rate: number, seconds: number, op: () => Promise<void>) 
 
 async function run(stack: BenchStack): Promise<void> {
   const { sql, temporal, config, baseUrl } = stack;
+  await loadCatalog(sql);
   const reseller = await newReseller(sql);
   const headers = { authorization: `Bearer ${reseller.apiKey}`, 'content-type': 'application/json' };
 
