@@ -33,10 +33,11 @@ const schema = z.object({
   TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
   // The worker's prebuilt workflow bundle; unset, dist/workflow-bundle.js (npm run bundle). Benches keep their own.
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
-  // Workflows the worker keeps in memory between tasks (its sticky cache): each costs about 1 MB of heap,
-  // and one evicted is replayed from its history at its next task. The SDK's default grows with the heap
-  // limit (some 2,000 on a 4 GB heap); an open invitation sleeps for days, so a small cache loses little.
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
+  // Workflows the worker keeps in memory between tasks (its sticky cache); one evicted is replayed from its
+  // history at its next task. The SDK's default grows with the heap limit (some 2,000 on a 4 GB heap); an open
+  // lifecycle sleeps for days, so a small cache loses little. With 10k open invitations (bench open-lifecycles)
+  // 500 ended at 431 MiB RSS (peak 555), 250 at 374 MiB (peak 527): the peak is mostly garbage awaiting GC.
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
   // Workflow tasks run at once (the SDK's default, 40); at most WORKER_MAX_CACHED_WORKFLOWS.
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().positive().default(40),
 
