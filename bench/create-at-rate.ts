@@ -277,6 +277,7 @@ async function otherCreates(
           product: 'signatures-microsoft-365',
           companyName: 'Bench Co',
           users: 25,
+          customerCanEditSignatures: false,
         }),
     },
   ];
