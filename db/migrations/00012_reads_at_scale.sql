@@ -10,6 +10,8 @@ CREATE INDEX customers_contact_email_trgm ON customers USING gin (contact_email 
 CREATE INDEX orders_po_number_trgm ON orders USING gin (po_number gin_trgm_ops);
 CREATE INDEX licenses_serial_number_trgm ON licenses USING gin (serial_number gin_trgm_ops);
 CREATE INDEX invoices_number_trgm ON invoices USING gin (number gin_trgm_ops);
+-- P5: the plans view joins each PA to its license.
+CREATE INDEX licenses_by_purchase_authorization ON licenses (purchase_authorization_id) WHERE purchase_authorization_id IS NOT NULL;
 -- D1 "no products" and D7 plans probe a customer's licenses; orders_by_customer is sorted for D7's history.
 DROP INDEX orders_by_customer;
 CREATE INDEX orders_by_customer ON orders (customer_id, created_at DESC, id DESC);
