@@ -89,8 +89,9 @@ function* chunks(total: number): Generator<[number, number]> {
 const customerOf = (sql: Sql, n: Fragment, customers: number) =>
   sql`(CASE WHEN ((${n} - 1) % ${customers} + 1) % 10 = 0 THEN (${n} - 1) % ${customers} ELSE (${n} - 1) % ${customers} + 1 END)`;
 
+/** A version-4-shaped uuid from md5, so the API's uuid validation (RFC 9562) takes it. */
 const idOf = (sql: Sql, tag: string, kind: string, n: Fragment) =>
-  sql`md5(${tag}::text || ${`:${kind}:`}::text || ${n})::uuid`;
+  sql`overlay(overlay(md5(${tag}::text || ${`:${kind}:`}::text || ${n}) placing '4' from 13) placing '8' from 17)::uuid`;
 
 /** Seeds one reseller with these counts; `index` (0-9) keeps its serial and invoice numbers apart from the others'. */
 async function seedReseller(
@@ -111,7 +112,7 @@ async function seedReseller(
   const [{ ids } = { ids: [] }] = await sql<{ ids: string[] }[]>`
     WITH made AS (
       INSERT INTO reseller_users (id, reseller_id, email, name, permissions)
-      SELECT md5(${tag}::text || ':u:' || n)::uuid, ${rid}, 'member' || n || '-' || ${index}::int || '@scale-reseller.example',
+      SELECT ${idOf(sql, tag, 'u', sql`n`)}, ${rid}, 'member' || n || '-' || ${index}::int || '@scale-reseller.example',
              (ARRAY['Alva', 'Bo', 'Cecilia', 'Dag', 'Elin', 'Frans', 'Greta'])[1 + n % 7] || ' Member ' || n, '{order}'
       FROM generate_series(1, ${TEAM - 1}::int) n RETURNING id)
     SELECT array_agg(id) AS ids FROM made`;
@@ -131,7 +132,7 @@ async function seedReseller(
         (ARRAY['commercial', 'government', 'education'])[1 + n % 3], CASE WHEN n % 4 = 0 THEN 'enterprise' ELSE 'team' END,
         (ARRAY['SE', 'US', 'DE', 'GB', 'NL', 'FR'])[1 + n % 6], (n % 200 + 1) || ' ' || v.word || ' Street',
         (ARRAY['Stockholm', 'Boston', 'Berlin', 'Leeds', 'Utrecht', 'Lyon'])[1 + n % 6], lpad((n % 99999)::text, 5, '0'),
-        v.first, v.last, lower(v.first || '.' || v.last || n || '.' || ${index}::int || '@' || v.word) || '.example',
+        v.first, v.last, lower(translate(v.first, 'ö', 'o') || '.' || v.last || n || '.' || ${index}::int || '@' || v.word) || '.example',
         CASE WHEN n % 7 = 0 THEN 'pending' ELSE 'accepted' END, v.at,
         CASE WHEN n % 7 = 0 THEN NULL ELSE v.at + interval '1 day' END,
         -- Anniversaries over two years around today, so each renewal window (R1, R2) holds its share.
@@ -245,7 +246,7 @@ async function seedReseller(
   await sql`
     INSERT INTO renewal_orders (id, reseller_id, customer_id, renewal_date, timing, quantity, term_months, term_starts_on,
       term_ends_on, created_by, created_at)
-    SELECT md5(c.id::text || ':r')::uuid, ${rid}, c.id, c.anniversary_date - 365, 'on_time', 10, 12, c.anniversary_date - 365,
+    SELECT ${idOf(sql, tag, 'r', sql`c.id::text`)}, ${rid}, c.id, c.anniversary_date - 365, 'on_time', 10, 12, c.anniversary_date - 365,
       c.anniversary_date, 'seed', now()
     FROM customers c WHERE c.reseller_id = ${rid} AND c.anniversary_date IS NOT NULL AND right(c.vip_id, 2)::int % 20 = 1`;
   return { resellerId: rid, userId: owner.userId, apiKey, teamIds: team, counts };
