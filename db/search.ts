@@ -32,8 +32,8 @@ export function uuidPrefixRange(q: string): [string, string] | null {
  * Tenant-scoped (T1): orders and serials through their customer's owner (one owner per customer), invoices by
  * the reseller they were issued to.
  *
- * Names (users, companies) are typo-tolerant: pg_trgm's word similarity (`q <% name`) finds "Fjalraven" in
- * "Fjällräven AB (ASCII Fjallraven AB)"; codes (VIP ids, PO, serial and invoice numbers, emails) match as typed,
+ * Names (users, companies) are typo-tolerant: every word of q is close to a word of the name by pg_trgm's word
+ * similarity (`word <% name`), so "Fjalravn Kanken" finds "Fjällräven Kånken AB" (ASCII "Fjallraven Kanken AB"); codes (VIP ids, PO, serial and invoice numbers, emails) match as typed,
  * anywhere in the code, since a code one character off is another code. Ranked: exact matches first, then
  * values that start with q, then the rest by similarity; at most SEARCH_LIMIT. Every condition is served by a
  * trigram index or a primary key (migration 00012).
@@ -48,6 +48,19 @@ export async function search(
   // Under three characters a trigram index has nothing to look up inside a value: prefixes only.
   const contains = q.length >= 3 ? `%${escapeLike(q)}%` : prefix;
   const ids = uuidPrefixRange(q);
+  // Typo tolerance word by word, every word of three letters or more close to some word of the name: all of
+  // q at once would let its common words ("Print AB") match thousands of names to rank.
+  // Words as pg_trgm splits them (letters and digits), so a code such as "SN-4F2A-0001" is three words, all needed.
+  const words = q
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length >= 3)
+    .slice(0, 5);
+  const close = (...columns: ReturnType<Sql>[]) =>
+    words.length === 0
+      ? sql``
+      : sql`OR (${words
+          .map((w) => sql`(${columns.map((c) => sql`${w} <% ${c}`).reduce((a, b) => sql`${a} OR ${b}`)})`)
+          .reduce((a, b) => sql`${a} AND ${b}`)})`;
   const idIn = (column: ReturnType<Sql>) =>
     ids ? sql`${column} BETWEEN ${ids[0]}::uuid AND ${ids[1]}::uuid OR` : sql``;
   const rank = (exact: ReturnType<Sql>, starts: ReturnType<Sql>) =>
@@ -60,7 +73,7 @@ export async function search(
               ${rank(sql`lower(u.email) = lower(${q}) OR lower(u.name) = lower(${q})`, sql`u.name ILIKE ${prefix} OR u.email ILIKE ${prefix}`)} AS rank,
               word_similarity(${q}, u.name) AS score
        FROM reseller_users u
-       WHERE u.reseller_id = ${resellerId} AND (u.name ILIKE ${contains} OR u.email ILIKE ${contains} OR ${q} <% u.name)
+       WHERE u.reseller_id = ${resellerId} AND (u.name ILIKE ${contains} OR u.email ILIKE ${contains} ${close(sql`u.name`)})
        ${best()})
       UNION ALL
       (SELECT 'company', c.id, c.organization_name || ' (' || c.vip_id || ')', '/v1/customers/' || c.id, 2,
@@ -72,7 +85,7 @@ export async function search(
        FROM customers c
        WHERE c.reseller_id = ${resellerId}
          AND (c.organization_name ILIKE ${contains} OR c.organization_name_ascii ILIKE ${contains} OR c.vip_id ILIKE ${contains}
-              OR ${q} <% c.organization_name OR ${q} <% c.organization_name_ascii)
+              ${close(sql`c.organization_name`, sql`c.organization_name_ascii`)})
        ${best()})
       UNION ALL
       (SELECT 'order', o.id, initcap(o.kind) || ' ' || o.id || COALESCE(' (PO ' || o.po_number || ')', ''), '/v1/orders/' || o.id, 3,

@@ -3,6 +3,10 @@
 -- D3 and the D1 `q` filter: trigram indexes serve both ILIKE '%…%' and the typo-tolerant word similarity
 -- (`q <% name`), so neither scans the table.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
+-- D3 matches word by word; a one-letter typo in a six-letter word keeps half its trigrams, so 0.5 (not 0.6).
+DO $$ BEGIN
+  EXECUTE format('ALTER DATABASE %I SET pg_trgm.word_similarity_threshold = 0.5', current_database());
+END $$;
 CREATE INDEX customers_name_trgm ON customers USING gin (organization_name gin_trgm_ops);
 CREATE INDEX customers_name_ascii_trgm ON customers USING gin (organization_name_ascii gin_trgm_ops);
 CREATE INDEX customers_vip_id_trgm ON customers USING gin (vip_id gin_trgm_ops);
