@@ -1,5 +1,6 @@
 import express from 'express';
 import { pinoHttp } from 'pino-http';
+import { durationMs } from '../workflows/duration';
 import { billingRoutes } from './billing/routes';
 import { customerRoutes } from './customers/routes';
 import { healthRoutes } from './health/routes';
@@ -77,7 +78,14 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
   app.use('/contact/v1', authenticateContact(sql));
-  app.use('/v1', express.json({ limit: '100kb' }), authenticate(sql));
+  app.use(
+    '/v1',
+    express.json({ limit: '100kb' }),
+    authenticate(sql, {
+      cacheTtlMs: durationMs(deps.config.API_KEY_CACHE_TTL),
+      cacheMax: deps.config.API_KEY_CACHE_MAX,
+    }),
+  );
   app.use(api.router);
 
   app.use(notFoundRoute);

@@ -51,6 +51,20 @@ const schema = z.object({
   MAIL_FROM: z.string().default('Reseller Portal <no-reply@reseller.example>'),
 
   API_PORT: z.coerce.number().int().positive().default(3000),
+  // T1: how long the API trusts a looked-up API key before asking Postgres again, so a revoked key is refused
+  // within this time; "0" looks every request up. At most API_KEY_CACHE_MAX keys are kept.
+  API_KEY_CACHE_TTL: z
+    .string()
+    .refine((s) => {
+      try {
+        durationMs(s);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'a duration such as "5 seconds", or "0"')
+    .default('5 seconds'),
+  API_KEY_CACHE_MAX: z.coerce.number().int().positive().default(10_000),
   // Links in emails point here: the public pages (invitation acceptance) are served by the API.
   PUBLIC_BASE_URL: z.string().url().default('http://localhost:3000'),
   // Signs the single-use links in emails; change it in production.

@@ -26,6 +26,12 @@ export async function findPrincipalByApiKey(sql: Sql, key: string): Promise<Prin
   return row ?? null;
 }
 
+/** T1: a revoked key is refused from then on (within the API's key cache TTL, API_KEY_CACHE_TTL). */
+export async function revokeApiKey(sql: Sql, key: string): Promise<boolean> {
+  const rows = await sql`UPDATE api_keys SET revoked_at = now() WHERE key_hash = ${sha256(key)} AND revoked_at IS NULL`;
+  return rows.count > 0;
+}
+
 /** Creates a reseller with one user; used by the demo seed and by tests. */
 export async function createReseller(
   sql: Sql,

@@ -104,14 +104,17 @@ export interface BalanceTransactionRow {
 
 /** D6: what the reseller owes per currency (invoices minus payments), and its transactions, newest first. */
 export async function balanceOf(sql: Sql, resellerId: string, q: { limit: number; beforeId?: string }) {
+  // Kept by triggers on the transactions (migration 00012); float8 is exact for minor units below 2^53.
   const balances = await sql<{ currency: string; amountMinor: number }[]>`
-    SELECT trim(currency) AS currency, sum(amount_minor)::int AS amount_minor FROM reseller_balance_transactions
-    WHERE reseller_id = ${resellerId} GROUP BY currency ORDER BY currency`;
+    SELECT trim(currency) AS currency, amount_minor::float8 AS amount_minor FROM reseller_balances
+    WHERE reseller_id = ${resellerId} ORDER BY currency`;
+  // Ordered by the table's id, not the text column of the same name (number order); reseller_id first so the
+  // planner takes the tenant's index, not the primary key backwards past other tenants' rows.
   const transactions = await sql<BalanceTransactionRow[]>`
     SELECT id::text, kind, invoice_id, payment_id, trim(currency) AS currency, amount_minor, description, created_at
     FROM reseller_balance_transactions
     WHERE reseller_id = ${resellerId} ${q.beforeId ? sql`AND id < ${q.beforeId}` : sql``}
-    ORDER BY id DESC LIMIT ${q.limit}`;
+    ORDER BY reseller_id, reseller_balance_transactions.id DESC LIMIT ${q.limit}`;
   return { balances, transactions };
 }
 

@@ -373,6 +373,27 @@ describe('the portal views: customer list filters, CSV export, search, customer 
       expect(many.every((r) => r.type === 'serial')).toBe(true);
     });
 
+    it('D3: a name with a typo, or only its start, finds the customer, best match first', async () => {
+      const s = await newReseller(stack.sql);
+      const target = await insertCustomer(s.resellerId, {
+        name: 'Fjällräven Kånken AB',
+        ascii: 'Fjallraven Kanken AB',
+      });
+      const neighbour = await insertCustomer(s.resellerId, {
+        name: 'Fjällräven Outdoor AB',
+        ascii: 'Fjallraven Outdoor AB',
+      });
+      const unrelated = await insertCustomer(s.resellerId, { name: 'Nordic Print AB' });
+      const ids = async (q: string) => (await searchFor(q, s.apiKey)).map((r) => `${r.type}:${r.id}`);
+      // A letter left out of each word.
+      expect((await ids('Fjalravn Kanken'))[0]).toBe(`company:${target}`);
+      // A prefix: of the whole name, and of a word inside it.
+      expect((await ids('Fjällräven Kån'))[0]).toBe(`company:${target}`);
+      expect((await ids('Kank'))[0]).toBe(`company:${target}`);
+      expect(await ids('fjallr')).toEqual(expect.arrayContaining([`company:${target}`, `company:${neighbour}`]));
+      expect(await ids('Fjalravn Kanken')).not.toContain(`company:${unrelated}`);
+    });
+
     it('D3: q is required, 1 to 100 characters: otherwise 400 naming q', async () => {
       for (const url of [
         '/v1/search',

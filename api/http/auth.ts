@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Sql } from '../../db';
 import { findPrincipalByApiKey, type Permission, type Principal } from '../../db/api-keys';
+import { TtlCache } from '../../lib/ttl-cache';
 import { HttpError } from './errors';
 
 declare module 'express-serve-static-core' {
@@ -9,15 +10,25 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** T1/T2: `Authorization: Bearer <key>` names the reseller user, its tenant and permissions. */
-export function authenticate(sql: Sql): RequestHandler {
+/**
+ * T1/T2: `Authorization: Bearer <key>` names the reseller user, its tenant and permissions. A key found is
+ * trusted for `cacheTtlMs` (revocation takes effect within it), so most requests skip the lookup; unknown keys
+ * are never cached, so guessing cannot crowd the known ones out.
+ */
+export function authenticate(sql: Sql, cache: { cacheTtlMs: number; cacheMax: number }): RequestHandler {
+  const known = new TtlCache<string, Principal>(cache.cacheTtlMs, cache.cacheMax);
   return async (req: Request, _res: Response, next: NextFunction) => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1])
       return next(new HttpError(401, 'unauthenticated', 'Send an API key as "Authorization: Bearer <key>".'));
-    const principal = await findPrincipalByApiKey(sql, match[1]);
-    if (!principal) return next(new HttpError(401, 'unauthenticated', 'The API key is unknown or revoked.'));
+    const key = match[1];
+    let principal = known.get(key) ?? null;
+    if (!principal) {
+      principal = await findPrincipalByApiKey(sql, key);
+      if (!principal) return next(new HttpError(401, 'unauthenticated', 'The API key is unknown or revoked.'));
+      known.set(key, principal);
+    }
     req.principal = principal;
     next();
   };
