@@ -1,7 +1,7 @@
 // The two classes of step every lifecycle uses: quick database writes, and email, whose SMTP relay may be
 // slow or down for a while. Retries are bounded (T4): when they run out the step waits for support instead
 // of retrying silently forever. The budgets come from configuration through the run's memo.
-import { type ActivityOptions, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { type ActivityOptions, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { type RetryBudget, STEP_POLICY_MEMO, type StepPolicy } from './definitions';
 
@@ -41,6 +41,10 @@ export function stepPolicy(): StepPolicy {
 export function activityProxies(policy: StepPolicy = stepPolicy()) {
   return {
     db: proxyActivities<Activities>(options(policy.database)),
+    // The first step of a created run confirms the row the API stored: run inside the run's first workflow task,
+    // it costs the server no activity task and no second workflow task (the dev server's CPU is what a create
+    // waits on at load).
+    local: proxyLocalActivities<Activities>(options(policy.database)),
     // SMTP 5xx is permanent: no retry, straight to support.
     email: proxyActivities<Activities>(options(policy.email, ['SmtpRejected'])),
   };

@@ -16,6 +16,7 @@ import {
   upsertSearchAttributes,
   type Workflow,
   workflowInfo,
+  patched,
 } from '@temporalio/workflow';
 import { type UpdateDefinition, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { activityProxies } from './activity-proxies';
@@ -37,6 +38,9 @@ import {
   type SupportActionResult,
   skipStepUpdate,
 } from './definitions';
+
+/** The patch under which a created run's first step became a local activity (issue 9). */
+const FIRST_STEP_LOCAL = 'first-step-local';
 
 /** Runs one activity call; named so operators and support see which step it is. */
 export type Step = <T>(name: string, call: () => Promise<T>) => Promise<T>;
@@ -71,6 +75,7 @@ export class Lifecycle<Status extends string, Failure extends string = string> {
   incident: Incident | null = null;
   readonly db: ReturnType<typeof activityProxies>['db'];
   readonly email: ReturnType<typeof activityProxies>['email'];
+  private readonly local: ReturnType<typeof activityProxies>['local'];
   private changing = false;
   private decision: Decision | null = null;
   /** The state the query shows, which the updates registered by transition() answer with. */
@@ -80,7 +85,7 @@ export class Lifecycle<Status extends string, Failure extends string = string> {
   constructor(readonly spec: LifecycleSpec<Status, Failure>) {
     this.status = spec.status;
     this.refusalTypes = new Set(Object.values(spec.failures));
-    ({ db: this.db, email: this.email } = activityProxies());
+    ({ db: this.db, email: this.email, local: this.local } = activityProxies());
 
     setHandler(incidentQuery, () => this.incident);
     setHandler(ownerChangedSignal, ({ resellerId }) =>
@@ -238,6 +243,16 @@ export class Lifecycle<Status extends string, Failure extends string = string> {
   }
 
   // --- Steps ---------------------------------------------------------------------------------------------
+
+  /**
+   * The first step of a run the API created: it stores (finds) the row the API stored as it started the run, and
+   * the run leaves its `opening` status after it. A local activity in the run's first workflow task; runs started
+   * before this version keep the activity their history records (patched).
+   */
+  store<T>(name: string, call: (activities: Lifecycle<Status, Failure>['db']) => Promise<T>): Promise<T> {
+    const activities = patched(FIRST_STEP_LOCAL) ? this.local : this.db;
+    return this.step(name, () => call(activities));
+  }
 
   /**
    * A step of the main flow. Retried on the bounded policy of its class; when it fails for good the

@@ -127,8 +127,8 @@ export class LicenseLifecycle {
 
   /** O1-O4: store the order with its license (the lifecycle needs it), then email the activation instructions. */
   async place(): Promise<void> {
-    const placed = await this.lc.step('store the order and its license', () =>
-      this.lc.db.placeOrder({
+    const placed = await this.lc.store('store the order and its license', (a) =>
+      a.placeOrder({
         input: this.input,
         trialEndsAt: this.trialEndsAt === null ? null : new Date(this.trialEndsAt).toISOString(),
       }),

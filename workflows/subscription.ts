@@ -108,7 +108,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   );
 
   if (!continued) {
-    await lc.step('store the subscription', () => lc.db.storeSubscription(input));
+    await lc.store('store the subscription', (a) => a.storeSubscription(input));
     lc.setStatus('active');
   }
 
