@@ -36,6 +36,8 @@ export const OWNERSHIP = {
     payments: 'issued documents',
     /** D6: the old reseller's balance is the sum of its own transactions. */
     reseller_balance_transactions: 'issued documents',
+    /** D6: the running total of those transactions, per reseller and currency (kept by their triggers). */
+    reseller_balances: 'issued documents',
     /** Who changed what, written under the tenant of the time; the move itself is one more event. */
     audit_events: 'history',
     /** The key answered a request of the old reseller; replayed there, its resource now answers 404. */

@@ -44,7 +44,9 @@ export function activityProxies(policy: StepPolicy = stepPolicy()) {
     // The first step of a created run confirms the row the API stored: run inside the run's first workflow task,
     // it costs the server no activity task and no second workflow task (the dev server's CPU is what a create
     // waits on at load).
-    local: proxyLocalActivities<Activities>(options(policy.database)),
+    // A backoff longer than a second waits on a server timer rather than in the worker: durable, and skipped by the
+    // time-skipping test server like any other timer.
+    local: proxyLocalActivities<Activities>({ ...options(policy.database), localRetryThreshold: '1 second' }),
     // SMTP 5xx is permanent: no retry, straight to support.
     email: proxyActivities<Activities>(options(policy.email, ['SmtpRejected'])),
   };
