@@ -18,7 +18,12 @@ import {
   workflowInfo,
   patched,
 } from '@temporalio/workflow';
-import { type UpdateDefinition, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import {
+  RetryState,
+  type UpdateDefinition,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
+} from '@temporalio/common';
 import { activityProxies } from './activity-proxies';
 import {
   CustomerIdKey,
@@ -250,8 +255,16 @@ export class Lifecycle<Status extends string, Failure extends string = string> {
    * before this version keep the activity their history records (patched).
    */
   store<T>(name: string, call: (activities: Lifecycle<Status, Failure>['db']) => Promise<T>): Promise<T> {
-    const activities = patched(FIRST_STEP_LOCAL) ? this.local : this.db;
-    return this.step(name, () => call(activities));
+    if (!patched(FIRST_STEP_LOCAL)) return this.step(name, () => call(this.db));
+    return this.step(name, async () => {
+      try {
+        return await call(this.local);
+      } catch (err) {
+        // A local activity's failure arrives unwrapped; as an activity's, so refusals and incidents read it alike.
+        if (!(err instanceof ApplicationFailure)) throw err;
+        throw new ActivityFailure(err.message, name, undefined, RetryState.NON_RETRYABLE_FAILURE, undefined, err);
+      }
+    });
   }
 
   /**
