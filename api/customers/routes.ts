@@ -169,7 +169,7 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
       createdHeaders('The new customer'),
     ),
     errors: [[410, 'The customer made with this Idempotency-Key has since been deleted'], 422, 503],
-    create: async (principal, body, customerId) => {
+    create: async (principal, body, customerId, _checked, timing) => {
       const registration = {
         customerId,
         resellerId: principal.resellerId,
@@ -177,12 +177,18 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
         customer: toCustomerDetails(body),
       };
       // C2: the customer and its VIP id are stored as the run starts; the run sends the invitation.
-      const stored = await createLifecycle(sql, temporal, config, async (tx) => {
-        const { vipId } = await registerCustomer(tx, registration);
-        const row = await findCustomer(tx, principal.resellerId, customerId);
-        const input = { ...registration, vipId, reminderSchedule: config.INVITATION_REMINDERS };
-        return { row, start: invitationStart(input) };
-      });
+      const stored = await createLifecycle(
+        sql,
+        temporal,
+        config,
+        async (tx) => {
+          const { vipId } = await registerCustomer(tx, registration);
+          const row = await findCustomer(tx, principal.resellerId, customerId);
+          const input = { ...registration, vipId, reminderSchedule: config.INVITATION_REMINDERS };
+          return { row, start: invitationStart(input) };
+        },
+        timing,
+      );
       const customer = stored ?? (await findCustomer(sql, principal.resellerId, customerId));
       return toCustomerJson(madeOrGone(customer, 'customer'));
     },

@@ -20,6 +20,7 @@ import {
 } from '../../workflows/definitions';
 import { HttpError } from './errors';
 import { updateRefusal } from './refusals';
+import type { ServerTiming } from './server-timing';
 
 // Starting a lifecycle and talking to it, in one place for every resource.
 
@@ -97,18 +98,23 @@ export async function createLifecycle<Row>(
   temporal: Client,
   config: Config,
   store: (tx: Tx) => Promise<{ row: Row; start: LifecycleStart }>,
+  timing?: ServerTiming,
 ): Promise<Row | null> {
   try {
-    return (await sql.begin(async (tx) => {
+    const row = (await sql.begin(async (tx) => {
       const { row, start } = await store(tx);
+      timing?.lap('store');
       try {
         await temporal.workflow.start(start.workflowType, startOptions(config, start));
       } catch (err) {
         if (hasEnded(err)) throw new RunEnded();
         throw err;
       }
+      timing?.lap('start');
       return row;
     })) as Row;
+    timing?.lap('commit');
+    return row;
   } catch (err) {
     if (err instanceof RunEnded) return null;
     throw err;

@@ -16,6 +16,7 @@ import {
 } from './define-route';
 import { IdempotencyHeaders, resourceIdFor } from './idempotency';
 import { runUpdate } from './lifecycles';
+import { ServerTiming } from './server-timing';
 
 // The kinds of route the resources declare again and again, each a defineRoute: an answer to a query, a keyset
 // list, a create with an Idempotency-Key, one of the caller's rows, and the lifecycle actions on it.
@@ -78,7 +79,13 @@ export function createRoute<B extends z.ZodType, S extends z.ZodType, C = undefi
     response: JsonResponse<S>;
     errors: Errors;
     check?: (principal: Principal, body: Parsed<B>) => Promise<C>;
-    create: (principal: Principal, body: Parsed<B>, id: string, checked: C) => Promise<z.infer<S>>;
+    create: (
+      principal: Principal,
+      body: Parsed<B>,
+      id: string,
+      checked: C,
+      timing: ServerTiming,
+    ) => Promise<z.infer<S>>;
   },
 ): void {
   const { response, check, create, ...route } = spec;
@@ -88,10 +95,15 @@ export function createRoute<B extends z.ZodType, S extends z.ZodType, C = undefi
     permission: 'order',
     headers: IdempotencyHeaders,
     responses: { 201: response },
-    handler: async ({ principal, headers, body }) => {
+    handler: async ({ req, principal, headers, body }) => {
+      const timing = new ServerTiming();
       const checked = (check ? await check(principal, body) : undefined) as C;
+      timing.lap('check');
       const { id, replayed } = await resourceIdFor(sql, principal.resellerId, headers['Idempotency-Key'], body);
-      return created(`${spec.path}/${id}`, await create(principal, body, id, checked), replayed);
+      timing.lap('claim');
+      const made = await create(principal, body, id, checked, timing);
+      req.res?.setHeader('Server-Timing', timing.header);
+      return created(`${spec.path}/${id}`, made, replayed);
     },
   });
 }

@@ -101,7 +101,7 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
       }
       return { customer, request, priced: priced.priced };
     },
-    create: async (principal, body, id, { customer, request, priced }) => {
+    create: async (principal, body, id, { customer, request, priced }, timing) => {
       const placedAt = new Date();
       const terms = trialTerms(config);
       const input: OrderInput = {
@@ -116,26 +116,32 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
       const trialEndsAt =
         body.kind === 'trial' ? new Date(placedAt.getTime() + durationMs(terms.length)).toISOString() : null;
       // O1/O8: the order, its lines and its license are stored as the run starts; the run sends the activation email.
-      const stored = await createLifecycle(sql, temporal, config, async (tx) => {
-        await insertOrder(tx, {
-          input,
-          resellerId: customer.resellerId,
-          priced,
-          serialNumber: serialNumberFor(id),
-          trialEndsAt,
-        });
-        return {
-          row: await findOrder(tx, principal.resellerId, id),
-          start: {
-            workflowType: body.kind === 'trial' ? 'trialWorkflow' : 'orderWorkflow',
-            workflowId: orderWorkflowId(body.kind, id),
-            args: body.kind === 'trial' ? [input, terms] : [input],
-            lifecycle: body.kind,
-            resellerId: principal.resellerId,
-            customerId: customer.id,
-          },
-        };
-      });
+      const stored = await createLifecycle(
+        sql,
+        temporal,
+        config,
+        async (tx) => {
+          await insertOrder(tx, {
+            input,
+            resellerId: customer.resellerId,
+            priced,
+            serialNumber: serialNumberFor(id),
+            trialEndsAt,
+          });
+          return {
+            row: await findOrder(tx, principal.resellerId, id),
+            start: {
+              workflowType: body.kind === 'trial' ? 'trialWorkflow' : 'orderWorkflow',
+              workflowId: orderWorkflowId(body.kind, id),
+              args: body.kind === 'trial' ? [input, terms] : [input],
+              lifecycle: body.kind,
+              resellerId: principal.resellerId,
+              customerId: customer.id,
+            },
+          };
+        },
+        timing,
+      );
       return withLines(madeOrGone(stored ?? (await findOrder(sql, principal.resellerId, id)), 'order'));
     },
   });

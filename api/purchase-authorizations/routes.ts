@@ -110,7 +110,7 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
       }
       return customer;
     },
-    create: async (principal, body, id, customer) => {
+    create: async (principal, body, id, customer, timing) => {
       const terms = purchaseAuthorizationTerms(config);
       const input: PurchaseAuthorizationInput = {
         paId: id,
@@ -123,21 +123,27 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
         terms,
       };
       // P1: stored with its active license as the run starts; the deadlines count from the stored PA.
-      const stored = await createLifecycle(sql, temporal, config, async (tx) => {
-        const outcome = await storePurchaseAuthorization(tx, input);
-        if (outcome.refused !== null) throw refusal(PurchaseAuthorizationFailure.Refused, outcome.refused);
-        return {
-          row: await findPurchaseAuthorization(tx, principal.resellerId, id),
-          start: {
-            workflowType: 'purchaseAuthorizationWorkflow',
-            workflowId: purchaseAuthorizationWorkflowId(id),
-            args: [{ ...input, createdAt: outcome.createdAt }],
-            lifecycle: 'purchase-authorization',
-            resellerId: principal.resellerId,
-            customerId: customer.id,
-          },
-        };
-      });
+      const stored = await createLifecycle(
+        sql,
+        temporal,
+        config,
+        async (tx) => {
+          const outcome = await storePurchaseAuthorization(tx, input);
+          if (outcome.refused !== null) throw refusal(PurchaseAuthorizationFailure.Refused, outcome.refused);
+          return {
+            row: await findPurchaseAuthorization(tx, principal.resellerId, id),
+            start: {
+              workflowType: 'purchaseAuthorizationWorkflow',
+              workflowId: purchaseAuthorizationWorkflowId(id),
+              args: [{ ...input, createdAt: outcome.createdAt }],
+              lifecycle: 'purchase-authorization',
+              resellerId: principal.resellerId,
+              customerId: customer.id,
+            },
+          };
+        },
+        timing,
+      );
       const pa = stored ?? (await findPurchaseAuthorization(sql, principal.resellerId, id));
       if (!pa) throw refusal(PurchaseAuthorizationFailure.Refused, 'The purchase authorization was refused.');
       // C5/R1: the first purchase sets the anniversary; its renewal run starts counting down.

@@ -58,7 +58,7 @@ export function subscriptionRoutes(api: Api, { sql, temporal, config }: AppDeps)
     check: async (principal, body) => {
       if (body.customerId) await ownCustomer(principal, body.customerId);
     },
-    create: async (principal, body, subscriptionId) => {
+    create: async (principal, body, subscriptionId, _checked, timing) => {
       const input: SubscriptionInput = {
         subscriptionId,
         resellerId: principal.resellerId,
@@ -71,20 +71,26 @@ export function subscriptionRoutes(api: Api, { sql, temporal, config }: AppDeps)
         contactLinkTtl: config.SUBSCRIPTION_CONTACT_LINK_TTL,
       };
       // E1: stored as the run starts; the run invites the contact (E2).
-      await createLifecycle(sql, temporal, config, async (tx) => {
-        await storeSubscription(tx, input);
-        return {
-          row: null,
-          start: {
-            workflowType: 'subscriptionWorkflow',
-            workflowId: subscriptionWorkflowId(subscriptionId),
-            args: [input],
-            lifecycle: 'subscription',
-            resellerId: principal.resellerId,
-            customerId: input.customerId,
-          },
-        };
-      });
+      await createLifecycle(
+        sql,
+        temporal,
+        config,
+        async (tx) => {
+          await storeSubscription(tx, input);
+          return {
+            row: null,
+            start: {
+              workflowType: 'subscriptionWorkflow',
+              workflowId: subscriptionWorkflowId(subscriptionId),
+              args: [input],
+              lifecycle: 'subscription',
+              resellerId: principal.resellerId,
+              customerId: input.customerId,
+            },
+          };
+        },
+        timing,
+      );
       // A cancelled subscription stays stored: an idempotent repeat always finds it.
       return toSubscriptionJson(await ownSubscription(principal, subscriptionId));
     },
