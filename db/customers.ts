@@ -85,7 +85,12 @@ const renewalDate = (sql: Sql) => sql`
                 ELSE anniversary_date END)`;
 
 /** D1: the SQL condition of a list filter (P1, P2, R1, R2, C8). */
-function filterCondition(sql: Sql, filter: CustomerFilter | undefined, windows: RenewalWindowDays | undefined) {
+function filterCondition(
+  sql: Sql,
+  resellerId: string,
+  filter: CustomerFilter | undefined,
+  windows: RenewalWindowDays | undefined,
+) {
   const w = () => {
     if (!windows) throw new Error(`the customer filter "${filter}" needs the renewal windows`);
     return windows;
@@ -93,10 +98,13 @@ function filterCondition(sql: Sql, filter: CustomerFilter | undefined, windows: 
   switch (filter) {
     case 'no-products':
       return sql`AND NOT EXISTS (SELECT 1 FROM licenses l WHERE l.customer_id = customers.id)`;
+    // A PA moves with its customer (X2), so the tenant's PAs of that status name exactly its customers.
     case 'pending-requests':
-      return sql`AND EXISTS (SELECT 1 FROM purchase_authorizations pa WHERE pa.customer_id = customers.id AND pa.status = 'pending')`;
+      return sql`AND customers.id IN (SELECT pa.customer_id FROM purchase_authorizations pa
+        WHERE pa.reseller_id = ${resellerId} AND pa.status = 'pending')`;
     case 'overdue-requests':
-      return sql`AND EXISTS (SELECT 1 FROM purchase_authorizations pa WHERE pa.customer_id = customers.id AND pa.status = 'overdue')`;
+      return sql`AND customers.id IN (SELECT pa.customer_id FROM purchase_authorizations pa
+        WHERE pa.reseller_id = ${resellerId} AND pa.status = 'overdue')`;
     case 'upcoming-renewals':
       return sql`AND ${renewalDate(sql)} BETWEEN current_date AND current_date + ${w().noticeBefore}::int`;
     case 'ready-for-renewal':
@@ -117,7 +125,7 @@ export async function listCustomers(sql: Sql, resellerId: string, query: Custome
       ${query.email ? sql`AND lower(contact_email) = lower(${query.email})` : sql``}
       ${like ? sql`AND (organization_name ILIKE ${like} OR contact_email ILIKE ${like} OR vip_id ILIKE ${like})` : sql``}
       ${query.managedBy ? sql`AND managed_by = ${query.managedBy}` : sql``}
-      ${filterCondition(sql, query.filter, query.windows)}
+      ${filterCondition(sql, resellerId, query.filter, query.windows)}
       ${query.after ? sql`AND (created_at, id) < (${query.after.createdAt}::text::timestamptz, ${query.after.id}::uuid)` : sql``}
     ORDER BY created_at DESC, id DESC
     LIMIT ${query.limit}`;

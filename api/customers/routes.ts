@@ -247,6 +247,9 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
     view: async (customer, { req }) => {
       const workflowId = invitationWorkflowId(customer.id);
       const invitationState = async () => {
+        // Only an open invitation has a live state; asking a closed run would make the worker replay its whole
+        // history for an answer the row already gives (accepted, with its date).
+        if (customer.invitationStatus !== 'pending') return null;
         try {
           const state = await handleOf(customer).query(invitationStateQuery);
           const { status, emailsSent, nextReminderAt, incident } = state;

@@ -110,7 +110,9 @@ export const InvitationLiveState = z
 
 /** D7: the details page: the customer, its invitation, and its commercial terms and histories. */
 export const CustomerWithInvitation = Customer.extend({
-  invitation: InvitationLiveState.nullable(),
+  invitation: InvitationLiveState.nullable().meta({
+    description: 'The open invitation run (null once accepted, or while its state cannot be read)',
+  }),
   vipSelect: z
     .object({ level: z.number().int(), discountPercent: z.number().int().nullable() })
     .nullable()
