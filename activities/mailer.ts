@@ -18,6 +18,9 @@ export interface ActivityDeps {
 
 export function createMailer(config: Config): Mailer {
   return createTransport({
+    // One worker sends many emails: reusing a few connections spares a TCP and SMTP handshake (and their CPU, on
+    // both ends) per message. Five at once, each renewed after 100 messages (nodemailer's defaults).
+    pool: true,
     host: config.SMTP_HOST,
     port: config.SMTP_PORT,
     secure: config.SMTP_SECURE,

@@ -3,7 +3,8 @@ import net from 'node:net';
 /**
  * An SMTP front door for the real mail catcher that refuses the first `failures` connections with the
  * given reply (421: try later, 554: refused for good) and relays every later one byte for byte.
- * `refuseNext(n)` breaks it again for the next n connections.
+ * `refuseNext(n)` breaks it again for the next n connections, and drops the connections open now (as a mail
+ * server restarting would), so a sender's pooled connection cannot slip past the refusal.
  */
 export async function startFlakySmtp(
   target: { host: string; port: number },
@@ -13,6 +14,7 @@ export async function startFlakySmtp(
   let refused = 0;
   let connections = 0;
   let limit = failures;
+  const open = new Set<() => void>();
   const server = net.createServer((client) => {
     connections++;
     if (refused < limit) {
@@ -25,7 +27,10 @@ export async function startFlakySmtp(
     const close = () => {
       client.destroy();
       upstream.destroy();
+      open.delete(close);
     };
+    open.add(close);
+    client.on('close', close);
     client.on('error', close);
     upstream.on('error', close);
   });
@@ -37,7 +42,11 @@ export async function startFlakySmtp(
     },
     refuseNext(n: number) {
       limit = refused + n;
+      for (const drop of [...open]) drop();
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => {
+      for (const drop of [...open]) drop();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
