@@ -7,12 +7,14 @@
 //   4. the other creating endpoints, one at a time.
 // The worker runs in its own process, as in production, so its work does not sit on the API's event loop.
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { invitationStart } from '../api/customers/lifecycle';
 import { startOptions } from '../api/http/lifecycles';
 import { loadCatalog } from '../db/catalog';
 import { customerDetails, newReseller } from '../test/helpers/fixtures';
+import { cpuMsBetween, cpuSnapshot, PROCESS_KINDS, type ProcessKind } from './cpu';
 import { envInt, type Figure, ms, percentile, recordFigures, runConcurrent, summarize, table } from './lib';
 import { type BenchStack, startBenchStack } from './stack';
 
@@ -22,6 +24,7 @@ const N = envInt('BENCH_N', 400);
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 10);
 const ROUNDS = Math.min(envInt('BENCH_ROUNDS', 4), N);
 const PIECES = envInt('BENCH_CREATE_PIECES', 100);
+const CORES = availableParallelism();
 
 type Path = 'api' | 'bare';
 
@@ -176,17 +179,26 @@ async function run(stack: BenchStack): Promise<void> {
   for (const e of open.api.errors.slice(0, 3)) console.log(`  api error: ${e}`);
 
   // 3. Closed loop: the sustained capacity of each path, alternating rounds so drift hits both alike.
+  // Beside each path's rate, the CPU its creates cost every process until the worker has caught up with them.
   const latencies: Record<Path, number[]> = { api: [], bare: [] };
   const wall: Record<Path, number> = { api: 0, bare: 0 };
+  const zero = () => Object.fromEntries(PROCESS_KINDS.map((k) => [k, 0])) as Record<ProcessKind, number>;
+  const cpu: Record<Path, Record<ProcessKind, number>> = { api: zero(), bare: zero() };
   for (let r = 0; r < ROUNDS; r++) {
     const count = Math.floor((N * (r + 1)) / ROUNDS) - Math.floor((N * r) / ROUNDS);
     for (const path of (r % 2 === 0 ? ['api', 'bare'] : ['bare', 'api']) as Path[]) {
+      const before = cpuSnapshot();
       const result = await runConcurrent(count, CONCURRENCY, ops[path]);
       latencies[path].push(...result.latencies);
       wall[path] += result.wallMs;
       await settle(stack);
+      const spent = cpuMsBetween(before, cpuSnapshot());
+      for (const k of PROCESS_KINDS) cpu[path][k] += spent[k];
     }
   }
+  const cpuPerCreate = (path: Path, k: ProcessKind) => cpu[path][k] / N;
+  const cpuTotal = (path: Path) =>
+    PROCESS_KINDS.filter((k) => k !== 'other').reduce((a, k) => a + cpuPerCreate(path, k), 0);
   const perSecond = { api: (N / wall.api) * 1000, bare: (N / wall.bare) * 1000 };
   const closed = { api: summarize(latencies.api), bare: summarize(latencies.bare) };
   console.log(`\n3. Closed loop: ${N} creates per path at concurrency ${CONCURRENCY}, ${ROUNDS} rounds (ABBA):`);
@@ -194,6 +206,22 @@ async function run(stack: BenchStack): Promise<void> {
     table([
       ['path', 'per second', 'p50 ms', 'p95 ms'],
       ...(['api', 'bare'] as const).map((p) => [p, perSecond[p].toFixed(1), ms(closed[p].p50), ms(closed[p].p95)]),
+    ]),
+  );
+
+  console.log(
+    `\n   CPU per create, every process until the worker has caught up (${CORES} cores: the rate they allow):`,
+  );
+  console.log(
+    table([
+      ['process', 'api ms', 'bare ms'],
+      ...PROCESS_KINDS.map((k) => [k, ms(cpuPerCreate('api', k)), ms(cpuPerCreate('bare', k))]),
+      ['total (without other)', ms(cpuTotal('api')), ms(cpuTotal('bare'))],
+      [
+        `creates a second ${CORES} cores allow`,
+        ((CORES * 1000) / cpuTotal('api')).toFixed(1),
+        ((CORES * 1000) / cpuTotal('bare')).toFixed(1),
+      ],
     ]),
   );
 
@@ -220,6 +248,21 @@ async function run(stack: BenchStack): Promise<void> {
     { name: 'create.customer.api_vs_bare_start', value: perSecond.api / perSecond.bare, unit: 'x', goal: '>= 0.8' },
     { name: 'create.customer.per_s_concurrency_10', value: perSecond.api, unit: '/s', goal: null },
     { name: 'create.bare_start.per_s_concurrency_10', value: perSecond.bare, unit: '/s', goal: null },
+    ...(['api', 'bare'] as const).flatMap((path) => [
+      ...PROCESS_KINDS.map((k) => ({
+        name: `create.cpu_ms_per_create.${path}.${k.replace(/[^a-z]+/g, '_')}`,
+        value: cpuPerCreate(path, k),
+        unit: 'ms',
+        goal: null,
+      })),
+      { name: `create.cpu_ms_per_create.${path}.total`, value: cpuTotal(path), unit: 'ms', goal: null },
+      {
+        name: `create.cpu_bound_per_s.${path}`,
+        value: (CORES * 1000) / cpuTotal(path),
+        unit: '/s',
+        goal: null,
+      },
+    ]),
     ...['claim', 'store', 'start', 'commit', 'rest', 'bare'].map((k) => ({
       name: `create.breakdown.${k}_p50_ms`,
       value: p50(k),
