@@ -15,14 +15,17 @@ export function createCustomerActivities(deps: ActivityDeps) {
       return { customerId: input.customerId, vipId };
     },
 
-    /** C3/T4: a reminder (or support's retry) may go to a corrected address; the contact's email follows. */
+    /**
+     * C3/T4: a reminder (or support's retry) may go to a corrected address; the contact's email follows, and the
+     * links sent to the old address stop working.
+     */
     async changeContactEmail(args: { customerId: string; email: string; actor: string }): Promise<void> {
       await customers.changeContactEmail(sql, args);
     },
 
     /**
-     * C2/T3: emails the contact a single-use acceptance link. The token is derived from the email's key,
-     * so a retried activity sends the same link, and only its hash is stored.
+     * C2/T3: emails the contact a single-use acceptance link with a random token, only its hash stored; a retry
+     * that has not sent yet replaces it (sendLinkEmail), and a sent email is never sent again.
      */
     async sendInvitationEmail(args: {
       customerId: string;

@@ -1,10 +1,10 @@
 import { createTransport, type Transporter } from 'nodemailer';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Config } from '../config';
-import type { Sql } from '../db';
-import { type AccessTokenOwner, storeAccessToken } from '../db/access-tokens';
-import { claimEmail, markEmailSent } from '../db/email-log';
-import { linkToken, sha256, sha256Hex } from '../lib/hash';
+import type { Sql, Tx } from '../db';
+import { type AccessTokenOwner, issueAccessToken } from '../db/access-tokens';
+import { claimEmail, claimEmailAnd, markEmailSent } from '../db/email-log';
+import { randomToken, sha256, sha256Hex } from '../lib/hash';
 import type { RenderedEmail } from './templates/layout';
 
 export type Mailer = Transporter;
@@ -46,12 +46,23 @@ export async function sendOnce(
   key: string,
   email: OutgoingEmail,
 ): Promise<'sent' | 'already-sent'> {
-  const { sql, mailer, config } = deps;
-  if ((await claimEmail(sql, { key, template: email.template, to: email.to, subject: email.subject })) === 'sent')
-    return 'already-sent';
-
+  if ((await claimEmail(deps.sql, claimOf(key, email))) === 'sent') return 'already-sent';
   // A stable Message-ID lets a receiving system drop a duplicate if a crash ever falls between send and record.
-  const messageId = `<${sha256Hex(key).slice(0, 32)}@reseller-engine>`;
+  await deliver(deps, key, email, key);
+  return 'sent';
+}
+
+const claimOf = (key: string, email: OutgoingEmail) => ({
+  key,
+  template: email.template,
+  to: email.to,
+  subject: email.subject,
+});
+
+/** Sends a claimed email and records it sent, under a Message-ID made from `idSeed`. */
+async function deliver(deps: ActivityDeps, key: string, email: OutgoingEmail, idSeed: string): Promise<void> {
+  const { sql, mailer, config } = deps;
+  const messageId = `<${sha256Hex(idSeed).slice(0, 32)}@reseller-engine>`;
   try {
     await mailer.sendMail({
       from: config.MAIL_FROM,
@@ -72,12 +83,37 @@ export async function sendOnce(
     throw err;
   }
   await markEmailSent(sql, { key, to: email.to, messageId });
+}
+
+/**
+ * Sends, at most once per key, an email that carries a secret (a link's token, a code) issued for it.
+ * `issue` stores the secret's hash in the transaction that claims the email, replacing what an earlier attempt
+ * of the same email issued; it answers 'spent' when that earlier secret was already used (nothing is sent then).
+ *
+ * The secret is random and cannot be derived again, so a retry cannot resend the same one: each attempt that
+ * sends issues a new one and retires the last, and only the secret of the email that went out works. The one
+ * window is a crash between the send and its record: the retry then sends a second email whose secret replaces
+ * the first (the first email's link says it was replaced). We accept that rare duplicate rather than keep two
+ * secrets alive or store one readable; the Message-ID follows the secret, so no receiving system drops the
+ * second email, the one that works, as a duplicate of the first.
+ */
+export async function sendWithSecret(
+  deps: ActivityDeps,
+  key: string,
+  secret: string,
+  email: OutgoingEmail,
+  issue: (tx: Tx, secretHash: Buffer) => Promise<'issued' | 'spent'>,
+): Promise<'sent' | 'already-sent'> {
+  const secretHash = sha256(secret);
+  const claim = await claimEmailAnd(deps.sql, claimOf(key, email), (tx) => issue(tx, secretHash));
+  if (claim.status === 'sent' || claim.issued === 'spent') return 'already-sent';
+  await deliver(deps, key, email, `${key}/${secretHash.toString('hex')}`);
   return 'sent';
 }
 
 /**
- * T3: emails a contact a single-use link to `path`. The token is derived from the email's key, so a retried
- * activity sends the same link (with the expiry stored the first time), and only its hash is stored.
+ * T3: emails a contact a single-use link to `path`, with a random token of its own; only its hash is stored,
+ * and a retried attempt that has not sent yet replaces it (sendWithSecret).
  */
 export async function sendLinkEmail(
   deps: ActivityDeps,
@@ -90,8 +126,10 @@ export async function sendLinkEmail(
     render: (link: { url: string; expiresAt: Date }) => RenderedEmail;
   },
 ): Promise<'sent' | 'already-sent'> {
-  const token = linkToken(deps.config.TOKEN_SECRET, key);
-  const expiresAt = await storeAccessToken(deps.sql, { ...email.link, tokenHash: sha256(token), email: email.to });
+  const token = randomToken();
+  const { expiresAt } = email.link;
   const rendered = email.render({ url: `${deps.config.PUBLIC_BASE_URL}${email.path}?token=${token}`, expiresAt });
-  return sendOnce(deps, key, { ...rendered, to: email.to, template: email.template });
+  return sendWithSecret(deps, key, token, { ...rendered, to: email.to, template: email.template }, (tx, tokenHash) =>
+    issueAccessToken(tx, { ...email.link, tokenHash, emailKey: key, email: email.to }),
+  );
 }

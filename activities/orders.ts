@@ -3,10 +3,9 @@ import { billingTerms } from '../config/terms';
 import { priceOrder } from '../db/catalog';
 import { configureOrder } from '../db/order-configuration';
 import * as orders from '../db/orders';
-import { linkToken, sha256 } from '../lib/hash';
 import { durationMs } from '../workflows/duration';
 import { type BillingCycle, type BillingTerms, OrderFailure, type OrderInput } from '../workflows/definitions';
-import { type ActivityDeps, sendOnce } from './mailer';
+import { type ActivityDeps, sendLinkEmail, sendOnce } from './mailer';
 import { renderActivationEmail, renderTrialExpiredEmail, renderTrialReminderEmail } from './templates/order';
 
 /** The SaaS subscription types, billed by cycle; the others (perpetual) are invoiced once. */
@@ -48,23 +47,22 @@ export function createOrderActivities(deps: ActivityDeps) {
       return { serialNumber };
     },
 
-    /** O4/T3: emails the activation instructions with a single-use link derived from the email's key. */
+    /**
+     * O4/O7/T3: emails the activation instructions with a single-use link whose token is random (nobody, the
+     * reseller included, can compute it), only its hash stored; a retry that has not sent yet replaces it.
+     */
     async sendActivationEmail(args: { orderId: string; key: string }): Promise<'sent' | 'already-sent'> {
       const d = await emailData(args.orderId);
-      const token = linkToken(config.TOKEN_SECRET, args.key);
-      await orders.storeActivationToken(sql, {
-        tokenHash: sha256(token),
-        licenseId: args.orderId,
-        expiresAt: new Date(Date.now() + durationMs(config.ACTIVATION_LINK_TTL)),
-      });
-      const email = renderActivationEmail({
-        ...d,
-        activateUrl: `${config.PUBLIC_BASE_URL}/licenses/activate?token=${token}`,
-      });
-      return sendOnce(deps, args.key, {
-        ...email,
+      return sendLinkEmail(deps, args.key, {
+        link: {
+          purpose: 'license_activation',
+          licenseId: args.orderId,
+          expiresAt: new Date(Date.now() + durationMs(config.ACTIVATION_LINK_TTL)),
+        },
         to: d.contactEmail,
         template: `license.activation.${d.kind}`,
+        path: '/licenses/activate',
+        render: (link) => renderActivationEmail({ ...d, activateUrl: link.url }),
       });
     },
 

@@ -1,10 +1,11 @@
-import { createHmac } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import {
   expireResellerChange,
   findCodeRecipients,
   findRequester,
   findTransferCompleted,
+  issueResellerChangeCode,
   lockResellerChange,
   matchResellerChange,
   type RedeemOutcome,
@@ -12,7 +13,7 @@ import {
 } from '../db/reseller-changes';
 import { customerLifecycleKeys } from '../db/ownership';
 import { sha256Hex } from '../lib/hash';
-import { type ActivityDeps, sendOnce } from './mailer';
+import { type ActivityDeps, sendOnce, sendWithSecret } from './mailer';
 import type { RenderedEmail } from './templates/layout';
 import type { CustomerLifecycleKeys } from '../workflows/definitions';
 import {
@@ -27,11 +28,14 @@ export type { RedeemOutcome };
 // Crockford's base32: no I, L, O or U, so a code read aloud or typed is not mistaken.
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-/** The code of a request, derived from its id with the server's secret: a retried activity sends the same one. */
-export function resellerChangeCode(secret: string, requestId: string): string {
-  const bytes = createHmac('sha256', secret).update(`reseller-change:${requestId}`).digest();
+/**
+ * X2: a new code, random: 10 characters of 32 (50 bits; 256 is a multiple of 32, so each is uniform). Nobody can
+ * compute it, and RESELLER_CHANGE_MAX_ATTEMPTS wrong codes lock the request, so it cannot be guessed either.
+ */
+export function newResellerChangeCode(): string {
+  const bytes = randomBytes(10);
   let code = '';
-  for (let i = 0; i < 10; i++) code += ALPHABET[(bytes[i] as number) & 31];
+  for (const b of bytes) code += ALPHABET[b & 31];
   return `${code.slice(0, 5)}-${code.slice(5)}`;
 }
 
@@ -72,34 +76,37 @@ export function createResellerChangeActivities(deps: ActivityDeps) {
     },
 
     /**
-     * X1: matches the VIP id and admin email to a customer of another reseller and, when they match, stores
-     * the code's hash. Nobody learns from the answer to the requester whether they matched.
+     * X1: matches the VIP id and admin email to a customer of another reseller. Nobody learns from the answer
+     * to the requester whether they matched. (The codes are issued as they are mailed, one per admin.)
      */
     async issueResellerChangeCode(args: { requestId: string; expiresAt: string }): Promise<{ matched: boolean }> {
-      const code = resellerChangeCode(config.TOKEN_SECRET, args.requestId);
-      const match = await matchResellerChange(sql, {
-        requestId: args.requestId,
-        expiresAt: new Date(args.expiresAt),
-        codeHash: Buffer.from(codeHash(code), 'hex'),
-      });
+      const match = await matchResellerChange(sql, { requestId: args.requestId, expiresAt: new Date(args.expiresAt) });
       return { matched: match !== null };
     },
 
-    /** X1: emails the code to every system admin of the matched customer (nobody when nothing matched). */
+    /**
+     * X1/X2: emails every system admin of the matched customer (nobody when nothing matched) a random code of
+     * their own, stored hashed as it is sent: a code cannot be mailed again, so each admin's email carries one
+     * (sendWithSecret), and any of them redeems the request once.
+     */
     async sendResellerChangeCodeEmails(args: { requestId: string }): Promise<{ sent: number }> {
-      const code = resellerChangeCode(config.TOKEN_SECRET, args.requestId);
       const { expiresAt } = await requester(args.requestId);
       const admins = await findCodeRecipients(sql, args.requestId);
-      const redeemUrl =
-        `${config.PUBLIC_BASE_URL}/reseller-change/redeem?request=${args.requestId}` +
-        `&code=${encodeURIComponent(code)}`;
       for (const a of admins) {
+        const code = newResellerChangeCode();
+        const redeemUrl =
+          `${config.PUBLIC_BASE_URL}/reseller-change/redeem?request=${args.requestId}` +
+          `&code=${encodeURIComponent(code)}`;
         const email = renderCodeEmail({ ...a, code, redeemUrl, expiresAt });
-        await sendOnce(deps, `reseller-change:${args.requestId}/code/${a.email.toLowerCase()}`, {
-          ...email,
-          to: a.email,
-          template: 'reseller-change.code',
-        });
+        const key = `reseller-change:${args.requestId}/code/${a.email.toLowerCase()}`;
+        await sendWithSecret(deps, key, code, { ...email, to: a.email, template: 'reseller-change.code' }, (tx) =>
+          issueResellerChangeCode(tx, {
+            requestId: args.requestId,
+            emailKey: key,
+            adminEmail: a.email,
+            codeHash: Buffer.from(codeHash(code), 'hex'),
+          }),
+        );
       }
       return { sent: admins.length };
     },

@@ -14,8 +14,8 @@ export function createSubscriptionActivities(deps: ActivityDeps) {
     },
 
     /**
-     * E2/T3: emails the contact a single-use account-setup link. The token is derived from the email's key,
-     * so a retried activity sends the same link, and only its hash is stored.
+     * E2/T3: emails the contact a single-use account-setup link with a random token, only its hash stored; a
+     * retry that has not sent yet replaces it (sendLinkEmail), and a sent email is never sent again.
      */
     async sendSubscriptionContactEmail(args: {
       subscriptionId: string;

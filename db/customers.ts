@@ -1,6 +1,7 @@
 import { inTransaction, type Sql, type Tx } from '.';
 import type { CustomerDetails } from '../workflows/definitions';
 import { auditCustomer, fieldChange } from './audit';
+import { revokeInvitationLinks, type RevokedReason } from './access-tokens';
 import { type RenewalOrderRow, renewalOrderColumns } from './renewals';
 
 /** The customer's details as stored (C1), under the contract's names. */
@@ -251,13 +252,15 @@ export async function findInvitationLink(sql: Sql, tokenHash: Buffer) {
       customerId: string;
       usedAt: Date | null;
       expiresAt: Date;
+      revokedAt: Date | null;
+      revokedReason: RevokedReason | null;
       organizationName: string;
       invitationStatus: string;
       resellerName: string;
       contactFirstName: string;
     }[]
   >`
-    SELECT t.customer_id, t.used_at, t.expires_at, c.organization_name, c.invitation_status, c.contact_first_name, r.name AS reseller_name
+    SELECT t.customer_id, t.used_at, t.expires_at, t.revoked_at, t.revoked_reason, c.organization_name, c.invitation_status, c.contact_first_name, r.name AS reseller_name
     FROM access_tokens t JOIN customers c ON c.id = t.customer_id JOIN resellers r ON r.id = c.reseller_id
     WHERE t.token_hash = ${tokenHash} AND t.purpose = 'invitation'`;
   return row ?? null;
@@ -308,7 +311,10 @@ export async function registerCustomer(
   });
 }
 
-/** C3: the contact's email changes (a reminder to a corrected address), audited under the customer's owner. */
+/**
+ * C3: the contact's email changes (a reminder to a corrected address), audited under the customer's owner; the
+ * invitation links sent before, to the address being corrected, stop working (T3) in the same transaction.
+ */
 export async function changeContactEmail(
   sql: Sql,
   args: { customerId: string; email: string; actor: string },
@@ -318,6 +324,7 @@ export async function changeContactEmail(
       SELECT reseller_id, contact_email FROM customers WHERE id = ${args.customerId} FOR UPDATE`;
     if (!before || before.contactEmail === args.email) return;
     await tx`UPDATE customers SET contact_email = ${args.email}, updated_at = now() WHERE id = ${args.customerId}`;
+    await revokeInvitationLinks(tx, args.customerId);
     await auditCustomer(tx, before.resellerId, args.customerId, {
       action: 'customer.contact_email_changed',
       actor: args.actor,
@@ -350,11 +357,12 @@ export async function acceptInvitation(
   args: { customerId: string; tokenHash: Buffer },
 ): Promise<AcceptOutcome> {
   return sql.begin(async (tx): Promise<AcceptOutcome> => {
-    const [token] = await tx<{ usedAt: Date | null; expiresAt: Date }[]>`
-      SELECT used_at, expires_at FROM access_tokens
+    const [token] = await tx<{ usedAt: Date | null; expiresAt: Date; revokedAt: Date | null }[]>`
+      SELECT used_at, expires_at, revoked_at FROM access_tokens
       WHERE token_hash = ${args.tokenHash} AND purpose = 'invitation' AND customer_id = ${args.customerId}
       FOR UPDATE`;
-    if (!token || token.usedAt || token.expiresAt.getTime() <= Date.now()) return { outcome: 'link-invalid' };
+    if (!token || token.usedAt || token.revokedAt || token.expiresAt.getTime() <= Date.now())
+      return { outcome: 'link-invalid' };
     const [customer] = await tx<{ resellerId: string; organizationName: string; contactEmail: string }[]>`
       SELECT reseller_id, organization_name, contact_email FROM customers WHERE id = ${args.customerId} FOR UPDATE`;
     if (!customer) return { outcome: 'link-invalid' };

@@ -1,6 +1,6 @@
 // The bookkeeping of sendOnce (activities/mailer.ts): every email under its idempotency key, recorded before
 // it is sent and marked after, so a retried activity never sends it twice.
-import type { Sql } from '.';
+import type { Sql, Tx } from '.';
 
 export interface EmailClaim {
   key: string;
@@ -14,7 +14,7 @@ export interface EmailClaim {
  * An attempt that has not gone out yet takes the latest address and subject: support may retry a failed
  * email at a corrected address (T4), and the log must say where it finally went.
  */
-export async function claimEmail(sql: Sql, e: EmailClaim): Promise<'sent' | 'sending'> {
+export async function claimEmail(sql: Sql | Tx, e: EmailClaim): Promise<'sent' | 'sending'> {
   const [row] = await sql<{ status: 'sent' | 'sending' }[]>`
     INSERT INTO email_log (idempotency_key, template, to_address, subject, status, attempts)
     VALUES (${e.key}, ${e.template}, ${e.to}, ${e.subject}, 'sending', 1)
@@ -24,6 +24,22 @@ export async function claimEmail(sql: Sql, e: EmailClaim): Promise<'sent' | 'sen
       subject = CASE WHEN email_log.status = 'sent' THEN email_log.subject ELSE EXCLUDED.subject END
     RETURNING status`;
   return row?.status ?? 'sending';
+}
+
+/**
+ * Claims the email as claimEmail does and, while it is not sent, runs `issue` in the same transaction: the
+ * email's row stays locked until both commit, so a link issued for an email that went out meanwhile (a
+ * concurrent attempt) never replaces the one it carried.
+ */
+export async function claimEmailAnd<T>(
+  sql: Sql,
+  e: EmailClaim,
+  issue: (tx: Tx) => Promise<T>,
+): Promise<{ status: 'sent' } | { status: 'sending'; issued: T }> {
+  return sql.begin(async (tx) => {
+    if ((await claimEmail(tx, e)) === 'sent') return { status: 'sent' as const };
+    return { status: 'sending' as const, issued: await issue(tx) };
+  }) as Promise<{ status: 'sent' } | { status: 'sending'; issued: T }>;
 }
 
 /** The email went out: to this address, under this Message-ID. */

@@ -1,4 +1,5 @@
 import type { OrderInput } from '../workflows/contracts/order';
+import type { RevokedReason } from './access-tokens';
 import { auditOrder, fieldChange } from './audit';
 import type { PricedOrder } from './catalog';
 import { sha256 } from '../lib/hash';
@@ -104,16 +105,19 @@ export async function findActivationLink(sql: Sql, tokenHash: Buffer) {
       convertedAt: Date | null;
       usedAt: Date | null;
       expiresAt: Date;
+      revokedAt: Date | null;
+      revokedReason: RevokedReason | null;
       serialNumber: string;
       licenseStatus: string;
       organizationName: string;
       plan: string;
     }[]
   >`
-    SELECT o.id AS order_id, o.kind, o.converted_at, t.used_at, t.expires_at, l.serial_number, l.status AS license_status, c.organization_name, p.name AS plan
-    FROM license_activation_tokens t JOIN licenses l ON l.id = t.license_id JOIN orders o ON o.id = l.order_id
+    SELECT o.id AS order_id, o.kind, o.converted_at, t.used_at, t.expires_at, t.revoked_at, t.revoked_reason,
+      l.serial_number, l.status AS license_status, c.organization_name, p.name AS plan
+    FROM access_tokens t JOIN licenses l ON l.id = t.license_id JOIN orders o ON o.id = l.order_id
     JOIN customers c ON c.id = o.customer_id JOIN plans p ON p.code = o.plan
-    WHERE t.token_hash = ${tokenHash}`;
+    WHERE t.token_hash = ${tokenHash} AND t.purpose = 'license_activation'`;
   return row ?? null;
 }
 
@@ -243,28 +247,22 @@ export async function licenseEmailData(sql: Sql, orderId: string) {
   return { ...o, drivers: drivers.map((d) => d.name) };
 }
 
-/** O4/T3: the activation link's hash; a repeat for the same link is a no-op. */
-export async function storeActivationToken(sql: Sql, a: { tokenHash: Buffer; licenseId: string; expiresAt: Date }) {
-  await sql`INSERT INTO license_activation_tokens (token_hash, license_id, expires_at)
-            VALUES (${a.tokenHash}, ${a.licenseId}, ${a.expiresAt})
-            ON CONFLICT (token_hash) DO NOTHING`;
-}
-
 /** O4/O7: activates the license with a valid link and spends the links, in one transaction. */
 export async function activateLicense(
   sql: Sql,
   a: { orderId: string; tokenHash: Buffer },
 ): Promise<'activated' | 'link_invalid'> {
   return sql.begin(async (tx) => {
-    const [token] = await tx<{ usedAt: Date | null; expiresAt: Date }[]>`
-      SELECT used_at, expires_at FROM license_activation_tokens
-      WHERE token_hash = ${a.tokenHash} AND license_id = ${a.orderId} FOR UPDATE`;
-    if (!token || token.usedAt || token.expiresAt.getTime() <= Date.now()) return 'link_invalid';
+    const [token] = await tx<{ usedAt: Date | null; expiresAt: Date; revokedAt: Date | null }[]>`
+      SELECT used_at, expires_at, revoked_at FROM access_tokens
+      WHERE token_hash = ${a.tokenHash} AND purpose = 'license_activation' AND license_id = ${a.orderId} FOR UPDATE`;
+    if (!token || token.usedAt || token.revokedAt || token.expiresAt.getTime() <= Date.now()) return 'link_invalid';
     const o = await lockOrder(tx, a.orderId);
     if (!o) return 'link_invalid';
     await tx`UPDATE licenses SET status = 'active', activated_at = now() WHERE id = ${a.orderId}`;
     await tx`UPDATE orders SET status = 'active' WHERE id = ${a.orderId}`;
-    await tx`UPDATE license_activation_tokens SET used_at = now() WHERE license_id = ${a.orderId} AND used_at IS NULL`;
+    await tx`UPDATE access_tokens SET used_at = now()
+             WHERE license_id = ${a.orderId} AND purpose = 'license_activation' AND used_at IS NULL`;
     await auditOrder(tx, o.resellerId, a.orderId, {
       action: 'license.activated',
       actor: 'customer',

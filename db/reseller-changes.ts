@@ -72,7 +72,9 @@ export async function findResellerChangeByCode(sql: Sql, id: string, codeHashHex
   const [row] = await sql<{ status: string; organizationName: string; newResellerName: string; expiresAt: Date }[]>`
     SELECT q.status, c.organization_name, r.name AS new_reseller_name, q.expires_at
     FROM reseller_change_requests q JOIN customers c ON c.id = q.customer_id JOIN resellers r ON r.id = q.new_reseller_id
-    WHERE q.id = ${id} AND q.code_hash = ${Buffer.from(codeHashHex, 'hex')}`;
+    WHERE q.id = ${id}
+      AND EXISTS (SELECT 1 FROM reseller_change_codes k
+                  WHERE k.request_id = q.id AND k.code_hash = ${Buffer.from(codeHashHex, 'hex')})`;
   return row ?? null;
 }
 
@@ -85,11 +87,11 @@ export async function ownsCustomerWithVipId(sql: Sql, resellerId: string, vipId:
 
 /**
  * X1: matches the request's VIP id and admin email to a customer of another reseller; when they match, the
- * code's hash is stored (and the customer's owner now, to move it from). Answers the matched customer or null.
+ * customer is stored with its owner now, to move it from. Answers the matched customer or null.
  */
 export async function matchResellerChange(
   sql: Sql,
-  args: { requestId: string; expiresAt: Date; codeHash: Buffer },
+  args: { requestId: string; expiresAt: Date },
 ): Promise<{ customerId: string } | null> {
   return sql.begin(async (tx) => {
     const [request] = await tx<{ newResellerId: string; vipId: string; adminEmail: string }[]>`
@@ -101,8 +103,7 @@ export async function matchResellerChange(
         AND EXISTS (SELECT 1 FROM customer_admins a
                     WHERE a.customer_id = c.id AND lower(a.email) = lower(${request.adminEmail}))`;
     await tx`UPDATE reseller_change_requests SET expires_at = ${args.expiresAt},
-               customer_id = ${customer?.id ?? null}, previous_reseller_id = ${customer?.resellerId ?? null},
-               code_hash = ${customer ? args.codeHash : null}
+               customer_id = ${customer?.id ?? null}, previous_reseller_id = ${customer?.resellerId ?? null}
              WHERE id = ${args.requestId}`;
     return customer ? { customerId: customer.id } : null;
   });
@@ -114,8 +115,26 @@ export async function findCodeRecipients(sql: Sql, requestId: string) {
     SELECT a.email, a.first_name, c.organization_name, c.vip_id, r.name AS new_reseller_name
     FROM reseller_change_requests q JOIN customers c ON c.id = q.customer_id
     JOIN customer_admins a ON a.customer_id = c.id JOIN resellers r ON r.id = q.new_reseller_id
-    WHERE q.id = ${requestId} AND q.code_hash IS NOT NULL
+    WHERE q.id = ${requestId} AND q.customer_id IS NOT NULL
     ORDER BY a.email`;
+}
+
+/**
+ * X1/X2: stores the hash of the code mailed to one admin (the email `emailKey`; call it inside claimEmailAnd),
+ * replacing the code an earlier attempt of that email issued, so only the code actually sent works. Answers
+ * 'spent' (issue nothing, send nothing) once the request is no longer pending.
+ */
+export async function issueResellerChangeCode(
+  tx: Tx,
+  c: { requestId: string; emailKey: string; adminEmail: string; codeHash: Buffer },
+): Promise<'issued' | 'spent'> {
+  const [request] = await tx<{ status: string }[]>`
+    SELECT status FROM reseller_change_requests WHERE id = ${c.requestId} FOR UPDATE`;
+  if (request?.status !== 'pending') return 'spent';
+  await tx`INSERT INTO reseller_change_codes (email_key, request_id, admin_email, code_hash)
+           VALUES (${c.emailKey}, ${c.requestId}, ${c.adminEmail}, ${c.codeHash})
+           ON CONFLICT (email_key) DO UPDATE SET code_hash = EXCLUDED.code_hash, created_at = now()`;
+  return 'issued';
 }
 
 /** The reseller user who asked, and what was asked: the notices to the requester need both. */
@@ -148,15 +167,17 @@ export async function redeemResellerChange(
         newResellerId: string;
         customerId: string | null;
         previousResellerId: string | null;
-        codeHash: Buffer | null;
         status: string;
         expiresAt: Date;
       }[]
     >`
-      SELECT id, new_reseller_id, customer_id, previous_reseller_id, code_hash, status, expires_at
+      SELECT id, new_reseller_id, customer_id, previous_reseller_id, status, expires_at
       FROM reseller_change_requests WHERE id = ${args.requestId} FOR UPDATE`;
     if (!r) return { outcome: 'not-found' };
-    const matches = r.codeHash?.equals(args.codeHash) ?? false;
+    // Any admin's code redeems the request (X2); the request's status makes it one use for all of them.
+    const [code] = await tx`
+      SELECT 1 FROM reseller_change_codes WHERE request_id = ${r.id} AND code_hash = ${args.codeHash}`;
+    const matches = code !== undefined;
     if (r.status === 'redeemed' && matches && r.customerId) return { outcome: 'moved', customerId: r.customerId };
     if (r.status !== 'pending' || r.expiresAt.getTime() <= Date.now())
       return { outcome: 'not-pending', status: r.status === 'pending' ? 'expired' : r.status };

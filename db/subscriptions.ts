@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { inTransaction, type Sql, type Tx } from '.';
 import type { SubscriptionInput, SubscriptionProduct } from '../workflows/definitions';
 import { type AuditChange, auditSubscription, fieldChange } from './audit';
+import type { RevokedReason } from './access-tokens';
 
 export const PRODUCT_NAMES: Record<SubscriptionProduct, string> = {
   'signatures-microsoft-365': 'Exclaimer Signatures for Microsoft 365',
@@ -75,13 +76,15 @@ export async function findContactLink(sql: Sql, tokenHash: Buffer) {
       email: string;
       usedAt: Date | null;
       expiresAt: Date;
+      revokedAt: Date | null;
+      revokedReason: RevokedReason | null;
       companyName: string;
       product: SubscriptionProduct;
       contactName: string;
       resellerName: string;
     }[]
   >`
-    SELECT t.subscription_id, t.email, t.used_at, t.expires_at, s.company_name, s.product, c.name AS contact_name, r.name AS reseller_name
+    SELECT t.subscription_id, t.email, t.used_at, t.expires_at, t.revoked_at, t.revoked_reason, s.company_name, s.product, c.name AS contact_name, r.name AS reseller_name
     FROM access_tokens t
     JOIN subscriptions s ON s.id = t.subscription_id
     JOIN subscription_contacts c ON c.subscription_id = s.id AND lower(c.email) = lower(t.email)
@@ -246,11 +249,12 @@ export async function completeContactSetup(
   args: { subscriptionId: string; tokenHash: Buffer; name: string; phone: string | null },
 ): Promise<'completed' | 'link-invalid'> {
   return sql.begin(async (tx) => {
-    const [token] = await tx<{ email: string; usedAt: Date | null; expiresAt: Date }[]>`
-      SELECT email, used_at, expires_at FROM access_tokens
+    const [token] = await tx<{ email: string; usedAt: Date | null; expiresAt: Date; revokedAt: Date | null }[]>`
+      SELECT email, used_at, expires_at, revoked_at FROM access_tokens
       WHERE token_hash = ${args.tokenHash} AND purpose = 'subscription_contact' AND subscription_id = ${args.subscriptionId}
       FOR UPDATE`;
-    if (!token || token.usedAt || token.expiresAt.getTime() <= Date.now()) return 'link-invalid' as const;
+    if (!token || token.usedAt || token.revokedAt || token.expiresAt.getTime() <= Date.now())
+      return 'link-invalid' as const;
     const [contact] = await tx<{ id: string; resellerId: string }[]>`
       UPDATE subscription_contacts c SET name = ${args.name}, phone = ${args.phone}, setup_at = now()
       FROM subscriptions s

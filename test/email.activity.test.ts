@@ -11,6 +11,7 @@ import {
   retryStepUpdate,
 } from '../workflows/definitions';
 import { testContext } from './helpers/env';
+import { linkIn, tokenHashOf } from './helpers/mailbox';
 import { customerDetails, newReseller, uniqueEmail } from './helpers/fixtures';
 import { startFlakySmtp } from './helpers/flaky-smtp';
 import { createTestWorker, createTimeSkippingEnv } from './helpers/temporal';
@@ -66,6 +67,13 @@ describe('emails are sent once per key', () => {
     const [log] =
       await sql`SELECT status, attempts FROM email_log WHERE idempotency_key = ${`${workflowId}/invitation/1`}`;
     expect(log).toMatchObject({ status: 'sent', attempts: 2 });
+    // T3: each attempt issued a random link; only the one in the email that arrived works.
+    const [mail] = await mailbox.to(customer.contact.email);
+    const links = await sql<{ tokenHash: Buffer; revokedReason: string | null }[]>`
+      SELECT token_hash, revoked_reason FROM access_tokens
+      WHERE email_key = ${`${workflowId}/invitation/1`} ORDER BY created_at`;
+    expect(links.map((l) => l.revokedReason)).toEqual(['resent', null]);
+    expect(Buffer.from(links[1]!.tokenHash).toString('hex')).toBe(tokenHashOf(linkIn(mail!)));
   });
 
   it('an activity repeated after it succeeded does not send again', async () => {

@@ -3,10 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import { createCustomerActivities } from '../activities/customers';
 import { createMailer } from '../activities/mailer';
-import { codeHash, createResellerChangeActivities, resellerChangeCode } from '../activities/reseller-change';
+import { codeHash, createResellerChangeActivities, newResellerChangeCode } from '../activities/reseller-change';
 import { createSubscriptionActivities } from '../activities/subscriptions';
 import { OWNERSHIP } from '../db/ownership';
-import { reserveResellerChange } from '../db/reseller-changes';
+import { issueResellerChangeCode, reserveResellerChange } from '../db/reseller-changes';
 import { findSubscription } from '../db/subscriptions';
 import { testContext } from './helpers/env';
 import { customerDetails, newReseller } from './helpers/fixtures';
@@ -104,12 +104,26 @@ async function requestChange(newR: { resellerId: string; userId: string }, c: { 
   return requestId;
 }
 
+/** X1: a code issued for the request, as its email to an admin issues it; answers the code's hash. */
+async function issuedCode(requestId: string): Promise<string> {
+  const hash = codeHash(newResellerChangeCode());
+  await sql.begin((tx) =>
+    issueResellerChangeCode(tx, {
+      requestId,
+      emailKey: `test:${requestId}/code`,
+      adminEmail: 'admin@customer.test',
+      codeHash: Buffer.from(hash, 'hex'),
+    }),
+  );
+  return hash;
+}
+
 /** X1/X2 at the activity level: the request, the code stored, the redemption. */
 async function transfer(newR: { resellerId: string; userId: string }, c: { vipId: string; customerId: string }) {
   const requestId = await requestChange(newR, c);
   const expiresAt = new Date(Date.now() + 72 * 3600_000).toISOString();
   expect(await changes.issueResellerChangeCode({ requestId, expiresAt })).toEqual({ matched: true });
-  const hash = codeHash(resellerChangeCode(config.TOKEN_SECRET, requestId));
+  const hash = await issuedCode(requestId);
   return { requestId, outcome: await changes.redeemResellerChangeCode({ requestId, codeHash: hash, actor: 'test' }) };
 }
 
@@ -206,8 +220,8 @@ describe('one owner per customer: what a reseller change moves', () => {
     const c = await customerWithEverything(oldR);
     const requestId = await requestChange(newR, c);
     await changes.issueResellerChangeCode({ requestId, expiresAt: new Date(Date.now() + 3600_000).toISOString() });
+    const hash = await issuedCode(requestId);
     await transfer(third, c);
-    const hash = codeHash(resellerChangeCode(config.TOKEN_SECRET, requestId));
     expect(await changes.redeemResellerChangeCode({ requestId, codeHash: hash, actor: 'test' })).toEqual({
       outcome: 'not-pending',
       status: 'customer-changed',

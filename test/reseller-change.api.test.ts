@@ -46,7 +46,8 @@ describe('reseller change through the API, against the dev server', () => {
       codes.push(codeIn(mail!.text));
     }
     expect(codes[0]).toBeDefined();
-    expect(codes[1]).toBe(codes[0]);
+    expect(codes[1]).toBeDefined();
+    expect(codes[1]).not.toBe(codes[0]); // X1: each admin's email carries a random code of its own
 
     const wrong = await as(newR.apiKey)
       .post(`/v1/reseller-changes/${asked.body.id}/redeem`)

@@ -2,7 +2,9 @@ import express, { type RequestHandler } from 'express';
 import type { z } from 'zod';
 import { escapeHtml } from '../../activities/templates/layout';
 import { type Api, defineRoute, html, type Responses, type RouteSpec, reply } from '../http/define-route';
-import { isUsable, openLink, TokenQuery } from './schemas';
+import type { LinkState } from '../../db/access-tokens';
+import { sha256 } from '../../lib/hash';
+import { type LinkProblem, linkProblem, openLink, TokenQuery } from './schemas';
 
 // The small public pages that customer contacts reach through emailed links (T3).
 
@@ -75,25 +77,95 @@ export function defineFormPost<R extends Responses, B extends z.ZodType>(
   });
 }
 
+/** The words of a link page that cannot be used: what the link was for and what the contact can do now. */
+export interface LinkWords {
+  /** "invitation", "activation", "account setup": the link's purpose in "This … link". */
+  what: string;
+  /** What to do to get a working link, e.g. "Please ask your reseller to send you a new invitation email." */
+  ask: string;
+  /** What to say of a used link when its purpose might be done, e.g. "sign in with your email address". */
+  used?: string;
+}
+
+/** T3: a link that does not work says plainly why: unknown (404), or used, replaced or expired (410). */
+export function linkProblemPage(
+  problem: LinkProblem,
+  words: LinkWords,
+  link: Pick<LinkState, 'usedAt' | 'expiresAt' | 'revokedReason'> | null = null,
+): { status: 404 | 410; body: string } {
+  const when = (d: Date | null | undefined) => (d ? ` on ${escapeHtml(d.toUTCString())}` : '');
+  const ask = `<p>${escapeHtml(words.ask)}</p>`;
+  const texts: Record<LinkProblem, [title: string, why: string, next: string]> = {
+    unknown: [
+      'This link is not valid',
+      `This ${words.what} link is not one we sent, or it is incomplete. Open it again from the email, or copy ` +
+        'the whole address into your browser.',
+      ask,
+    ],
+    used: [
+      'This link was already used',
+      `This ${words.what} link works once, and it was used${when(link?.usedAt)}.`,
+      words.used ? `<p>${escapeHtml(words.used)}</p>` : ask,
+    ],
+    replaced: [
+      'This link was replaced by a newer one',
+      link?.revokedReason === 'contact_email_changed'
+        ? `The email address this ${words.what} link was sent to has been corrected, and a new link was sent to ` +
+          'the corrected address. This one no longer works.'
+        : `A newer email with a new ${words.what} link was sent to you. Please use the link in the most recent email.`,
+      ask,
+    ],
+    expired: ['This link has expired', `This ${words.what} link expired${when(link?.expiresAt)}.`, ask],
+  };
+  const [title, why, next] = texts[problem];
+  return {
+    status: problem === 'unknown' ? 404 : 410,
+    body: page(title, `<h1>${escapeHtml(title)}</h1><div role="alert"><p>${why}</p></div>${next}`),
+  };
+}
+
 /** What a single-use token link opens, and the pages for a link that is done or cannot be used. */
-export interface TokenLink<L extends { usedAt: Date | null; expiresAt: Date }> {
+export interface TokenLink<L extends LinkState> {
   find: (tokenHash: Buffer) => Promise<L | null>;
   /** What the link asks for is done already (the invitation accepted, the license active): `done` says so. */
   isDone?: (link: L) => boolean;
   done?: (link: L) => string;
-  invalid: () => string;
+  words: LinkWords;
+}
+
+/** The answer for a link that cannot be used, and why (linkProblemPage). */
+export const refuseLink = <L extends LinkState>(link: TokenLink<L>, found: L | null, problem?: LinkProblem) => {
+  const gone = linkProblemPage(problem ?? linkProblem(found) ?? 'used', link.words, found);
+  return reply(gone.status, gone.body);
+};
+
+/**
+ * After the lifecycle refused a link's form (the link went bad meanwhile, or the run refused for another
+ * reason): why, read again from the link; a link that still looks usable gets the refusal's own words (409).
+ */
+export async function refuseAfterUpdate<L extends LinkState>(link: TokenLink<L>, token: string, refusal: Error) {
+  const found = await link.find(sha256(token));
+  const problem = linkProblem(found);
+  if (problem) return refuseLink(link, found, problem);
+  const body = page(
+    'This link cannot be used now',
+    `<h1>This link cannot be used now</h1><div role="alert"><p>${escapeHtml(refusal.message)}</p></div>` +
+      `<p>${escapeHtml(link.words.ask)}</p>`,
+  );
+  return reply(409, body);
 }
 
 /**
- * The page a single-use token link opens: `done` once what the link asks for is done (200), `invalid` for a
- * malformed, unknown, spent or expired link (410), else `show`, whose form carries the token on.
+ * The page a single-use token link opens: `done` once what the link asks for is done (200), why it cannot be
+ * used for a malformed or unknown link (404) or a used, replaced or expired one (410), else `show`, whose form
+ * carries the token on.
  */
-export function defineTokenPage<L extends { usedAt: Date | null; expiresAt: Date }>(
+export function defineTokenPage<L extends LinkState>(
   api: Api,
   link: TokenLink<L>,
   spec: Pick<PageSpec<undefined, undefined, Responses>, 'path' | 'summary'> & {
-    /** The descriptions of the 200 and the 410. */
-    pages: readonly [ok: string, gone: string];
+    /** The description of the 200. */
+    page: string;
     show: (token: string, link: L) => string;
   },
 ): void {
@@ -101,11 +173,16 @@ export function defineTokenPage<L extends { usedAt: Date | null; expiresAt: Date
     path: spec.path,
     summary: spec.summary,
     query: TokenQuery,
-    responses: { 200: html(spec.pages[0]), 410: html(spec.pages[1]) },
+    responses: {
+      200: html(spec.page),
+      404: html('The link is not valid: unknown or incomplete'),
+      410: html('The link was already used, was replaced by a newer one, or has expired: the page says which'),
+    },
     handler: async ({ query }) => {
       const opened = await openLink(query.token, link.find);
       if (opened && link.done && link.isDone?.(opened.link)) return reply(200, link.done(opened.link));
-      if (!opened || !isUsable(opened.link)) return reply(410, link.invalid());
+      const problem = linkProblem(opened?.link ?? null);
+      if (!opened || problem) return refuseLink(link, opened?.link ?? null, problem ?? undefined);
       return reply(200, spec.show(opened.token, opened.link));
     },
   });

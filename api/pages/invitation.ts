@@ -8,18 +8,12 @@ import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
 import { errorCode } from '../http/refusals';
-import { defineFormPost, defineTokenPage, page, type TokenLink } from './html';
-import { formField, openLink } from './schemas';
+import { defineFormPost, defineTokenPage, page, refuseAfterUpdate, refuseLink, type TokenLink } from './html';
+import { formField, isUsable, openLink } from './schemas';
 
 // The contact's side of the invitation (C2, C4, T3): a plain page reached only through the emailed link.
 
-const invalidLink = () =>
-  page(
-    'This link is no longer valid',
-    `<h1>This link is no longer valid</h1>
-     <div role="alert"><p>The invitation link has expired, was already used, or was replaced by a newer one.</p></div>
-     <p>Please ask your reseller to send you a new invitation email.</p>`,
-  );
+const words = { what: 'invitation', ask: 'Please ask your reseller to send you a new invitation email.' };
 
 const alreadyAccepted = (link: { organizationName: string; resellerName: string }) =>
   page(
@@ -57,14 +51,14 @@ export function invitationPages(api: Api, { sql, temporal }: AppDeps): void {
     find: (hash) => findInvitationLink(sql, hash),
     isDone: (link) => link.invitationStatus === 'accepted',
     done: alreadyAccepted,
-    invalid: invalidLink,
+    words,
   };
 
   // Opening the link shows the terms; nothing changes until the contact presses Accept (mail scanners follow links).
   defineTokenPage(api, invitationLink, {
     path: '/invitations/accept',
     summary: 'The invitation page: the reseller terms and an Accept button (C2, T3)',
-    pages: ['The terms to accept, or that they already were', 'The link is spent, expired or replaced'],
+    page: 'The terms to accept, or that they already were',
     show: termsPage,
   });
 
@@ -76,14 +70,16 @@ export function invitationPages(api: Api, { sql, temporal }: AppDeps): void {
     responses: {
       200: html('Accepted, or already accepted'),
       400: html('The terms were not ticked'),
+      404: html('The link is not valid: unknown or incomplete'),
       409: html('Refused: the admin is already primary admin of an organization with this exact name (C4)'),
-      410: html('The link is spent, expired or replaced'),
+      410: html('The link was already used, was replaced by a newer one, or has expired: the page says which'),
     },
     handler: async ({ body }) => {
       const opened = await openLink(body.token, invitationLink.find);
-      if (!opened) return reply(410, invalidLink());
+      if (!opened) return refuseLink(invitationLink, null);
       const { token, link } = opened;
       if (link.invitationStatus === 'accepted') return reply(200, alreadyAccepted(link));
+      if (!isUsable(link)) return refuseLink(invitationLink, link);
       if (body.agree !== 'yes') {
         const again = `/invitations/accept?token=${escapeHtml(token)}`;
         const form = page(
@@ -98,7 +94,7 @@ export function invitationPages(api: Api, { sql, temporal }: AppDeps): void {
         await runUpdate(handle, acceptInvitationUpdate, { tokenHash: sha256Hex(token) });
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
-        // C4: the contact reads the reason; anything else (a spent link, an ended run): ask again.
+        // C4: the contact reads the reason; anything else (a spent or replaced link, an ended run): why, and ask again.
         if (err.code === errorCode(InvitationFailure.DuplicatePrimaryAdmin)) {
           const refused = page(
             'This invitation cannot be accepted',
@@ -108,7 +104,7 @@ export function invitationPages(api: Api, { sql, temporal }: AppDeps): void {
           );
           return reply(409, refused);
         }
-        return reply(410, invalidLink());
+        return refuseAfterUpdate(invitationLink, token, err);
       }
       const reseller = escapeHtml(link.resellerName);
       const accepted = page(

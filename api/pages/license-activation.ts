@@ -7,17 +7,12 @@ import { type Api, html, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
-import { defineFormPost, defineTokenPage, page, type TokenLink } from './html';
-import { formField, openLink } from './schemas';
+import { defineFormPost, defineTokenPage, page, refuseAfterUpdate, refuseLink, type TokenLink } from './html';
+import { formField, isUsable, openLink } from './schemas';
 
 // O4/O7: the customer activates the license from the emailed link; resellers cannot.
 
-const invalid = () =>
-  page(
-    'This link is no longer valid',
-    '<h1>This link is no longer valid</h1><div role="alert"><p>The activation link has expired or was already ' +
-      'used.</p></div><p>Please contact your reseller.</p>',
-  );
+const words = { what: 'activation', ask: 'Please contact your reseller for a new activation email.' };
 const done = (serial: string) =>
   page(
     'License activated',
@@ -48,13 +43,13 @@ export function licenseActivationPages(api: Api, { sql, temporal }: AppDeps): vo
     find: (hash) => findActivationLink(sql, hash),
     isDone: (link) => link.licenseStatus === 'active',
     done: (link) => done(link.serialNumber),
-    invalid,
+    words,
   };
 
   defineTokenPage(api, activationLink, {
     path: '/licenses/activate',
     summary: 'The activation page: the license and an Activate button (O4, O8, T3)',
-    pages: ['The license to activate, or that it is active', 'The link is spent or expired'],
+    page: 'The license to activate, or that it is active',
     show: activationPage,
   });
 
@@ -63,17 +58,23 @@ export function licenseActivationPages(api: Api, { sql, temporal }: AppDeps): vo
     summary: 'The customer activates the license (O4, O7)',
     body: ActivateForm,
     limit: '2kb',
-    responses: { 200: html('Activated, with the serial number'), 410: html('The link is spent or expired') },
+    responses: {
+      200: html('Activated, with the serial number'),
+      404: html('The link is not valid: unknown or incomplete'),
+      409: html('The order refused the activation now (deleted meanwhile, or try again), with the reason'),
+      410: html('The link was already used, was replaced by a newer one, or has expired: the page says which'),
+    },
     handler: async ({ body }) => {
       const opened = await openLink(body.token, activationLink.find);
-      if (!opened) return reply(410, invalid());
+      if (!opened) return refuseLink(activationLink, null);
       const { token, link } = opened;
       if (link.licenseStatus === 'active') return reply(200, done(link.serialNumber));
+      if (!isUsable(link)) return refuseLink(activationLink, link);
       try {
         const handle = temporal.workflow.getHandle(orderWorkflowId(lifecycleKindOf(link), link.orderId));
         await runUpdate(handle, activateLicenseUpdate, { tokenHash: sha256Hex(token) });
       } catch (err) {
-        if (err instanceof HttpError) return reply(410, invalid());
+        if (err instanceof HttpError) return refuseAfterUpdate(activationLink, token, err);
         throw err;
       }
       return reply(200, done(link.serialNumber));

@@ -15,12 +15,25 @@ import { formField } from './schemas';
 const Link = z.object({ request: z.uuid(), code: z.string().min(6).max(20) });
 const LinkFields = z.object({ request: formField, code: formField }).meta({ id: 'ResellerChangeRedeemForm' });
 
+const UNKNOWN =
+  'This link is not one we sent, or it is incomplete. Open it again from the email, or copy the whole address.';
+
 const unusable = (why: string) =>
   page(
     'This code cannot be used',
     `<h1>This code cannot be used</h1><div role="alert"><p>${escapeHtml(why)}</p></div>` +
       '<p>If you still want to change reseller, ask the new reseller to send a new code.</p>',
   );
+/** T3: why a known code no longer works, in plain words (410); null while it still does. */
+const gone = (r: { status: string; expiresAt: Date }): string | null => {
+  if (r.status === 'locked')
+    return 'Too many wrong codes were tried for this request, so it was locked to keep the code from being guessed.';
+  if (r.status === 'expired' || (r.status === 'pending' && r.expiresAt.getTime() <= Date.now()))
+    return `This code expired on ${r.expiresAt.toUTCString()}.`;
+  if (r.status !== 'pending') return `This code can no longer be used: the request is ${r.status}.`;
+  return null;
+};
+
 const completed = (title: string, heading: string, r: { organizationName: string; newResellerName: string }) =>
   page(
     title,
@@ -42,16 +55,16 @@ export function resellerChangePages(api: Api, { sql, temporal }: AppDeps): void 
     query: LinkFields,
     responses: {
       200: html('The change to confirm, or that it is done'),
-      404: html('The link is not valid'),
-      410: html('The code has expired or can no longer be used'),
+      404: html('The link is not valid: unknown or incomplete'),
+      410: html('The code has expired, or the request was locked after too many wrong codes: the page says which'),
     },
     handler: async ({ query }) => {
       const link = await openLink(query);
-      if (!link) return reply(404, unusable('This link is not valid.'));
+      if (!link) return reply(404, unusable(UNKNOWN));
       const { r } = link;
       if (r.status === 'redeemed') return reply(200, completed('Already done', 'Reseller change already completed', r));
-      if (r.status !== 'pending' || r.expiresAt.getTime() <= Date.now())
-        return reply(410, unusable(`The code is ${r.status === 'pending' ? 'expired' : r.status}.`));
+      const why = gone(r);
+      if (why) return reply(410, unusable(why));
       const organization = escapeHtml(r.organizationName);
       const reseller = escapeHtml(r.newResellerName);
       const body = page(
@@ -77,18 +90,26 @@ export function resellerChangePages(api: Api, { sql, temporal }: AppDeps): void 
     limit: '2kb',
     responses: {
       200: html('The customer has moved'),
-      404: html('The link is not valid'),
-      409: html('The code can no longer be used, with the reason'),
+      404: html('The link is not valid: unknown or incomplete'),
+      409: html('The change was refused for another reason (the customer changed hands meanwhile), with it'),
+      410: html('The code has expired, or the request was locked after too many wrong codes: the page says which'),
     },
     handler: async ({ body }) => {
       const link = await openLink(body);
-      if (!link) return reply(404, unusable('This link is not valid.'));
+      if (!link) return reply(404, unusable(UNKNOWN));
+      if (link.r.status === 'redeemed')
+        return reply(200, completed('Already done', 'Reseller change already completed', link.r));
+      const why = gone(link.r);
+      if (why) return reply(410, unusable(why));
       try {
         const handle = temporal.workflow.getHandle(resellerChangeWorkflowId(link.request));
         await runUpdate(handle, redeemCodeUpdate, { codeHash: codeHash(link.code), actor: 'customer-admin' });
       } catch (err) {
-        if (err instanceof HttpError) return reply(409, unusable(err.message));
-        throw err;
+        if (!(err instanceof HttpError)) throw err;
+        // Refused meanwhile: expired or locked (410, why), else the lifecycle's own reason.
+        const now = await openLink(body);
+        const whyNow = now && gone(now.r);
+        return whyNow ? reply(410, unusable(whyNow)) : reply(409, unusable(err.message));
       }
       return reply(200, completed('Reseller change completed', 'Reseller change completed', link.r));
     },

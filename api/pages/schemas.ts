@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { LinkState } from '../../db/access-tokens';
 import { sha256 } from '../../lib/hash';
 
 // The link pages' inputs (T3). They are read loosely: whatever a link or form carries, the contact gets a
@@ -21,6 +22,17 @@ export async function openLink<L>(
   return parsed.success && link ? { token: parsed.data, link } : null;
 }
 
-/** A single-use link that is neither spent nor expired. */
-export const isUsable = (link: { usedAt: Date | null; expiresAt: Date }): boolean =>
-  !link.usedAt && link.expiresAt.getTime() > Date.now();
+/** Why a link does not work (T3): a page says which, in plain words. */
+export type LinkProblem = 'unknown' | 'used' | 'replaced' | 'expired';
+
+/** What is wrong with a link, or null when it works; a used link says so first, then a replaced one. */
+export function linkProblem(link: LinkState | null): LinkProblem | null {
+  if (!link) return 'unknown';
+  if (link.usedAt) return 'used';
+  if (link.revokedAt) return 'replaced';
+  if (link.expiresAt.getTime() <= Date.now()) return 'expired';
+  return null;
+}
+
+/** A single-use link that is neither spent, replaced nor expired. */
+export const isUsable = (link: LinkState): boolean => linkProblem(link) === null;

@@ -8,7 +8,7 @@ import { type Api, html, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
-import { defineFormPost, defineTokenPage, page, type TokenLink } from './html';
+import { defineFormPost, defineTokenPage, page, refuseAfterUpdate, refuseLink, type TokenLink } from './html';
 import { formField, isUsable, openLink, Token } from './schemas';
 
 // The contact's account setup (E2, T3): a plain page reached only through the emailed link, where the
@@ -32,14 +32,11 @@ const SetupFields = z
 
 type Link = NonNullable<Awaited<ReturnType<typeof findContactLink>>>;
 
-const invalidLink = () =>
-  page(
-    'This link is no longer valid',
-    `<h1>This link is no longer valid</h1>
-     <div role="alert"><p>The account setup link has expired or was already used.</p></div>
-     <p>If you already set your password, sign in with your email address. Otherwise, please ask your reseller to ` +
-      'invite you again.</p>',
-  );
+const words = {
+  what: 'account setup',
+  ask: 'Please ask your reseller to invite you again.',
+  used: 'If you already set your password, sign in with your email address and that password.',
+};
 
 function setupForm(token: string, link: Link, values: { name?: string; phone?: string } = {}, problem?: string) {
   const product = PRODUCT_NAMES[link.product];
@@ -78,11 +75,11 @@ function setupForm(token: string, link: Link, values: { name?: string; phone?: s
 
 export function subscriptionContactPages(api: Api, { sql, temporal }: AppDeps): void {
   // Opening the link only shows the form (mail scanners follow links); nothing changes until it is sent.
-  const contactLink: TokenLink<Link> = { find: (hash) => findContactLink(sql, hash), invalid: invalidLink };
+  const contactLink: TokenLink<Link> = { find: (hash) => findContactLink(sql, hash), words };
   defineTokenPage(api, contactLink, {
     path: '/subscription-contact/setup',
     summary: "The contact's account setup form: contact details and a strong password (E2, T3)",
-    pages: ['The setup form', 'The link is spent or expired'],
+    page: 'The setup form',
     show: (token, link) => setupForm(token, link),
   });
 
@@ -94,11 +91,13 @@ export function subscriptionContactPages(api: Api, { sql, temporal }: AppDeps): 
     responses: {
       200: html('The account is ready'),
       400: html('The form again, with what to correct'),
-      410: html('The link is spent or expired'),
+      404: html('The link is not valid: unknown or incomplete'),
+      409: html('The subscription refused the setup now (ended meanwhile, or try again), with the reason'),
+      410: html('The link was already used, was replaced by a newer one, or has expired: the page says which'),
     },
     handler: async ({ body }) => {
       const opened = await openLink(body.token, contactLink.find);
-      if (!opened || !isUsable(opened.link)) return reply(410, invalidLink());
+      if (!opened || !isUsable(opened.link)) return refuseLink(contactLink, opened?.link ?? null);
       const { token, link } = opened;
       const form = SetupForm.safeParse(body);
       const values = { name: body.name ?? '', phone: body.phone ?? '' };
@@ -118,8 +117,8 @@ export function subscriptionContactPages(api: Api, { sql, temporal }: AppDeps): 
         const tokenHash = sha256Hex(token);
         await runUpdate(handle, completeContactSetupUpdate, { tokenHash, name, phone });
       } catch (err) {
-        // A spent or expired link, or an ended subscription: the contact can only ask again.
-        if (err instanceof HttpError) return reply(410, invalidLink());
+        // A link spent, replaced or expired meanwhile (the page says which), or an ended subscription.
+        if (err instanceof HttpError) return refuseAfterUpdate(contactLink, token, err);
         throw err;
       }
       const ready = page(
