@@ -12,7 +12,7 @@ import {
   redeemResellerChange,
 } from '../db/reseller-changes';
 import { customerLifecycleKeys } from '../db/ownership';
-import { sha256Hex } from '../lib/hash';
+import { keyedHashHex } from '../lib/hash';
 import { type ActivityDeps, sendOnce, sendWithSecret } from './mailer';
 import type { RenderedEmail } from './templates/layout';
 import type { CustomerLifecycleKeys } from '../workflows/definitions';
@@ -39,9 +39,9 @@ export function newResellerChangeCode(): string {
   return `${code.slice(0, 5)}-${code.slice(5)}`;
 }
 
-/** How a code is compared: case, spaces and dashes do not matter. */
-export function codeHash(code: string): string {
-  return sha256Hex(code.toUpperCase().replace(/[\s-]/g, ''));
+/** How a code is compared: case, spaces and dashes do not matter; hashed with the key (lib/hash.ts keyedHashHex). */
+export function codeHash(tokenSecret: string, code: string): string {
+  return keyedHashHex(tokenSecret, code.toUpperCase().replace(/[\s-]/g, ''));
 }
 
 const notFound = (requestId: string) =>
@@ -104,7 +104,7 @@ export function createResellerChangeActivities(deps: ActivityDeps) {
             requestId: args.requestId,
             emailKey: key,
             adminEmail: a.email,
-            codeHash: Buffer.from(codeHash(code), 'hex'),
+            codeHash: Buffer.from(codeHash(config.TOKEN_SECRET, code), 'hex'),
           }),
         );
       }

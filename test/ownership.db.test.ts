@@ -106,7 +106,7 @@ async function requestChange(newR: { resellerId: string; userId: string }, c: { 
 
 /** X1: a code issued for the request, as its email to an admin issues it; answers the code's hash. */
 async function issuedCode(requestId: string): Promise<string> {
-  const hash = codeHash(newResellerChangeCode());
+  const hash = codeHash(config.TOKEN_SECRET, newResellerChangeCode());
   await sql.begin((tx) =>
     issueResellerChangeCode(tx, {
       requestId,

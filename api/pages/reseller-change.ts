@@ -41,11 +41,13 @@ const completed = (title: string, heading: string, r: { organizationName: string
       `${escapeHtml(r.newResellerName)}.</p></div>`,
   );
 
-export function resellerChangePages(api: Api, { sql, temporal }: AppDeps): void {
+export function resellerChangePages(api: Api, { sql, temporal, config }: AppDeps): void {
   /** The request and code a link carries, when well-formed, and the request they open; null for anything else. */
   const openLink = async (fields: z.infer<typeof LinkFields>) => {
     const p = Link.safeParse(fields);
-    const r = p.success ? await findResellerChangeByCode(sql, p.data.request, codeHash(p.data.code)) : null;
+    const r = p.success
+      ? await findResellerChangeByCode(sql, p.data.request, codeHash(config.TOKEN_SECRET, p.data.code))
+      : null;
     return p.success && r ? { ...p.data, r } : null;
   };
 
@@ -103,7 +105,10 @@ export function resellerChangePages(api: Api, { sql, temporal }: AppDeps): void 
       if (why) return reply(410, unusable(why));
       try {
         const handle = temporal.workflow.getHandle(resellerChangeWorkflowId(link.request));
-        await runUpdate(handle, redeemCodeUpdate, { codeHash: codeHash(link.code), actor: 'customer-admin' });
+        await runUpdate(handle, redeemCodeUpdate, {
+          codeHash: codeHash(config.TOKEN_SECRET, link.code),
+          actor: 'customer-admin',
+        });
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
         // Refused meanwhile: expired or locked (410, why), else the lifecycle's own reason.

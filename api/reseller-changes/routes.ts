@@ -165,7 +165,7 @@ export function resellerChangeRoutes(api: Api, { sql, temporal, config }: AppDep
       }
       return temporal.workflow.getHandle(resellerChangeWorkflowId(request.id));
     },
-    argOf: (body) => ({ codeHash: codeHash(body.code) }),
+    argOf: (body) => ({ codeHash: codeHash(config.TOKEN_SECRET, body.code) }),
     view: async (request, result, { principal }) => ({
       ...toResellerChangeJson(await ownRequest(principal, request.id)),
       customerId: result.customerId,

@@ -289,7 +289,9 @@ async function resellerChangeRedeemed(rig: CostRig): Promise<PathCost> {
   const code = mails.map((m) => m.text.match(/\b([0-9A-Z]{5}-[0-9A-Z]{5})\b/)?.[1]).find(Boolean);
   if (!code) throw new Error('no reseller change code in the email');
   await settled(rig, handle.workflowId);
-  await handle.executeUpdate(redeemCodeUpdate, { args: [{ codeHash: codeHash(code), actor: actor(newR.userId) }] });
+  await handle.executeUpdate(redeemCodeUpdate, {
+    args: [{ codeHash: codeHash(rig.config.TOKEN_SECRET, code), actor: actor(newR.userId) }],
+  });
   await handle.result();
   return measure(rig, handle.workflowId);
 }
