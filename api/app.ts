@@ -7,8 +7,9 @@ import { healthRoutes } from './health/routes';
 import { authenticate } from './http/auth';
 import { createApi, openApiDocument } from './http/define-route';
 import type { AppDeps } from './http/deps';
+import { jsonBody, wellFormedInput } from './http/body-parsers';
 import { errorHandler, notFoundRoute } from './http/errors';
-import { publicRateLimits } from './http/rate-limits';
+import { documentEmailQuotas, emailQuotas, publicRateLimits } from './http/rate-limits';
 import { orderRoutes } from './orders/routes';
 import { authenticateContact, contactRoutes } from './pages/contact';
 import { invitationPages } from './pages/invitation';
@@ -48,7 +49,8 @@ export function createApp(deps: AppDeps): express.Express {
   const { sql, logger } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Which proxies may name the client (X-Forwarded-For): the per-address limits count what req.ip says.
+  app.set('trust proxy', deps.config.TRUST_PROXY);
   app.use(
     pinoHttp({
       logger,
@@ -67,25 +69,31 @@ export function createApp(deps: AppDeps): express.Express {
   const api = createApi();
   for (const resource of RESOURCES) resource(api, deps);
   const openapi = openApiDocument(api);
+  documentEmailQuotas(openapi);
   app.get('/openapi.json', (_req, res) => res.json(openapi));
 
   // What whole prefixes share: guessing limits for the public pages, the body parsers and credentials.
-  const limits = publicRateLimits(deps.config);
+  // Counters live in Postgres, so the limits and quotas hold across API instances.
+  const limits = publicRateLimits(deps);
   app.use(['/invitations', '/licenses', '/reseller-change', '/subscription-contact'], limits.pages);
   app.use('/contact/login', limits.login);
-  app.use('/contact', express.json({ limit: '20kb' }), (_req, res, next) => {
+  app.use('/contact', ...jsonBody('20kb'), (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();
   });
+  app.post('/contact/login', limits.loginPerAccount);
   app.use('/contact/v1', authenticateContact(sql));
   app.use(
     '/v1',
-    express.json({ limit: '100kb' }),
+    ...jsonBody('100kb'),
     authenticate(sql, {
       cacheTtlMs: durationMs(deps.config.API_KEY_CACHE_TTL),
       cacheMax: deps.config.API_KEY_CACHE_MAX,
     }),
   );
+  for (const quota of emailQuotas(deps)) app.post(quota.path, ...quota.handlers);
+  // Query strings everywhere (bodies are checked by their parsers): no NUL, no lone surrogate.
+  app.use(wellFormedInput);
   app.use(api.router);
 
   app.use(notFoundRoute);

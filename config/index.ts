@@ -110,6 +110,24 @@ const schema = z.object({
   RATE_LIMIT_WINDOW: duration.default('15 minutes'),
   LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
   PUBLIC_PAGE_RATE_LIMIT: z.coerce.number().int().positive().default(300),
+  // Failed contact sign-ins per account (the email) and window, from any number of addresses.
+  LOGIN_ACCOUNT_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+  // Quotas on the endpoints that email a customer's contacts (invitations, reminders, activation links, codes),
+  // so a stolen key cannot spam from the platform's domain. Big enough for bulk onboarding (benches create
+  // ~2,000 customers per reseller in minutes).
+  EMAIL_QUOTA_PER_RESELLER_PER_HOUR: z.coerce.number().int().positive().default(10_000),
+  EMAIL_QUOTA_PER_CUSTOMER_PER_DAY: z.coerce.number().int().positive().default(20),
+  // Express's "trust proxy": which hops may set X-Forwarded-For, so limits count the real client. "loopback"
+  // (a proxy on this machine), a list of addresses or subnets, a number of hops, "true" or "false".
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .min(1)
+    .default('loopback')
+    .transform((s): boolean | number | string => {
+      if (s === 'true' || s === 'false') return s === 'true';
+      return /^\d+$/.test(s) ? Number(s) : s;
+    }),
 
   // T4: attempts per class of step before it fails for good and waits for support; the email back-off's ceiling.
   STEP_DATABASE_MAX_ATTEMPTS: z.coerce.number().int().positive().default(10),

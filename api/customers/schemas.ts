@@ -1,13 +1,37 @@
 import { z } from 'zod';
 import { CUSTOMER_FILTERS } from '../../db/customers';
 import type { CustomerDetails } from '../../workflows/definitions';
-import { email, isoTime, LifecycleIncident, listOf, pageQuery, text, requestBody } from '../http/schemas';
+import { addMonths } from '../../lib/dates';
+import {
+  dateInput,
+  email,
+  isoTime,
+  LifecycleIncident,
+  listOf,
+  pageQuery,
+  requestBody,
+  text,
+  utcDate,
+} from '../http/schemas';
 
 // The customers' request and response shapes (C1-C8, D1, D2, D7).
 
 const isAscii = (s: string) => /^[\x20-\x7E]*$/.test(s);
 const MarketSegment = z.enum(['commercial', 'government', 'education']);
 const CustomerType = z.enum(['team', 'enterprise']);
+
+/**
+ * C5: the anniversary picked at invitation starts the customer's yearly term, so it lies within the coming
+ * year, as the one set by a first order does (12 months after it). A day's slack either way for the reseller's
+ * time zone; a date before that is a typo (R1's renewal notices would go out at once).
+ */
+const anniversaryDate = dateInput(
+  { min: () => utcDate(-1), max: () => addMonths(utcDate(1), 12) },
+  {
+    min: (min) => `must not be in the past (at the earliest ${min})`,
+    max: (max) => `must be within a year from today (at the latest ${max})`,
+  },
+);
 
 const Contact = z.object({ firstName: text(100), lastName: text(100), email }).strict();
 
@@ -29,7 +53,7 @@ const CustomerCreateFields = z
     postalCode: text(20),
     taxId: text(40).optional(),
     contact: Contact,
-    anniversaryDate: z.iso.date('must be a date as YYYY-MM-DD').optional(),
+    anniversaryDate: anniversaryDate.optional(),
   })
   .strict();
 

@@ -51,6 +51,52 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, location: 
   return result.data;
 }
 
+/** What body-parser and the router raise (each with a `type`, or a 4xx `status`), as answers: never a 500. */
+interface RequestReadError {
+  type?: string;
+  status?: number;
+  expose?: boolean;
+  charset?: string;
+  encoding?: string;
+  message?: string;
+}
+
+const bodyIssue = (field: string, message: string) => ({ issues: [{ field, message }] });
+
+/** A request that could not be read as sent: its body (JSON, charset, encoding, size) or its URL. */
+export function unreadableRequest(err: unknown): HttpError | null {
+  const e = err as RequestReadError;
+  switch (e?.type) {
+    case 'entity.parse.failed':
+      return new HttpError(400, 'invalid_json', 'The request body is not valid JSON.');
+    case 'entity.invalid.utf8':
+      return new HttpError(
+        400,
+        'invalid_utf8',
+        'The request body is not valid UTF-8.',
+        bodyIssue('body', 'is not valid UTF-8'),
+      );
+    case 'entity.too.large':
+      return new HttpError(413, 'too_large', 'The request body is too large.');
+    case 'parameters.too.many':
+      return new HttpError(413, 'too_large', 'The form has too many fields.');
+    case 'charset.unsupported': {
+      const message = `The charset "${e.charset ?? e.message}" is not supported: send UTF-8.`;
+      return new HttpError(415, 'unsupported_charset', message, bodyIssue('Content-Type', message));
+    }
+    case 'encoding.unsupported': {
+      const message = `The Content-Encoding "${e.encoding}" is not supported: send identity, gzip, deflate or br.`;
+      return new HttpError(415, 'unsupported_content_encoding', message, bodyIssue('Content-Encoding', message));
+    }
+  }
+  // A body that does not decompress (zlib's error), one cut short, a URL that does not decode: the client's.
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.expose !== false) {
+    const message = `The request could not be read: ${e.message ?? 'malformed'}.`;
+    return new HttpError(e.status === 413 ? 413 : 400, 'unreadable_request', message);
+  }
+  return null;
+}
+
 export const notFoundRoute: RequestHandler = (_req, _res, next) =>
   next(new HttpError(404, 'not_found', 'No such endpoint.'));
 
@@ -59,13 +105,13 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (err instanceof HttpError) httpError = err;
   else if (err instanceof z.ZodError) httpError = validationError(err);
   else if (err instanceof WorkflowNotFoundError) httpError = notFound();
-  else if ((err as { type?: string }).type === 'entity.parse.failed')
-    httpError = new HttpError(400, 'invalid_json', 'The request body is not valid JSON.');
-  else if ((err as { type?: string }).type === 'entity.too.large')
-    httpError = new HttpError(413, 'too_large', 'The request body is too large.');
   else {
-    req.log?.error({ err }, 'unhandled error');
-    httpError = new HttpError(500, 'internal', 'Something went wrong on our side; it has been logged.');
+    const unreadable = unreadableRequest(err);
+    if (unreadable) httpError = unreadable;
+    else {
+      req.log?.error({ err }, 'unhandled error');
+      httpError = new HttpError(500, 'internal', 'Something went wrong on our side; it has been logged.');
+    }
   }
   res
     .status(httpError.status)

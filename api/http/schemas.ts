@@ -7,6 +7,30 @@ export const isoTime = z.string().meta({ format: 'date-time' });
 export const isoDate = z.string().meta({ format: 'date' });
 export const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
 
+/** Today's calendar date (UTC), `days` away. */
+export const utcDate = (days = 0): string => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * A calendar date sent to the API (YYYY-MM-DD, a real day) inside `[min, max]`, each a date or a function of
+ * today: a date far in the past or future is a typo, and a 400 naming the field, not a row. By default
+ * 2000-01-01 to 2100-12-31.
+ */
+export const dateInput = (
+  range: { min?: string | (() => string); max?: string | (() => string) } = {},
+  messages: { min?: (min: string) => string; max?: (max: string) => string } = {},
+) =>
+  z.iso
+    .date('must be a date as YYYY-MM-DD')
+    .superRefine((d, ctx) => {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) return; // the format's own issue says it
+      const min = typeof range.min === 'function' ? range.min() : (range.min ?? '2000-01-01');
+      const max = typeof range.max === 'function' ? range.max() : (range.max ?? '2100-12-31');
+      // ISO dates compare as strings.
+      if (d < min) ctx.addIssue({ code: 'custom', message: messages.min?.(min) ?? `must not be before ${min}` });
+      else if (d > max) ctx.addIssue({ code: 'custom', message: messages.max?.(max) ?? `must not be after ${max}` });
+    })
+    .meta({ format: 'date' });
+
 export const Money = z.object({ amountMinor: z.number().int(), currency: z.string() }).meta({ id: 'Money' });
 export const money = (amountMinor: number, currency: string): z.infer<typeof Money> => ({
   amountMinor,

@@ -1,4 +1,5 @@
-import express, { type RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
+import { formBody } from '../http/body-parsers';
 import type { z } from 'zod';
 import { escapeHtml } from '../../activities/templates/layout';
 import { type Api, defineRoute, html, type Responses, type RouteSpec, reply } from '../http/define-route';
@@ -72,7 +73,7 @@ export function defineFormPost<R extends Responses, B extends z.ZodType>(
     ...route,
     method: 'post',
     auth: 'public',
-    middleware: [publicPageHeaders, express.urlencoded({ extended: false, limit })],
+    middleware: [publicPageHeaders, ...formBody(limit)],
     bodyType: 'application/x-www-form-urlencoded',
   });
 }
