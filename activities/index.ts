@@ -7,6 +7,7 @@ import { createRenewalActivities } from './renewals';
 import { createResellerChangeActivities } from './reseller-change';
 import { createSubscriptionActivities } from './subscriptions';
 import { createSupportActivities } from './support';
+import { createUserActivities } from './users';
 
 export { type ActivityDeps, createMailer, type Mailer } from './mailer';
 
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRenewalActivities(deps),
     ...createBillingActivities(deps),
     ...createSupportActivities(deps),
+    ...createUserActivities(deps),
   };
 }
 

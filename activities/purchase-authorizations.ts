@@ -11,6 +11,7 @@ import {
   PurchaseAuthorizationFailure,
   type PurchaseAuthorizationInput,
   type PurchaseAuthorizationNotice,
+  type PurchaseAuthorizationPayment,
   type PurchaseAuthorizationTransition,
   purchaseAuthorizationWorkflowId,
 } from '../workflows/definitions';
@@ -35,13 +36,22 @@ export function createPurchaseAuthorizationActivities(deps: ActivityDeps) {
       await recordPurchaseAuthorizationOrder(sql, args);
     },
 
-    /** P2-P4: the PA and its license move to a status. */
+    /**
+     * P2-P4: the PA and its license move to a status; paid with a payment, it enters the balance (D6). A payment
+     * whose reference or provider event already paid something else is refused (`NotChangeable`), nothing changed.
+     */
     async changePurchaseAuthorizationStatus(args: {
       paId: string;
       to: PurchaseAuthorizationTransition;
       actor: string;
+      payment?: PurchaseAuthorizationPayment;
     }): Promise<void> {
-      await changePurchaseAuthorizationStatus(sql, args);
+      const outcome = await changePurchaseAuthorizationStatus(sql, args);
+      if (outcome === 'reference_used')
+        throw ApplicationFailure.nonRetryable(
+          'This payment (its reference or provider event) was already recorded for another payment (P2).',
+          PurchaseAuthorizationFailure.NotChangeable,
+        );
     },
 
     /** P5: how many of the PA's licenses are assigned to users. */

@@ -22,6 +22,8 @@ import { resellerChangeRoutes } from './reseller-changes/routes';
 import { searchRoutes } from './search/routes';
 import { subscriptionRoutes } from './subscriptions/routes';
 import { supportRoutes } from './support/routes';
+import { userSetupPages } from './pages/user-setup';
+import { userRoutes } from './users/routes';
 
 export type { AppDeps } from './http/deps';
 
@@ -32,6 +34,7 @@ const RESOURCES = [
   licenseActivationPages,
   resellerChangePages,
   subscriptionContactPages,
+  userSetupPages,
   contactRoutes,
   customerRoutes,
   subscriptionRoutes,
@@ -42,6 +45,7 @@ const RESOURCES = [
   billingRoutes,
   searchRoutes,
   supportRoutes,
+  userRoutes,
 ];
 
 /** The HTTP API, apart from `listen` so tests drive it in-process. */
@@ -75,7 +79,7 @@ export function createApp(deps: AppDeps): express.Express {
   // What whole prefixes share: guessing limits for the public pages, the body parsers and credentials.
   // Counters live in Postgres, so the limits and quotas hold across API instances.
   const limits = publicRateLimits(deps);
-  app.use(['/invitations', '/licenses', '/reseller-change', '/subscription-contact'], limits.pages);
+  app.use(['/invitations', '/licenses', '/reseller-change', '/subscription-contact', '/users'], limits.pages);
   app.use('/contact/login', limits.login);
   app.use('/contact', ...jsonBody('20kb'), (_req, res, next) => {
     res.set('Cache-Control', 'no-store');

@@ -82,6 +82,8 @@ const schema = z.object({
   // Per-user subscriptions (DOMAIN.md E2, T3): how long the contact's setup link and a contact's session live.
   SUBSCRIPTION_CONTACT_LINK_TTL: duration.default('14 days'),
   CONTACT_SESSION_TTL: duration.default('12 hours'),
+  // Reseller users (DOMAIN.md T2, T3): how long an invited user's account-setup link lives.
+  USER_SETUP_LINK_TTL: duration.default('7 days'),
 
   // Orders and trials (DOMAIN.md O4, O6): link lifetime, trial length, reminders before its end, "+" extension.
   ACTIVATION_LINK_TTL: duration.default('30 days'),

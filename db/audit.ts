@@ -11,7 +11,9 @@ export type AuditEntity =
   | 'reseller_change'
   | 'renewal'
   | 'invoice'
-  | 'lifecycle';
+  | 'lifecycle'
+  | 'reseller_user'
+  | 'api_key';
 
 export interface AuditEvent {
   resellerId: string;
@@ -49,6 +51,7 @@ export const auditCustomer = auditOf('customer');
 export const auditOrder = auditOf('order');
 export const auditPurchaseAuthorization = auditOf('purchase_authorization');
 export const auditSubscription = auditOf('subscription');
+export const auditResellerUser = auditOf('reseller_user');
 
 /** T4: a support user retried or skipped a failed step; audited against the lifecycle's entity. */
 export interface SupportAction {

@@ -93,8 +93,9 @@ export async function invoiceLines(sql: Sql, invoiceId: string): Promise<Invoice
 
 export interface BalanceTransactionRow {
   id: string;
-  kind: 'invoice' | 'payment';
-  invoiceId: string;
+  kind: 'invoice' | 'purchase_authorization' | 'payment';
+  invoiceId: string | null;
+  purchaseAuthorizationId: string | null;
   paymentId: string | null;
   currency: string;
   amountMinor: number;
@@ -102,7 +103,7 @@ export interface BalanceTransactionRow {
   createdAt: Date;
 }
 
-/** D6: what the reseller owes per currency (invoices minus payments), and its transactions, newest first. */
+/** D6: what the reseller owes per currency (invoices and paid purchase authorizations minus payments), and its transactions, newest first. */
 export async function balanceOf(sql: Sql, resellerId: string, q: { limit: number; beforeId?: string }) {
   // Kept by triggers on the transactions (migration 00012); float8 is exact for minor units below 2^53.
   const balances = await sql<{ currency: string; amountMinor: number }[]>`
@@ -111,7 +112,8 @@ export async function balanceOf(sql: Sql, resellerId: string, q: { limit: number
   // Ordered by the table's id, not the text column of the same name (number order); reseller_id first so the
   // planner takes the tenant's index, not the primary key backwards past other tenants' rows.
   const transactions = await sql<BalanceTransactionRow[]>`
-    SELECT id::text, kind, invoice_id, payment_id, trim(currency) AS currency, amount_minor, description, created_at
+    SELECT id::text, kind, invoice_id, purchase_authorization_id, payment_id, trim(currency) AS currency, amount_minor,
+           description, created_at
     FROM reseller_balance_transactions
     WHERE reseller_id = ${resellerId} ${q.beforeId ? sql`AND id < ${q.beforeId}` : sql``}
     ORDER BY reseller_id, reseller_balance_transactions.id DESC LIMIT ${q.limit}`;
@@ -480,7 +482,7 @@ export async function invoiceEmailData(sql: Sql, invoiceId: string): Promise<Inv
 /** B1/T2: who receives a reseller's invoices: its billing users, or else the given fallback user. */
 export async function billingRecipients(sql: Sql, resellerId: string, fallbackUserId: string) {
   const users = await sql<{ id: string; email: string; name: string }[]>`
-    SELECT id, email, name FROM reseller_users WHERE reseller_id = ${resellerId} AND 'billing' = ANY (permissions)
+    SELECT id, email, name FROM reseller_users WHERE reseller_id = ${resellerId} AND 'billing' = ANY (permissions) AND status = 'active'
     ORDER BY created_at, id`;
   if (users.length) return users;
   return sql<{ id: string; email: string; name: string }[]>`

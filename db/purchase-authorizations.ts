@@ -4,6 +4,7 @@ import { extendedTermIssue } from '../lib/subscription-terms';
 import type {
   MarketSegment,
   PurchaseAuthorizationInput,
+  PurchaseAuthorizationPayment,
   PurchaseAuthorizationTransition,
 } from '../workflows/definitions';
 import { auditPurchaseAuthorization, fieldChange } from './audit';
@@ -22,11 +23,19 @@ export interface PurchaseAuthorizationRow {
   createdAt: Date;
   orderedAt: Date | null;
   paidAt: Date | null;
+  /** P2: what the PA costs, when it was priced at creation. */
+  amountMinor: number | null;
+  currency: string | null;
 }
+
+/** P2: what the PA costs, when it was priced. */
+export const paAmount = (pa: Pick<PurchaseAuthorizationRow, 'amountMinor' | 'currency'>) =>
+  pa.amountMinor !== null && pa.currency !== null ? { amountMinor: pa.amountMinor, currency: pa.currency } : null;
 
 const select = (sql: Sql | Tx) => sql`
   SELECT pa.id, pa.reseller_id, pa.customer_id, pa.product, pa.quantity, pa.licenses_assigned, pa.status,
-         l.serial_number, l.status AS license_status, pa.created_at, pa.ordered_at, pa.paid_at
+         l.serial_number, l.status AS license_status, pa.created_at, pa.ordered_at, pa.paid_at, pa.amount_minor,
+         trim(pa.currency) AS currency
   FROM purchase_authorizations pa LEFT JOIN licenses l ON l.purchase_authorization_id = pa.id`;
 
 /** A PA of this reseller only (T1). */
@@ -132,8 +141,10 @@ export async function storePurchaseAuthorization(
     }
     const owner = customer.resellerId;
     const [pa] = await tx<{ createdAt: Date }[]>`
-      INSERT INTO purchase_authorizations (id, reseller_id, customer_id, product, quantity, created_by)
-      VALUES (${input.paId}, ${owner}, ${input.customerId}, ${input.product}, ${input.quantity}, ${input.createdBy})
+      INSERT INTO purchase_authorizations (id, reseller_id, customer_id, product, quantity, created_by, amount_minor,
+                                           currency)
+      VALUES (${input.paId}, ${owner}, ${input.customerId}, ${input.product}, ${input.quantity}, ${input.createdBy},
+              ${input.amount?.amountMinor ?? null}, ${input.amount?.currency ?? null})
       RETURNING created_at`;
     await tx`
       INSERT INTO licenses (id, reseller_id, customer_id, serial_number, product, status, purchase_authorization_id,
@@ -158,9 +169,21 @@ export async function storePurchaseAuthorization(
 
 /** The PA locked for a change, with the reseller that owns its customer now (the one owner). */
 async function lockPa(tx: Tx, paId: string) {
-  const [pa] = await tx<{ resellerId: string; status: string; orderedAt: Date | null; licensesAssigned: number }[]>`
-    SELECT c.reseller_id, pa.status, pa.ordered_at, pa.licenses_assigned
+  const [pa] = await tx<
+    {
+      resellerId: string;
+      status: string;
+      orderedAt: Date | null;
+      licensesAssigned: number;
+      amountMinor: number | null;
+      currency: string | null;
+      serialNumber: string;
+    }[]
+  >`
+    SELECT c.reseller_id, pa.status, pa.ordered_at, pa.licenses_assigned, pa.amount_minor,
+           trim(pa.currency) AS currency, COALESCE(l.serial_number, pa.id::text) AS serial_number
     FROM purchase_authorizations pa JOIN customers c ON c.id = pa.customer_id
+    LEFT JOIN licenses l ON l.purchase_authorization_id = pa.id
     WHERE pa.id = ${paId} FOR UPDATE OF pa`;
   return pa ?? null;
 }
@@ -192,26 +215,114 @@ const TRANSITIONS: Record<PurchaseAuthorizationTransition, { column: string; lic
 
 /**
  * P2-P4: moves the PA to a status and its license with it (paid restores it; deactivated, cancelled, returned end
- * access). A repeat changes nothing.
+ * access). A repeat changes nothing. Paid with a payment (P2, D6): the payment is recorded and enters the balance
+ * (the PA's charge and the payment that settles it) in the same transaction; `reference_used` when its reference
+ * or provider event already recorded another payment, and nothing is changed.
  */
 export async function changePurchaseAuthorizationStatus(
   sql: Sql,
-  args: { paId: string; to: PurchaseAuthorizationTransition; actor: string },
-): Promise<void> {
+  args: { paId: string; to: PurchaseAuthorizationTransition; actor: string; payment?: PurchaseAuthorizationPayment },
+): Promise<'changed' | 'unchanged' | 'reference_used'> {
   const t = TRANSITIONS[args.to];
-  await sql.begin(async (tx) => {
+  return sql.begin(async (tx) => {
     const pa = await lockPa(tx, args.paId);
-    if (!pa || pa.status === args.to) return;
+    if (!pa || pa.status === args.to) return 'unchanged';
+    if (args.to === 'paid' && args.payment) {
+      const recorded = await recordPurchaseAuthorizationPayment(tx, args.paId, pa, args.payment, args.actor);
+      if (!recorded) return 'reference_used';
+    }
     await tx`UPDATE purchase_authorizations SET status = ${args.to}, ${tx(t.column)} = now(),
                ordered_at = CASE WHEN ${args.to}::text = 'paid' THEN COALESCE(ordered_at, now()) ELSE ordered_at END
              WHERE id = ${args.paId}`;
     await tx`UPDATE licenses SET status = ${t.license} WHERE purchase_authorization_id = ${args.paId}`;
+    const payment = args.to === 'paid' && args.payment ? paymentAudit(args.payment) : undefined;
     await auditPurchaseAuthorization(tx, pa.resellerId, args.paId, {
       action: `purchase_authorization.${args.to}`,
       actor: args.actor,
-      ...fieldChange('status', pa.status, args.to),
+      before: { status: pa.status },
+      after: { status: args.to, ...(payment ? { payment } : {}) },
     });
+    return 'changed';
   });
+}
+
+const paymentAudit = (p: PurchaseAuthorizationPayment) => ({
+  id: p.paymentId,
+  source: p.source,
+  amountMinor: p.amountMinor,
+  currency: p.currency,
+  reference: p.reference,
+  providerEventId: p.providerEventId,
+});
+
+/**
+ * P2/D6: the payment row and the balance's two transactions: the PA's charge (its price, else what was paid) and
+ * the payment. False when the reference (per reseller) or the provider's event already recorded another payment.
+ */
+async function recordPurchaseAuthorizationPayment(
+  tx: Tx,
+  paId: string,
+  pa: { resellerId: string; amountMinor: number | null; currency: string | null; serialNumber: string },
+  p: PurchaseAuthorizationPayment,
+  actor: string,
+): Promise<boolean> {
+  const [same] = await tx`SELECT 1 FROM payments WHERE id = ${p.paymentId}`;
+  if (same) return true;
+  const [taken] = await tx`
+    SELECT 1 FROM payments
+    WHERE purchase_authorization_id = ${paId}
+       OR (${p.reference}::text IS NOT NULL AND reseller_id = ${pa.resellerId} AND reference = ${p.reference})
+       OR (${p.providerEventId}::text IS NOT NULL AND provider_event_id = ${p.providerEventId})
+    LIMIT 1`;
+  if (taken) return false;
+  await tx`
+    INSERT INTO payments (id, provider_event_id, purchase_authorization_id, reseller_id, amount_minor, currency,
+                          reference, recorded_by)
+    VALUES (${p.paymentId}, ${p.providerEventId}, ${paId}, ${pa.resellerId}, ${p.amountMinor}, ${p.currency},
+            ${p.reference}, ${actor})`;
+  const charge = pa.currency === p.currency && pa.amountMinor !== null ? pa.amountMinor : p.amountMinor;
+  const evidence = p.reference ? `reference ${p.reference}` : `provider event ${p.providerEventId}`;
+  await tx`
+    INSERT INTO reseller_balance_transactions (reseller_id, kind, purchase_authorization_id, payment_id, currency,
+                                               amount_minor, description)
+    VALUES (${pa.resellerId}, 'purchase_authorization', ${paId}, NULL, ${p.currency}, ${charge},
+            ${`Purchase authorization ${pa.serialNumber}`}),
+           (${pa.resellerId}, 'payment', ${paId}, ${p.paymentId}, ${p.currency}, ${-p.amountMinor},
+            ${`Payment of purchase authorization ${pa.serialNumber} (${evidence})`})`;
+  return true;
+}
+
+export interface PurchaseAuthorizationPaymentRow {
+  id: string;
+  purchaseAuthorizationId: string | null;
+  amountMinor: number;
+  currency: string;
+  reference: string | null;
+  providerEventId: string | null;
+}
+
+/** P2: the payment a reseller recorded under a reference, or the provider's event recorded; null when none. */
+export async function findPaymentByEvidence(
+  sql: Sql,
+  evidence: { resellerId: string; reference: string } | { providerEventId: string },
+): Promise<PurchaseAuthorizationPaymentRow | null> {
+  const where =
+    'reference' in evidence
+      ? sql`reseller_id = ${evidence.resellerId} AND reference = ${evidence.reference}`
+      : sql`provider_event_id = ${evidence.providerEventId}`;
+  const [row] = await sql<PurchaseAuthorizationPaymentRow[]>`
+    SELECT id, purchase_authorization_id, amount_minor, trim(currency) AS currency, reference, provider_event_id
+    FROM payments WHERE ${where}`;
+  return row ?? null;
+}
+
+/** P2: a PA for the payment provider's webhook, whoever owns it (the provider names it by id). */
+export async function findPurchaseAuthorizationForPayment(
+  sql: Sql,
+  id: string,
+): Promise<PurchaseAuthorizationRow | null> {
+  const [row] = await sql<PurchaseAuthorizationRow[]>`${select(sql)} WHERE pa.id = ${id}`;
+  return row ?? null;
 }
 
 /** P5: how many of the PA's licenses are assigned to users. */

@@ -106,7 +106,9 @@ describe("a customer's whole life, across lifecycles and resellers", () => {
       'the PA overdue',
       async () => (await old.get(`/v1/purchase-authorizations/${paId}`)).body.status === 'overdue',
     );
-    const paid = await old.post(`/v1/purchase-authorizations/${paId}/payment`).send({});
+    const paid = await old
+      .post(`/v1/purchase-authorizations/${paId}/payment`)
+      .send({ amountMinor: 120000, currency: 'EUR', reference: `life-${paId}` });
     expect(paid.status).toBe(200);
     expect(paid.body.status).toBe('paid');
 

@@ -63,6 +63,18 @@ const rowOf = async (paId: string) =>
     >`SELECT pa.status, l.status AS license_status FROM purchase_authorizations pa JOIN licenses l ON l.purchase_authorization_id = pa.id WHERE pa.id = ${paId}`
   )[0];
 const actor = { actor: 'user:test' };
+/** P2: a payment with its evidence, as the API sends it. */
+const withPayment = () => ({
+  ...actor,
+  payment: {
+    paymentId: randomUUID(),
+    source: 'recorded' as const,
+    providerEventId: null,
+    reference: `ref-${randomUUID()}`,
+    amountMinor: 100,
+    currency: 'EUR',
+  },
+});
 /** Polls until `check` passes: an activity's result reaches the workflow's state a moment after its email. */
 const subjectsTo = async (address: string) => (await mailbox.to(address)).map((m) => m.subject).sort();
 
@@ -123,7 +135,7 @@ describe('purchase authorizations on the time-skipping server', () => {
     expect(await rowOf(input.paId)).toEqual({ status: 'deactivated', licenseStatus: 'deactivated' });
 
     await env().sleep('9 days');
-    const paid = await handle.executeUpdate(recordPaymentUpdate, { args: [actor] });
+    const paid = await handle.executeUpdate(recordPaymentUpdate, { args: [withPayment()] });
     expect(paid).toMatchObject({ status: 'paid', licensesActive: true });
     expect(await rowOf(input.paId)).toEqual({ status: 'paid', licenseStatus: 'active' });
   });
@@ -251,7 +263,7 @@ describe('P2: the reseller and the customer hear about a PA before and when it i
     const resellerEmail = await userEmailOf(sql, c.reseller.userId);
     const { handle } = await startPa(paInput(c));
     await env().sleep('10 days');
-    await handle.executeUpdate(recordPaymentUpdate, { args: [actor] });
+    await handle.executeUpdate(recordPaymentUpdate, { args: [withPayment()] });
     await env().sleep('25 days'); // day 35: past the warning and the overdue date
     // (A query, not result(): awaiting a result lets the test server skip to the next timer of any run.)
     expect(await handle.query(purchaseAuthorizationStateQuery)).toMatchObject({ status: 'paid', noticesSent: [] });

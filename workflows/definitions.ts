@@ -11,3 +11,4 @@ export * from './contracts/order';
 export * from './contracts/billing';
 export * from './contracts/purchase-authorization';
 export * from './contracts/renewal';
+export * from './contracts/user-invitation';

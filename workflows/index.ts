@@ -6,3 +6,4 @@ export { trialWorkflow } from './trial';
 export { billingWorkflow } from './billing';
 export { purchaseAuthorizationWorkflow } from './purchase-authorization';
 export { renewalWorkflow } from './renewal';
+export { userInvitationWorkflow } from './user-invitation';

@@ -20,6 +20,8 @@ import {
   cancelPurchaseAuthorizationUpdate,
   type PurchaseAuthorizationInput,
   type PurchaseAuthorizationNotice,
+  type PurchaseAuthorizationPayment,
+  paymentShortfall,
   type PurchaseAuthorizationState,
   type PurchaseAuthorizationStatus,
   type PurchaseAuthorizationTransition,
@@ -94,9 +96,14 @@ export async function purchaseAuthorizationWorkflow(
     incident: lc.incident,
   });
   const notChangeable = (message: string): never => lc.refuse(message, PurchaseAuthorizationFailure.NotChangeable);
-  const changeStatus = async (step: Step, to: PurchaseAuthorizationTransition, actor: string) => {
+  const changeStatus = async (
+    step: Step,
+    to: PurchaseAuthorizationTransition,
+    actor: string,
+    payment?: PurchaseAuthorizationPayment,
+  ) => {
     await step(`mark the purchase authorization ${to}`, () =>
-      lc.db.changePurchaseAuthorizationStatus({ paId, to, actor }),
+      lc.db.changePurchaseAuthorizationStatus({ paId, to, actor, ...(payment ? { payment } : {}) }),
     );
     if (to === 'paid') {
       paidAt = Date.now();
@@ -161,11 +168,22 @@ export async function purchaseAuthorizationWorkflow(
       },
       rules,
     );
-  // P2: payment at any point restores the licenses, even after deactivation.
-  statusUpdate(recordPaymentUpdate, 'paid', () => {
-    if (!['pending', 'ordered', 'overdue', 'deactivated'].includes(lc.status))
-      notChangeable(`The purchase authorization is ${lc.status}.`);
-  });
+  // P2: payment at any point restores the licenses, even after deactivation; D6: it enters the balance with the
+  // status change, in one step. It must cover what the PA costs.
+  lc.update(
+    recordPaymentUpdate,
+    async (step, { actor, payment }) => {
+      await changeStatus(step, 'paid', actor, payment);
+      return state();
+    },
+    ({ payment }) => {
+      if (!payment) lc.refuse('A payment needs its amount and evidence (P2).', PurchaseAuthorizationFailure.Invalid);
+      const shortfall = paymentShortfall(input.amount, payment);
+      if (shortfall) lc.refuse(shortfall, PurchaseAuthorizationFailure.Invalid);
+      if (!['pending', 'ordered', 'overdue', 'deactivated'].includes(lc.status))
+        notChangeable(`The purchase authorization is ${lc.status}.`);
+    },
+  );
   statusUpdate(cancelPurchaseAuthorizationUpdate, 'cancelled', () => {
     if (orderedAt !== null)
       notChangeable('An order has been placed under this purchase authorization: request a return instead (P4).');

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
 import { z } from 'zod';
 import { billingTerms } from '../../config/terms';
@@ -11,12 +11,17 @@ import {
   recordPayment,
 } from '../../db/billing';
 import { findOrder } from '../../db/orders';
+import { findPaymentByEvidence, findPurchaseAuthorizationForPayment, paAmount } from '../../db/purchase-authorizations';
 import {
   type BillingInput,
   billingStartedUpdate,
   billingStatusQuery,
   billingWorkflowId,
+  type PurchaseAuthorizationPayment,
+  paymentShortfall,
+  purchaseAuthorizationWorkflowId,
   reactivateUpdate,
+  recordPaymentUpdate,
   revokeSuspensionUpdate,
   stopUpdate,
   suspendUpdate,
@@ -24,7 +29,7 @@ import {
 import { type Api, defineRoute, file, json, reply, created } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError, notFound } from '../http/errors';
-import { startLifecycle } from '../http/lifecycles';
+import { runUpdate, startLifecycle } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
 import { actionRoutes, getOwnedRoute, getRoute, listRoute, ownedRoute } from '../http/route-kinds';
 import { money } from '../http/schemas';
@@ -217,6 +222,7 @@ export function billingRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
           id: t.id,
           kind: t.kind,
           invoiceId: t.invoiceId,
+          purchaseAuthorizationId: t.purchaseAuthorizationId,
           amount: money(t.amountMinor, t.currency),
           description: t.description,
           createdAt: t.createdAt.toISOString(),
@@ -242,7 +248,9 @@ export function billingRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
   defineRoute(api, {
     method: 'post',
     path: '/webhooks/payments',
-    summary: 'The payment provider reports a payment: the invoice is marked paid once per event id (B1, D6)',
+    summary:
+      'The payment provider reports a payment: the invoice (B1) or the purchase authorization (P2) is paid once per ' +
+      'event id, and the payment enters the balance (D6)',
     description:
       'Authenticated by `Payment-Signature: sha256=<hex>`, an HMAC-SHA256 of the raw body with ' +
       '`PAYMENT_WEBHOOK_SECRET`. A replayed event answers 200 with `duplicate: true`.',
@@ -253,11 +261,23 @@ export function billingRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
     responses: { 200: json('Received, once per event id', PaymentReceived) },
     errors: [
       [401, 'The Payment-Signature header does not match the body'],
-      [404, 'No such invoice'],
-      [422, 'The invoice is already paid, or the amount or currency differs from it'],
+      [404, 'No such invoice or purchase authorization'],
+      [409, 'The purchase authorization cannot be paid (cancelled, returned, paid by another payment)'],
+      [422, 'The invoice is already paid, or the amount or currency differs from it; the PA payment does not cover it'],
+      503,
     ],
     handler: async ({ body }) => {
-      const result = await recordPayment(sql, { eventId: body.id, ...body.data });
+      const { purchaseAuthorizationId, invoiceId, amountMinor, currency } = body.data;
+      if (purchaseAuthorizationId) {
+        const outcome = await payPurchaseAuthorization(body.id, purchaseAuthorizationId, { amountMinor, currency });
+        return reply(200, { received: true as const, duplicate: outcome === 'duplicate' });
+      }
+      const result = await recordPayment(sql, {
+        eventId: body.id,
+        invoiceId: invoiceId as string,
+        amountMinor,
+        currency,
+      });
       switch (result.outcome) {
         case 'applied':
         case 'duplicate':
@@ -269,4 +289,36 @@ export function billingRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
       }
     },
   });
+
+  /** P2/D6: the provider's payment of a PA, through the PA's lifecycle (which restores its licenses); once per event. */
+  async function payPurchaseAuthorization(
+    eventId: string,
+    paId: string,
+    paid: { amountMinor: number; currency: string },
+  ): Promise<'applied' | 'duplicate'> {
+    const evidence = { providerEventId: eventId };
+    if (await findPaymentByEvidence(sql, evidence)) return 'duplicate';
+    const pa = await findPurchaseAuthorizationForPayment(sql, paId);
+    if (!pa) throw notFound('Purchase authorization');
+    const shortfall = paymentShortfall(paAmount(pa), paid);
+    if (shortfall) throw new HttpError(422, 'payment_mismatch', shortfall);
+    const payment: PurchaseAuthorizationPayment = {
+      paymentId: randomUUID(),
+      source: 'provider',
+      providerEventId: eventId,
+      reference: null,
+      ...paid,
+    };
+    try {
+      await runUpdate(temporal.workflow.getHandle(purchaseAuthorizationWorkflowId(pa.id)), recordPaymentUpdate, {
+        actor: 'payment-provider',
+        payment,
+      });
+    } catch (err) {
+      // The same event delivered twice at once: the first one recorded it.
+      if (await findPaymentByEvidence(sql, evidence)) return 'duplicate';
+      throw err;
+    }
+    return 'applied';
+  }
 }

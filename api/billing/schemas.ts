@@ -68,8 +68,9 @@ export const Balance = z
     transactions: z.array(
       z.object({
         id: z.string(),
-        kind: z.enum(['invoice', 'payment']),
-        invoiceId: z.uuid(),
+        kind: z.enum(['invoice', 'purchase_authorization', 'payment']),
+        invoiceId: z.uuid().nullable(),
+        purchaseAuthorizationId: z.uuid().nullable().meta({ description: 'P2: the purchase authorization paid' }),
         amount: Money,
         description: z.string(),
         createdAt: isoTime,
@@ -79,18 +80,26 @@ export const Balance = z
   })
   .meta({ id: 'Balance' });
 
-/** The provider's event, signed over the raw body (HMAC-SHA256, hex, header Payment-Signature: sha256=<hex>). */
+/**
+ * The provider's event, signed over the raw body (HMAC-SHA256, hex, header Payment-Signature: sha256=<hex>). It
+ * pays an invoice (B1) or a purchase authorization (P2): exactly one of `invoiceId` and `purchaseAuthorizationId`.
+ */
 export const PaymentEvent = z
   .object({
     id: z.string().min(1).max(200),
     type: z.literal('payment.succeeded'),
     data: z
       .object({
-        invoiceId: z.uuid(),
-        amountMinor: z.number().int().positive(),
+        invoiceId: z.uuid().optional(),
+        purchaseAuthorizationId: z.uuid().optional(),
+        amountMinor: z.number().int().positive().max(2_147_483_647),
         currency: z.string().regex(/^[A-Z]{3}$/),
       })
-      .strict(),
+      .strict()
+      .refine((d) => (d.invoiceId === undefined) !== (d.purchaseAuthorizationId === undefined), {
+        message: 'must name exactly one of invoiceId and purchaseAuthorizationId',
+        path: ['invoiceId'],
+      }),
   })
   .meta({ id: 'PaymentEvent' });
 

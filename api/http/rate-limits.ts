@@ -213,6 +213,8 @@ export const EMAIL_SENDING_ROUTES: readonly EmailSendingRoute[] = [
     customer: (req) => (field(req, 'vipId') ? `vip:${field(req, 'vipId')?.toUpperCase()}` : undefined),
   },
   { path: '/v1/reseller-changes/:id/resend', operation: '/v1/reseller-changes/{id}/resend' },
+  // T2: a new reseller user's account set-up link.
+  { path: '/v1/users', operation: '/v1/users' },
 ];
 
 /**

@@ -1,9 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { purchaseAuthorizationTerms } from '../../config/terms';
 import { findCustomer } from '../../db/customers';
 import {
+  findPaymentByEvidence,
   findPurchaseAuthorization,
   hasOverduePurchaseAuthorization,
+  paAmount,
+  type PurchaseAuthorizationPaymentRow,
   listPurchaseAuthorizations,
   type PurchaseAuthorizationRow,
   planCounts,
@@ -14,10 +18,13 @@ import { extendedTermIssue } from '../../lib/subscription-terms';
 import {
   assignLicensesUpdate,
   cancelPurchaseAuthorizationUpdate,
+  LifecycleFailure,
   type MarketSegment,
   placeOrderUpdate,
   PurchaseAuthorizationFailure,
   type PurchaseAuthorizationInput,
+  type PurchaseAuthorizationPayment,
+  paymentShortfall,
   purchaseAuthorizationStateQuery,
   purchaseAuthorizationDeadlines,
   type PurchaseAuthorizationState,
@@ -27,16 +34,17 @@ import {
 } from '../../workflows/definitions';
 import { type Api, json, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
-import { invalidField } from '../http/errors';
+import { HttpError, invalidField } from '../http/errors';
 import { createdHeaders } from '../http/idempotency';
 import { createLifecycle, runUpdate } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
 import { actionRoutes, createRoute, getOwnedRoute, getRoute, ownedRoute } from '../http/route-kinds';
-import { refusal } from '../http/refusals';
-import { iso } from '../http/schemas';
+import { errorCode, refusal } from '../http/refusals';
+import { iso, money } from '../http/schemas';
 import { ensureRenewal } from '../renewals/lifecycle';
 import {
   AssignmentsBody,
+  PaymentBody,
   type PurchaseAuthorization,
   PurchaseAuthorizationCreateBody,
   PurchaseAuthorizationDetails,
@@ -56,6 +64,7 @@ const toPaJson = (pa: PurchaseAuthorizationRow): z.infer<typeof PurchaseAuthoriz
   createdAt: pa.createdAt.toISOString(),
   orderedAt: iso(pa.orderedAt),
   paidAt: iso(pa.paidAt),
+  amount: pa.amountMinor !== null && pa.currency !== null ? money(pa.amountMinor, pa.currency) : null,
 });
 
 export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }: AppDeps): void {
@@ -120,6 +129,7 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
         product: body.product,
         quantity: body.quantity,
         extendedTermMonths: body.extendedTermMonths ?? null,
+        amount: body.amount ?? null,
         terms,
       };
       // P1: stored with its active license as the run starts; the deadlines count from the stored PA.
@@ -193,12 +203,79 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
     own: ownPa,
     actions: [
       ['order', placeOrderUpdate, 'Place an order under the PA (P1, P2)'],
-      ['payment', recordPaymentUpdate, 'Record the payment; at any point it restores the licenses (P2)'],
       ['cancel', cancelPurchaseAuthorizationUpdate, 'Cancel while pending and with no license assigned (P3)'],
       ['return', requestReturnUpdate, 'Request a return authorization after an order, within the return window (P4)'],
     ],
     handleOf: (pa) => handleOf(pa.id),
     view: async (pa, _state, { principal }) => withState(await ownPa(principal, pa.id)),
+  });
+
+  // P2/D6: a payment recorded by a billing user, with its evidence; the provider's signed webhook is the other way
+  // (api/billing/routes.ts). The reference is unique per reseller: the same payment sent again answers as the first.
+  ownedRoute(api, {
+    method: 'post',
+    path: '/v1/purchase-authorizations/{id}/payment',
+    summary:
+      'Record a payment of the PA (amount and reference): at any point it restores the licenses (P2); it enters ' +
+      'the balance (D6). The same reference again answers as the first time.',
+    permission: 'billing',
+    body: PaymentBody,
+    responses: {
+      200: json('The purchase authorization, paid', PurchaseAuthorizationDetails, {
+        'Idempotent-Replayed': 'true when this reference was recorded before, for this PA and amount',
+      }),
+    },
+    errors: [
+      [409, 'The reference was recorded for another payment, or the PA cannot be paid (cancelled, returned, paid)'],
+      [422, "The payment does not cover the PA's amount, or is in another currency"],
+      503,
+    ],
+    own: ownPa,
+    handler: async (pa, { principal, actor, body }) => {
+      const evidence = { resellerId: principal.resellerId, reference: body.reference };
+      /** The answer to a reference recorded before: the same PA and amount is a replay; anything else a conflict. */
+      const replayOf = async (earlier: PurchaseAuthorizationPaymentRow) => {
+        if (
+          earlier.purchaseAuthorizationId !== pa.id ||
+          earlier.amountMinor !== body.amountMinor ||
+          earlier.currency !== body.currency
+        )
+          throw new HttpError(
+            409,
+            'payment_reference_used',
+            `reference: a payment with this reference was already recorded (${earlier.amountMinor} ${earlier.currency}` +
+              `${earlier.purchaseAuthorizationId === pa.id ? '' : ', for something else'}).`,
+          );
+        return reply(200, await withState(await ownPa(principal, pa.id)), { 'Idempotent-Replayed': 'true' });
+      };
+      const earlier = await findPaymentByEvidence(sql, evidence);
+      if (earlier) return replayOf(earlier);
+      const shortfall = paymentShortfall(paAmount(pa), body);
+      if (shortfall) throw new HttpError(422, 'payment_does_not_cover', shortfall);
+      const payment: PurchaseAuthorizationPayment = {
+        paymentId: randomUUID(),
+        source: 'recorded',
+        providerEventId: null,
+        reference: body.reference,
+        amountMinor: body.amountMinor,
+        currency: body.currency,
+      };
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await runUpdate(handleOf(pa.id), recordPaymentUpdate, { actor, payment });
+          break;
+        } catch (err) {
+          // The same payment sent twice at once: the first one recorded it, the second answers as its replay. While
+          // the first is being recorded the lifecycle refuses a second change (busy): wait for it, briefly.
+          const recorded = await findPaymentByEvidence(sql, evidence);
+          if (recorded) return replayOf(recorded);
+          const busy = err instanceof HttpError && err.code === errorCode(LifecycleFailure.Busy);
+          if (!busy || attempt >= 20) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      return reply(200, await withState(await ownPa(principal, pa.id)), { 'Idempotent-Replayed': 'false' });
+    },
   });
 
   // P3/P5: how many of the PA's licenses are assigned to users.

@@ -1,7 +1,19 @@
 import { z } from 'zod';
-import { isoTime, licenseCount, licenseQuantity, requestBody } from '../http/schemas';
+import { isoTime, licenseCount, licenseQuantity, Money, requestBody } from '../http/schemas';
 
 // The purchase authorizations' request and response shapes (P1-P5, C6).
+
+/** An amount in integer minor units (cents), as every amount of the engine. */
+export const amountMinor = () =>
+  z
+    .number({ error: 'is required: an amount in minor units (cents)' })
+    .int('must be a whole number of minor units (cents)')
+    .positive('must be more than 0')
+    .max(2_147_483_647, 'is too large');
+export const currencyCode = () =>
+  z
+    .string({ error: 'is required: a currency code such as EUR' })
+    .regex(/^[A-Z]{3}$/, 'must be a currency code such as EUR');
 
 /** P1: a purchase authorization for one of the reseller's customers; C6: an extended term at signup. */
 export const PurchaseAuthorizationCreateBody = requestBody('PurchaseAuthorizationCreate', {
@@ -9,6 +21,24 @@ export const PurchaseAuthorizationCreateBody = requestBody('PurchaseAuthorizatio
   product: z.string().trim().min(1, 'is required').max(120, 'must be at most 120 characters'),
   quantity: licenseQuantity,
   extendedTermMonths: z.number({ error: 'must be a number of months' }).int('must be a whole number').optional(),
+  /** P2: what the PA costs; its payment must cover it. */
+  amount: z
+    .object({ amountMinor: amountMinor(), currency: currencyCode() })
+    .strict()
+    .optional()
+    .meta({ description: 'What the PA costs, in minor units (P2): its payment must cover it' }),
+});
+
+/** P2/D6: a payment a `billing` user records: its amount and the reference that is its evidence. */
+export const PaymentBody = requestBody('PurchaseAuthorizationPayment', {
+  amountMinor: amountMinor(),
+  currency: currencyCode(),
+  reference: z
+    .string({ error: "is required: the payment's reference (bank transfer, receipt)" })
+    .trim()
+    .min(1, "is required: the payment's reference (bank transfer, receipt)")
+    .max(100, 'must be at most 100 characters')
+    .regex(/^[\x20-\x7E]+$/, 'must be printable ASCII'),
 });
 
 export const PurchaseAuthorizationListQuery = z
@@ -32,6 +62,7 @@ export const PurchaseAuthorization = z
     createdAt: isoTime,
     orderedAt: isoTime.nullable(),
     paidAt: isoTime.nullable(),
+    amount: Money.nullable().meta({ description: 'What the PA costs (P2); null when it was not priced' }),
   })
   .meta({ id: 'PurchaseAuthorization' });
 

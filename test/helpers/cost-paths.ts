@@ -205,7 +205,12 @@ async function paPaid(rig: CostRig): Promise<PathCost> {
     customerId: c.customerId,
   });
   await settled(rig, handle.workflowId);
-  await handle.executeUpdate(recordPaymentUpdate, { args: [{ actor: actor(c.reseller.userId) }] });
+  const payment = { paymentId: randomUUID(), source: 'recorded' as const, providerEventId: null, amountMinor: 100 };
+  await handle.executeUpdate(recordPaymentUpdate, {
+    args: [
+      { actor: actor(c.reseller.userId), payment: { ...payment, currency: 'EUR', reference: `cost-${input.paId}` } },
+    ],
+  });
   await rig.sleep(durationMs(input.terms.returnWindow) + 86_400_000);
   await handle.result();
   return measure(rig, handle.workflowId);

@@ -22,7 +22,8 @@ export type LifecycleName =
   | 'trial'
   | 'billing'
   | 'purchase-authorization'
-  | 'renewal';
+  | 'renewal'
+  | 'user-invitation';
 
 // --- Support (T4) ----------------------------------------------------------------------------------
 /** A step that failed for good and waits for support; the steps before it are not redone. */

@@ -54,9 +54,46 @@ export interface PurchaseAuthorizationInput {
   quantity: number;
   /** C6: an extended prepaid term chosen with the customer's first purchase; null for 12 months. */
   extendedTermMonths: number | null;
+  /** P2: what the PA costs, when it was priced at creation: its payment must cover it. Absent in older runs. */
+  amount?: PurchaseAuthorizationAmount | null;
   terms: PurchaseAuthorizationTerms;
   /** When the PA was stored (the API stores it as the run starts): the deadlines count from it. Absent in older runs. */
   createdAt?: string;
+}
+
+/** Money in integer minor units with its currency, as everywhere in the engine. */
+export interface PurchaseAuthorizationAmount {
+  amountMinor: number;
+  currency: string;
+}
+
+/**
+ * P2/D6: the evidence of a payment: the payment provider's signed event, or a payment a `billing` user recorded
+ * with its reference (unique per reseller). Its id is fixed by the API, so a retried step records it once.
+ */
+export interface PurchaseAuthorizationPayment extends PurchaseAuthorizationAmount {
+  paymentId: string;
+  source: 'provider' | 'recorded';
+  /** The provider's event id (source `provider`). */
+  providerEventId: string | null;
+  /** The reference a billing user gave (source `recorded`): the bank transfer's, the receipt's. */
+  reference: string | null;
+}
+
+/** P2: the payment's shortfall against the PA's amount, in words; null when it covers it. */
+export function paymentShortfall(
+  amount: PurchaseAuthorizationAmount | null | undefined,
+  payment: PurchaseAuthorizationAmount,
+): string | null {
+  if (!amount) return null;
+  if (payment.currency !== amount.currency)
+    return `The payment is in ${payment.currency}; the purchase authorization is priced in ${amount.currency}.`;
+  if (payment.amountMinor < amount.amountMinor)
+    return (
+      `The payment of ${payment.amountMinor} (minor units of ${payment.currency}) does not cover the purchase ` +
+      `authorization's ${amount.amountMinor}.`
+    );
+  return null;
 }
 
 /** P2: both deadlines count from the PA, whatever happens in between: the run's timers and the API's answer alike. */
@@ -91,8 +128,11 @@ export const purchaseAuthorizationStoredUpdate =
   defineUpdate<PurchaseAuthorizationState>('purchaseAuthorizationStored');
 /** P1/P2: an order is placed under the PA. */
 export const placeOrderUpdate = defineUpdate<PurchaseAuthorizationState, [{ actor: string }]>('placeOrder');
-/** P2: payment is remitted; at any point it restores the licenses. */
-export const recordPaymentUpdate = defineUpdate<PurchaseAuthorizationState, [{ actor: string }]>('recordPayment');
+/** P2: payment is remitted, with its evidence (D6: it enters the balance); at any point it restores the licenses. */
+export const recordPaymentUpdate = defineUpdate<
+  PurchaseAuthorizationState,
+  [{ actor: string; payment: PurchaseAuthorizationPayment }]
+>('recordPayment');
 /** P3: cancel while pending and no license is assigned; the customer loses access. */
 export const cancelPurchaseAuthorizationUpdate = defineUpdate<PurchaseAuthorizationState, [{ actor: string }]>(
   'cancelPurchaseAuthorization',
