@@ -69,6 +69,10 @@ interface Row {
 }
 
 // --- The table: one row per /v1 operation -------------------------------------------------------------
+// Adding a row: the permission the route declares; `call` on a tenant's shared resources (`t`), which decides the 401,
+// 403 and 404 cases; `right` when the call changes what it acts on (fresh resources: `freshOf` in
+// helpers/tenant-world.ts); `foreign` only when another reseller's ids are not a 404 by a rule. An `admin` route
+// (users, API keys) finds its right user in `A.users.admin` and its lacking one in `A.lacking.admin`.
 const READ = { none: 'T2: every user of the reseller may read it' };
 const id = (value: string, body?: object): Call => ({ params: { id: value }, ...(body ? { body } : {}) });
 const LIST = { limit: '200' };

@@ -10,7 +10,7 @@ import { loadConfig } from '../../config';
 import type { Sql } from '../../db';
 import { issueApiKey, type Permission, revokeApiKey } from '../../db/api-keys';
 import { incidentQuery, invitationWorkflowId } from '../../workflows/definitions';
-import { customerBody, newReseller, uniqueEmail } from './fixtures';
+import { customerBody, newReseller, type Reseller, uniqueEmail } from './fixtures';
 import { addResellerUser } from './ownership';
 import { signedIn, type Stack } from './stack';
 
@@ -171,12 +171,10 @@ async function createOrder(stack: Stack, owner: User, customerId: string, kind: 
 }
 
 /** Builds one tenant: its users and keys, then one of each resource, through the API as its owner. */
-export async function buildTenant(stack: Stack, label: 'A' | 'B', existingOwner?: User): Promise<Tenant> {
+export async function buildTenant(stack: Stack, label: 'A' | 'B', reseller?: Reseller): Promise<Tenant> {
   const { sql } = stack;
   const tag = `${label}${randomUUID().slice(0, 8)}`;
-  const owner = existingOwner ?? (await newReseller(sql));
-  const [{ resellerId } = { resellerId: '' }] = await sql<{ resellerId: string }[]>`
-    SELECT reseller_id FROM reseller_users WHERE id = ${owner.userId}`;
+  const { resellerId, ...owner } = reseller ?? (await newReseller(sql));
   const [order, billing, admin, none, lackingOrder, lackingBilling, lackingAdmin] = await Promise.all(
     [['order'], ['billing'], ['admin'], [], ['billing', 'admin'], ['order', 'admin'], ['order', 'billing']].map((p) =>
       userWithKey(sql, resellerId, p as Permission[]),
@@ -199,7 +197,8 @@ export async function buildTenant(stack: Stack, label: 'A' | 'B', existingOwner?
   expectStatus(subscription, 201, 'create a subscription');
   const change = await as.post('/v1/reseller-changes').send(unknownPair());
   expectStatus(change, 202, 'ask for a reseller change');
-  const [reseller] = await sql<{ name: string }[]>`SELECT name FROM resellers WHERE id = ${resellerId}`;
+  const [{ name } = { name: resellerId }] = await sql<{ name: string }[]>`
+    SELECT name FROM resellers WHERE id = ${resellerId}`;
 
   const users = { order, billing, admin, none } as Record<'order' | 'billing' | 'admin' | 'none', User>;
   const allUsers = [owner, ...Object.values(users), lackingOrder, lackingBilling, lackingAdmin] as User[];
@@ -224,7 +223,7 @@ export async function buildTenant(stack: Stack, label: 'A' | 'B', existingOwner?
     resellerChange: { id: change.body.id as string },
     marks: [
       resellerId,
-      reseller?.name ?? resellerId,
+      name,
       ...allUsers.flatMap((u) => [u.userId, u.email]),
       customer.id,
       customer.vipId,
