@@ -27,8 +27,8 @@ import { userRoutes } from './users/routes';
 
 export type { AppDeps } from './http/deps';
 
-/** Every resource, each registering its routes and their OpenAPI operations. */
-const RESOURCES = [
+/** Every resource, each registering its routes and their OpenAPI operations (the tenant matrix reads them too). */
+export const RESOURCES = [
   healthRoutes,
   invitationPages,
   licenseActivationPages,

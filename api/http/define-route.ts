@@ -283,6 +283,8 @@ export function defineRoute<
       summary: spec.summary,
       ...(spec.description ? { description: spec.description } : {}),
       ...(auth !== 'public' ? { security: [{ [auth]: [] }] } : {}),
+      // T2: the permission the caller's user must hold (403 without it), for API users and the tenant matrix.
+      ...(spec.permission ? { 'x-permission': spec.permission } : {}),
       request,
       responses: documentResponses({ ...docs, auth }),
     });
