@@ -10,11 +10,12 @@
 // A new /v1 operation fails this file until it has a row in TABLE below; a row for an operation the document no
 // longer lists fails it too. A row names the call on a tenant's shared resources, and, when the right user's call
 // changes what it acts on, fresh resources for it (so the cases may run in any order).
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import request from 'supertest';
 import type { Permission } from '../db/api-keys';
 import { loadConfig } from '../config';
-import { customerBody, newReseller } from './helpers/fixtures';
+import { customerBody, newReseller, uniqueEmail } from './helpers/fixtures';
 import { startFlakySmtp } from './helpers/flaky-smtp';
 import { startStack, type Stack } from './helpers/stack';
 import {
@@ -81,6 +82,9 @@ const SUPPORT = {
     "T4: support staff are the engine's operators, not a reseller's users: every tenant's lifecycle is theirs to " +
     "act on (the right user's case acts on A's from the operators' own tenant); a reseller's user is a 403",
 };
+
+/** P2: a payment a billing user records, with its evidence (a reference of its own each time). */
+const payment = () => ({ amountMinor: 12_000, currency: 'EUR', reference: `TRF-${randomUUID()}` });
 
 const TABLE: Record<string, Row> = {
   // Customers (C1-C8, D1, D2, D7)
@@ -240,9 +244,9 @@ const TABLE: Record<string, Row> = {
     right: async (w) => id(await w.fresh.pa()),
   },
   'POST /v1/purchase-authorizations/{id}/payment': {
-    permission: 'order',
-    call: (t) => id(t.pa.id),
-    right: async (w) => id(await w.fresh.pa()),
+    permission: 'billing',
+    call: (t) => id(t.pa.id, payment()),
+    right: async (w) => id(await w.fresh.pa(), payment()),
   },
   'POST /v1/purchase-authorizations/{id}/cancel': {
     permission: 'order',
@@ -326,6 +330,45 @@ const TABLE: Record<string, Row> = {
     call: () => ({ query: LIST }),
     shows: (t) => t.invoice.id,
     foreign: { skip: "no parameter names a row; the right user's balance is checked to hold none of another's" },
+  },
+
+  // Users and API keys (T2): the license owner's (`admin`)
+  'GET /v1/users': {
+    permission: 'admin',
+    call: () => ({}),
+    shows: (t) => t.users.order.email,
+    foreign: { skip: "no parameter names a row; the right user's list is checked to hold none of another's" },
+  },
+  'POST /v1/users': {
+    permission: 'admin',
+    call: () => ({ body: { email: uniqueEmail('invited'), name: 'Invited User', permissions: ['order'] } }),
+    foreign: { skip: "an invitation names nothing of another reseller's: the user is always the caller's" },
+  },
+  'GET /v1/users/{id}': {
+    permission: 'admin',
+    call: (t) => id(t.users.order.userId),
+    shows: (t) => t.users.order.email,
+  },
+  'PUT /v1/users/{id}/permissions': {
+    permission: 'admin',
+    call: (t) => id(t.users.order.userId, { permissions: ['billing'] }),
+    right: async (w) => id(await w.fresh.user(), { permissions: ['billing'] }),
+  },
+  'POST /v1/users/{id}/deactivate': {
+    permission: 'admin',
+    call: (t) => id(t.users.order.userId),
+    right: async (w) => id(await w.fresh.user()),
+  },
+  'GET /v1/users/{id}/api-keys': { permission: 'admin', call: (t) => id(t.key.userId), shows: (t) => t.key.keyId },
+  'POST /v1/users/{id}/api-keys': {
+    permission: 'admin',
+    call: (t) => id(t.users.order.userId, { name: 'Another key' }),
+    right: async (w) => id(await w.fresh.user(), { name: 'Another key' }),
+  },
+  'DELETE /v1/users/{id}/api-keys/{keyId}': {
+    permission: 'admin',
+    call: (t) => ({ params: { id: t.key.userId, keyId: t.key.keyId } }),
+    right: async (w) => ({ params: await w.fresh.apiKey() }),
   },
 
   // Search (D3)

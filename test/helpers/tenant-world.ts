@@ -86,6 +86,8 @@ export interface Tenant {
   pa: { id: string };
   subscription: { id: string; companyName: string };
   resellerChange: { id: string };
+  /** T2: an API key of the `billing` user's, issued by the owner through the API. */
+  key: { userId: string; keyId: string };
   /** Every string that identifies this tenant's data: ids, names, emails, numbers. None may reach another tenant. */
   marks: string[];
 }
@@ -197,6 +199,8 @@ export async function buildTenant(stack: Stack, label: 'A' | 'B', reseller?: Res
   expectStatus(subscription, 201, 'create a subscription');
   const change = await as.post('/v1/reseller-changes').send(unknownPair());
   expectStatus(change, 202, 'ask for a reseller change');
+  const key = await as.post(`/v1/users/${(billing as User).userId}/api-keys`).send({ name: `Key ${tag}` });
+  expectStatus(key, 201, 'issue an API key');
   const [{ name } = { name: resellerId }] = await sql<{ name: string }[]>`
     SELECT name FROM resellers WHERE id = ${resellerId}`;
 
@@ -219,6 +223,7 @@ export async function buildTenant(stack: Stack, label: 'A' | 'B', reseller?: Res
     invoice,
     trial,
     pa: { id: pa.body.id as string },
+    key: { userId: (billing as User).userId, keyId: key.body.id as string },
     subscription: { id: subscription.body.id as string, companyName },
     resellerChange: { id: change.body.id as string },
     marks: [
@@ -241,6 +246,7 @@ export async function buildTenant(stack: Stack, label: 'A' | 'B', reseller?: Res
       subscription.body.id as string,
       companyName,
       change.body.id as string,
+      key.body.id as string,
     ],
   };
 }
@@ -311,6 +317,18 @@ export function freshOf(stack: Stack, t: Tenant) {
         .send(subscriptionBody(t.customer.id, `Signatures ${tag()}`));
       expectStatus(res, 201, 'create a subscription');
       return res.body.id as string;
+    },
+    /** T2: a user of `permissions`, to change or deactivate. */
+    user: async (permissions: Permission[] = ['order']) =>
+      (await addResellerUser(stack.sql, t.resellerId, permissions)).userId,
+    /** T2: an API key of a new user's, issued through the API, to revoke. */
+    apiKey: async () => {
+      const userId = await fresh.user();
+      const res = await as()
+        .post(`/v1/users/${userId}/api-keys`)
+        .send({ name: `Key ${tag()}` });
+      expectStatus(res, 201, 'issue an API key');
+      return { id: userId, keyId: res.body.id as string };
     },
     /** X3: a request locked by wrong codes, so a new code may be sent. */
     lockedResellerChange: async () => {
