@@ -26,7 +26,14 @@ describe('recorded histories replay on the current workflow code', () => {
   it('has a history of every lifecycle to replay', () => {
     const lifecycles = new Set(recorded.map((r) => r.workflowId.split(':')[0]));
     expect([...lifecycles].sort()).toEqual(
-      expect.arrayContaining(['billing', 'invitation', 'order', 'purchase-authorization', 'reseller-change']),
+      expect.arrayContaining([
+        'billing',
+        'invitation',
+        'order',
+        'purchase-authorization',
+        'reseller-change',
+        'user-invitation',
+      ]),
     );
   });
 
