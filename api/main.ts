@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { loadConfig } from '../config';
+import { ConfigError, loadConfig } from '../config';
 import { createSql } from '../db';
 import { createApp } from './app';
 import { createTemporalClient } from './temporal';
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err);
+  // A bad configuration is the operator's to fix: its message names each variable; a stack trace adds nothing.
+  console.error(err instanceof ConfigError ? err.message : err);
   process.exit(1);
 });

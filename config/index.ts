@@ -1,7 +1,56 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { durationMs } from '../workflows/duration';
 
 // The one place that reads process.env. Defaults describe the local stack started by scripts/start.
+
+/** The development defaults of the secrets: fine on a laptop, public in the repository, refused in production. */
+const DEV_TOKEN_SECRET = 'dev-only-token-secret-change-me';
+const DEV_PAYMENT_WEBHOOK_SECRET = 'dev-only-payment-webhook-secret';
+/** Every secret the repository has ever shipped as a default (here, docker-compose.yml, the docs). */
+const KNOWN_DEFAULT_SECRETS = new Set([
+  DEV_TOKEN_SECRET,
+  DEV_PAYMENT_WEBHOOK_SECRET,
+  'change-me-in-production-please',
+  'dev-only-payment-webhook-secret-change-me',
+  'postgres',
+  'temporal',
+]);
+/** An HMAC key shorter than its hash (SHA-256) is weaker than it; guessable ones are worse. */
+export const SECRET_MIN_BYTES = 32;
+
+const SET_ONE = `set a random secret of at least ${SECRET_MIN_BYTES} bytes (openssl rand -hex 32)`;
+
+/** Why `value` cannot be a production secret, or null when it can. Unset, a secret with a default gets it. */
+function secretProblem(value: string | undefined): string | null {
+  if (!value) return `is not set: ${SET_ONE}`;
+  if (KNOWN_DEFAULT_SECRETS.has(value))
+    return `is not set or is a development default, public in the repository: ${SET_ONE}`;
+  if (Buffer.byteLength(value) < SECRET_MIN_BYTES) return `is shorter than ${SECRET_MIN_BYTES} bytes: ${SET_ONE}`;
+  return null;
+}
+
+/** localhost, 127.0.0.0/8, ::1, the unspecified addresses: where the mail catcher listens, not a relay. */
+function isLoopback(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (isIP(h) === 4) return h.startsWith('127.') || h === '0.0.0.0';
+  if (isIP(h) === 6) return h === '::1' || h === '::' || /^::ffff:127\./.test(h) || h === '0:0:0:0:0:0:0:1';
+  return false;
+}
+
+function urlPassword(url: string): string {
+  const password = new URL(url).password;
+  try {
+    return decodeURIComponent(password);
+  } catch {
+    return password;
+  }
+}
+
 const duration = z.string().refine((s) => {
   try {
     return durationMs(s) > 0;
@@ -68,7 +117,7 @@ const schema = z.object({
   // Links in emails point here: the public pages (invitation acceptance) are served by the API.
   PUBLIC_BASE_URL: z.string().url().default('http://localhost:3000'),
   // Signs the single-use links in emails; change it in production.
-  TOKEN_SECRET: z.string().min(16).default('dev-only-token-secret-change-me'),
+  TOKEN_SECRET: z.string().min(16).default(DEV_TOKEN_SECRET),
 
   // Lifecycle durations (DOMAIN.md C2-C3): when reminders go out after the invitation, and how long a link lives.
   INVITATION_REMINDERS: durationList.default(['3 days', '7 days', '14 days']),
@@ -106,7 +155,7 @@ const schema = z.object({
   BILLING_MONTHLY_CYCLE_MONTHS: z.coerce.number().int().positive().default(1),
   BILLING_ANNUAL_CYCLE_MONTHS: z.coerce.number().int().positive().default(12),
   INVOICE_PAYMENT_TERMS: duration.default('14 days'),
-  PAYMENT_WEBHOOK_SECRET: z.string().min(16).default('dev-only-payment-webhook-secret'),
+  PAYMENT_WEBHOOK_SECRET: z.string().min(16).default(DEV_PAYMENT_WEBHOOK_SECRET),
 
   // Per client address and window: contact sign-ins, and requests to the pages behind emailed links.
   RATE_LIMIT_WINDOW: duration.default('15 minutes'),
@@ -153,13 +202,39 @@ const schema = z.object({
   PA_WARN_BEFORE: duration.default('7 days'),
 });
 
+/**
+ * Production runs on no default from the repository: every link token, reseller-change code and payment webhook
+ * signature is an HMAC of these secrets, so a public default lets anyone forge them. Dev and tests keep them.
+ */
+const checked = schema.superRefine((c, ctx) => {
+  if (c.NODE_ENV !== 'production') return;
+  const refuse = (path: keyof typeof c, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  for (const name of ['TOKEN_SECRET', 'PAYMENT_WEBHOOK_SECRET'] as const) {
+    const problem = secretProblem(c[name]);
+    if (problem) refuse(name, problem);
+  }
+  if (c.SMTP_USER) {
+    const problem = secretProblem(c.SMTP_PASSWORD);
+    if (problem) refuse('SMTP_PASSWORD', `${problem} (SMTP_USER is set)`);
+  }
+  if (KNOWN_DEFAULT_SECRETS.has(urlPassword(c.DATABASE_URL)))
+    refuse('DATABASE_URL', 'its password is a development default, public in the repository');
+  if (isLoopback(c.SMTP_HOST))
+    refuse('SMTP_HOST', `is ${c.SMTP_HOST}, the local mail catcher; production sends through a real SMTP relay`);
+});
+
 export type Config = z.infer<typeof schema>;
 
+/** A configuration the process cannot start with; its message names each variable and why. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = schema.safeParse(env);
+  const parsed = checked.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new Error(`Invalid configuration:\n${lines}`);
+    throw new ConfigError(`Invalid configuration:\n${lines}`);
   }
   return parsed.data;
 }

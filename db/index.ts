@@ -4,13 +4,53 @@ import type { Config } from '../config';
 export type Sql = postgres.Sql<Record<string, never>>;
 export type Tx = postgres.TransactionSql<Record<string, never>>;
 
-/** The one shared connection pool of a process; camelCase rows, `sql.end()` on shutdown. */
+/**
+ * The one shared connection pool of a process; camelCase rows, `sql.end()` on shutdown. Connections are opened
+ * on demand, so the pool recovers by itself when Postgres returns.
+ */
 export function createSql(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>): Sql {
   return postgres(config.DATABASE_URL, {
     max: config.DATABASE_POOL_MAX,
     transform: postgres.camel,
     onnotice: () => undefined,
+    // Issue 10: an unreachable server fails a query within seconds (the default waits 30 s)...
+    connect_timeout: 2,
+    // ...and the wait between failed connection attempts stays short (the default grows to 20 s), so a query
+    // during an outage fails fast and the first one after it reconnects at once.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
   }) as unknown as Sql;
+}
+
+/** Socket errors and the client's own codes for a server that cannot be reached or went away. */
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  // SQLSTATE: shutting down, crashed, starting up; too many connections.
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
+
+/** Whether `err` says Postgres could not be reached (or is shutting down or starting up), not that a query failed. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const { code, cause, errors } = err as { code?: unknown; cause?: unknown; errors?: unknown };
+  // SQLSTATE class 08: connection exceptions.
+  if (typeof code === 'string' && (CONNECTION_ERRORS.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+  // A connection to a host with several addresses fails with an AggregateError of one error per address.
+  if (Array.isArray(errors) && errors.some(isDatabaseUnavailable)) return true;
+  return cause !== err && isDatabaseUnavailable(cause);
 }
 
 /**

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createActivities, createMailer } from '../activities';
-import { loadConfig } from '../config';
+import { ConfigError, loadConfig } from '../config';
 import { createSql } from '../db';
 import { BUNDLE_PATH } from './bundle';
 
@@ -49,6 +49,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err);
+  // A bad configuration is the operator's to fix: its message names each variable; a stack trace adds nothing.
+  console.error(err instanceof ConfigError ? err.message : err);
   process.exit(1);
 });

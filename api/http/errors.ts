@@ -1,6 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
+import { isDatabaseUnavailable } from '../../db';
+import { isTemporalUnavailable } from '../temporal';
 
 /** An answer with a status and a reason; the error handler turns it into JSON. Codes are snake_case. */
 export class HttpError extends Error {
@@ -97,6 +99,26 @@ export function unreadableRequest(err: unknown): HttpError | null {
   return null;
 }
 
+/** Seconds a client waits before trying again while a dependency is down: the API recovers within them. */
+export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Issue 10: a dependency that cannot be reached is a 503 with Retry-After and a stable code, never a 500. What
+ * went wrong stays in the log; the client learns which service, not its error text.
+ */
+const OUTAGES = [
+  { is: isDatabaseUnavailable, code: 'database_unavailable', what: 'The database' },
+  { is: isTemporalUnavailable, code: 'temporal_unavailable', what: 'The workflow service' },
+] as const;
+
+function outageOf(err: unknown): HttpError | null {
+  const outage = OUTAGES.find((o) => o.is(err));
+  if (!outage) return null;
+  return new HttpError(503, outage.code, `${outage.what} cannot be reached right now; try again shortly.`, undefined, {
+    'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS),
+  });
+}
+
 export const notFoundRoute: RequestHandler = (_req, _res, next) =>
   next(new HttpError(404, 'not_found', 'No such endpoint.'));
 
@@ -107,8 +129,12 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   else if (err instanceof WorkflowNotFoundError) httpError = notFound();
   else {
     const unreadable = unreadableRequest(err);
+    const outage = unreadable ? null : outageOf(err);
     if (unreadable) httpError = unreadable;
-    else {
+    else if (outage) {
+      req.log?.warn({ err }, outage.code);
+      httpError = outage;
+    } else {
       req.log?.error({ err }, 'unhandled error');
       httpError = new HttpError(500, 'internal', 'Something went wrong on our side; it has been logged.');
     }
