@@ -116,7 +116,8 @@ const schema = z.object({
   API_KEY_CACHE_MAX: z.coerce.number().int().positive().default(10_000),
   // Links in emails point here: the public pages (invitation acceptance) are served by the API.
   PUBLIC_BASE_URL: z.string().url().default('http://localhost:3000'),
-  // Signs the single-use links in emails; change it in production.
+  // Keys the stored hashes of reseller-change codes (X2: 50 bits, searchable from a leaked table if plainly hashed);
+  // production refuses the default. Emailed links carry random tokens, stored hashed.
   TOKEN_SECRET: z.string().min(16).default(DEV_TOKEN_SECRET),
 
   // Lifecycle durations (DOMAIN.md C2-C3): when reminders go out after the invitation, and how long a link lives.
