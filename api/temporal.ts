@@ -70,14 +70,19 @@ export async function createTemporalClient(
   return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 }
 
-/** gRPC codes of a server that cannot be reached or did not answer in time. */
+/**
+ * gRPC codes of a server that cannot be reached, did not answer in time, or sheds load (RESOURCE_EXHAUSTED: its
+ * rate limits, or "system overloaded", once the client's retries are spent): each is worth retrying later.
+ */
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
+const RESOURCE_EXHAUSTED = 8;
+const RETRY_LATER = new Set([UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED]);
 
-/** Whether `err` (or what caused it) says the Temporal server could not be reached or did not answer in time. */
+/** Whether `err` (or what caused it) says the Temporal server could not be reached, answer in time, or take more. */
 export function isTemporalUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (isGrpcServiceError(e) && (e.code === UNAVAILABLE || e.code === DEADLINE_EXCEEDED)) return true;
+    if (isGrpcServiceError(e) && RETRY_LATER.has(e.code)) return true;
   }
   return false;
 }
