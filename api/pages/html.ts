@@ -5,6 +5,7 @@ import { escapeHtml } from '../../activities/templates/layout';
 import { type Api, defineRoute, html, type Responses, type RouteSpec, reply } from '../http/define-route';
 import type { LinkState } from '../../db/access-tokens';
 import { sha256 } from '../../lib/hash';
+import { MIN_PASSWORD_LENGTH } from '../passwords';
 import { type LinkProblem, linkProblem, openLink, TokenQuery } from './schemas';
 
 // The small public pages that customer contacts reach through emailed links (T3).
@@ -188,3 +189,21 @@ export function defineTokenPage<L extends LinkState>(
     },
   });
 }
+
+/** The new password and its repetition, on every account set-up form (T3: contacts, E2; reseller users, T2). */
+export const newPasswordFields = (): string =>
+  `<p class="field"><label for="password">Password</label>
+         <input id="password" name="password" type="password" autocomplete="new-password" required
+           minlength="${MIN_PASSWORD_LENGTH}" aria-describedby="password-help">
+         <span id="password-help" class="muted">At least ${MIN_PASSWORD_LENGTH} characters and hard to guess: a few
+           unrelated words work well.</span></p>
+       <p class="field"><label for="passwordConfirm">Repeat the password</label>
+         <input id="passwordConfirm" name="passwordConfirm" type="password" autocomplete="new-password" required></p>`;
+
+/** Under a set-up form: how long its link works, and the form fields' layout. */
+export const setupFormFooter = (expiresAt: Date): string =>
+  `<p class="muted">This link works once and until ${escapeHtml(expiresAt.toUTCString())}.</p>
+     <style>.field label { display: block; margin: 0 0 .25rem; font-weight: 600; }
+       .field input { font: inherit; width: 100%; box-sizing: border-box; padding: .5rem; }
+       .field .muted { display: block; margin-top: .25rem; }
+       input:focus-visible { outline: 3px solid #f0b429; outline-offset: 1px; }</style>`;

@@ -3,12 +3,21 @@ import { escapeHtml } from '../../activities/templates/layout';
 import { findContactLink, PRODUCT_NAMES, storeContactPassword } from '../../db/subscriptions';
 import { completeContactSetupUpdate, subscriptionWorkflowId } from '../../workflows/definitions';
 import { sha256Hex } from '../../lib/hash';
-import { hashPassword, MIN_PASSWORD_LENGTH, passwordWeakness } from '../passwords';
+import { hashPassword, passwordWeakness } from '../passwords';
 import { type Api, html, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
 import { runUpdate } from '../http/lifecycles';
-import { defineFormPost, defineTokenPage, page, refuseAfterUpdate, refuseLink, type TokenLink } from './html';
+import {
+  defineFormPost,
+  defineTokenPage,
+  page,
+  refuseAfterUpdate,
+  refuseLink,
+  type TokenLink,
+  newPasswordFields,
+  setupFormFooter,
+} from './html';
 import { formField, isUsable, openLink, Token } from './schemas';
 
 // The contact's account setup (E2, T3): a plain page reached only through the emailed link, where the
@@ -56,20 +65,10 @@ function setupForm(token: string, link: Link, values: { name?: string; phone?: s
        <p class="field"><label for="phone">Phone (optional)</label>
          <input id="phone" name="phone" type="tel" autocomplete="tel" maxlength="40"
            value="${escapeHtml(values.phone ?? '')}"></p>
-       <p class="field"><label for="password">Password</label>
-         <input id="password" name="password" type="password" autocomplete="new-password" required
-           minlength="${MIN_PASSWORD_LENGTH}" aria-describedby="password-help">
-         <span id="password-help" class="muted">At least ${MIN_PASSWORD_LENGTH} characters and hard to guess: a few
-           unrelated words work well.</span></p>
-       <p class="field"><label for="passwordConfirm">Repeat the password</label>
-         <input id="passwordConfirm" name="passwordConfirm" type="password" autocomplete="new-password" required></p>
+       ${newPasswordFields()}
        <button type="submit">Create account</button>
      </form>
-     <p class="muted">This link works once and until ${escapeHtml(link.expiresAt.toUTCString())}.</p>
-     <style>.field label { display: block; margin: 0 0 .25rem; font-weight: 600; }
-       .field input { font: inherit; width: 100%; box-sizing: border-box; padding: .5rem; }
-       .field .muted { display: block; margin-top: .25rem; }
-       input:focus-visible { outline: 3px solid #f0b429; outline-offset: 1px; }</style>`,
+     ${setupFormFooter(link.expiresAt)}`,
   );
 }
 

@@ -4,8 +4,16 @@ import { activateResellerUser, findUserSetupLink, type UserSetupLink } from '../
 import { sha256 } from '../../lib/hash';
 import { type Api, html, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
-import { hashPassword, MIN_PASSWORD_LENGTH, passwordWeakness } from '../passwords';
-import { defineFormPost, defineTokenPage, page, refuseLink, type TokenLink } from './html';
+import { hashPassword, passwordWeakness } from '../passwords';
+import {
+  defineFormPost,
+  defineTokenPage,
+  page,
+  refuseLink,
+  type TokenLink,
+  newPasswordFields,
+  setupFormFooter,
+} from './html';
 import { formField, isUsable, openLink } from './schemas';
 
 // The invited reseller user's account setup (T2, T3): a plain page reached only through the emailed link, where
@@ -41,20 +49,10 @@ function setupForm(token: string, link: UserSetupLink, problem?: string) {
      <form method="post" action="/users/setup"${problem ? ' aria-describedby="problem"' : ''}>
        <input type="hidden" name="token" value="${escapeHtml(token)}">
        <p><strong>Username:</strong> ${escapeHtml(link.email)}</p>
-       <p class="field"><label for="password">Password</label>
-         <input id="password" name="password" type="password" autocomplete="new-password" required
-           minlength="${MIN_PASSWORD_LENGTH}" aria-describedby="password-help">
-         <span id="password-help" class="muted">At least ${MIN_PASSWORD_LENGTH} characters and hard to guess: a few
-           unrelated words work well.</span></p>
-       <p class="field"><label for="passwordConfirm">Repeat the password</label>
-         <input id="passwordConfirm" name="passwordConfirm" type="password" autocomplete="new-password" required></p>
+       ${newPasswordFields()}
        <button type="submit">Activate account</button>
      </form>
-     <p class="muted">This link works once and until ${escapeHtml(link.expiresAt.toUTCString())}.</p>
-     <style>.field label { display: block; margin: 0 0 .25rem; font-weight: 600; }
-       .field input { font: inherit; width: 100%; box-sizing: border-box; padding: .5rem; }
-       .field .muted { display: block; margin-top: .25rem; }
-       input:focus-visible { outline: 3px solid #f0b429; outline-offset: 1px; }</style>`,
+     ${setupFormFooter(link.expiresAt)}`,
   );
 }
 

@@ -41,6 +41,7 @@ import { HISTORY_BUDGET as TRIAL } from '../../workflows/trial';
 import { activeOrder, customerDetails, newReseller, orderInput, registeredCustomer, yearAfter } from './fixtures';
 import { type HistoryCost, type RunCost, runCosts, settledHistory, sumCosts } from './history-cost';
 import { linkIn, type Mailbox, tokenHashOf } from './mailbox';
+import type { timeSkippingSuite } from './temporal';
 
 /** Events and actions: a budget, or the minimum counted by hand. */
 export interface Cost {
@@ -59,6 +60,18 @@ export interface CostRig {
   sleep(ms: number): Promise<void>;
   now(): Promise<number>;
 }
+
+/** The rig of a test file's time-skipping suite (test/helpers/temporal.ts timeSkippingSuite), once it is ready. */
+export const rigOf = (suite: ReturnType<typeof timeSkippingSuite>): CostRig => ({
+  client: suite.env().client,
+  taskQueue: suite.taskQueue(),
+  config: suite.config,
+  sql: suite.sql,
+  mailbox: suite.mailbox,
+  mailer: suite.mailer,
+  sleep: (ms) => suite.env().sleep(ms),
+  now: () => suite.env().currentTimeMs(),
+});
 
 export interface PathCost {
   /** The lifecycle's own runs: what the budget is about. */

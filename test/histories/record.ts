@@ -12,22 +12,13 @@ import { ensureLifecycle } from '../../api/http/lifecycles';
 import { inviteResellerUser } from '../../db/reseller-users';
 import { durationMs } from '../../workflows/duration';
 import { type UserInvitationInput, userInvitationWorkflowId } from '../../workflows/definitions';
-import { COST_PATHS, type CostRig } from '../helpers/cost-paths';
+import { COST_PATHS, type CostRig, rigOf } from '../helpers/cost-paths';
 import { newReseller, uniqueEmail } from '../helpers/fixtures';
 import { timeSkippingSuite } from '../helpers/temporal';
 
 const DIR = __dirname;
 const suite = timeSkippingSuite();
-const rig = (): CostRig => ({
-  client: suite.env().client,
-  taskQueue: suite.taskQueue(),
-  config: suite.config,
-  sql: suite.sql,
-  mailbox: suite.mailbox,
-  mailer: suite.mailer,
-  sleep: (ms) => suite.env().sleep(ms),
-  now: () => suite.env().currentTimeMs(),
-});
+const rig = (): CostRig => rigOf(suite);
 
 interface Run {
   workflowId: string;
