@@ -124,7 +124,7 @@ export async function listCustomers(sql: Sql, resellerId: string, query: Custome
     WHERE reseller_id = ${resellerId}
       ${query.status ? sql`AND invitation_status = ${query.status}` : sql``}
       ${query.email ? sql`AND lower(contact_email) = lower(${query.email})` : sql``}
-      ${like ? sql`AND (organization_name ILIKE ${like} OR contact_email ILIKE ${like} OR vip_id ILIKE ${like})` : sql``}
+      ${like ? sql`AND (search_name ILIKE ${like} OR contact_email ILIKE ${like} OR vip_id ILIKE ${like})` : sql``}
       ${query.managedBy ? sql`AND managed_by = ${query.managedBy}` : sql``}
       ${filterCondition(sql, resellerId, query.filter, query.windows)}
       ${query.after ? sql`AND (created_at, id) < (${query.after.createdAt}::text::timestamptz, ${query.after.id}::uuid)` : sql``}

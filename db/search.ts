@@ -33,7 +33,8 @@ export function uuidPrefixRange(q: string): [string, string] | null {
  * the reseller they were issued to.
  *
  * Names (users, companies) are typo-tolerant: every word of q is close to a word of the name by pg_trgm's word
- * similarity (`word <% name`), so "Fjalravn Kanken" finds "Fjällräven Kånken AB" (ASCII "Fjallraven Kanken AB").
+ * similarity (`word <% name`), so "Fjalravn Kanken" finds "Fjällräven Kånken AB" (ASCII "Fjallraven Kanken AB"):
+ * a company's name and its ASCII form are one column, `search_name`, with one index (migration 00018).
  * Codes (VIP ids, PO, serial and invoice numbers) match as typed, since a code one character off is another
  * code, case aside: by their start or by one whole part ("4F2A" finds SN-4F2A-0001), not anywhere inside, which
  * a trigram index answers slowly when every code shares its leading trigrams (migration 00013). Ranked: exact
@@ -99,11 +100,10 @@ export async function search(
                 sql`lower(c.vip_id) = lower(${q}) OR lower(c.organization_name) = lower(${q}) OR lower(c.organization_name_ascii) = lower(${q})`,
                 sql`c.organization_name ILIKE ${prefix} OR c.organization_name_ascii ILIKE ${prefix} OR c.vip_id ILIKE ${prefix}`,
               )} AS rank,
-              greatest(word_similarity(${q}, c.organization_name), word_similarity(${q}, c.organization_name_ascii)) AS score
+              word_similarity(${q}, c.search_name) AS score
        FROM customers c
        WHERE c.reseller_id = ${resellerId}
-         AND (c.organization_name ILIKE ${contains} OR c.organization_name_ascii ILIKE ${contains} OR ${code(sql`c.vip_id`)}
-              ${close(sql`c.organization_name`, sql`c.organization_name_ascii`)})
+         AND (c.search_name ILIKE ${contains} OR ${code(sql`c.vip_id`)} ${close(sql`c.search_name`)})
        ${best()})
       UNION ALL
       (SELECT 'order', o.id, initcap(o.kind) || ' ' || o.id || COALESCE(' (PO ' || o.po_number || ')', ''), '/v1/orders/' || o.id, 3,
