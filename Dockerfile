@@ -25,4 +25,5 @@ ENV NODE_ENV=production NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false
 COPY --from=build /app /app
 USER node
 EXPOSE 3000
-CMD ["npx", "tsx", "api/main.ts"]
+# The API's heap sized as in scripts/start and docker-compose.yml.
+CMD ["node", "--max-old-space-size=256", "--import", "tsx", "api/main.ts"]
