@@ -9,6 +9,7 @@ import { createApi, openApiDocument } from './http/define-route';
 import type { AppDeps } from './http/deps';
 import { jsonBody, wellFormedInput } from './http/body-parsers';
 import { errorHandler, notFoundRoute } from './http/errors';
+import { noteWorkflowIds, workflowIdProps } from './http/workflow-ids';
 import { documentEmailQuotas, emailQuotas, publicRateLimits } from './http/rate-limits';
 import { orderRoutes } from './orders/routes';
 import { authenticateContact, contactRoutes } from './pages/contact';
@@ -55,6 +56,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   // Which proxies may name the client (X-Forwarded-For): the per-address limits count what req.ip says.
   app.set('trust proxy', deps.config.TRUST_PROXY);
+  if (deps.metrics) app.use(deps.metrics.observe);
   app.use(
     pinoHttp({
       logger,
@@ -67,8 +69,11 @@ export function createApp(deps: AppDeps): express.Express {
         }),
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' },
+      // The workflow ids the request touched (see http/workflow-ids.ts), read again when its answer is logged.
+      customProps: workflowIdProps,
     }),
   );
+  app.use(noteWorkflowIds);
 
   const api = createApi();
   for (const resource of RESOURCES) resource(api, deps);

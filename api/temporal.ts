@@ -8,6 +8,7 @@ import {
   makeGrpcRetryInterceptor,
 } from '@temporalio/client';
 import type { Config } from '../config';
+import { workflowIdLogging } from './http/workflow-ids';
 
 // Issue 10: with the SDK's defaults a call to an unreachable server retries for ~20 s and, once the server is
 // back, the channel waits up to 2 minutes before it tries again. The API answers 503 within 3 s instead, and
@@ -67,8 +68,11 @@ export async function createTemporalClient(
   config: Pick<Config, 'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE'>,
 ): Promise<Client> {
   const connection = Connection.lazy(temporalConnectionOptions(config.TEMPORAL_ADDRESS));
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: apiClientInterceptors });
 }
+
+/** Every workflow the API's calls name goes on the log of the request that made them (issue 11). */
+export const apiClientInterceptors = { workflow: [workflowIdLogging] };
 
 /**
  * gRPC codes of a server that cannot be reached, did not answer in time, or sheds load (RESOURCE_EXHAUSTED: its

@@ -100,6 +100,13 @@ const schema = z.object({
   MAIL_FROM: z.string().default('Reseller Portal <no-reply@reseller.example>'),
 
   API_PORT: z.coerce.number().int().positive().default(3000),
+  // Prometheus metrics (issue 11), each process on a port of its own at /metrics, apart from the API's so it is
+  // never published with it: the API's requests by route and status, and the worker's (the Temporal SDK's own and
+  // the lifecycle counters). METRICS_HOST is where both listen: loopback here, every interface in a container,
+  // whose port compose leaves unpublished for Prometheus to scrape on the stack's network.
+  API_METRICS_PORT: z.coerce.number().int().positive().default(9464),
+  WORKER_METRICS_PORT: z.coerce.number().int().positive().default(9465),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   // T1: how long the API trusts a looked-up API key before asking Postgres again, so a revoked key is refused
   // within this time; "0" looks every request up. At most API_KEY_CACHE_MAX keys are kept.
   API_KEY_CACHE_TTL: z

@@ -21,9 +21,9 @@ const required = (name: string) => new RegExp(`\\$\\{${name}:\\?[^}]+\\}`);
 const defaultOf = (value: string | undefined) => /^\$\{\w+:-([^}]*)\}$/.exec(value ?? '')?.[1];
 
 describe('issue 10: docker-compose.yml is secure by default', () => {
-  it('publishes every port on 127.0.0.1 only (API, Temporal UI and gRPC, mail catcher)', () => {
+  it('publishes every port on 127.0.0.1 only (API, Temporal UI and gRPC, mail catcher, Prometheus)', () => {
     const published = services.flatMap(([name, s]) => (s.ports ?? []).map((p) => ({ name, p })));
-    expect(published.map((x) => x.name).sort()).toEqual(['api', 'mail', 'temporal', 'temporal-ui']);
+    expect(published.map((x) => x.name).sort()).toEqual(['api', 'mail', 'prometheus', 'temporal', 'temporal-ui']);
     for (const { name, p } of published) {
       const hostIp = typeof p === 'string' ? p.split(':')[0] : p.host_ip;
       expect({ name, hostIp }).toEqual({ name, hostIp: '127.0.0.1' });
@@ -52,6 +52,25 @@ describe('issue 10: docker-compose.yml is secure by default', () => {
     const ui = compose.services['temporal-ui']?.environment ?? {};
     const value = ui.TEMPORAL_DISABLE_WRITE_ACTIONS;
     expect(value === 'true' || defaultOf(value) === 'true').toBe(true);
+  });
+
+  it("issue 11: Prometheus scrapes the API's and the worker's metrics ports, which are not published", () => {
+    const prometheus = compose.services.prometheus as Service & { image?: string; volumes?: string[] };
+    expect(prometheus.image).toMatch(/^prom\/prometheus:v\d+\.\d+\.\d+$/);
+    expect(prometheus.volumes).toContain('./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+    const scrape = parse(readFileSync(path.join(__dirname, '..', 'deploy', 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    const targets = Object.fromEntries(
+      scrape.scrape_configs.map((c) => [c.job_name, c.static_configs.flatMap((s) => s.targets)]),
+    );
+    const env = compose.services.api?.environment ?? {};
+    expect(targets).toEqual({ api: [`api:${env.API_METRICS_PORT}`], worker: [`worker:${env.WORKER_METRICS_PORT}`] });
+    expect(compose.services.worker?.environment).toEqual(env);
+    // Listening where Prometheus reaches them, yet on no host port (the API publishes its own port only).
+    expect(env.METRICS_HOST).toBe('0.0.0.0');
+    expect(compose.services.api?.ports).toEqual(['127.0.0.1:3000:3000']);
+    expect(compose.services.worker?.ports).toBeUndefined();
   });
 
   it('starts the mail catcher only on request, and nothing depends on it', () => {

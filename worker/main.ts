@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createActivities, createMailer } from '../activities';
 import { ConfigError, loadConfig } from '../config';
@@ -11,6 +11,12 @@ async function main(): Promise<void> {
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'worker' } });
   const bundlePath = config.WORKFLOW_BUNDLE_PATH ?? BUNDLE_PATH;
   if (!existsSync(bundlePath)) throw new Error(`No workflow bundle at ${bundlePath}: run "npm run bundle" first.`);
+
+  // Before the first connection: the runtime is made once per process. The SDK's own metrics (task latencies,
+  // slots, polls, sticky cache) and the lifecycle counters of workflows/run-metrics.ts, at /metrics.
+  const host = config.METRICS_HOST.includes(':') ? `[${config.METRICS_HOST}]` : config.METRICS_HOST;
+  const bindAddress = `${host}:${config.WORKER_METRICS_PORT}`;
+  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress } } } });
 
   const sql = createSql(config);
   const mailer = createMailer(config);
@@ -35,6 +41,7 @@ async function main(): Promise<void> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       address: config.TEMPORAL_ADDRESS,
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+      metrics: `http://${bindAddress}/metrics`,
     },
     'worker started',
   );

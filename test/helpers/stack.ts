@@ -6,6 +6,7 @@ import type { Express } from 'express';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
+import { apiClientInterceptors } from '../../api/temporal';
 import type { Config } from '../../config';
 import { testContext } from './env';
 import { customerBody } from './fixtures';
@@ -20,7 +21,11 @@ export async function startStack(overrides: Partial<Config> = {}) {
   quietRuntime();
   const ctx = testContext();
   const connection = await Connection.connect({ address: ctx.config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: ctx.config.TEMPORAL_NAMESPACE });
+  const temporal = new Client({
+    connection,
+    namespace: ctx.config.TEMPORAL_NAMESPACE,
+    interceptors: apiClientInterceptors,
+  });
   const nativeConnection = await NativeConnection.connect({ address: ctx.config.TEMPORAL_ADDRESS });
 
   // The links in emails must point at this API, so its port is known before the worker is built.
