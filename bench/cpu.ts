@@ -1,14 +1,16 @@
 // Where the machine's CPU goes during a bench phase, per process kind, from /proc (Linux): the Temporal server,
-// the worker, Postgres, the mail catcher, and this process (the API and the bench's own client).
+// the worker, the API, Postgres, the mail catcher, and this process (the bench's own client; the API too when it
+// runs in-process).
 import { readdirSync, readFileSync } from 'node:fs';
 
-export type ProcessKind = 'temporal' | 'worker' | 'postgres' | 'mail catcher' | 'api + bench client' | 'other';
+export type ProcessKind = 'temporal' | 'worker' | 'api' | 'postgres' | 'mail catcher' | 'bench client' | 'other';
 export const PROCESS_KINDS: ProcessKind[] = [
   'temporal',
   'worker',
+  'api',
   'postgres',
   'mail catcher',
-  'api + bench client',
+  'bench client',
   'other',
 ];
 
@@ -16,7 +18,8 @@ export const PROCESS_KINDS: ProcessKind[] = [
 const HZ = 100;
 
 function kindOf(pid: number, cmdline: string): ProcessKind {
-  if (pid === process.pid) return 'api + bench client';
+  if (pid === process.pid) return 'bench client';
+  if (/api[\\/]main\.ts/.test(cmdline)) return 'api';
   if (/\btemporal\b.*server start-dev/.test(cmdline)) return 'temporal';
   if (/worker[\\/]main\.ts/.test(cmdline)) return 'worker';
   if (/^postgres[: ]|[\\/]postgres\b/.test(cmdline)) return 'postgres';

@@ -5,7 +5,8 @@
 //      slow answer delays nothing and hides nothing (no coordinated omission);
 //   3. a closed loop at concurrency 10, rounds alternating (ABBA): the sustained capacity of each path;
 //   4. the other creating endpoints, one at a time.
-// The worker runs in its own process, as in production, so its work does not sit on the API's event loop.
+// The worker and the API each run in their own process, as in production, so neither's work sits on the
+// bench client's event loop.
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -29,7 +30,7 @@ const CORES = availableParallelism();
 type Path = 'api' | 'bare';
 
 async function main(): Promise<void> {
-  const stack = await startBenchStack({ worker: 'process' });
+  const stack = await startBenchStack({ worker: 'process', api: 'process' });
   try {
     await run(stack);
   } finally {

@@ -6,8 +6,6 @@
 // process's RSS sampled, and the API's fixed cost per request against a bare node:http server.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
 import { encodeCursor } from '../api/http/cursor';
@@ -20,6 +18,7 @@ import { customerDetailSections, findCustomer, listCustomers, type CustomerListQ
 import { listPurchaseAuthorizations, planCounts } from '../db/purchase-authorizations';
 import { search } from '../db/search';
 import { ISSUE_9_COUNTS, seedScale } from '../db/seed-scale';
+import { type ApiProcess, freePort, spawnApi, waitFor } from './api-process';
 import { envInt, type Figure, ms, percentile, recordFigures, table } from './lib';
 
 const ITERS = envInt('BENCH_READS_ITERS', 200);
@@ -27,7 +26,6 @@ const WARMUP = envInt('BENCH_READS_WARMUP', 30);
 const LIMIT = 50;
 const P95_GOAL = '<= 25';
 const RATIO_GOAL = '<= 1.5';
-const ROOT = path.join(__dirname, '..');
 
 const config = loadConfig();
 
@@ -42,49 +40,10 @@ interface Case {
   ratio: boolean;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function waitFor(url: string, child: ChildProcess, what: string): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what} did not answer ${url} within 60 s`);
-}
-
 const rssMb = (pid: number): number => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 };
-
-/** The API as it runs in production: its own process, logging each request at info (to /dev/null here). */
-async function startApi(): Promise<{ child: ChildProcess; baseUrl: string }> {
-  const port = await freePort();
-  // node --import tsx: one process (the tsx CLI would run the server in a child, whose RSS we would miss).
-  // With the heap size scripts/start, the Dockerfile and docker-compose.yml give it.
-  const child = spawn(process.execPath, ['--max-old-space-size=256', '--import', 'tsx', 'api/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, API_PORT: String(port), PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  await waitFor(`${baseUrl}/healthz`, child, 'the API');
-  return { child, baseUrl };
-}
 
 /** The floor any HTTP answer pays on this machine: node:http answering `{}`, in its own process too. */
 async function startBareServer(): Promise<{ child: ChildProcess; baseUrl: string }> {
@@ -128,17 +87,17 @@ const BIG =
 
 async function main(): Promise<void> {
   const sql = createSql(config);
-  const api = { child: null as ChildProcess | null, bare: null as ChildProcess | null };
+  const api = { api: null as ApiProcess | null, bare: null as ChildProcess | null };
   try {
     await run(sql, api);
   } finally {
-    api.child?.kill('SIGTERM');
+    await api.api?.stop();
     api.bare?.kill('SIGTERM');
     await sql.end({ timeout: 5 });
   }
 }
 
-async function run(sql: Sql, procs: { child: ChildProcess | null; bare: ChildProcess | null }): Promise<void> {
+async function run(sql: Sql, procs: { api: ApiProcess | null; bare: ChildProcess | null }): Promise<void> {
   const figures: Figure[] = [];
   // A database already seeded at this size (a rerun by hand) is reused; scripts/bench starts from an empty one.
   const [existing] = await sql<{ resellerId: string; userId: string }[]>`
@@ -275,8 +234,9 @@ async function run(sql: Sql, procs: { child: ChildProcess | null; bare: ChildPro
     },
   ];
 
-  const apiProc = await startApi();
-  procs.child = apiProc.child;
+  // Logging each request at info, as in production (to /dev/null here).
+  const apiProc = await spawnApi({ LOG_LEVEL: 'info' });
+  procs.api = apiProc;
   const bareProc = await startBareServer();
   procs.bare = bareProc.child;
   const keyOf = (c: Case) => (c.figure.endsWith('managed-by-me') ? managerKey : apiKey);
@@ -358,7 +318,7 @@ async function run(sql: Sql, procs: { child: ChildProcess | null; bare: ChildPro
   figures.push({ name: 'api.key_lookup_uncached_p50_ms', value: percentile(fixed.lookup, 50), unit: 'ms', goal: null });
 
   // D2: the whole list as CSV, read as it streams; the API process's RSS sampled meanwhile.
-  const pid = apiProc.child.pid!;
+  const pid = apiProc.pid;
   const before = rssMb(pid);
   let peak = before;
   const sampler = setInterval(() => {

@@ -10,6 +10,7 @@ import { createActivities, createMailer } from '../activities';
 import { createApp } from '../api/app';
 import { loadConfig, type Config } from '../config';
 import { createSql } from '../db';
+import { type ApiProcess, spawnApi } from './api-process';
 import { spawnWorker, type WorkerProcess } from './worker-process';
 
 // Our own bundle path: rewriting .cache/test/ could swap the workflows under a test run in progress.
@@ -20,6 +21,8 @@ export interface BenchStackOptions {
   env?: Record<string, string>;
   /** 'process': worker/main.ts in a process of its own (`workerProcess`), so its memory is measured alone. */
   worker?: 'in-process' | 'process';
+  /** 'process': api/main.ts in a process of its own, as production runs it, apart from the bench's client. */
+  api?: 'in-process' | 'process';
 }
 
 /**
@@ -27,7 +30,11 @@ export interface BenchStackOptions {
  * (DATABASE_POOL_MAX) and one pool each for the API and the worker, as their two processes would have;
  * or with the worker in a process of its own.
  */
-export async function startBenchStack({ env = {}, worker: where = 'in-process' }: BenchStackOptions = {}) {
+export async function startBenchStack({
+  env = {},
+  worker: where = 'in-process',
+  api: apiWhere = 'in-process',
+}: BenchStackOptions = {}) {
   if (!existsSync(BENCH_BUNDLE_PATH))
     throw new Error(`No workflow bundle at ${BENCH_BUNDLE_PATH}: run "tsx bench/bundle.ts".`);
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -38,11 +45,20 @@ export async function startBenchStack({ env = {}, worker: where = 'in-process' }
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
 
-  const app = createApp({ sql, temporal, config, logger: pino({ level: config.LOG_LEVEL }) });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let server: Server | null = null;
+  let apiProcess: ApiProcess | null = null;
+  let baseUrl: string;
+  if (apiWhere === 'process') {
+    apiProcess = await spawnApi({ ...env, TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE });
+    baseUrl = apiProcess.baseUrl;
+  } else {
+    const app = createApp({ sql, temporal, config, logger: pino({ level: config.LOG_LEVEL }) });
+    const listening: Server = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    server = listening;
+    baseUrl = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
+  }
   config.PUBLIC_BASE_URL = baseUrl;
 
   const mailer = createMailer(config);
@@ -77,8 +93,9 @@ export async function startBenchStack({ env = {}, worker: where = 'in-process' }
       worker?.shutdown();
       await running;
       await workerProcess?.stop();
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      await apiProcess?.stop();
+      server?.closeAllConnections();
+      await new Promise((r) => (server ? server.close(r) : r(undefined)));
       await connection.close();
       await nativeConnection.close();
       mailer.close();

@@ -40,7 +40,8 @@ export async function spawnWorker(
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'main.ts')], {
     cwd: ROOT,
     // info, whatever the bench's own LOG_LEVEL: readiness is read from the log.
-    env: { ...process.env, ...env, LOG_LEVEL: 'info' },
+    // Metrics on a free port: a stack started by scripts/start may hold the default one.
+    env: { ...process.env, WORKER_METRICS_PORT: '0', ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const pid = child.pid;

@@ -104,8 +104,9 @@ const schema = z.object({
   // never published with it: the API's requests by route and status, and the worker's (the Temporal SDK's own and
   // the lifecycle counters). METRICS_HOST is where both listen: loopback here, every interface in a container,
   // whose port compose leaves unpublished for Prometheus to scrape on the stack's network.
-  API_METRICS_PORT: z.coerce.number().int().positive().default(9464),
-  WORKER_METRICS_PORT: z.coerce.number().int().positive().default(9465),
+  // 0: a free port the system picks, for processes started beside others (benches, a second worker).
+  API_METRICS_PORT: z.coerce.number().int().nonnegative().default(9464),
+  WORKER_METRICS_PORT: z.coerce.number().int().nonnegative().default(9465),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   // T1: how long the API trusts a looked-up API key before asking Postgres again, so a revoked key is refused
   // within this time; "0" looks every request up. At most API_KEY_CACHE_MAX keys are kept.
