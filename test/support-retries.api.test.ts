@@ -2,7 +2,10 @@
 // steps that succeeded are not redone. Against the dev server, Postgres and the mail catcher, with an SMTP
 // front door that refuses the invitation email with 550 until the "mail server is fixed".
 import request from 'supertest';
-import { invitationWorkflowId, NeedsAttentionKey } from '../workflows/definitions';
+import { randomUUID } from 'node:crypto';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { INCIDENT_QUERY_DEADLINE_MS } from '../api/support/routes';
+import { invitationWorkflowId, LifecycleKey, NeedsAttentionKey, ResellerIdKey } from '../workflows/definitions';
 import { customerBody, newReseller, uniqueEmail } from './helpers/fixtures';
 import { startFlakySmtp } from './helpers/flaky-smtp';
 import { linkIn, tokenOf } from './helpers/mailbox';
@@ -178,5 +181,45 @@ describe('support retries a failed step (T4)', () => {
   it('T4: an unknown workflow id is a 404 for support', async () => {
     const res = await as(support.apiKey).post('/v1/support/incidents/invitation:nope/retry').send({});
     expect(res.status).toBe(404);
+  });
+
+  it('T4: a lifecycle no worker answers for (all killed, or an old task queue) is listed as unanswered within seconds, not after a 30 s wait', async () => {
+    // Marked as needing attention on a task queue nobody polls: visibility lists it, its run cannot answer.
+    const workflowId = `invitation:no-worker-${randomUUID()}`;
+    const handle = await stack.temporal.workflow.start('invitationWorkflow', {
+      workflowId,
+      taskQueue: `nobody-polls-${randomUUID()}`,
+      args: [{}],
+      typedSearchAttributes: new TypedSearchAttributes([
+        { key: NeedsAttentionKey, value: true },
+        { key: LifecycleKey, value: 'invitation' },
+        { key: ResellerIdKey, value: reseller.resellerId },
+      ]),
+    });
+    try {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const started = Date.now();
+        const res = await as(support.apiKey).get('/v1/support/incidents');
+        const took = Date.now() - started;
+        expect(res.status).toBe(200);
+        expect(took).toBeLessThan(INCIDENT_QUERY_DEADLINE_MS + 3_000);
+        const listed = (res.body.unanswered as { workflowId: string }[]).find((u) => u.workflowId === workflowId);
+        if (listed) {
+          expect(listed).toEqual({
+            workflowId,
+            lifecycle: 'invitation',
+            resellerId: reseller.resellerId,
+            customerId: null,
+          });
+          expect((res.body.data as IncidentJson[]).map((i) => i.workflowId)).not.toContain(workflowId);
+          break;
+        }
+        if (Date.now() > deadline) throw new Error('the unanswered lifecycle never appeared');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    } finally {
+      await handle.terminate('test over');
+    }
   });
 });

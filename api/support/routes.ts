@@ -12,6 +12,7 @@ import {
 import { type Api, defineRoute, json, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { runUpdate } from '../http/lifecycles';
+import { isTemporalUnavailable } from '../temporal';
 import { IncidentList, RetryBody, SkipBody, SupportActionResult, WorkflowIdParam } from './schemas';
 
 // T4: support staff (the engine's operators, with the `support` permission) see every tenant's failed
@@ -19,38 +20,48 @@ import { IncidentList, RetryBody, SkipBody, SupportActionResult, WorkflowIdParam
 
 /** More than one screen of incidents means something larger is wrong; the Temporal UI lists them all. */
 const MAX_INCIDENTS = 200;
+/**
+ * How long the runs may take to report their incidents, all together. A query waits for a worker: with none
+ * polling the run's task queue (all killed, or an old queue) it would wait ~30 s, and support would see nothing.
+ */
+export const INCIDENT_QUERY_DEADLINE_MS = 3_000;
 
-type Incident = z.infer<typeof IncidentList>['data'][number];
+type IncidentListJson = z.infer<typeof IncidentList>;
+type Incident = IncidentListJson['data'][number];
+type Unanswered = IncidentListJson['unanswered'][number];
 
 /** Every lifecycle that visibility lists as waiting for support, with its incident as the run reports it now. */
-async function openIncidents(temporal: Client, log: Logger): Promise<Incident[]> {
+async function openIncidents(temporal: Client, log: Logger): Promise<IncidentListJson> {
   const found = [];
   for await (const wf of temporal.workflow.list({ query: 'NeedsAttention = true' })) {
     found.push(wf);
     if (found.length >= MAX_INCIDENTS) break;
   }
-  const incidents = await Promise.all(
-    found.map(async (wf): Promise<Incident | null> => {
+  const deadline = Date.now() + INCIDENT_QUERY_DEADLINE_MS;
+  const data: Incident[] = [];
+  const unanswered: Unanswered[] = [];
+  await Promise.all(
+    found.map(async (wf) => {
       const attrs = wf.typedSearchAttributes;
-      // The run may have been retried or skipped since visibility listed it: then it has no incident.
-      const incident = await temporal.workflow
-        .getHandle(wf.workflowId, wf.runId)
-        .query(incidentQuery)
-        .catch((err) => {
-          log.warn({ err, workflowId: wf.workflowId }, 'incident unavailable');
-          return null;
-        });
-      if (!incident) return null;
-      return {
+      const known = {
         workflowId: wf.workflowId,
         lifecycle: attrs.get(LifecycleKey) ?? null,
         resellerId: attrs.get(ResellerIdKey) ?? null,
         customerId: attrs.get(CustomerIdKey) ?? null,
-        ...incident,
       };
+      try {
+        const incident = await temporal.connection.withDeadline(deadline, () =>
+          temporal.workflow.getHandle(wf.workflowId, wf.runId).query(incidentQuery),
+        );
+        // The run may have been retried or skipped since visibility listed it: then it has no incident.
+        if (incident) data.push({ ...known, ...incident });
+      } catch (err) {
+        if (isTemporalUnavailable(err)) unanswered.push(known);
+        else log.warn({ err, workflowId: wf.workflowId }, 'incident unavailable');
+      }
     }),
   );
-  return incidents.filter((i) => i !== null);
+  return { data, unanswered };
 }
 
 export function supportRoutes(api: Api, { temporal }: AppDeps): void {
@@ -60,7 +71,7 @@ export function supportRoutes(api: Api, { temporal }: AppDeps): void {
     summary: "Every tenant's lifecycles whose step failed for good and waits for support (T4)",
     permission: 'support',
     responses: { 200: json('The incidents, from visibility and each lifecycle', IncidentList) },
-    handler: async ({ req }) => reply(200, { data: await openIncidents(temporal, req.log) }),
+    handler: async ({ req }) => reply(200, await openIncidents(temporal, req.log)),
   });
 
   defineRoute(api, {

@@ -18,7 +18,16 @@ export const Incident = LifecycleIncident.extend({
   customerId: z.string().nullable(),
 }).meta({ id: 'Incident' });
 
-export const IncidentList = z.object({ data: z.array(Incident) }).meta({ id: 'IncidentList' });
+export const IncidentList = z
+  .object({
+    data: z.array(Incident),
+    unanswered: z.array(Incident.pick({ workflowId: true, lifecycle: true, resellerId: true, customerId: true })).meta({
+      description:
+        'Lifecycles visibility lists as waiting for support whose run did not report its incident within a few ' +
+        'seconds: no worker is polling their task queue. Their step and error are in the Temporal UI.',
+    }),
+  })
+  .meta({ id: 'IncidentList' });
 
 export const RetryBody = requestBody('RetryStep', {
   reason: z.string().trim().max(500, 'must be at most 500 characters').optional(),
