@@ -62,7 +62,8 @@ export function createOrderActivities(deps: ActivityDeps) {
         to: d.contactEmail,
         template: `license.activation.${d.kind}`,
         path: '/licenses/activate',
-        render: (link) => renderActivationEmail({ ...d, activateUrl: link.url }),
+        render: (link) =>
+          renderActivationEmail({ ...d, activateUrl: link.url, helpUrl: config.LICENSE_REGISTRATION_HELP_URL }),
       });
     },
 

@@ -145,6 +145,11 @@ const schema = z.object({
 
   // Orders and trials (DOMAIN.md O4, O6): link lifetime, trial length, reminders before its end, "+" extension.
   ACTIVATION_LINK_TTL: duration.default('30 days'),
+  // O4: the vendor's page on registering and activating a license, in the activation email and the order's answer
+  // (the portal offers it to the reseller to share).
+  LICENSE_REGISTRATION_HELP_URL: z
+    .url()
+    .default('https://help.printfactory.cloud/knowledge-base/license-registration-and-online-activation/'),
   TRIAL_LENGTH: duration.default('30 days'),
   TRIAL_REMINDERS_BEFORE_END: durationList.default(['7 days', '1 day']),
   TRIAL_EXTENSION: duration.default('30 days'),

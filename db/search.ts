@@ -27,7 +27,8 @@ export function uuidPrefixRange(q: string): [string, string] | null {
 }
 
 /**
- * D3: one search box over the reseller's users (name, email), companies (name, ASCII name, VIP id), orders
+ * D3: one search box over the reseller's users (name, email), companies (name, ASCII name, VIP id, and the
+ * contact's email or part of it, so an order form finds the existing customer before making a new one: O3), orders
  * (id prefix, PO number), serial numbers and, for users with `billing` (T2), invoices (number, id prefix).
  * Tenant-scoped (T1): orders and serials through their customer's owner (one owner per customer), invoices by
  * the reseller they were issued to.
@@ -97,13 +98,14 @@ export async function search(
       UNION ALL
       (SELECT 'company', c.id, c.organization_name || ' (' || c.vip_id || ')', '/v1/customers/' || c.id, 2,
               ${rank(
-                sql`lower(c.vip_id) = lower(${q}) OR lower(c.organization_name) = lower(${q}) OR lower(c.organization_name_ascii) = lower(${q})`,
-                sql`c.organization_name ILIKE ${prefix} OR c.organization_name_ascii ILIKE ${prefix} OR c.vip_id ILIKE ${prefix}`,
+                sql`lower(c.vip_id) = lower(${q}) OR lower(c.organization_name) = lower(${q}) OR lower(c.organization_name_ascii) = lower(${q}) OR lower(c.contact_email) = lower(${q})`,
+                sql`c.organization_name ILIKE ${prefix} OR c.organization_name_ascii ILIKE ${prefix} OR c.vip_id ILIKE ${prefix} OR c.contact_email ILIKE ${prefix}`,
               )} AS rank,
               word_similarity(${q}, c.search_name) AS score
        FROM customers c
        WHERE c.reseller_id = ${resellerId}
-         AND (c.search_name ILIKE ${contains} OR ${code(sql`c.vip_id`)} ${close(sql`c.search_name`)})
+         AND (c.search_name ILIKE ${contains} OR c.contact_email ILIKE ${contains} OR ${code(sql`c.vip_id`)}
+              ${close(sql`c.search_name`)})
        ${best()})
       UNION ALL
       (SELECT 'order', o.id, initcap(o.kind) || ' ' || o.id || COALESCE(' (PO ' || o.po_number || ')', ''), '/v1/orders/' || o.id, 3,

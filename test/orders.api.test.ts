@@ -45,9 +45,14 @@ describe('orders and trials through the API, against the dev server', () => {
       total: { amountMinor: 213300, currency: 'EUR' },
     });
     expect(placed.body.lines).toHaveLength(2);
+    // O4: the vendor's registration help, for the reseller to share, and in the email.
+    const help = 'https://help.printfactory.cloud/knowledge-base/license-registration-and-online-activation/';
+    expect(placed.body.activationHelpUrl).toBe(help);
 
     const mails = await stack.mailbox.waitFor(customer.email, 2);
     const activation = mails.find((m) => m.text.includes(placed.body.serialNumber))!;
+    expect(activation.text).toContain(`registering and activating the license: ${help}`);
+    expect(activation.html).toContain(help);
     const link = new URL(linkIn(activation));
     const pageRes = await request(stack.app).get(`${link.pathname}${link.search}`);
     expect(pageRes.text).toContain('Activate license');

@@ -357,6 +357,25 @@ describe('the portal views: customer list filters, CSV export, search, customer 
       expect((await searchFor(email)).map((r) => `${r.type}:${r.id}`)).toEqual([`user:${hit.user}`]);
     });
 
+    it('O3: the existing customer is found by its contact email, whole or in part, in any case, before an order makes a duplicate', async () => {
+      const { email } = first(
+        await stack.sql<{ email: string }[]>`SELECT contact_email AS email FROM customers WHERE id = ${hit.company!}`,
+      );
+      const [local, domain] = email.split('@') as [string, string];
+      for (const q of [email, email.toUpperCase(), local, `${local.slice(0, 10)}`, `@${domain}`.slice(0, 12)]) {
+        const found = await searchFor(q);
+        expect(found.filter((r) => r.type === 'company').map((r) => r.id)).toContain(hit.company);
+      }
+      // The whole address ranks it first; another tenant's customer with the same address stays theirs (T1).
+      expect((await searchFor(email))[0]).toMatchObject({ type: 'company', id: hit.company });
+      const theirs = await insertCustomer(other.resellerId);
+      await stack.sql`UPDATE customers SET contact_email = ${email} WHERE id = ${theirs}`;
+      expect((await searchFor(email)).map((r) => r.id)).not.toContain(theirs);
+      // The list's q filter finds it by part of the address too (D1).
+      const listed = await api(t.apiKey).get(`/v1/customers?q=${encodeURIComponent(local.slice(0, 10))}`);
+      expect(listed.body.data.map((c: { id: string }) => c.id)).toContain(hit.company);
+    });
+
     it('D3: a user without billing finds no invoices (T2); LIKE wildcards are plain characters; at most 20 results', async () => {
       const orderOnly = await addUser(t, ['order']);
       expect((await searchFor(tag, orderOnly.apiKey)).map((r) => r.type).sort()).toEqual([

@@ -17,7 +17,7 @@ export interface LicenseEmailData {
 }
 
 /** O4: the license activation instructions, with the single-use link. */
-export function renderActivationEmail(d: LicenseEmailData & { activateUrl: string }): RenderedEmail {
+export function renderActivationEmail(d: LicenseEmailData & { activateUrl: string; helpUrl: string }): RenderedEmail {
   const what =
     d.kind === 'trial'
       ? `a trial of PrintFactory ${d.planName}`
@@ -36,6 +36,7 @@ export function renderActivationEmail(d: LicenseEmailData & { activateUrl: strin
         ? `The trial runs until ${day(d.trialEndsAt)}; we will remind you before it ends.`
         : `Order total: ${formatMoney(d.totalMinor, d.currency)}, invoiced by ${d.resellerName}.`,
       'To activate: open the link below on the computer that will run PrintFactory, press Activate, then enter the serial number when the software asks for it.',
+      `Step-by-step help with registering and activating the license: ${d.helpUrl}`,
     ],
     action: { label: 'Activate the license', url: d.activateUrl },
     footer: 'The activation link works once. If you did not expect this email, contact your reseller.',

@@ -75,6 +75,7 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
       name: l.name,
       unitPrice: money(l.unitPriceMinor, o.currency),
     })),
+    activationHelpUrl: config.LICENSE_REGISTRATION_HELP_URL,
   });
 
   // O1-O4: place an order or start a trial; every choice is checked against the catalog first.

@@ -68,6 +68,9 @@ export const Order = z
 
 export const OrderWithLines = Order.extend({
   lines: z.array(z.object({ driverCode: z.string(), name: z.string(), unitPrice: Money })),
+  activationHelpUrl: z.url().meta({
+    description: 'O4: help on registering and activating the license, also in the activation email; to share',
+  }),
 }).meta({ id: 'OrderDetails' });
 
 export const ConfiguredOrder = OrderWithLines.extend({
