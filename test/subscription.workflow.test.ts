@@ -6,6 +6,7 @@ import {
   cancelSubscriptionUpdate,
   changeUserCountUpdate,
   completeContactSetupUpdate,
+  reinviteContactUpdate,
   SubscriptionFailure,
   subscriptionStateQuery,
   subscriptionStoredUpdate,
@@ -156,6 +157,42 @@ describe('subscription lifecycle on the time-skipping server', () => {
     expect(
       await sql`SELECT 1 FROM subscription_contacts WHERE subscription_id = ${subscriptionId} AND password_hash IS NOT NULL`,
     ).toHaveLength(0);
+  });
+
+  it('E2: a contact whose link expired is invited again: a new email, a new link that works for 14 days more; the old one stays dead', async () => {
+    const { input, subscriptionId, handle } = await subscribe();
+    const [first] = await mailbox.waitFor(input.contact!.email, 1);
+    const oldHash = tokenHashOf(linkIn(first!));
+    const reinvite = () =>
+      handle.executeUpdate(reinviteContactUpdate, { args: [{ actor: `user:${reseller.userId}` }] });
+    // Only an expired setup is invited again.
+    expect(await refusal(reinvite())).toBe(SubscriptionFailure.ContactNotExpired);
+    await env().sleep('14 days');
+    await env().sleep('1 minute');
+    expect((await handle.query(subscriptionStateQuery)).contactSetup).toBe('expired');
+
+    const reopened = await reinvite();
+    expect(reopened.contactSetup).toBe('pending');
+    const mails = await mailbox.waitFor(input.contact!.email, 2);
+    expect(mails).toHaveLength(2);
+    const newHash = tokenHashOf(linkIn(mails[1]!));
+    expect(newHash).not.toBe(oldHash);
+    // The old link stays expired; the new one completes the setup days later, within its own 14 days.
+    await env().sleep('10 days');
+    await storeContactPassword(sql, { subscriptionId, email: input.contact!.email, passwordHash });
+    expect(
+      await refusal(
+        handle.executeUpdate(completeContactSetupUpdate, { args: [{ tokenHash: oldHash, name: 'Old', phone: null }] }),
+      ),
+    ).toBe(SubscriptionFailure.LinkInvalid);
+    const done = await handle.executeUpdate(completeContactSetupUpdate, {
+      args: [{ tokenHash: newHash, name: 'Ingrid Berg', phone: null }],
+    });
+    expect(done.contactSetup).toBe('completed');
+    // A completed setup is not invited again; and no third email went out.
+    expect(await refusal(reinvite())).toBe(SubscriptionFailure.ContactNotExpired);
+    await env().sleep('30 days');
+    expect(await mailbox.to(input.contact!.email)).toHaveLength(2);
   });
 
   it('E3: the user count changes through the workflow, audited with before and after; bad counts are refused', async () => {

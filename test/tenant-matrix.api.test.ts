@@ -157,6 +157,15 @@ const TABLE: Record<string, Row> = {
     call: (t) => id(t.subscription.id, { users: 30 }),
     right: async (w) => id(await w.fresh.subscription(), { users: 30 }),
   },
+  'POST /v1/subscriptions/{id}/contact-invitations': {
+    permission: 'order',
+    call: (t) => id(t.subscription.id),
+    refused: {
+      status: 409,
+      code: 'subscription_contact_not_expired',
+      why: "E2: only a contact whose link expired is invited again (the workflow test crosses the link's 14 days)",
+    },
+  },
   'POST /v1/subscriptions/{id}/cancel': {
     permission: 'order',
     call: (t) => id(t.subscription.id),

@@ -12,6 +12,7 @@ import {
   changeUserCountUpdate,
   completeContactSetupUpdate,
   MAX_SUBSCRIPTION_USERS,
+  reinviteContactUpdate,
   SubscriptionFailure,
   type SubscriptionInput,
   type SubscriptionResult,
@@ -35,6 +36,13 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   let users = continued?.users ?? input.users;
   let contactSetup: ContactSetupStatus = continued?.contactSetup ?? (input.contact ? 'pending' : 'none');
   let linkExpiresAt: number | null = null;
+  // E2: invitations sent so far; each one's email has a key of its own.
+  let invitations = continued?.invitations ?? 0;
+  // E2: the link's life is counted in workflow time, so the stored expiry and the timer agree.
+  const openSetup = () => {
+    contactSetup = 'pending';
+    linkExpiresAt = Date.now() + durationMs(input.contactLinkTtl);
+  };
 
   const state = (): SubscriptionState => ({
     subscriptionId,
@@ -95,6 +103,23 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         lc.refuse('phone must be 1 to 40 characters, or null.', SubscriptionFailure.ContactInvalid);
     },
   );
+  // E2: the reseller invites a contact whose link expired again; the main loop sends the email.
+  lc.update(
+    reinviteContactUpdate,
+    async (_step, _by) => {
+      assertActive();
+      openSetup();
+      return state();
+    },
+    () => {
+      assertActive();
+      if (contactSetup !== 'expired')
+        lc.refuse(
+          `Only a contact whose link expired is invited again; this one's setup is ${contactSetup}.`,
+          SubscriptionFailure.ContactNotExpired,
+        );
+    },
+  );
   // Ends the subscription (inactive) and, once its handlers are done, its workflow.
   lc.update(
     cancelSubscriptionUpdate,
@@ -112,40 +137,45 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     lc.setStatus('active');
   }
 
-  if (contactSetup === 'pending') {
-    // E2: the link's life is counted in workflow time, so the stored expiry and the timer agree.
-    linkExpiresAt = Date.now() + durationMs(input.contactLinkTtl);
-    const expiresAt = new Date(linkExpiresAt).toISOString();
-    const setupOpen = () => contactSetup === 'pending' && lc.status === 'active';
-    await lc.step(
-      'send the contact invitation email',
-      () =>
-        lc.email.sendSubscriptionContactEmail({
-          subscriptionId,
-          key: `${workflowInfo().workflowId}/contact-invitation`,
-          expiresAt,
-        }),
-      // Skipped, the contact cannot set up an account; cancelled meanwhile, it is no longer needed.
-      { skip: () => 'skipped' as const, moot: () => !setupOpen() },
-    );
-    // The contact's setup raced against the link's expiry; a setup in flight at the deadline finishes first.
-    await condition(() => !setupOpen(), Math.max(linkExpiresAt - Date.now(), 1));
-    await lc.settled();
-    // Read through a function: TypeScript cannot see that handlers changed `contactSetup` meanwhile.
-    const current = (): ContactSetupStatus => contactSetup;
-    if (current() === 'pending') {
-      contactSetup = 'expired';
-      await lc.step('expire the contact link', () => lc.db.expireSubscriptionContactLinks({ subscriptionId }));
+  // Read through a function: TypeScript cannot see that handlers change `contactSetup` meanwhile.
+  const setup = (): ContactSetupStatus => contactSetup;
+  for (;;) {
+    if (setup() === 'pending') {
+      if (linkExpiresAt === null) openSetup();
+      invitations += 1;
+      const expiresAt = new Date(linkExpiresAt ?? Date.now()).toISOString();
+      const setupOpen = () => contactSetup === 'pending' && lc.status === 'active';
+      await lc.step(
+        'send the contact invitation email',
+        () =>
+          lc.email.sendSubscriptionContactEmail({
+            subscriptionId,
+            // The first invitation's key as before re-invitations existed, so runs in flight keep theirs.
+            key: `${workflowInfo().workflowId}/contact-invitation${invitations > 1 ? `/${invitations}` : ''}`,
+            expiresAt,
+          }),
+        // Skipped, the contact cannot set up an account; cancelled meanwhile, it is no longer needed.
+        { skip: () => 'skipped' as const, moot: () => !setupOpen() },
+      );
+      // The contact's setup raced against the link's expiry; a setup in flight at the deadline finishes first.
+      await condition(() => !setupOpen(), Math.max((linkExpiresAt ?? 0) - Date.now(), 1));
+      await lc.settled();
+      if (setup() === 'pending') {
+        contactSetup = 'expired';
+        await lc.step('expire the contact link', () => lc.db.expireSubscriptionContactLinks({ subscriptionId }));
+      }
     }
+    // The subscription's life: changes arrive as updates until it is cancelled; a re-invitation goes round again.
+    await condition(
+      () => lc.status === 'inactive' || setup() === 'pending' || (workflowInfo().continueAsNewSuggested && !lc.busy),
+    );
+    if (lc.status === 'inactive' || setup() !== 'pending') break;
   }
-
-  // The subscription's life: changes arrive as updates until it is cancelled.
-  await condition(() => lc.status === 'inactive' || (workflowInfo().continueAsNewSuggested && !lc.busy));
   await lc.finish();
   if (lc.status === 'active') {
     await continueAsNew<typeof subscriptionWorkflow>({
       ...input,
-      continued: { users, contactSetup: contactSetup === 'pending' ? 'expired' : contactSetup },
+      continued: { users, contactSetup: contactSetup === 'pending' ? 'expired' : contactSetup, invitations },
     });
   }
   return { subscriptionId, status: lc.status, users, contactSetup };

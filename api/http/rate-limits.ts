@@ -206,6 +206,12 @@ export const EMAIL_SENDING_ROUTES: readonly EmailSendingRoute[] = [
     sendsEmail: (req) =>
       (req.body as { customerCanEditSignatures?: unknown } | undefined)?.customerCanEditSignatures === true,
   },
+  // E2: the contact's invitation again, once the first link expired.
+  {
+    path: '/v1/subscriptions/:id/contact-invitations',
+    operation: '/v1/subscriptions/{id}/contact-invitations',
+    customer: (req) => `subscription:${req.params.id}`,
+  },
   // X1: the code, to every admin of the customer with this VIP id (X4 limits the codes a day besides).
   {
     path: '/v1/reseller-changes',

@@ -50,6 +50,7 @@ export const REFUSALS = {
   [OrderFailure.Invalid]: UNPROCESSABLE,
   [SubscriptionFailure.NotActive]: RULE,
   [SubscriptionFailure.ContactSetupClosed]: GONE,
+  [SubscriptionFailure.ContactNotExpired]: RULE,
   [SubscriptionFailure.LinkInvalid]: GONE,
   [SubscriptionFailure.InvalidUserCount]: UNPROCESSABLE,
   [SubscriptionFailure.ContactInvalid]: UNPROCESSABLE,

@@ -4,6 +4,7 @@ import { findSubscription, listSubscriptions, storeSubscription, type Subscripti
 import {
   cancelSubscriptionUpdate,
   changeUserCountUpdate,
+  reinviteContactUpdate,
   SubscriptionFailure,
   type SubscriptionInput,
   subscriptionStateQuery,
@@ -141,6 +142,25 @@ export function subscriptionRoutes(api: Api, { sql, temporal, config }: AppDeps)
         throw refusal(SubscriptionFailure.NotActive, 'The subscription is inactive; its users cannot change.');
       await runUpdate(handleOf(subscription), changeUserCountUpdate, { users: body.users, actor });
       return reply(200, toSubscriptionJson(await ownSubscription(principal, subscription.id)));
+    },
+  });
+
+  // E2: a contact whose setup link expired is invited again, through the workflow that owns the subscription.
+  ownedRoute(api, {
+    method: 'post',
+    path: '/v1/subscriptions/{id}/contact-invitations',
+    summary: "Invite the customer's contact again once the setup link expired: a new link and email (E2)",
+    permission: 'order',
+    responses: { 200: json('The subscription, its contact invited again', SubscriptionWithLifecycle) },
+    errors: [[409, "The contact's link has not expired (or the setup is done); or the subscription is inactive"], 503],
+    own: ownSubscription,
+    handler: async (subscription, { principal, actor }) => {
+      const handle = handleOf(subscription);
+      const { status, contactSetup, contactLinkExpiresAt } = await runUpdate(handle, reinviteContactUpdate, { actor });
+      return reply(200, {
+        ...toSubscriptionJson(await ownSubscription(principal, subscription.id)),
+        lifecycle: { status, contactSetup, contactLinkExpiresAt, workflowId: handle.workflowId },
+      });
     },
   });
 

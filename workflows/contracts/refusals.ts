@@ -36,6 +36,8 @@ export const SubscriptionFailure = {
   ContactSetupClosed: 'ContactSetupClosed',
   LinkInvalid: 'SubscriptionContactLinkInvalid',
   InvalidUserCount: 'InvalidUserCount',
+  /** E2: only a contact whose link expired is invited again. */
+  ContactNotExpired: 'SubscriptionContactNotExpired',
   /** E2: the contact's details are malformed (name, phone, link hash). */
   ContactInvalid: 'SubscriptionContactInvalid',
 } as const;

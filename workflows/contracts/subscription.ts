@@ -25,7 +25,12 @@ export interface SubscriptionInput {
   /** How long the contact's setup link lives ("14 days"). */
   contactLinkTtl: string;
   /** Set when the workflow continued as new: what the previous run had settled. */
-  continued?: { users: number; contactSetup: Exclude<ContactSetupStatus, 'pending'> };
+  continued?: {
+    users: number;
+    contactSetup: Exclude<ContactSetupStatus, 'pending'>;
+    /** E2: how many invitations the contact was sent, so a new one's email key is new too. */
+    invitations?: number;
+  };
 }
 
 export type SubscriptionStatus = 'registering' | 'active' | 'inactive';
@@ -56,6 +61,8 @@ export const completeContactSetupUpdate = defineUpdate<
   SubscriptionState,
   [{ tokenHash: string; name: string; phone: string | null }]
 >('completeContactSetup');
+/** E2: a contact whose setup link expired is invited again: a new link, a new email, a new expiry. */
+export const reinviteContactUpdate = defineUpdate<SubscriptionState, [{ actor: string }]>('reinviteContact');
 /** Ends the subscription (status inactive) and its workflow. */
 export const cancelSubscriptionUpdate = defineUpdate<SubscriptionState, [{ actor: string }]>('cancelSubscription');
 export const subscriptionStateQuery = defineQuery<SubscriptionState>('subscriptionState');
