@@ -2,6 +2,7 @@ import express from 'express';
 import { pinoHttp } from 'pino-http';
 import { durationMs } from '../workflows/duration';
 import { billingRoutes } from './billing/routes';
+import { customerAdminRoutes } from './customers/admins';
 import { customerRoutes } from './customers/routes';
 import { healthRoutes } from './health/routes';
 import { authenticate } from './http/auth';
@@ -38,6 +39,7 @@ export const RESOURCES = [
   userSetupPages,
   contactRoutes,
   customerRoutes,
+  customerAdminRoutes,
   subscriptionRoutes,
   resellerChangeRoutes,
   orderRoutes,

@@ -13,8 +13,12 @@ async function scenario() {
   const oldR = await newReseller(stack.sql);
   const newR = await newReseller(stack.sql);
   const { id, vipId, body } = await acceptedCustomer(stack, oldR.apiKey);
+  // X1: the old reseller records the customer's second system admin.
   const second = uniqueEmail('admin2');
-  await stack.sql`INSERT INTO customer_admins (customer_id, email, first_name, last_name) VALUES (${id}, ${second}, 'Bo', 'Ek')`;
+  const added = await as(oldR.apiKey)
+    .post(`/v1/customers/${id}/admins`)
+    .send({ email: second, firstName: 'Bo', lastName: 'Ek' });
+  expect(added.status).toBe(201);
   return { oldR, newR, customer: { id, vipId, admins: [body.contact.email, second] } };
 }
 
@@ -25,6 +29,61 @@ const requestChange = (key: string, body: { vipId: string; adminEmail: string | 
 const codeIn = (text: string) => text.match(/\b([0-9A-Z]{5}-[0-9A-Z]{5})\b/)?.[1];
 
 describe('reseller change through the API, against the dev server', () => {
+  it("X1: the reseller keeps the customer's system admins: listed primary first, added once, removed (not the primary), audited; a removed admin gets no code", async () => {
+    const { oldR, newR, customer } = await scenario();
+    const admins = `/v1/customers/${customer.id}/admins`;
+    const third = uniqueEmail('admin3');
+    const added = await as(oldR.apiKey).post(admins).send({ email: third, firstName: 'Cy', lastName: 'Oh' });
+    expect(added.status).toBe(201);
+    expect(added.headers.location).toBe(`${admins}/${added.body.id}`);
+    // The same address again, in another case: the same admin, not a second one.
+    const again = await as(oldR.apiKey)
+      .post(admins)
+      .send({ email: third.toUpperCase(), firstName: 'C', lastName: 'O' });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(added.body.id);
+    const bad = await as(oldR.apiKey).post(admins).send({ email: 'not-an-address', firstName: '', lastName: 'O' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues.map((d: { field: string }) => d.field).sort()).toEqual(['email', 'firstName']);
+
+    const listed = await as(oldR.apiKey).get(admins);
+    expect(listed.body.data.map((a: { email: string; primary: boolean }) => [a.email, a.primary])).toEqual([
+      [customer.admins[0], true],
+      [customer.admins[1], false],
+      [third, false],
+    ]);
+    const primaryId = listed.body.data[0].id as string;
+    const refused = await as(oldR.apiKey).delete(`${admins}/${primaryId}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('primary_admin');
+    expect((await as(oldR.apiKey).delete(`${admins}/${added.body.id}`)).status).toBe(204);
+    expect((await as(oldR.apiKey).delete(`${admins}/${added.body.id}`)).status).toBe(404);
+    // Another reseller cannot see or change them (T1).
+    expect((await as(newR.apiKey).get(admins)).status).toBe(404);
+
+    // The change request reaches the admins that remain, each with a code; the removed one gets none.
+    const asked = await requestChange(newR.apiKey, { vipId: customer.vipId, adminEmail: customer.admins[1] });
+    expect(asked.status).toBe(202);
+    for (const [admin, expected] of [
+      [customer.admins[0]!, 2],
+      [customer.admins[1]!, 1],
+    ] as const) {
+      const mails = await stack.mailbox.waitFor(admin, expected);
+      expect(codeIn(mails.find((m) => m.subject.startsWith('Your reseller change code'))!.text)).toBeDefined();
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await stack.mailbox.to(third)).toHaveLength(0);
+
+    const audit = await stack.sql<{ action: string; actor: string }[]>`
+      SELECT action, actor FROM audit_events WHERE entity_id = ${customer.id} AND action LIKE 'customer.admin_%' ORDER BY id`;
+    expect(audit.map((a) => a.action)).toEqual([
+      'customer.admin_added',
+      'customer.admin_added',
+      'customer.admin_removed',
+    ]);
+    expect(new Set(audit.map((a) => a.actor))).toEqual(new Set([`user:${oldR.userId}`]));
+  });
+
   it("X1 X2: request → code email to every admin → redeem → the customer moves to the new reseller's list", async () => {
     const { oldR, newR, customer } = await scenario();
 

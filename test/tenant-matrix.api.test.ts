@@ -133,6 +133,20 @@ const TABLE: Record<string, Row> = {
     right: async (w) => id(await w.fresh.customer()),
   },
   'GET /v1/customers/{id}/audit': { permission: READ, call: (t) => id(t.customer.id) },
+  'GET /v1/customers/{id}/admins': {
+    permission: READ,
+    call: (t) => id(t.customer.id),
+    shows: (t) => t.customerAdmin.email,
+  },
+  'POST /v1/customers/{id}/admins': {
+    permission: 'order',
+    call: (t) => id(t.customer.id, { email: 'matrix-admin@customer.test', firstName: 'Matrix', lastName: 'Admin' }),
+  },
+  'DELETE /v1/customers/{id}/admins/{adminId}': {
+    permission: 'order',
+    call: (t) => ({ params: { id: t.customer.id, adminId: t.customerAdmin.id } }),
+    right: async (w) => ({ params: { id: w.A.customer.id, adminId: await w.fresh.customerAdmin() } }),
+  },
   'POST /v1/customers/{id}/invitation/reminders': {
     permission: 'order',
     call: (t) => id(t.customer.id, {}),

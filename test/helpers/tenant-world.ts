@@ -79,6 +79,8 @@ export interface Tenant {
   /** The owner's second key, revoked before it was ever used (so no key cache holds it). */
   revokedKey: string;
   customer: { id: string; vipId: string; email: string; organizationName: string };
+  /** X1: the customer's second system admin. */
+  customerAdmin: { id: string; email: string };
   /** An active SaaS order, billed by cycle, with its first invoice. */
   order: { id: string; serialNumber: string };
   invoice: { id: string; number: string };
@@ -187,6 +189,10 @@ export async function buildTenant(stack: Stack, label: 'A' | 'B', reseller?: Res
 
   const as = signedIn(stack.app, owner.apiKey);
   const customer = await createCustomer(stack, owner, tag, true);
+  const customerAdmin = await as
+    .post(`/v1/customers/${customer.id}/admins`)
+    .send({ email: `admin2-${tag}@customer.test`, firstName: `Admin${tag}`, lastName: `Second${tag}` });
+  expectStatus(customerAdmin, 201, 'add a customer admin');
   const billedOrder = await createOrder(stack, owner, customer.id, 'order', true);
   expectStatus(await as.post('/v1/billing/subscriptions').send({ orderId: billedOrder.id }), 201, 'start billing');
   const invoices = await as.get(`/v1/invoices?orderId=${billedOrder.id}`);
@@ -219,6 +225,7 @@ export async function buildTenant(stack: Stack, label: 'A' | 'B', reseller?: Res
     },
     revokedKey,
     customer,
+    customerAdmin: { id: customerAdmin.body.id as string, email: customerAdmin.body.email as string },
     order: billedOrder,
     invoice,
     trial,
@@ -234,6 +241,9 @@ export async function buildTenant(stack: Stack, label: 'A' | 'B', reseller?: Res
       customer.vipId,
       customer.email,
       customer.organizationName,
+      customerAdmin.body.id as string,
+      customerAdmin.body.email as string,
+      `Admin${tag}`,
       `First${tag}`,
       `Last${tag}`,
       billedOrder.id,
@@ -293,6 +303,14 @@ export function freshOf(stack: Stack, t: Tenant) {
       const customerId = await fresh.customer(true);
       await fresh.pa(customerId, quantity);
       return customerId;
+    },
+    /** X1: a second system admin of the tenant's customer. */
+    customerAdmin: async () => {
+      const res = await as()
+        .post(`/v1/customers/${t.customer.id}/admins`)
+        .send({ email: `admin-${tag()}@customer.test`, firstName: 'Fresh', lastName: 'Admin' });
+      expectStatus(res, 201, 'add a customer admin');
+      return res.body.id as string;
     },
     order: async (kind: 'order' | 'trial' = 'order', active = false) =>
       (await createOrder(stack, t.owner, t.customer.id, kind, active)).id,
