@@ -159,6 +159,8 @@ const schema = z.object({
   PA_OVERDUE_AFTER: duration.default('31 days'),
   PA_DEACTIVATE_AFTER: duration.default('61 days'),
   PA_RETURN_WINDOW: duration.default('14 days'),
+  // P4: a requested return is processed (the PA and its licenses returned) this long after the request.
+  PA_RETURN_PROCESSING: duration.default('2 days'),
   // Renewals (DOMAIN.md R1, R2): notices before the anniversary, the early window, late renewal after it.
   RENEWAL_NOTICE_BEFORE: duration.default('45 days'),
   RENEWAL_EARLY_FROM: duration.default('30 days'),

@@ -21,6 +21,7 @@ export const purchaseAuthorizationTerms = (config: Config): PurchaseAuthorizatio
   overdueAfter: config.PA_OVERDUE_AFTER,
   deactivateAfter: config.PA_DEACTIVATE_AFTER,
   returnWindow: config.PA_RETURN_WINDOW,
+  returnProcessing: config.PA_RETURN_PROCESSING,
   warnBefore: config.PA_WARN_BEFORE,
 });
 

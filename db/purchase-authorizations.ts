@@ -205,11 +205,14 @@ export async function recordPurchaseAuthorizationOrder(sql: Sql, args: { paId: s
 }
 
 /** What each status writes: its timestamp column, and what becomes of the PA's license. */
-const TRANSITIONS: Record<PurchaseAuthorizationTransition, { column: string; license: string }> = {
+/** Each transition's timestamp column, and its license's status (null: the license is left as it is). */
+const TRANSITIONS: Record<PurchaseAuthorizationTransition, { column: string; license: string | null }> = {
   paid: { column: 'paid_at', license: 'active' },
   overdue: { column: 'overdue_at', license: 'active' },
   deactivated: { column: 'deactivated_at', license: 'deactivated' },
   cancelled: { column: 'cancelled_at', license: 'cancelled' },
+  // P4: the licenses stay usable until the return is processed.
+  return_requested: { column: 'return_requested_at', license: null },
   returned: { column: 'returned_at', license: 'returned' },
 };
 
@@ -234,7 +237,7 @@ export async function changePurchaseAuthorizationStatus(
     await tx`UPDATE purchase_authorizations SET status = ${args.to}, ${tx(t.column)} = now(),
                ordered_at = CASE WHEN ${args.to}::text = 'paid' THEN COALESCE(ordered_at, now()) ELSE ordered_at END
              WHERE id = ${args.paId}`;
-    await tx`UPDATE licenses SET status = ${t.license} WHERE purchase_authorization_id = ${args.paId}`;
+    if (t.license) await tx`UPDATE licenses SET status = ${t.license} WHERE purchase_authorization_id = ${args.paId}`;
     const payment = args.to === 'paid' && args.payment ? paymentAudit(args.payment) : undefined;
     await auditPurchaseAuthorization(tx, pa.resellerId, args.paId, {
       action: `purchase_authorization.${args.to}`,

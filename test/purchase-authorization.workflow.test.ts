@@ -34,7 +34,13 @@ const paInput = (
   product: 'Creative Cloud All Apps',
   quantity: 5,
   extendedTermMonths: null,
-  terms: { overdueAfter: '31 days', deactivateAfter: '61 days', returnWindow: '14 days', warnBefore: '7 days' },
+  terms: {
+    overdueAfter: '31 days',
+    deactivateAfter: '61 days',
+    returnWindow: '14 days',
+    returnProcessing: '2 days',
+    warnBefore: '7 days',
+  },
   ...overrides,
 });
 
@@ -162,17 +168,39 @@ describe('purchase authorizations on the time-skipping server', () => {
     );
   });
 
-  it('P4: a return is requested only after an order, within the return window', async () => {
+  it('P4: a return is requested only after an order, within the return window; it is processed two days later, and only then are the licenses returned', async () => {
     const c = await registeredCustomer(sql);
     const input = paInput(c);
     const { handle } = await startPa(input);
     expect(await refusalReason(handle.executeUpdate(requestReturnUpdate, { args: [actor] }))).toMatch(/cancel/);
     await handle.executeUpdate(placeOrderUpdate, { args: [actor] });
-    expect(await handle.executeUpdate(requestReturnUpdate, { args: [actor] })).toMatchObject({
-      status: 'returned',
-      licensesActive: false,
-    });
+    const requested = await handle.executeUpdate(requestReturnUpdate, { args: [actor] });
+    expect(requested).toMatchObject({ status: 'return_requested', licensesActive: true });
+    expect(Date.parse(requested.returnProcessedBy!) - Date.parse(requested.returnRequestedAt!)).toBe(2 * 86_400_000);
+    expect(await rowOf(input.paId)).toEqual({ status: 'return_requested', licenseStatus: 'active' });
+    // Requested, not yet processed: no second request, no payment, no assignment.
+    expect(await refusalType(handle.executeUpdate(requestReturnUpdate, { args: [actor] }))).toBe(
+      PurchaseAuthorizationFailure.NotChangeable,
+    );
+    expect(await refusalType(handle.executeUpdate(recordPaymentUpdate, { args: [withPayment()] }))).toBe(
+      PurchaseAuthorizationFailure.NotChangeable,
+    );
+    expect(
+      await refusalType(handle.executeUpdate(assignLicensesUpdate, { args: [{ assigned: 1, actor: 'user:test' }] })),
+    ).toBe(PurchaseAuthorizationFailure.NotChangeable);
+
+    await env().sleep('1 day');
+    expect(await rowOf(input.paId)).toEqual({ status: 'return_requested', licenseStatus: 'active' });
+    await env().sleep('1 day');
+    await env().sleep('1 minute');
+    await eventually(async () => expect((await handle.describe()).status.name).toBe('COMPLETED'));
     expect(await rowOf(input.paId)).toEqual({ status: 'returned', licenseStatus: 'returned' });
+    const audit = await sql<{ action: string; actor: string }[]>`
+      SELECT action, actor FROM audit_events WHERE entity_id = ${input.paId} AND action LIKE '%return%' ORDER BY id`;
+    expect(audit).toEqual([
+      { action: 'purchase_authorization.return_requested', actor: actor.actor },
+      { action: 'purchase_authorization.returned', actor: 'system' },
+    ]);
 
     const late = (await startPa(paInput(c))).handle;
     await late.executeUpdate(placeOrderUpdate, { args: [actor] });

@@ -13,7 +13,7 @@
 // Budget = the count + 3 events, + 1 action: room for one workflow task more (a step's answer arriving on its own
 // rather than folded into a task), not for another step: a new step changes the count here first.
 import type { UpdateDefinition } from '@temporalio/common';
-import { ApplicationFailure, condition } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched } from '@temporalio/workflow';
 import { iso } from '../lib/dates';
 import {
   assignLicensesUpdate,
@@ -30,6 +30,7 @@ import {
   purchaseAuthorizationStateQuery,
   purchaseAuthorizationDeadlines,
   purchaseAuthorizationStoredUpdate,
+  RETURN_PROCESSING_DEFAULT,
   recordPaymentUpdate,
   requestReturnUpdate,
 } from './definitions';
@@ -43,6 +44,8 @@ export const HISTORY_BUDGET = {
 };
 
 const LICENSES_USABLE: PurchaseAuthorizationStatus[] = ['pending', 'ordered', 'paid', 'overdue'];
+/** P4: runs that requested a return before returns were requests returned at once; they replay that way. */
+const RETURN_REQUESTS_PATCH = 'p4-return-requests';
 /** P2: the statuses each notice is about; a notice that waited for support past them is no longer sent. */
 const NOTICE_WHILE: Record<PurchaseAuthorizationNotice, PurchaseAuthorizationStatus[]> = {
   overdue_warning: ['pending', 'ordered'],
@@ -78,11 +81,17 @@ export async function purchaseAuthorizationWorkflow(
   /** Notices sent or given up (skipped by support, moot): never tried again. */
   const noticesDone = new Set<PurchaseAuthorizationNotice>();
 
+  let returnRequestedAt: number | null = null;
   const returnableUntil = () => (orderedAt === null ? null : orderedAt + durationMs(terms.returnWindow));
+  const returnProcessedBy = () =>
+    returnRequestedAt === null
+      ? null
+      : returnRequestedAt + durationMs(terms.returnProcessing ?? RETURN_PROCESSING_DEFAULT);
   const state = (): PurchaseAuthorizationState => ({
     paId,
     status: lc.status,
-    licensesActive: LICENSES_USABLE.includes(lc.status),
+    // P4: licenses stay usable while a return waits to be processed, though none can be assigned meanwhile.
+    licensesActive: LICENSES_USABLE.includes(lc.status) || lc.status === 'return_requested',
     quantity: input.quantity,
     licensesAssigned: assigned,
     createdAt: new Date(createdAt).toISOString(),
@@ -91,6 +100,8 @@ export async function purchaseAuthorizationWorkflow(
     overdueAt: new Date(overdueAt).toISOString(),
     deactivateAt: new Date(deactivateAt).toISOString(),
     returnableUntil: iso(returnableUntil()),
+    returnRequestedAt: iso(returnRequestedAt),
+    returnProcessedBy: iso(returnProcessedBy()),
     refusal,
     noticesSent: [...noticesSent],
     incident: lc.incident,
@@ -191,15 +202,29 @@ export async function purchaseAuthorizationWorkflow(
       notChangeable(`Only a pending purchase authorization can be cancelled; this one is ${lc.status} (P3).`);
     if (assigned > 0) notChangeable(`${assigned} of its licenses are assigned; unassign them before cancelling (P3).`);
   });
-  statusUpdate(requestReturnUpdate, 'returned', () => {
-    const until = returnableUntil();
-    if (until === null)
-      notChangeable('No order has been placed under this purchase authorization: cancel it instead (P3, P4).');
-    if (!['ordered', 'paid', 'overdue'].includes(lc.status))
-      notChangeable(`The purchase authorization is ${lc.status}.`);
-    if (Date.now() > (until as number))
-      notChangeable(`A return can be requested within ${terms.returnWindow} of the order (P4).`);
-  });
+  // P4: a return authorization is requested, then processed (the main loop's timer); before returns were
+  // requests (the patch), it took effect at once.
+  lc.update(
+    requestReturnUpdate,
+    async (step, { actor }) => {
+      if (patched(RETURN_REQUESTS_PATCH)) {
+        await changeStatus(step, 'return_requested', actor);
+        returnRequestedAt = Date.now();
+      } else {
+        await changeStatus(step, 'returned', actor);
+      }
+      return state();
+    },
+    () => {
+      const until = returnableUntil();
+      if (until === null)
+        notChangeable('No order has been placed under this purchase authorization: cancel it instead (P3, P4).');
+      if (!['ordered', 'paid', 'overdue'].includes(lc.status))
+        notChangeable(`The purchase authorization is ${lc.status}.`);
+      if (Date.now() > (until as number))
+        notChangeable(`A return can be requested within ${terms.returnWindow} of the order (P4).`);
+    },
+  );
   lc.update(
     assignLicensesUpdate,
     async (step, { assigned: n, actor }) => {
@@ -234,6 +259,12 @@ export async function purchaseAuthorizationWorkflow(
     const status = lc.status;
     const until = returnableUntil();
     if (status === 'cancelled' || status === 'returned') break;
+    // P4: the requested return is processed once its time has come.
+    const processAt = returnProcessedBy();
+    if (status === 'return_requested' && processAt !== null && now >= processAt) {
+      await deadlinePassed(['return_requested'], 'returned');
+      continue;
+    }
     // Paid: the run stays while a return can still be requested (P4).
     if (status === 'paid' && (until === null || now > until)) break;
     // Unpaid: each deadline's warning, then the deadline itself (a warning whose deadline passed is not sent).
@@ -270,7 +301,9 @@ export async function purchaseAuthorizationWorkflow(
           ? Math.min(pending('deactivation_warning'), deactivateAt)
           : status === 'paid'
             ? (until as number) + 1
-            : null;
+            : status === 'return_requested'
+              ? processAt
+              : null;
     // Wakes early for any change; a deactivated PA waits for payment however long it takes.
     const changed = () => lc.status !== status || lc.busy;
     if (deadline === null) await condition(changed);

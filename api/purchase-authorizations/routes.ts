@@ -72,7 +72,10 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
   const ownCustomer = ownedBy('Customer', (resellerId, id) => findCustomer(sql, resellerId, id));
   const handleOf = (id: string) => temporal.workflow.getHandle(purchaseAuthorizationWorkflowId(id));
 
-  type Live = Pick<PurchaseAuthorizationState, 'licensesActive' | 'overdueAt' | 'deactivateAt' | 'returnableUntil'>;
+  type Live = Pick<
+    PurchaseAuthorizationState,
+    'licensesActive' | 'overdueAt' | 'deactivateAt' | 'returnableUntil' | 'returnRequestedAt' | 'returnProcessedBy'
+  >;
   /** The stored row with the lifecycle's live state (deadlines): from the run when not given. */
   async function withState(
     pa: PurchaseAuthorizationRow,
@@ -85,10 +88,13 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
         .catch(() => null));
     return {
       ...toPaJson(pa),
-      licensesActive: live?.licensesActive ?? ['pending', 'ordered', 'paid', 'overdue'].includes(pa.status),
+      licensesActive:
+        live?.licensesActive ?? ['pending', 'ordered', 'paid', 'overdue', 'return_requested'].includes(pa.status),
       overdueAt: live?.overdueAt ?? null,
       deactivateAt: live?.deactivateAt ?? null,
       returnableUntil: live?.returnableUntil ?? null,
+      returnRequestedAt: live?.returnRequestedAt ?? null,
+      returnProcessedBy: live?.returnProcessedBy ?? null,
     };
   }
 
@@ -166,6 +172,8 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
         overdueAt: new Date(deadlines.overdueAt).toISOString(),
         deactivateAt: new Date(deadlines.deactivateAt).toISOString(),
         returnableUntil: null,
+        returnRequestedAt: null,
+        returnProcessedBy: null,
       });
     },
   });
@@ -204,7 +212,11 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
     actions: [
       ['order', placeOrderUpdate, 'Place an order under the PA (P1, P2)'],
       ['cancel', cancelPurchaseAuthorizationUpdate, 'Cancel while pending and with no license assigned (P3)'],
-      ['return', requestReturnUpdate, 'Request a return authorization after an order, within the return window (P4)'],
+      [
+        'return',
+        requestReturnUpdate,
+        'Request a return authorization after an order, within the return window; processed after PA_RETURN_PROCESSING, then the PA and its licenses are returned (P4)',
+      ],
     ],
     handleOf: (pa) => handleOf(pa.id),
     view: async (pa, _state, { principal }) => withState(await ownPa(principal, pa.id)),

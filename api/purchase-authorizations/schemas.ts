@@ -72,6 +72,10 @@ export const PurchaseAuthorizationDetails = PurchaseAuthorization.extend({
   overdueAt: isoTime.nullable(),
   deactivateAt: isoTime.nullable(),
   returnableUntil: isoTime.nullable(),
+  returnRequestedAt: isoTime.nullable().meta({ description: 'P4: when a return was requested' }),
+  returnProcessedBy: isoTime
+    .nullable()
+    .meta({ description: 'P4: when the requested return is processed: the PA and its licenses returned' }),
 }).meta({ id: 'PurchaseAuthorizationDetails' });
 
 /** P5: the plans view of one customer. */

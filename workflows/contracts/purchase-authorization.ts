@@ -4,6 +4,9 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { durationMs } from '../duration';
 import type { LifecycleView } from './common';
 
+/** P4: the processing time of a return, for runs whose terms predate the setting (PA_RETURN_PROCESSING). */
+export const RETURN_PROCESSING_DEFAULT = '2 days';
+
 export const purchaseAuthorizationWorkflowId = (paId: string): string => `purchase-authorization:${paId}`;
 
 export type PurchaseAuthorizationStatus =
@@ -14,13 +17,15 @@ export type PurchaseAuthorizationStatus =
   | 'overdue'
   | 'deactivated'
   | 'cancelled'
+  /** P4: a return authorization was requested; processed after `terms.returnProcessing`, the PA is returned. */
+  | 'return_requested'
   | 'returned'
   | 'refused';
 
 /** The statuses the lifecycle moves a stored PA to (each writes its timestamp and changes the PA's license). */
 export type PurchaseAuthorizationTransition = Extract<
   PurchaseAuthorizationStatus,
-  'paid' | 'overdue' | 'deactivated' | 'cancelled' | 'returned'
+  'paid' | 'overdue' | 'deactivated' | 'cancelled' | 'return_requested' | 'returned'
 >;
 
 /** P2: what the reseller and the customer are told: warned before each deadline, told when it passed. */
@@ -33,6 +38,11 @@ export interface PurchaseAuthorizationTerms {
   deactivateAfter: string;
   /** P4: a return can be requested this long after the order ("14 days"). */
   returnWindow: string;
+  /**
+   * P4: a requested return is processed (the PA returned, its licenses with it) this long after the request
+   * ("2 days"). Optional only for runs started before returns were requests: they take RETURN_PROCESSING_DEFAULT.
+   */
+  returnProcessing?: string;
   /**
    * P2: the reseller and the customer are warned this long before overdue and before deactivation ("7 days").
    * Optional only for starters that predate it (they build terms by hand): without it, no advance warning is
@@ -117,6 +127,9 @@ export interface PurchaseAuthorizationState extends LifecycleView {
   overdueAt: string;
   deactivateAt: string;
   returnableUntil: string | null;
+  /** P4: when the return was requested, and when it is processed; null until one is requested. */
+  returnRequestedAt: string | null;
+  returnProcessedBy: string | null;
   /** Why the PA was refused when it was stored (no new PAs while overdue, C6). */
   refusal: string | null;
   /** P2: the notices sent so far, in order. */
