@@ -6,12 +6,19 @@ import { customerAdminRoutes } from './customers/admins';
 import { customerRoutes } from './customers/routes';
 import { healthRoutes } from './health/routes';
 import { authenticate } from './http/auth';
-import { createApi, openApiDocument } from './http/define-route';
+import { createApi, methodNotAllowed, openApiDocument } from './http/define-route';
 import type { AppDeps } from './http/deps';
 import { jsonBody, wellFormedInput } from './http/body-parsers';
+import { utcDate } from './http/schemas';
 import { errorHandler, notFoundRoute } from './http/errors';
 import { noteWorkflowIds, workflowIdProps } from './http/workflow-ids';
-import { documentEmailQuotas, emailQuotas, publicRateLimits } from './http/rate-limits';
+import {
+  documentRateLimits,
+  emailQuotas,
+  LOGIN_PATH,
+  PUBLIC_PAGE_PREFIXES,
+  publicRateLimits,
+} from './http/rate-limits';
 import { orderRoutes } from './orders/routes';
 import { authenticateContact, contactRoutes } from './pages/contact';
 import { invitationPages } from './pages/invitation';
@@ -79,20 +86,28 @@ export function createApp(deps: AppDeps): express.Express {
 
   const api = createApi();
   for (const resource of RESOURCES) resource(api, deps);
-  const openapi = openApiDocument(api);
-  documentEmailQuotas(openapi);
-  app.get('/openapi.json', (_req, res) => res.json(openapi));
+  // Made once a day: it states the date inputs' ranges as of today, and some move with it (C5's anniversary).
+  let served: { day: string; doc: object } | undefined;
+  app.get('/openapi.json', (_req, res) => {
+    const day = utcDate();
+    if (served?.day !== day) {
+      const doc = openApiDocument(api);
+      documentRateLimits(doc);
+      served = { day, doc };
+    }
+    res.json(served.doc);
+  });
 
   // What whole prefixes share: guessing limits for the public pages, the body parsers and credentials.
   // Counters live in Postgres, so the limits and quotas hold across API instances.
   const limits = publicRateLimits(deps);
-  app.use(['/invitations', '/licenses', '/reseller-change', '/subscription-contact', '/users'], limits.pages);
-  app.use('/contact/login', limits.login);
+  app.use(PUBLIC_PAGE_PREFIXES, limits.pages);
+  app.use(LOGIN_PATH, limits.login);
   app.use('/contact', ...jsonBody('20kb'), (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  app.post('/contact/login', limits.loginPerAccount);
+  app.post(LOGIN_PATH, limits.loginPerAccount);
   app.use('/contact/v1', authenticateContact(sql));
   app.use(
     '/v1',
@@ -106,6 +121,7 @@ export function createApp(deps: AppDeps): express.Express {
   // Query strings everywhere (bodies are checked by their parsers): no NUL, no lone surrogate.
   app.use(wellFormedInput);
   app.use(api.router);
+  app.use(methodNotAllowed(api));
 
   app.use(notFoundRoute);
   app.use(errorHandler);

@@ -59,6 +59,20 @@ PY
   cp "$req" "$stamp"
 }
 
+install_schemathesis() {
+  # schemathesis (property-based tests from the OpenAPI document, scripts/test's last stage) in a venv of its own,
+  # pinned with every dependency in tools/schemathesis-requirements.txt; again only when that file changed.
+  local req="$ROOT/tools/schemathesis-requirements.txt" venv="$CACHE/venv-schemathesis"
+  if [ -x "$venv/bin/schemathesis" ] && cmp -s "$req" "$venv/.requirements"; then return; fi
+  log "Installing schemathesis (pinned in tools/schemathesis-requirements.txt)"
+  command -v python3 >/dev/null || apt_install python3 python3-pip
+  python3 -m venv --help >/dev/null 2>&1 || apt_install python3-venv
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$req"
+  cp "$req" "$venv/.requirements"
+}
+
 install_postgres() {
   if [ -z "$(pg_bindir)" ]; then log "Installing PostgreSQL (Debian package)"; apt_install postgresql; fi
 }

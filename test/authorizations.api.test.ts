@@ -69,17 +69,20 @@ describe('purchase authorizations and renewals through the API, against the dev 
       ['product', { product: '' }, 'product'],
       ['quantity', { quantity: 0 }, 'quantity'],
       ['quantity as text', { quantity: 'ten' }, 'quantity'],
-      [
-        'C6: an extended term beyond 36 months for a commercial customer',
-        { extendedTermMonths: 40 },
-        'extendedTermMonths',
-      ],
+      ["C6: an extended term beyond every segment's (48 months)", { extendedTermMonths: 49 }, 'extendedTermMonths'],
       ['an unknown field', { discount: 5 }, ''],
     ];
     it.each(cases)('P1: %s', async (_n, overrides, field) => {
       const res = await as(reseller.apiKey).post('/v1/purchase-authorizations').send(pa(overrides));
       expect(res.status).toBe(400);
       if (field) expect(res.body.error.issues.map((i: { field: string }) => i.field)).toContain(field);
+    });
+    it("C6: an extended term beyond 36 months for a commercial customer is a 422: the document allows it, the customer's segment does not", async () => {
+      const res = await as(reseller.apiKey)
+        .post('/v1/purchase-authorizations')
+        .send(pa({ extendedTermMonths: 40 }));
+      expect(res.status).toBe(422);
+      expect(res.body.error.issues.map((i: { field: string }) => i.field)).toEqual(['extendedTermMonths']);
     });
     it('R2: a renewal quantity must be a whole number', async () => {
       const res = await as(reseller.apiKey).post(`/v1/renewals/${customerId}/renew`).send({ quantity: 1.5 });

@@ -253,4 +253,52 @@ describe('bad input is a 4xx naming the reason, never a 500, and stores nothing 
     expect(kept.status).toBe(201);
     expect(kept.json.anniversaryDate).toBe(inAMonth);
   });
+
+  // Issue 11 (schemathesis): the old cursor, base64 of [time, id], reached Postgres with any time Date.parse read
+  // ("1", "2026-02-30") and any 36 characters of hex and dashes as the id: a 500. The cursor is now
+  // `<microseconds>_<uuid>`, described by a pattern in the document; nothing else gets past the query's schema.
+  it('a cursor the API never returned is a 400 naming cursor, never a 500; one of the pattern is a page', async () => {
+    const id = '0b5c2f3e-1111-4222-8333-444455556666';
+    const old = (at: string, of = id) => Buffer.from(JSON.stringify([at, of])).toString('base64url');
+    for (const cursor of [
+      old('1'),
+      old('2026-02-30T00:00:00Z'),
+      old('2026-11-01T00:00:00Z', '-'.repeat(36)),
+      'x',
+      `1_${id}x`,
+    ]) {
+      for (const list of ['/v1/customers', '/v1/orders', '/v1/subscriptions', '/v1/invoices']) {
+        const res = await raw('GET', `${list}?cursor=${encodeURIComponent(cursor)}`, auth());
+        expect([list, cursor, res.status]).toEqual([list, cursor, 400]);
+        expect(res.json.error?.issues?.[0]?.field).toBe('cursor');
+      }
+    }
+    const far = await raw('GET', `/v1/customers?cursor=9999999999999999_${id}`, auth());
+    expect(far.status).toBe(200);
+  });
+
+  // Issue 11 (schemathesis): zod's email syntax let these through; the relay refused them (SMTP 501), so the
+  // invitation step failed for good and a reminder answered 503.
+  it('C1: an email with a domain label ending in a hyphen or longer than 63 characters is a 400: the relay would refuse it', async () => {
+    const body = customerBody();
+    for (const email of ['ann@print-.example', `ann@print.${'a'.repeat(64)}`, `ann@${'b'.repeat(64)}.example`]) {
+      const res = await storesNothing(() =>
+        raw(
+          'POST',
+          '/v1/customers',
+          { ...auth(), 'content-type': JSON_UTF8 },
+          Buffer.from(JSON.stringify({ ...body, contact: { ...body.contact, email } })),
+        ),
+      );
+      expect([email, res.status, res.json.error?.issues?.[0]?.field]).toEqual([email, 400, 'contact.email']);
+    }
+    const longest = `ann@${'b'.repeat(63)}.${'a'.repeat(63)}`;
+    const kept = await raw(
+      'POST',
+      '/v1/customers',
+      { ...auth(), 'content-type': JSON_UTF8 },
+      Buffer.from(JSON.stringify({ ...body, contact: { ...body.contact, email: longest } })),
+    );
+    expect(kept.status).toBe(201);
+  });
 });

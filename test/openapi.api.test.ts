@@ -1,11 +1,15 @@
 // The published contract: every operation the API serves is in /openapi.json, and every successful answer
 // has a schema, so a generated client (openapi-typescript) never types an answer as `never`.
 import request from 'supertest';
-import { startStack, type Stack } from './helpers/stack';
+import { addMonths } from '../lib/dates';
+import { customerBody, newReseller, type Reseller } from './helpers/fixtures';
+import { signedIn, startStack, type Stack } from './helpers/stack';
 
 let stack: Stack;
+let reseller: Reseller;
 beforeAll(async () => {
   stack = await startStack();
+  reseller = await newReseller(stack.sql);
 });
 afterAll(async () => {
   await stack?.stop();
@@ -43,5 +47,62 @@ describe('the OpenAPI document', () => {
     expect(
       noSuccess.every((o) => /^(POST \/v1\/orders\/\{id\}\/activate|\w+ \/contact\/v1\/billing)$/.test(o.name)),
     ).toBe(true);
+  });
+
+  // Issue 11: schemathesis holds the API to this document in scripts/test; these are the parts it needs.
+  it('states what every operation may answer, the cursor and date patterns, and links each create to what it made', async () => {
+    const doc = (await request(stack.app).get('/openapi.json')).body as {
+      paths: Record<
+        string,
+        Record<string, Operation & { parameters?: { name: string; schema: { pattern?: string } }[] }>
+      >;
+      components: { schemas: Record<string, { properties?: Record<string, { pattern?: string }> }> };
+    };
+    const operations = Object.values(doc.paths).flatMap((methods) => Object.values(methods));
+    expect(operations.filter((op) => !op.responses['400'] || !op.responses['503'])).toEqual([]);
+    const customers = doc.paths['/v1/customers']!;
+    expect(Object.keys(customers.post!.responses)).toEqual(
+      expect.arrayContaining(['401', '403', '413', '415', '422', '429']),
+    );
+    const cursor = customers.get!.parameters!.find((p) => p.name === 'cursor')!;
+    const listed = await signedIn(stack.app, reseller.apiKey).get('/v1/customers?limit=1');
+    await signedIn(stack.app, reseller.apiKey).post('/v1/customers').send(customerBody());
+    await signedIn(stack.app, reseller.apiKey).post('/v1/customers').send(customerBody());
+    const page = await signedIn(stack.app, reseller.apiKey).get('/v1/customers?limit=1');
+    expect(listed.status).toBe(200);
+    expect(page.body.nextCursor).toMatch(new RegExp(cursor.schema.pattern!));
+    // C5: the anniversary's range as of today, which the API checks.
+    const anniversary = new RegExp(doc.components.schemas.CustomerCreate!.properties!.anniversaryDate!.pattern!);
+    const today = new Date().toISOString().slice(0, 10);
+    expect([addMonths(today, 1), addMonths(today, -1), addMonths(today, 13)].map((d) => anniversary.test(d))).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    const links = (
+      customers.post!.responses['201'] as { links?: Record<string, { operationRef: string; parameters?: object }> }
+    ).links!;
+    expect(Object.values(links)).toEqual(
+      expect.arrayContaining([
+        { operationRef: '#/paths/~1v1~1customers~1{id}/get', parameters: { id: '$response.body#/id' } },
+        { operationRef: '#/paths/~1v1~1customers~1{id}/delete', parameters: { id: '$response.body#/id' } },
+        { operationRef: '#/paths/~1v1~1renewals~1{customerId}/get', parameters: { customerId: '$response.body#/id' } },
+        { operationRef: '#/paths/~1v1~1orders/post', requestBody: { customerId: '$response.body#/id' } },
+      ]),
+    );
+  });
+
+  it('answers a method the document does not declare on its path 405 with Allow; an unknown path stays 404', async () => {
+    const trace = await signedIn(stack.app, reseller.apiKey).trace('/v1/customers');
+    expect(trace.status).toBe(405);
+    expect(trace.headers.allow?.split(', ').sort()).toEqual(['GET', 'HEAD', 'OPTIONS', 'POST']);
+    expect(trace.body.error.code).toBe('method_not_allowed');
+    const put = await request(stack.app).put('/healthz');
+    expect([put.status, put.headers.allow]).toEqual([405, 'GET, HEAD, OPTIONS']);
+    const options = await signedIn(stack.app, reseller.apiKey).options(
+      '/v1/customers/00000000-0000-4000-8000-000000000000',
+    );
+    expect(options.headers.allow?.split(/, ?/).sort()).toEqual(['DELETE', 'GET', 'HEAD', 'PATCH']);
+    expect((await signedIn(stack.app, reseller.apiKey).trace('/v1/nothing-here')).status).toBe(404);
   });
 });

@@ -185,8 +185,9 @@ describe('the portal views: customer list filters, CSV export, search, customer 
   it('D1: PATCH accepts only { managedBy } with a user of the same reseller; other fields stay refused (C3); another tenant gets 404 (T1)', async () => {
     const before = (await api(a.apiKey).get(`/v1/customers/${c.pending}`)).body.managedBy;
 
+    // A user id as the document says, but not one of this reseller's users: 422 (issue 11).
     const foreignUser = await api(a.apiKey).patch(`/v1/customers/${c.pending}`).send({ managedBy: other.userId });
-    expect(foreignUser.status).toBe(400);
+    expect(foreignUser.status).toBe(422);
     expect(fieldsOf(foreignUser.body)).toEqual(['managedBy']);
 
     const malformed = await api(a.apiKey).patch(`/v1/customers/${c.pending}`).send({ managedBy: 'someone' });

@@ -121,8 +121,9 @@ const TABLE: Record<string, Row> = {
       {
         name: "another reseller's user as the manager of one's own customer",
         call: (w) => id(w.A.customer.id, { managedBy: w.B.users.order.userId }),
-        // The same answer as for an id nobody has: it tells nothing of the other reseller's users.
-        status: 400,
+        // The same answer as for an id nobody has: it tells nothing of the other reseller's users. 422: the id is
+        // as the document says, the reseller has no such user (issue 11).
+        status: 422,
         code: 'validation_failed',
       },
     ],

@@ -21,7 +21,7 @@ import {
 import { type Api, defineRoute, empty, json, noContent, reply, stream, streamed } from '../http/define-route';
 import { defineAuditRoute } from '../http/audit';
 import type { AppDeps } from '../http/deps';
-import { HttpError, invalidField, notFound } from '../http/errors';
+import { HttpError, notFound, unprocessableField } from '../http/errors';
 import { createdHeaders, madeOrGone } from '../http/idempotency';
 import { createLifecycle, runUpdate } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
@@ -315,7 +315,7 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
     permission: 'order',
     body: CustomerPatchBody,
     responses: { 200: json('The customer, with its new manager', Customer) },
-    errors: [[409, 'Customer details cannot be edited after the invitation is sent (C3)']],
+    errors: [[409, 'Customer details cannot be edited after the invitation is sent (C3)'], 422],
     own: ownCustomer,
     handler: async (customer, { principal, actor, body }) => {
       const { managedBy, ...others } = body;
@@ -329,7 +329,7 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
       }
       const outcome = await setManagedBy(sql, customer.resellerId, customer.id, managedBy, actor);
       if (outcome === 'not-found') throw notFound('Customer');
-      if (outcome === 'unknown-user') throw invalidField('managedBy', 'is not a user of this reseller');
+      if (outcome === 'unknown-user') throw unprocessableField('managedBy', 'is not a user of this reseller');
       return reply(200, toCustomerJson(await ownCustomer(principal, customer.id)));
     },
   });

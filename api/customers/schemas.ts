@@ -5,7 +5,10 @@ import { addMonths } from '../../lib/dates';
 import {
   dateInput,
   email,
+  emailAddress,
+  HAS_TEXT,
   isoTime,
+  SPACE,
   LifecycleIncident,
   listOf,
   pageQuery,
@@ -39,14 +42,18 @@ const Contact = z.object({ firstName: text(100), lastName: text(100), email }).s
 const CustomerCreateFields = z
   .object({
     organizationName: text(100),
-    organizationNameAscii: text(100).refine(isAscii, 'must use ASCII letters only').optional(),
+    organizationNameAscii: text(100)
+      .refine(isAscii, 'must use ASCII letters only')
+      .meta({ pattern: `^[${SPACE}]*[\\x21-\\x7E](?:[\\x20-\\x7E]*[\\x21-\\x7E])?[${SPACE}]*$` })
+      .optional(),
     marketSegment: MarketSegment,
     type: CustomerType,
     country: z
       .string()
       .trim()
       .toUpperCase()
-      .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code such as "SE"'),
+      .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code such as "SE"')
+      .meta({ pattern: `^[${SPACE}]*[A-Za-z]{2}[${SPACE}]*$` }),
     addressLine1: text(200),
     addressLine2: text(200).optional(),
     city: text(100),
@@ -75,8 +82,30 @@ export function customerCreateSchema(taxIdCountries: readonly string[]) {
     if (taxIdCountries.includes(v.country) && !v.taxId) {
       ctx.addIssue({ code: 'custom', path: ['taxId'], message: `is required for customers in ${v.country}` });
     }
-  }).meta({ id: 'CustomerCreate' });
+  }).meta({
+    id: 'CustomerCreate',
+    // The rules above, for the document (the country as sent: trimmed and upper-cased before the check).
+    allOf: [
+      {
+        if: { properties: { organizationName: { pattern: `^[${SPACE}]*[\\x20-\\x7E]*[${SPACE}]*$` } } },
+        else: { required: ['organizationNameAscii'] },
+      },
+      ...(taxIdCountries.length === 0
+        ? []
+        : [
+            {
+              if: { properties: { country: { pattern: countryPattern(taxIdCountries) } }, required: ['country'] },
+              // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a thenable
+              then: { required: ['taxId'] },
+            },
+          ]),
+    ],
+  });
 }
+
+/** Any of the countries, in either case, with spaces around: what the schema's trim and toUpperCase accept. */
+const countryPattern = (countries: readonly string[]) =>
+  `^[${SPACE}]*(?:${countries.map((c) => c.replace(/[A-Z]/g, (l) => `[${l}${l.toLowerCase()}]`)).join('|')})[${SPACE}]*$`;
 
 export function toCustomerDetails(body: CustomerCreate): CustomerDetails {
   return {
@@ -194,9 +223,9 @@ export const CustomerList = listOf(Customer).meta({ id: 'CustomerList' });
 
 const customerFilters = {
   status: z.enum(['pending', 'accepted']).optional(),
-  q: z.string().trim().min(1).max(100).optional(),
+  q: z.string().trim().min(1).max(100).meta({ pattern: HAS_TEXT }).optional(),
   // O3: find an existing customer by its contact's email before ordering.
-  email: z.email('must be an email address').optional(),
+  email: emailAddress().optional(),
   // D1: the portal's list filters, and "managed by me".
   filter: z.enum(CUSTOMER_FILTERS).optional().meta({
     description:

@@ -9,19 +9,29 @@ export interface CursorRow {
   id: string;
 }
 
-export const encodeCursor = (row: CursorRow): string =>
-  Buffer.from(JSON.stringify([row.cursorAt, row.id])).toString('base64url');
+/**
+ * `<microseconds since 1970>_<id>`: every string of this pattern names a point in the list (up to the year 2286),
+ * so the document can say exactly which cursors the API takes, and nothing past the pattern reaches the database
+ * (an impossible date or id there was a 500).
+ */
+export const CURSOR_PATTERN = /^[0-9]{1,16}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function encodeCursor(row: CursorRow): string {
+  // cursorAt is CURSOR_AT_FORMAT: milliseconds Date.parse reads, then three more digits.
+  const [, upToMs = '', micros = '000'] = /^(.*\.\d{3})(\d{3})Z$/.exec(row.cursorAt) ?? [];
+  return `${BigInt(Date.parse(`${upToMs}Z`)) * 1000n + BigInt(micros)}_${row.id}`;
+}
 
 export function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
-    if (Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('malformed');
-    return { createdAt, id };
-  } catch {
+  if (!CURSOR_PATTERN.test(cursor)) {
     throw new HttpError(400, 'validation_failed', 'cursor: is not a cursor this API returned', {
       issues: [{ field: 'cursor', message: 'is not a cursor this API returned' }],
     });
   }
+  const [at = '0', id = ''] = cursor.split('_');
+  const micros = BigInt(at);
+  const ms = new Date(Number(micros / 1000n)).toISOString();
+  return { createdAt: ms.replace('Z', `${String(micros % 1000n).padStart(3, '0')}Z`), id };
 }
 
 /** One page of `limit` rows fetched as `limit + 1`, and the cursor of the next page if there is one. */

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Permission, Principal } from '../../db/api-keys';
 import { actorOf, principalOf, requirePermission } from './auth';
 import { ErrorResponse, HttpError, type InputLocation, validationError } from './errors';
+import { completeDocument } from './openapi-rules';
 
 // One declaration per operation: the Express route and its OpenAPI operation, from the same zod schemas.
 
@@ -120,19 +121,26 @@ export interface RouteSpec<
 export interface Api {
   router: Router;
   registry: OpenAPIRegistry;
+  /** The methods of each Express path, for the 405's Allow. */
+  methods: Map<string, Set<string>>;
 }
 
 const ERROR_TEXT: Record<number, string> = {
-  400: 'Invalid input: the field and the reason',
+  400: 'Invalid input: the field and the reason (or a URL that does not decode)',
   401: 'No or unknown credentials',
   403: 'The user lacks the permission',
   404: "Not found (or another reseller's)",
   409: 'Refused by a rule, with the reason',
   410: 'The link is spent, expired or replaced',
   413: 'The request body is too large',
-  422: 'Idempotency-Key reused with a different body, or refused by the lifecycle as malformed',
+  415: 'The body is in a charset (JSON: UTF-8 only) or a Content-Encoding the API does not read',
+  422:
+    'The input is as this document says, but what it refers to refuses it (the field and the reason); or an ' +
+    'Idempotency-Key reused with a different body; or refused by the lifecycle as malformed',
   429: 'Too many requests; Retry-After says when to try again',
-  503: 'A step could not be completed now; nothing was changed; Retry-After says when to try again',
+  503:
+    'The database or the workflow service cannot be reached, or a step could not be completed now; nothing was ' +
+    'changed; Retry-After says when to try again',
 };
 
 export const SECURITY_SCHEMES = {
@@ -154,7 +162,26 @@ export function createApi(): Api {
   const registry = new OpenAPIRegistry();
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES))
     registry.registerComponent('securitySchemes', name, scheme);
-  return { router: Router(), registry };
+  return { router: Router(), registry, methods: new Map() };
+}
+
+/**
+ * After the api's router: a method the document does not declare on a path it does is a 405 naming the methods
+ * that are (RFC 9110), not a 404. OPTIONS is answered by the router itself, with the same Allow.
+ */
+export function methodNotAllowed(api: Api): Router {
+  const router = Router();
+  for (const [path, declared] of api.methods) {
+    const allow = [...declared, ...(declared.has('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
+    router.all(path, (req, _res, next) =>
+      next(
+        new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here: ${allow}.`, undefined, {
+          Allow: allow,
+        }),
+      ),
+    );
+  }
+  return router;
 }
 
 /** The headers a schema names, read case-insensitively as HTTP has them. */
@@ -205,16 +232,24 @@ function documentResponses(spec: RouteSpec<Schema, Schema, Schema, Schema, Respo
         : { content: { [r.kind === 'json' ? 'application/json' : r.contentType]: { schema: r.schema } } }),
     };
   }
+  // What every operation may answer besides its own: a URL that does not decode (400), a body too large or in a
+  // charset or encoding the parsers refuse (413, 415), a database or Temporal out of reach (503).
   const implied: number[] = [
+    400,
     ...(spec.auth !== 'public' ? [401] : []),
     ...(spec.permission ? [403] : []),
     ...(spec.params ? [404] : []),
-    ...(spec.query || spec.body || spec.headers ? [400] : []),
+    ...(spec.body ? [413, 415] : []),
+    503,
   ];
   const listed = [...implied.map((s) => [s, ERROR_TEXT[s]] as const), ...(spec.errors ?? [])];
   for (const entry of listed) {
     const [status, description] = typeof entry === 'number' ? [entry, ERROR_TEXT[entry]] : entry;
-    if (docs[status]) continue;
+    const declared = docs[status];
+    // A page answers its own 400 in HTML; what the parsers refuse before it runs is JSON, as everywhere.
+    if (declared?.content && implied.includes(status) && !declared.content['application/json'])
+      declared.content['application/json'] = { schema: ErrorResponse };
+    if (declared) continue;
     docs[status] = {
       description: description ?? 'Error',
       content: { 'application/json': { schema: ErrorResponse } },
@@ -266,6 +301,9 @@ export function defineRoute<
     await send(res, spec.responses[reply.status as number], reply);
   };
   for (const method of methods) api.router[method](expressPath, guard, ...(spec.middleware ?? []), handle);
+  const declared = api.methods.get(expressPath) ?? new Set<string>();
+  for (const method of methods) declared.add(method.toUpperCase());
+  api.methods.set(expressPath, declared);
 
   const docs = spec as unknown as RouteSpec<Schema, Schema, Schema, Schema, Responses>;
   const request: RouteConfig['request'] = {
@@ -273,7 +311,13 @@ export function defineRoute<
     ...(spec.query ? { query: spec.query as RouteParams } : {}),
     ...(spec.headers ? { headers: spec.headers as RouteParams } : {}),
     ...(spec.body
-      ? { body: { content: { [spec.bodyType ?? 'application/json']: { schema: spec.body } }, required: true } }
+      ? {
+          body: {
+            content: { [spec.bodyType ?? 'application/json']: { schema: spec.body } },
+            // No body reads as {}: a body whose every field is optional may be left out.
+            required: !spec.body.safeParse({}).success,
+          },
+        }
       : {}),
   };
   for (const method of methods) {
@@ -294,7 +338,7 @@ type RouteParams = NonNullable<NonNullable<RouteConfig['request']>['params']>;
 
 /** The OpenAPI document of every operation defined on the api. */
 export function openApiDocument(api: Api): object {
-  return new OpenApiGeneratorV31(api.registry.definitions).generateDocument({
+  const doc = new OpenApiGeneratorV31(api.registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'Reseller provisioning engine',
@@ -303,6 +347,7 @@ export function openApiDocument(api: Api): object {
     },
     servers: [{ url: '/' }],
   });
+  return completeDocument(doc);
 }
 
 // Replies with their status as a literal type, so the handler's answer is checked against that status's schema.

@@ -37,6 +37,15 @@ export function invalidField(field: string, message: string): HttpError {
   return new HttpError(400, 'validation_failed', `${field}: ${message}`, { issues: [{ field, message }] });
 }
 
+/**
+ * 422 naming the field and the reason: the input is as the document says, but what it refers to refuses it (the
+ * catalog has no such plan in the customer's country, the customer's segment allows a shorter term, the user is
+ * not the reseller's). 400 stays for input the document itself refuses.
+ */
+export function unprocessableField(field: string, message: string, issues = [{ field, message }]): HttpError {
+  return new HttpError(422, 'validation_failed', `${field}: ${message}`, { issues });
+}
+
 /** The zod issues as the client needs them: which field, and why. */
 export function validationError(error: z.ZodError, location: InputLocation = 'body'): HttpError {
   const issues = error.issues.map((i) => ({ field: i.path.join('.') || location, message: i.message }));

@@ -269,17 +269,35 @@ export function emailQuotas({ sql, config, logger }: Deps): { path: string; hand
   });
 }
 
-/** The 429 the quotas answer, in the OpenAPI document of each endpoint they guard. */
-export function documentEmailQuotas(doc: {
+/** The pages behind emailed links, limited per client address. */
+export const PUBLIC_PAGE_PREFIXES = [
+  '/invitations',
+  '/licenses',
+  '/reseller-change',
+  '/subscription-contact',
+  '/users',
+];
+/** Contact sign-in, limited per address and per account. */
+export const LOGIN_PATH = '/contact/login';
+
+const TOO_MANY = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+
+/** The 429 every limit and quota answers, in the OpenAPI document of each operation it guards. */
+export function documentRateLimits(doc: {
   paths?: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
 }): void {
+  const document = (path: string, method: string, description: string) => {
+    const responses = doc.paths?.[path]?.[method]?.responses;
+    if (responses && !responses['429']) responses['429'] = { description, ...TOO_MANY };
+  };
   for (const route of EMAIL_SENDING_ROUTES) {
-    const responses = doc.paths?.[route.operation]?.post?.responses;
-    if (responses && !responses['429']) {
-      responses['429'] = {
-        description: 'An email quota is used up (per reseller per hour, per customer per day); see Retry-After',
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-      };
-    }
+    const quota = 'An email quota is used up (per reseller per hour, per customer per day); see Retry-After';
+    document(route.operation, 'post', quota);
+  }
+  for (const [path, methods] of Object.entries(doc.paths ?? {})) {
+    const limited = path === LOGIN_PATH || PUBLIC_PAGE_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
+    if (!limited) continue;
+    for (const method of Object.keys(methods))
+      document(path, method, 'Too many requests from this address; see Retry-After');
   }
 }

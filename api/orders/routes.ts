@@ -24,7 +24,7 @@ import {
 import { type Api, defineRoute, empty, json, reply, noContent } from '../http/define-route';
 import { defineAuditRoute } from '../http/audit';
 import type { AppDeps } from '../http/deps';
-import { HttpError, invalidField } from '../http/errors';
+import { HttpError, unprocessableField } from '../http/errors';
 import { createdHeaders, madeOrGone } from '../http/idempotency';
 import { createLifecycle, runUpdate } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
@@ -98,7 +98,7 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
       const priced = await priceOrder(sql, request, customer.country.trim(), new Date());
       if (!priced.ok) {
         const first = priced.issues[0]!;
-        throw new HttpError(400, 'validation_failed', `${first.field}: ${first.message}`, { issues: priced.issues });
+        throw unprocessableField(first.field, first.message, priced.issues);
       }
       return { customer, request, priced: priced.priced };
     },
@@ -234,15 +234,15 @@ export function orderRoutes(api: Api, { sql, temporal, config }: AppDeps): void 
     params: IdParam,
     body: ConfigureBody,
     responses: { 200: json('Reconfigured, with the adjustment', ConfiguredOrder) },
-    errors: [409],
+    errors: [409, 422],
     handler: async ({ principal, params, body, actor }) => {
       const order = await ownOrder(principal, params.id);
       // Through the order's own workflow: one change at a time, audited and invoiced by the lifecycle.
       const configured = await runUpdate(handleOf(order), configureOrderUpdate, { drivers: body.drivers, actor }).catch(
         (err: unknown) => {
-          // The catalog refused a driver that the schema let through: a 400 naming the field, as for a create.
+          // The catalog refused a driver that the schema let through: a 422 naming the field, as for a create.
           if (err instanceof HttpError && err.code === errorCode(OrderFailure.Invalid)) {
-            throw invalidField('drivers', err.message.replace(/^drivers: /, ''));
+            throw unprocessableField('drivers', err.message.replace(/^drivers: /, ''));
           }
           throw err;
         },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime, listOf, Money, pageQuery, requestBody } from '../http/schemas';
+import { HAS_TEXT, isoTime, listOf, Money, pageQuery, requestBody, SPACE } from '../http/schemas';
 
 // The orders' and trials' request and response shapes (O1-O8, B2).
 
@@ -15,7 +15,8 @@ const Drivers = z
   .array(code('driver'), { error: 'must be a list of driver codes' })
   .min(1, 'choose at least one printer or cutter')
   .max(20, 'at most 20 drivers')
-  .refine((d) => new Set(d).size === d.length, 'lists a driver twice');
+  .refine((d) => new Set(d).size === d.length, 'lists a driver twice')
+  .meta({ uniqueItems: true });
 
 /** O1/O2: the new-license form; "order now" or "get a trial". */
 export const OrderCreateBody = requestBody('OrderCreate', {
@@ -25,9 +26,17 @@ export const OrderCreateBody = requestBody('OrderCreate', {
     .string()
     .trim()
     .toUpperCase()
-    .regex(/^[A-Z]{3}$/, 'must be a currency code such as EUR'),
-  poNumber: z.string().trim().min(1).max(50, 'must be at most 50 characters').optional(),
-  promoCode: z.string().trim().toUpperCase().min(1).max(40, 'must be at most 40 characters').optional(),
+    .regex(/^[A-Z]{3}$/, 'must be a currency code such as EUR')
+    .meta({ pattern: `^[${SPACE}]*[A-Za-z]{3}[${SPACE}]*$` }),
+  poNumber: z.string().trim().min(1).max(50, 'must be at most 50 characters').meta({ pattern: HAS_TEXT }).optional(),
+  promoCode: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .min(1)
+    .max(40, 'must be at most 40 characters')
+    .meta({ pattern: HAS_TEXT })
+    .optional(),
   drivers: Drivers,
   subscriptionType: code('subscription type'),
   plan: code('plan'),

@@ -34,7 +34,7 @@ import {
 } from '../../workflows/definitions';
 import { type Api, json, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
-import { HttpError, invalidField } from '../http/errors';
+import { HttpError, unprocessableField } from '../http/errors';
 import { createdHeaders } from '../http/idempotency';
 import { createLifecycle, runUpdate } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
@@ -115,7 +115,7 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
       const customer = await ownCustomer(principal, body.customerId);
       if (body.extendedTermMonths !== undefined) {
         const issue = extendedTermIssue(customer.marketSegment as MarketSegment, body.extendedTermMonths);
-        if (issue) throw invalidField('extendedTermMonths', issue);
+        if (issue) throw unprocessableField('extendedTermMonths', issue);
       }
       if (await hasOverduePurchaseAuthorization(sql, customer.id)) {
         throw refusal(
@@ -298,10 +298,10 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
     permission: 'order',
     body: AssignmentsBody,
     responses: { 200: json('The purchase authorization', PurchaseAuthorizationDetails) },
-    errors: [409, 503],
+    errors: [409, 422, 503],
     own: ownPa,
     handler: async (pa, { principal, actor, body }) => {
-      if (body.assigned > pa.quantity) throw invalidField('assigned', `must be at most ${pa.quantity}`);
+      if (body.assigned > pa.quantity) throw unprocessableField('assigned', `must be at most ${pa.quantity}`);
       await runUpdate(handleOf(pa.id), assignLicensesUpdate, { assigned: body.assigned, actor });
       return reply(200, await withState(await ownPa(principal, pa.id)));
     },

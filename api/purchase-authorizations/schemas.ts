@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isoTime, licenseCount, licenseQuantity, Money, requestBody } from '../http/schemas';
+import { EXTENDED_TERM_MONTHS } from '../../lib/subscription-terms';
+import { isoTime, licenseCount, licenseQuantity, Money, requestBody, text } from '../http/schemas';
 
 // The purchase authorizations' request and response shapes (P1-P5, C6).
 
@@ -15,12 +16,21 @@ export const currencyCode = () =>
     .string({ error: 'is required: a currency code such as EUR' })
     .regex(/^[A-Z]{3}$/, 'must be a currency code such as EUR');
 
+const EXTENDED_TERM_MIN = Math.min(...Object.values(EXTENDED_TERM_MONTHS).map((t) => t.min));
+const EXTENDED_TERM_MAX = Math.max(...Object.values(EXTENDED_TERM_MONTHS).map((t) => t.max));
+
 /** P1: a purchase authorization for one of the reseller's customers; C6: an extended term at signup. */
 export const PurchaseAuthorizationCreateBody = requestBody('PurchaseAuthorizationCreate', {
   customerId: z.uuid('must be the id of one of your customers'),
-  product: z.string().trim().min(1, 'is required').max(120, 'must be at most 120 characters'),
+  product: text(120),
   quantity: licenseQuantity,
-  extendedTermMonths: z.number({ error: 'must be a number of months' }).int('must be a whole number').optional(),
+  // C6: within every segment's bounds here (a 400); within the customer's own at the create (a 422).
+  extendedTermMonths: z
+    .number({ error: 'must be a number of months' })
+    .int('must be a whole number')
+    .min(EXTENDED_TERM_MIN, `must be at least ${EXTENDED_TERM_MIN}`)
+    .max(EXTENDED_TERM_MAX, `must be at most ${EXTENDED_TERM_MAX}`)
+    .optional(),
   /** P2: what the PA costs; its payment must cover it. */
   amount: z
     .object({ amountMinor: amountMinor(), currency: currencyCode() })

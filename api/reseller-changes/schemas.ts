@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { email, isoTime, requestBody } from '../http/schemas';
+import { email, isoTime, requestBody, SPACE } from '../http/schemas';
 
 // The reseller change's request and response shapes (X1-X4).
 
@@ -8,7 +8,8 @@ export const ResellerChangeCreateBody = requestBody('ResellerChangeCreate', {
     .string()
     .trim()
     .toUpperCase()
-    .regex(/^VIP\d{10}$/, 'must be a VIP customer number such as VIP1000000001'),
+    .regex(/^VIP\d{10}$/, 'must be a VIP customer number such as VIP1000000001')
+    .meta({ pattern: `^[${SPACE}]*[Vv][Ii][Pp][0-9]{10}[${SPACE}]*$` }),
   adminEmail: email,
 });
 
@@ -18,7 +19,9 @@ export const RedeemBody = requestBody('ResellerChangeRedeem', {
     .trim()
     .min(6, 'is too short')
     .max(20, 'is too long')
-    .regex(/^[0-9A-Za-z\s-]+$/, 'has characters a code never has'),
+    .regex(/^[0-9A-Za-z\s-]+$/, 'has characters a code never has')
+    // As sent, before the trim: 6 to 20 characters from the first to the last that is not a space.
+    .meta({ pattern: `^[${SPACE}]*[0-9A-Za-z-][0-9A-Za-z${SPACE}-]{4,18}[0-9A-Za-z-][${SPACE}]*$` }),
 });
 
 export const ResellerChange = z

@@ -3,10 +3,13 @@ import { search } from '../../db/search';
 import { type Api, json } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { getRoute } from '../http/route-kinds';
+import { HAS_TEXT } from '../http/schemas';
 
 /** D3: the one search box. */
 export const SearchQuery = z
-  .object({ q: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters') })
+  .object({
+    q: z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters').meta({ pattern: HAS_TEXT }),
+  })
   .strict();
 
 export const SearchResults = z

@@ -42,7 +42,14 @@ export const SubscriptionCreate = SubscriptionCreateFields.superRefine((v, ctx) 
       message: 'is only accepted when customerCanEditSignatures is true',
     });
   }
-}).meta({ id: 'SubscriptionCreate' });
+}).meta({
+  id: 'SubscriptionCreate',
+  // The rule above, for the document.
+  if: { properties: { customerCanEditSignatures: { const: true } } },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, not a thenable
+  then: { required: ['contact'] },
+  else: { not: { required: ['contact'] } },
+});
 
 export const SubscriptionUpdateBody = requestBody('SubscriptionUpdate', { users: UserCount });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { email, LifecycleIncident, requestBody } from '../http/schemas';
+import { email, LifecycleIncident, requestBody, trimmedAtLeast } from '../http/schemas';
 
 // Support's shapes (T4): the lifecycles whose step failed for good, and what support may do about them.
 
@@ -43,7 +43,8 @@ export const SkipBody = requestBody('SkipStep', {
     .string({ error: 'is required' })
     .trim()
     .min(3, 'must be at least 3 characters')
-    .max(500, 'must be at most 500 characters'),
+    .max(500, 'must be at most 500 characters')
+    .meta({ pattern: trimmedAtLeast(3) }),
 });
 
 export const SupportActionResult = z

@@ -15,9 +15,9 @@ import { createTestWorker, quietRuntime } from './temporal';
 /**
  * The whole engine in one test process, against the real dev server, Postgres and mail catcher that
  * scripts/test started: the API listening on a free port, a worker with the real activities on a task
- * queue of its own.
+ * queue of its own. On a free port unless told (the schemathesis stage listens on scripts/test's API_PORT).
  */
-export async function startStack(overrides: Partial<Config> = {}) {
+export async function startStack(overrides: Partial<Config> = {}, port = 0) {
   quietRuntime();
   const ctx = testContext();
   const connection = await Connection.connect({ address: ctx.config.TEMPORAL_ADDRESS });
@@ -32,7 +32,7 @@ export async function startStack(overrides: Partial<Config> = {}) {
   const config: Config = { ...ctx.config, ...overrides };
   const app = createApp({ sql: ctx.sql, temporal, config, logger: pino({ level: 'silent' }) });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = app.listen(port, '127.0.0.1', () => resolve(s));
   });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   config.PUBLIC_BASE_URL = baseUrl;
@@ -82,6 +82,8 @@ export function signedIn(app: Express, apiKey: string) {
     put: (url: string) => auth(request(app).put(url)),
     patch: (url: string) => auth(request(app).patch(url)),
     delete: (url: string) => auth(request(app).delete(url)),
+    options: (url: string) => auth(request(app).options(url)),
+    trace: (url: string) => auth(request(app).trace(url)),
   };
 }
 
