@@ -17,6 +17,11 @@ const SCHEMATHESIS =
 /** The budget on 2 shared cores: examples per operation and the whole run's seconds (stateful included). */
 const MAX_EXAMPLES = process.env.SCHEMATHESIS_MAX_EXAMPLES ?? '10';
 const MAX_TIME = process.env.SCHEMATHESIS_MAX_TIME ?? '100';
+/**
+ * A fixed seed, so the test command gates on the same inputs every run (a failure reproduces; CI does not pass or
+ * fail by luck). Exploring: SCHEMATHESIS_SEED=random, or another number; fix what a new seed finds, with a test.
+ */
+const SEED = process.env.SCHEMATHESIS_SEED ?? '219403263498868374628623384471663963069';
 
 // The limits stay on (their 429s are in the document), high enough that the run tests the API, not the limits.
 const UNLIMITED = 1_000_000;
@@ -60,6 +65,7 @@ async function main(): Promise<number> {
       'none',
       '--request-timeout',
       '30',
+      ...(SEED === 'random' ? [] : ['--seed', SEED]),
       ...process.argv.slice(2),
     ];
     return await new Promise<number>((resolve, reject) => {
