@@ -184,10 +184,15 @@ async function orderLifecycle(ctx: DriveContext, c: Customer, kind: OrderKind): 
         ctx.emailWaitMs,
       );
       if (!mail) throw new DriveError('no activation email arrived');
-      const a = await ctx.api.call('POST', '/licenses/activate', {
-        form: { token: tokenIn(mail.text, '/licenses/activate')! },
-      });
-      if (a.status !== 200) fail('activate', a);
+      // 409 is the page's "try again" (the run is busy with another change, e.g. its email step after a kill).
+      for (let attempt = 1; ; attempt++) {
+        const a = await ctx.api.call('POST', '/licenses/activate', {
+          form: { token: tokenIn(mail.text, '/licenses/activate')! },
+        });
+        if (a.status === 200) break;
+        if (a.status !== 409 || attempt >= 20) fail('activate', a);
+        await sleep(3_000);
+      }
       if (saas) {
         // The activated SaaS order starts its billing by itself; then suspend (S1) or stop (S2).
         await poll(
