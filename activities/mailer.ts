@@ -16,6 +16,9 @@ export interface ActivityDeps {
   config: Config;
 }
 
+/** Below the email step's start-to-close timeout (8 s): connect, then the server's greeting, then any silence. */
+export const SMTP_TIMEOUT_MS = { connection: 3_000, greeting: 3_000, socket: 6_000 };
+
 export function createMailer(config: Config): Mailer {
   return createTransport({
     // One worker sends many emails: reusing a few connections spares a TCP and SMTP handshake (and their CPU, on
@@ -27,8 +30,18 @@ export function createMailer(config: Config): Mailer {
     auth: config.SMTP_USER ? { user: config.SMTP_USER, pass: config.SMTP_PASSWORD } : undefined,
     // Plain SMTP to a local catcher in dev; real relays negotiate STARTTLS when offered.
     ignoreTLS: !config.SMTP_SECURE && config.NODE_ENV !== 'production',
+    // Issue 11: a relay that is down or hangs fails the attempt here, inside the email step's start-to-close timeout
+    // (config/terms.ts EMAIL_STEP_TIMEOUT, 8 s), so it is retried as a transient error rather than timed out
+    // (nodemailer's defaults wait up to 2 minutes for a connection and 10 for a silent socket).
+    connectionTimeout: SMTP_TIMEOUT_MS.connection,
+    greetingTimeout: SMTP_TIMEOUT_MS.greeting,
+    socketTimeout: SMTP_TIMEOUT_MS.socket,
   });
 }
+
+/** The header that carries idempotencyHeaderOf(key) on every email. */
+export const IDEMPOTENCY_HEADER = 'X-Idempotency-Key';
+export const idempotencyHeaderOf = (key: string): string => sha256Hex(`email-key:${key}`).slice(0, 32);
 
 export interface OutgoingEmail extends RenderedEmail {
   to: string;
@@ -71,6 +84,9 @@ async function deliver(deps: ActivityDeps, key: string, email: OutgoingEmail, id
       text: email.text,
       html: email.html,
       messageId,
+      // The hash of the idempotency key: a mail catcher (the soak) counts duplicates per key, across a secret's
+      // re-issue (which changes the Message-ID); the hash keeps internal ids out of what recipients see.
+      headers: { [IDEMPOTENCY_HEADER]: idempotencyHeaderOf(key) },
     });
   } catch (err) {
     const code = (err as { responseCode?: number }).responseCode;

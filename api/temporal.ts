@@ -76,12 +76,16 @@ export const apiClientInterceptors = { workflow: [workflowIdLogging] };
 
 /**
  * gRPC codes of a server that cannot be reached, did not answer in time, or sheds load (RESOURCE_EXHAUSTED: its
- * rate limits, or "system overloaded", once the client's retries are spent): each is worth retrying later.
+ * rate limits, or "system overloaded", once the client's retries are spent), or went away mid-call (CANCELLED): each
+ * is worth retrying later.
  */
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
 const RESOURCE_EXHAUSTED = 8;
-const RETRY_LATER = new Set([UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED]);
+// The channel cancels the calls in flight when the server goes away mid-call (the soak's Temporal restart, issue 11:
+// four creates answered 500 "CANCELLED: Call cancelled"); the API cancels none of its own.
+const CANCELLED = 1;
+const RETRY_LATER = new Set([UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, CANCELLED]);
 
 /** Whether `err` (or what caused it) says the Temporal server could not be reached, answer in time, or take more. */
 export function isTemporalUnavailable(err: unknown): boolean {

@@ -38,18 +38,24 @@ export const billingTerms = (config: Config, cycle: BillingCycle) => ({
   paymentTerms: config.INVOICE_PAYMENT_TERMS,
 });
 
+/** Issue 11: seconds, not minutes, so a step lost with its worker is retried soon (timeout + first back-off). */
+export const DATABASE_STEP_TIMEOUT = '10 seconds';
+export const EMAIL_STEP_TIMEOUT = '8 seconds';
+
 /** T4: how often each class of step is retried before it waits for support (passed in the run's memo). */
 export const stepPolicy = (config: Config): StepPolicy => ({
   database: {
     maximumAttempts: config.STEP_DATABASE_MAX_ATTEMPTS,
     initialInterval: '1 second',
     maximumInterval: '30 seconds',
-    startToCloseTimeout: '10 seconds',
+    startToCloseTimeout: DATABASE_STEP_TIMEOUT,
   },
   email: {
     maximumAttempts: config.STEP_EMAIL_MAX_ATTEMPTS,
     initialInterval: '5 seconds',
     maximumInterval: config.STEP_EMAIL_MAX_INTERVAL as Duration,
-    startToCloseTimeout: '30 seconds',
+    // Issue 11: an attempt lost with a killed worker is retried within 15 s (this timeout + the 5 s first back-off);
+    // the mailer's own SMTP timeouts (activities/mailer.ts) end a hung attempt before this one does.
+    startToCloseTimeout: EMAIL_STEP_TIMEOUT,
   },
 });

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createCustomerActivities } from '../activities/customers';
-import { createMailer, sendOnce } from '../activities/mailer';
+import { createMailer, IDEMPOTENCY_HEADER, idempotencyHeaderOf, SMTP_TIMEOUT_MS, sendOnce } from '../activities/mailer';
+import { EMAIL_STEP_TIMEOUT } from '../config/terms';
+import { durationMs } from '../workflows/duration';
 import { findEmailLog } from '../db/email-log';
 import { invitationWorkflow } from '../workflows';
 import {
@@ -97,6 +100,40 @@ describe('emails are sent once per key', () => {
     expect(await mailbox.to(customer.contact.email)).toHaveLength(1);
     expect(mails[0]?.html).toContain('Review and accept');
     mailer.close();
+  });
+
+  it('issue 11: every email carries the hash of its idempotency key, so a catcher counts duplicates per key', async () => {
+    const mailer = createMailer(config);
+    const to = uniqueEmail('keyed');
+    const key = `test/${randomUUID()}`;
+    await sendOnce({ sql, mailer, config }, key, message(to));
+    const [caught] = await mailbox.waitFor(to, 1);
+    const res = await fetch(`${config.MAIL_CATCHER_URL}/email/${caught?.id}`);
+    const { headers } = (await res.json()) as { headers: Record<string, string> };
+    expect(headers[IDEMPOTENCY_HEADER.toLowerCase()]).toBe(idempotencyHeaderOf(key));
+    // A hash: the key's ids (customer, order) stay out of what the recipient sees.
+    expect(headers[IDEMPOTENCY_HEADER.toLowerCase()]).not.toContain(key);
+    mailer.close();
+  });
+
+  it('issue 11: a relay that takes the connection and never greets fails the attempt (retryably) within the email step timeout', async () => {
+    const silent = net.createServer(() => undefined); // accepts, says nothing
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const mailer = createMailer({ ...config, SMTP_PORT: (silent.address() as net.AddressInfo).port });
+    const started = Date.now();
+    const sent = sendOnce({ sql, mailer, config }, `test/${randomUUID()}`, message('nobody@customer.test'));
+    const err = await sent.then(
+      () => null,
+      (e: unknown) => e as { nonRetryable?: boolean },
+    );
+    const tookMs = Date.now() - started;
+    expect(err).not.toBeNull();
+    // Transient: the step retries it, rather than timing out on a hung socket or waiting for support.
+    expect(err?.nonRetryable).not.toBe(true);
+    expect(tookMs).toBeGreaterThanOrEqual(SMTP_TIMEOUT_MS.greeting - 100);
+    expect(tookMs).toBeLessThan(durationMs(EMAIL_STEP_TIMEOUT));
+    mailer.close();
+    silent.close();
   });
 
   it('a permanent SMTP refusal (5xx) fails without retrying, and nothing is recorded as sent', async () => {

@@ -12,6 +12,7 @@ describe('Temporal errors that mean "try again later"', () => {
     [14, 'UNAVAILABLE'],
     [4, 'DEADLINE_EXCEEDED'],
     [8, 'RESOURCE_EXHAUSTED (rate limited or overloaded)'],
+    [1, 'CANCELLED (the channel dropped the call as the server went away: the soak, issue 11)'],
   ])('gRPC %i %s, even wrapped, is an outage', (code) => {
     expect(isTemporalUnavailable(grpc(code))).toBe(true);
     expect(isTemporalUnavailable(wrapped(grpc(code)))).toBe(true);

@@ -33,6 +33,9 @@ async function main(): Promise<void> {
       // The SDK lowers it to the cache size anyway (with a warning), unless the cache is off.
       config.WORKER_MAX_CACHED_WORKFLOWS || Number.POSITIVE_INFINITY,
     ),
+    // Issue 11: a worker that dies (SIGKILL, a lost host) holds its cached runs' next tasks on its own sticky queue
+    // until this passes; then any worker takes them. 5 s instead of the SDK's 10 keeps a lost step under 15 s.
+    stickyQueueScheduleToStartTimeout: '5 seconds',
     // The SDK's own SIGINT/SIGTERM handling drains in-flight tasks before run() resolves.
     shutdownGraceTime: '10 seconds',
   });

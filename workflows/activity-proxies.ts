@@ -17,7 +17,8 @@ export const DEFAULT_STEP_POLICY: StepPolicy = {
     maximumAttempts: 8,
     initialInterval: '5 seconds',
     maximumInterval: '5 minutes',
-    startToCloseTimeout: '30 seconds',
+    // As config/terms.ts stepPolicy: a step lost with a killed worker is retried within 15 s (issue 11).
+    startToCloseTimeout: '8 seconds',
   },
 };
 

@@ -253,9 +253,13 @@ export async function purchaseAuthorizationWorkflow(
   // C5/R1: the first purchase may just have set the customer's anniversary (a trigger): its renewal run starts.
   await ensureRenewal(lc, input.customerId);
 
+  // The deadline the last wait ran out at. Once its timer has fired, that deadline has passed, whatever the clock of
+  // the task that woke the run says: a worker that rebuilt the run after another was killed (issue 11 soak) got a
+  // clock behind the timer, re-armed the same timer, and every later replay, with the right clock, broke on it.
+  let reached = Number.NEGATIVE_INFINITY;
   for (;;) {
     await lc.settled();
-    const now = Date.now();
+    const now = Math.max(Date.now(), reached);
     const status = lc.status;
     const until = returnableUntil();
     if (status === 'cancelled' || status === 'returned') break;
@@ -307,7 +311,7 @@ export async function purchaseAuthorizationWorkflow(
     // Wakes early for any change; a deactivated PA waits for payment however long it takes.
     const changed = () => lc.status !== status || lc.busy;
     if (deadline === null) await condition(changed);
-    else await condition(changed, Math.max(deadline - now, 1));
+    else if (!(await condition(changed, Math.max(deadline - now, 1)))) reached = deadline;
   }
   await lc.finish();
   return state();
