@@ -21,6 +21,8 @@ const CatalogFile = z.object({
   tierPrices: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())),
   planPrices: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())),
   currencyFactorPercent: z.record(z.string(), z.number().int().positive()),
+  /** C7: what purchase authorizations buy, each a team or an enterprise license. */
+  vipProducts: z.array(z.object({ name: z.string().min(1), licenseType: z.enum(['team', 'enterprise']) })),
   promoCodes: z.array(
     z.object({
       code: z.string(),
@@ -63,11 +65,24 @@ export async function loadCatalog(sql: Sql, file = DEFAULT_CATALOG): Promise<voi
         }
       }
     }
+    for (const p of c.vipProducts)
+      await tx`INSERT INTO vip_products (name, license_type) VALUES (${p.name}, ${p.licenseType})
+               ON CONFLICT (name) DO UPDATE SET license_type = EXCLUDED.license_type`;
     for (const p of c.promoCodes) {
       await tx`INSERT INTO promo_codes (code, percent_off, valid_from, valid_until) VALUES (${p.code}, ${p.percentOff}, ${p.validFrom}, ${p.validUntil})
                ON CONFLICT (code) DO UPDATE SET percent_off = EXCLUDED.percent_off, valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until`;
     }
   });
+}
+
+/** C7: a product purchase authorizations may buy, with its kind of license; null when the catalog has none. */
+export async function findVipProduct(
+  sql: Sql,
+  name: string,
+): Promise<{ name: string; licenseType: 'team' | 'enterprise' } | null> {
+  const [row] = await sql<{ name: string; licenseType: 'team' | 'enterprise' }[]>`
+    SELECT name, license_type FROM vip_products WHERE name = ${name}`;
+  return row ?? null;
 }
 
 export interface PricedOrder {

@@ -15,6 +15,8 @@ export interface PurchaseAuthorizationRow {
   resellerId: string;
   customerId: string;
   product: string;
+  /** C7: the kind of license the product is; null for PAs stored before products came from the catalog. */
+  licenseType: 'team' | 'enterprise' | null;
   quantity: number;
   licensesAssigned: number;
   status: string;
@@ -33,7 +35,7 @@ export const paAmount = (pa: Pick<PurchaseAuthorizationRow, 'amountMinor' | 'cur
   pa.amountMinor !== null && pa.currency !== null ? { amountMinor: pa.amountMinor, currency: pa.currency } : null;
 
 const select = (sql: Sql | Tx) => sql`
-  SELECT pa.id, pa.reseller_id, pa.customer_id, pa.product, pa.quantity, pa.licenses_assigned, pa.status,
+  SELECT pa.id, pa.reseller_id, pa.customer_id, pa.product, pa.license_type, pa.quantity, pa.licenses_assigned, pa.status,
          l.serial_number, l.status AS license_status, pa.created_at, pa.ordered_at, pa.paid_at, pa.amount_minor,
          trim(pa.currency) AS currency
   FROM purchase_authorizations pa LEFT JOIN licenses l ON l.purchase_authorization_id = pa.id`;
@@ -80,7 +82,7 @@ export async function planCounts(sql: Sql, customerId: string): Promise<PlanCoun
            COALESCE(sum(licenses_assigned), 0)::int AS assigned,
            COALESCE(sum(quantity - licenses_assigned), 0)::int AS unassigned
     FROM purchase_authorizations
-    WHERE customer_id = ${customerId} AND status IN ('pending', 'ordered', 'paid', 'overdue')`;
+    WHERE customer_id = ${customerId} AND status IN ('pending', 'ordered', 'paid', 'overdue', 'return_requested')`;
   return row ?? { fulfilled: 0, pending: 0, assigned: 0, unassigned: 0 };
 }
 
@@ -141,9 +143,10 @@ export async function storePurchaseAuthorization(
     }
     const owner = customer.resellerId;
     const [pa] = await tx<{ createdAt: Date }[]>`
-      INSERT INTO purchase_authorizations (id, reseller_id, customer_id, product, quantity, created_by, amount_minor,
-                                           currency)
-      VALUES (${input.paId}, ${owner}, ${input.customerId}, ${input.product}, ${input.quantity}, ${input.createdBy},
+      INSERT INTO purchase_authorizations (id, reseller_id, customer_id, product, license_type, quantity, created_by,
+                                           amount_minor, currency)
+      VALUES (${input.paId}, ${owner}, ${input.customerId}, ${input.product},
+              (SELECT license_type FROM vip_products WHERE name = ${input.product}), ${input.quantity}, ${input.createdBy},
               ${input.amount?.amountMinor ?? null}, ${input.amount?.currency ?? null})
       RETURNING created_at`;
     await tx`

@@ -63,6 +63,43 @@ describe('purchase authorizations and renewals through the API, against the dev 
     expect(early.body.error.message).toMatch(/R2/);
   });
 
+  it('C7: a team customer buys enterprise licenses beside its team ones, and an enterprise customer team ones; the product comes from the catalog', async () => {
+    for (const type of ['team', 'enterprise'] as const) {
+      const c = await as(reseller.apiKey).post('/v1/customers').send(customerBody({ type }));
+      expect(c.status).toBe(201);
+      const buy = (product: string) =>
+        as(reseller.apiKey).post('/v1/purchase-authorizations').send({ customerId: c.body.id, product, quantity: 3 });
+      const team = await buy('Creative Cloud All Apps');
+      const enterprise = await buy('Creative Cloud All Apps for enterprise');
+      expect([team.status, enterprise.status]).toEqual([201, 201]);
+      expect([team.body.licenseType, enterprise.body.licenseType]).toEqual(['team', 'enterprise']);
+      // Side by side in the customer's plans (P5), both usable.
+      const plans = await as(reseller.apiKey).get(`/v1/purchase-authorizations?customerId=${c.body.id}`);
+      expect(
+        plans.body.data
+          .map((p: { licenseType: string; licenseStatus: string }) => [p.licenseType, p.licenseStatus])
+          .sort(),
+      ).toEqual([
+        ['enterprise', 'active'],
+        ['team', 'active'],
+      ]);
+      expect(plans.body.plans).toMatchObject({ pending: 6, unassigned: 6 });
+      // The customer's own type is unchanged by what it buys.
+      expect((await as(reseller.apiKey).get(`/v1/customers/${c.body.id}`)).body.type).toBe(type);
+    }
+    // Not free text: a product the catalog does not offer is refused, naming the field, and nothing is stored.
+    const before =
+      await stack.sql`SELECT count(*)::int AS n FROM purchase_authorizations WHERE customer_id = ${customerId}`;
+    const unknown = await as(reseller.apiKey)
+      .post('/v1/purchase-authorizations')
+      .send(pa({ product: 'Creative Cloud Al Apps' }));
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.error.issues).toEqual([{ field: 'product', message: 'is not a product of the catalog' }]);
+    expect(
+      await stack.sql`SELECT count(*)::int AS n FROM purchase_authorizations WHERE customer_id = ${customerId}`,
+    ).toEqual(before);
+  });
+
   describe('bad input is a 400 naming the field', () => {
     const cases: [string, Record<string, unknown>, string][] = [
       ['customerId', { customerId: 'abc' }, 'customerId'],

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { purchaseAuthorizationTerms } from '../../config/terms';
+import { findVipProduct } from '../../db/catalog';
 import { findCustomer } from '../../db/customers';
 import {
   findPaymentByEvidence,
@@ -56,6 +57,7 @@ const toPaJson = (pa: PurchaseAuthorizationRow): z.infer<typeof PurchaseAuthoriz
   id: pa.id,
   customerId: pa.customerId,
   product: pa.product,
+  licenseType: pa.licenseType,
   quantity: pa.quantity,
   licensesAssigned: pa.licensesAssigned,
   status: pa.status,
@@ -113,6 +115,9 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
     errors: [404, 409, 422, 503],
     check: async (principal, body) => {
       const customer = await ownCustomer(principal, body.customerId);
+      // C7: what is bought comes from the catalog; its kind of license need not be the customer's type.
+      if (!(await findVipProduct(sql, body.product)))
+        throw unprocessableField('product', 'is not a product of the catalog');
       if (body.extendedTermMonths !== undefined) {
         const issue = extendedTermIssue(customer.marketSegment as MarketSegment, body.extendedTermMonths);
         if (issue) throw unprocessableField('extendedTermMonths', issue);

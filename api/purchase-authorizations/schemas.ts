@@ -22,7 +22,10 @@ const EXTENDED_TERM_MAX = Math.max(...Object.values(EXTENDED_TERM_MONTHS).map((t
 /** P1: a purchase authorization for one of the reseller's customers; C6: an extended term at signup. */
 export const PurchaseAuthorizationCreateBody = requestBody('PurchaseAuthorizationCreate', {
   customerId: z.uuid('must be the id of one of your customers'),
-  product: text(120),
+  product: text(120).meta({
+    description:
+      "C7: a product of the catalog (db/demo-catalog.json `vipProducts`), a team or an enterprise license whatever the customer's type; another name is a 422",
+  }),
   quantity: licenseQuantity,
   // C6: within every segment's bounds here (a 400); within the customer's own at the create (a 422).
   extendedTermMonths: z
@@ -64,6 +67,10 @@ export const PurchaseAuthorization = z
     id: z.uuid(),
     customerId: z.uuid(),
     product: z.string(),
+    licenseType: z
+      .enum(['team', 'enterprise'])
+      .nullable()
+      .meta({ description: "C7: the product's kind of license, whatever the customer's type; null on older PAs" }),
     quantity: z.number().int(),
     licensesAssigned: z.number().int(),
     status: z.string(),
