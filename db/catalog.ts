@@ -22,7 +22,14 @@ const CatalogFile = z.object({
   planPrices: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())),
   currencyFactorPercent: z.record(z.string(), z.number().int().positive()),
   /** C7: what purchase authorizations buy, each a team or an enterprise license. */
-  vipProducts: z.array(z.object({ name: z.string().min(1), licenseType: z.enum(['team', 'enterprise']) })),
+  vipProducts: z.array(
+    z.object({
+      name: z.string().min(1),
+      licenseType: z.enum(['team', 'enterprise']),
+      /** R4: per license and term, in EUR minor units; other price lists by `currencyFactorPercent`. */
+      unitPriceEur: z.number().int().nonnegative(),
+    }),
+  ),
   promoCodes: z.array(
     z.object({
       code: z.string(),
@@ -65,9 +72,13 @@ export async function loadCatalog(sql: Sql, file = DEFAULT_CATALOG): Promise<voi
         }
       }
     }
-    for (const p of c.vipProducts)
+    for (const p of c.vipProducts) {
       await tx`INSERT INTO vip_products (name, license_type) VALUES (${p.name}, ${p.licenseType})
                ON CONFLICT (name) DO UPDATE SET license_type = EXCLUDED.license_type`;
+      for (const { currency } of c.priceLists)
+        await tx`INSERT INTO vip_product_prices VALUES (${p.name}, ${currency}, ${convert(p.unitPriceEur, currency)})
+                 ON CONFLICT (product, currency) DO UPDATE SET amount_minor = EXCLUDED.amount_minor`;
+    }
     for (const p of c.promoCodes) {
       await tx`INSERT INTO promo_codes (code, percent_off, valid_from, valid_until) VALUES (${p.code}, ${p.percentOff}, ${p.validFrom}, ${p.validUntil})
                ON CONFLICT (code) DO UPDATE SET percent_off = EXCLUDED.percent_off, valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until`;
@@ -83,6 +94,13 @@ export async function findVipProduct(
   const [row] = await sql<{ name: string; licenseType: 'team' | 'enterprise' }[]>`
     SELECT name, license_type FROM vip_products WHERE name = ${name}`;
   return row ?? null;
+}
+
+/** R4: a product's price per license and term in a price list; null when it has none there. */
+export async function findVipProductPrice(sql: Sql, product: string, currency: string): Promise<number | null> {
+  const [row] = await sql<{ amountMinor: number }[]>`
+    SELECT amount_minor FROM vip_product_prices WHERE product = ${product} AND currency = ${currency}`;
+  return row ? Number(row.amountMinor) : null;
 }
 
 export interface PricedOrder {

@@ -3,6 +3,7 @@ import { sha256 } from '../lib/hash';
 import { extendedTermIssue } from '../lib/subscription-terms';
 import type {
   MarketSegment,
+  PurchaseAuthorizationAmount,
   PurchaseAuthorizationInput,
   PurchaseAuthorizationPayment,
   PurchaseAuthorizationTransition,
@@ -28,6 +29,8 @@ export interface PurchaseAuthorizationRow {
   /** P2: what the PA costs, when it was priced at creation. */
   amountMinor: number | null;
   currency: string | null;
+  /** R4: the VIP Select discount of a PA priced from the catalog. */
+  vipSelectDiscountPercent: number | null;
 }
 
 /** P2: what the PA costs, when it was priced. */
@@ -37,7 +40,7 @@ export const paAmount = (pa: Pick<PurchaseAuthorizationRow, 'amountMinor' | 'cur
 const select = (sql: Sql | Tx) => sql`
   SELECT pa.id, pa.reseller_id, pa.customer_id, pa.product, pa.license_type, pa.quantity, pa.licenses_assigned, pa.status,
          l.serial_number, l.status AS license_status, pa.created_at, pa.ordered_at, pa.paid_at, pa.amount_minor,
-         trim(pa.currency) AS currency
+         trim(pa.currency) AS currency, pa.vip_select_discount_percent
   FROM purchase_authorizations pa LEFT JOIN licenses l ON l.purchase_authorization_id = pa.id`;
 
 /** A PA of this reseller only (T1). */
@@ -105,8 +108,10 @@ export function paSerialNumberFor(paId: string): string {
   return `PA-${s.slice(0, 4)}-${s.slice(4, 8)}-${s.slice(8)}`;
 }
 
-export type StoreOutcome = { createdAt: string; refused: null } | { createdAt: null; refused: string };
-const refused = (reason: string): StoreOutcome => ({ createdAt: null, refused: reason });
+export type StoreOutcome =
+  | { createdAt: string; refused: null; amount: PurchaseAuthorizationAmount | null }
+  | { createdAt: null; refused: string; amount: null };
+const refused = (reason: string): StoreOutcome => ({ createdAt: null, refused: reason, amount: null });
 
 /**
  * P1: stores the PA with an active license (immediate access), for the reseller that owns the customer.
@@ -119,9 +124,9 @@ export async function storePurchaseAuthorization(
   input: PurchaseAuthorizationInput,
 ): Promise<StoreOutcome> {
   return inTransaction(sql, async (tx): Promise<StoreOutcome> => {
-    const [existing] = await tx<{ createdAt: Date }[]>`
-      SELECT created_at FROM purchase_authorizations WHERE id = ${input.paId}`;
-    if (existing) return { createdAt: existing.createdAt.toISOString(), refused: null };
+    const [existing] = await tx<{ createdAt: Date; amountMinor: number | null; currency: string | null }[]>`
+      SELECT created_at, amount_minor, trim(currency) AS currency FROM purchase_authorizations WHERE id = ${input.paId}`;
+    if (existing) return { createdAt: existing.createdAt.toISOString(), refused: null, amount: paAmount(existing) };
     const [customer] = await tx<{ marketSegment: MarketSegment; resellerId: string }[]>`
       SELECT market_segment, reseller_id FROM customers WHERE id = ${input.customerId} FOR UPDATE`;
     if (!customer || customer.resellerId !== input.resellerId)
@@ -154,19 +159,34 @@ export async function storePurchaseAuthorization(
                             activated_at)
       VALUES (${input.paId}, ${owner}, ${input.customerId}, ${paSerialNumberFor(input.paId)}, ${input.product},
               'active', ${input.paId}, now())`;
-    // R4: the licenses bought in the current term (the last 12 months of purchases still standing).
+    // R4: the licenses bought in the current term, standing: since the term began (the anniversary, which this
+    // purchase may just have set, less the term's length: 12 months, or the extended prepaid term, C6).
     const [bought] = await tx<{ n: number }[]>`
-      SELECT COALESCE(sum(quantity), 0)::int AS n FROM purchase_authorizations
-      WHERE customer_id = ${input.customerId} AND status NOT IN ('cancelled', 'returned')
-        AND created_at > now() - interval '12 months'`;
+      SELECT COALESCE(sum(pa.quantity), 0)::int AS n FROM purchase_authorizations pa JOIN customers c ON c.id = pa.customer_id
+      WHERE pa.customer_id = ${input.customerId} AND pa.status NOT IN ('cancelled', 'returned', 'return_requested')
+        AND pa.created_at >= c.anniversary_date - make_interval(months => COALESCE(c.extended_term_months, 12))`;
     await raiseVipSelect(tx, input.customerId, bought?.n ?? 0);
+    // R4: priced from the catalog, the VIP Select level just reached included, rounded down (no cent created).
+    let amount = input.amount ?? null;
+    if (input.priceList) {
+      const [priced] = await tx<{ amountMinor: number; currency: string; discountPercent: number }[]>`
+        UPDATE purchase_authorizations pa
+        SET amount_minor = p.amount_minor * pa.quantity * (100 - COALESCE(v.discount_percent, 0)) / 100,
+            currency = p.currency, vip_select_discount_percent = COALESCE(v.discount_percent, 0)
+        FROM vip_product_prices p, customers c
+          LEFT JOIN vip_select_levels v ON v.market_segment = c.market_segment AND v.level = c.vip_select_level
+        WHERE pa.id = ${input.paId} AND p.product = pa.product AND p.currency = ${input.priceList} AND c.id = pa.customer_id
+        RETURNING pa.amount_minor, trim(pa.currency) AS currency, pa.vip_select_discount_percent AS discount_percent`;
+      if (!priced) throw new Error(`no price for ${input.product} in ${input.priceList}`);
+      amount = { amountMinor: Number(priced.amountMinor), currency: priced.currency };
+    }
     const { terms: _t, ...after } = input;
     await auditPurchaseAuthorization(tx, owner, input.paId, {
       action: 'purchase_authorization.created',
       actor: `user:${input.createdBy}`,
       after,
     });
-    return { createdAt: (pa as { createdAt: Date }).createdAt.toISOString(), refused: null };
+    return { createdAt: (pa as { createdAt: Date }).createdAt.toISOString(), refused: null, amount };
   });
 }
 

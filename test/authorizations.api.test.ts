@@ -100,6 +100,57 @@ describe('purchase authorizations and renewals through the API, against the dev 
     ).toEqual(before);
   });
 
+  it("R4: priced from the catalog, a PA carries the VIP Select discount its segment grants once the term's purchases reach 10 licenses", async () => {
+    const unit = async (currency: string) =>
+      Number(
+        (
+          await stack.sql<{ amountMinor: string }[]>`
+            SELECT amount_minor FROM vip_product_prices WHERE product = 'Creative Cloud All Apps' AND currency = ${currency}`
+        )[0]!.amountMinor,
+      );
+    const eur = await unit('EUR');
+    const buy = (customer: string, quantity: number, priceList = 'EUR') =>
+      as(reseller.apiKey)
+        .post('/v1/purchase-authorizations')
+        .send({ customerId: customer, product: 'Creative Cloud All Apps', quantity, priceList });
+
+    // Commercial: 6 at list price; 5 more make 11 in the term, level 1 (6%), which the second purchase gets.
+    const commercial = (await as(reseller.apiKey).post('/v1/customers').send(customerBody())).body.id as string;
+    const first = await buy(commercial, 6);
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({
+      amount: { amountMinor: 6 * eur, currency: 'EUR' },
+      vipSelectDiscountPercent: 0,
+    });
+    const second = await buy(commercial, 5);
+    expect(second.body).toMatchObject({
+      amount: { amountMinor: Math.floor((5 * eur * 94) / 100), currency: 'EUR' },
+      vipSelectDiscountPercent: 6,
+    });
+    expect((await as(reseller.apiKey).get(`/v1/customers/${commercial}`)).body.vipSelect).toMatchObject({ level: 1 });
+    // Its payment must cover the discounted price, and does (P2).
+    const short = await as(reseller.apiKey)
+      .post(`/v1/purchase-authorizations/${second.body.id}/payment`)
+      .send({ amountMinor: second.body.amount.amountMinor - 1, currency: 'EUR', reference: `r4-${second.body.id}` });
+    expect(short.status).toBe(422);
+
+    // Education: 10 at once reach its level 1, 10% off, in another price list.
+    const education = (
+      await as(reseller.apiKey)
+        .post('/v1/customers')
+        .send(customerBody({ marketSegment: 'education' }))
+    ).body.id as string;
+    const usd = await unit('USD');
+    expect((await buy(education, 10, 'USD')).body).toMatchObject({
+      amount: { amountMinor: Math.floor((10 * usd * 90) / 100), currency: 'USD' },
+      vipSelectDiscountPercent: 10,
+    });
+    // A price list the catalog lacks, or both a price and a price list: refused, naming the field.
+    expect((await buy(education, 1, 'JPY')).body.error.issues).toEqual([
+      { field: 'priceList', message: 'is not a price list of the catalog' },
+    ]);
+  });
+
   describe('bad input is a 400 naming the field', () => {
     const cases: [string, Record<string, unknown>, string][] = [
       ['customerId', { customerId: 'abc' }, 'customerId'],

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { purchaseAuthorizationTerms } from '../../config/terms';
-import { findVipProduct } from '../../db/catalog';
+import { findVipProduct, findVipProductPrice } from '../../db/catalog';
 import { findCustomer } from '../../db/customers';
 import {
   findPaymentByEvidence,
@@ -67,6 +67,7 @@ const toPaJson = (pa: PurchaseAuthorizationRow): z.infer<typeof PurchaseAuthoriz
   orderedAt: iso(pa.orderedAt),
   paidAt: iso(pa.paidAt),
   amount: pa.amountMinor !== null && pa.currency !== null ? money(pa.amountMinor, pa.currency) : null,
+  vipSelectDiscountPercent: pa.vipSelectDiscountPercent,
 });
 
 export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }: AppDeps): void {
@@ -118,6 +119,10 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
       // C7: what is bought comes from the catalog; its kind of license need not be the customer's type.
       if (!(await findVipProduct(sql, body.product)))
         throw unprocessableField('product', 'is not a product of the catalog');
+      if (body.priceList !== undefined && body.amount !== undefined)
+        throw unprocessableField('priceList', 'give either amount or priceList, not both');
+      if (body.priceList !== undefined && !(await findVipProductPrice(sql, body.product, body.priceList)))
+        throw unprocessableField('priceList', 'is not a price list of the catalog');
       if (body.extendedTermMonths !== undefined) {
         const issue = extendedTermIssue(customer.marketSegment as MarketSegment, body.extendedTermMonths);
         if (issue) throw unprocessableField('extendedTermMonths', issue);
@@ -141,6 +146,7 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
         quantity: body.quantity,
         extendedTermMonths: body.extendedTermMonths ?? null,
         amount: body.amount ?? null,
+        priceList: body.priceList ?? null,
         terms,
       };
       // P1: stored with its active license as the run starts; the deadlines count from the stored PA.
@@ -156,7 +162,8 @@ export function purchaseAuthorizationRoutes(api: Api, { sql, temporal, config }:
             start: {
               workflowType: 'purchaseAuthorizationWorkflow',
               workflowId: purchaseAuthorizationWorkflowId(id),
-              args: [{ ...input, createdAt: outcome.createdAt }],
+              // R4: a PA priced as it was stored starts its run with that price (its payment must cover it).
+              args: [{ ...input, amount: outcome.amount, createdAt: outcome.createdAt }],
               lifecycle: 'purchase-authorization',
               resellerId: principal.resellerId,
               customerId: customer.id,

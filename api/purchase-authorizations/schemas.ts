@@ -40,6 +40,11 @@ export const PurchaseAuthorizationCreateBody = requestBody('PurchaseAuthorizatio
     .strict()
     .optional()
     .meta({ description: 'What the PA costs, in minor units (P2): its payment must cover it' }),
+  /** R4: or priced from the catalog, VIP Select's discount applied. */
+  priceList: currencyCode().optional().meta({
+    description:
+      "R4: price the PA from the catalog's price list in this currency, the customer's VIP Select discount (its level, this purchase included, per segment) applied; instead of `amount`",
+  }),
 });
 
 /** P2/D6: a payment a `billing` user records: its amount and the reference that is its evidence. */
@@ -80,6 +85,9 @@ export const PurchaseAuthorization = z
     orderedAt: isoTime.nullable(),
     paidAt: isoTime.nullable(),
     amount: Money.nullable().meta({ description: 'What the PA costs (P2); null when it was not priced' }),
+    vipSelectDiscountPercent: z.number().int().nullable().meta({
+      description: 'R4: the VIP Select discount its catalog price was given; null when not priced from the catalog',
+    }),
   })
   .meta({ id: 'PurchaseAuthorization' });
 

@@ -66,6 +66,11 @@ export interface PurchaseAuthorizationInput {
   extendedTermMonths: number | null;
   /** P2: what the PA costs, when it was priced at creation: its payment must cover it. Absent in older runs. */
   amount?: PurchaseAuthorizationAmount | null;
+  /**
+   * R4: price the PA from the catalog in this price list (a currency) as it is stored, the customer's VIP Select
+   * discount applied; the API then starts the run with that `amount`. Absent: `amount` as given, or unpriced.
+   */
+  priceList?: string | null;
   terms: PurchaseAuthorizationTerms;
   /** When the PA was stored (the API stores it as the run starts): the deadlines count from it. Absent in older runs. */
   createdAt?: string;
