@@ -31,7 +31,10 @@ describe('recorded histories replay on the current workflow code', () => {
         'invitation',
         'order',
         'purchase-authorization',
+        'renewal',
         'reseller-change',
+        'subscription',
+        'trial',
         'user-invitation',
       ]),
     );

@@ -99,7 +99,7 @@ const actor = (userId: string) => `user:${userId}`;
  * Starts a lifecycle as the API does, on the rig's queue: a plain start, as createLifecycle makes it (the run's first
  * step stores its row), or update-with-start waiting for its first answer (billing).
  */
-async function startAsApi(rig: CostRig, start: LifecycleStart, firstAnswer?: UpdateDefinition<unknown, []>) {
+export async function startAsApi(rig: CostRig, start: LifecycleStart, firstAnswer?: UpdateDefinition<unknown, []>) {
   const config = { ...rig.config, TEMPORAL_TASK_QUEUE: rig.taskQueue };
   if (firstAnswer) await startLifecycle(rig.client, config, start, firstAnswer);
   else await ensureLifecycle(rig.client, config, start);
@@ -110,7 +110,7 @@ async function startAsApi(rig: CostRig, start: LifecycleStart, firstAnswer?: Upd
  * People act later than the workflow's next step: each path lets the run settle before the next human step, so the
  * counts do not depend on whether a step raced the worker (an update folded into a busy workflow task saves events).
  */
-const settled = async (rig: CostRig, workflowId: string) => {
+export const settled = async (rig: CostRig, workflowId: string) => {
   await settledHistory(rig.client, workflowId);
 };
 
@@ -129,7 +129,7 @@ async function measure(rig: CostRig, workflowId: string, only?: (runs: RunCost[]
 }
 
 /** A customer whose anniversary (C5) is a year out on the server's clock, which runs ahead of the database's. */
-const customerOf = async (rig: CostRig) =>
+export const customerOf = async (rig: CostRig) =>
   registeredCustomer(rig.sql, { customer: { anniversaryDate: yearAfter(await rig.now()) } });
 
 /** The activation link's token hash, as the customer's page computes it (O4). */

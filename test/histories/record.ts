@@ -8,11 +8,25 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
+import { purchaseAuthorizationTerms } from '../../config/terms';
 import { ensureLifecycle } from '../../api/http/lifecycles';
 import { inviteResellerUser } from '../../db/reseller-users';
+import { storeContactPassword, storeSubscription } from '../../db/subscriptions';
 import { durationMs } from '../../workflows/duration';
-import { type UserInvitationInput, userInvitationWorkflowId } from '../../workflows/definitions';
-import { COST_PATHS, type CostRig, rigOf } from '../helpers/cost-paths';
+import {
+  completeContactSetupUpdate,
+  type PurchaseAuthorizationInput,
+  placeOrderUpdate,
+  purchaseAuthorizationWorkflowId,
+  reinviteContactUpdate,
+  requestReturnUpdate,
+  type SubscriptionInput,
+  subscriptionWorkflowId,
+  type UserInvitationInput,
+  userInvitationWorkflowId,
+} from '../../workflows/definitions';
+import { COST_PATHS, type CostRig, customerOf, rigOf, settled, startAsApi } from '../helpers/cost-paths';
+import { linkIn, tokenHashOf } from '../helpers/mailbox';
 import { newReseller, uniqueEmail } from '../helpers/fixtures';
 import { timeSkippingSuite } from '../helpers/temporal';
 
@@ -60,6 +74,80 @@ const MORE_PATHS: { id: string; rules: string; run: (rig: CostRig) => Promise<Ru
         },
       );
       await handle.result();
+      return [{ workflowId: handle.workflowId, runId: (await handle.describe()).runId }];
+    },
+  },
+  {
+    id: 'pa_returned',
+    rules: 'P1 P4',
+    // Ordered, a return requested within the window, processed PA_RETURN_PROCESSING later (the p4 patch's path).
+    run: async (r) => {
+      const c = await customerOf(r);
+      const actor = { actor: `user:${c.reseller.userId}` };
+      const input: PurchaseAuthorizationInput = {
+        paId: randomUUID(),
+        resellerId: c.reseller.resellerId,
+        customerId: c.customerId,
+        createdBy: c.reseller.userId,
+        product: 'Creative Cloud All Apps',
+        quantity: 5,
+        extendedTermMonths: null,
+        terms: purchaseAuthorizationTerms(r.config),
+      };
+      const handle = await startAsApi(r, {
+        workflowType: 'purchaseAuthorizationWorkflow',
+        workflowId: purchaseAuthorizationWorkflowId(input.paId),
+        args: [input],
+        lifecycle: 'purchase-authorization',
+        resellerId: c.reseller.resellerId,
+        customerId: c.customerId,
+      });
+      await settled(r, handle.workflowId);
+      await handle.executeUpdate(placeOrderUpdate, { args: [actor] });
+      await settled(r, handle.workflowId);
+      await handle.executeUpdate(requestReturnUpdate, { args: [actor] });
+      await r.sleep(durationMs(input.terms.returnProcessing ?? '2 days') + 60_000);
+      await handle.result();
+      return [{ workflowId: handle.workflowId, runId: (await handle.describe()).runId }];
+    },
+  },
+  {
+    id: 'subscription_reinvited',
+    rules: 'E1 E2',
+    // Stored with a contact; the link expires; the contact is invited again and sets up the account.
+    run: async (r) => {
+      const reseller = await newReseller(r.sql);
+      const subscriptionId = randomUUID();
+      const input: SubscriptionInput = {
+        subscriptionId,
+        resellerId: reseller.resellerId,
+        createdBy: reseller.userId,
+        customerId: null,
+        product: 'signatures-microsoft-365',
+        companyName: `Recorded ${subscriptionId.slice(0, 6)}`,
+        users: 25,
+        contact: { name: 'Ingrid Berg', email: uniqueEmail('signatures') },
+        contactLinkTtl: r.config.SUBSCRIPTION_CONTACT_LINK_TTL,
+      };
+      await storeSubscription(r.sql, input);
+      const handle = await startAsApi(r, {
+        workflowType: 'subscriptionWorkflow',
+        workflowId: subscriptionWorkflowId(subscriptionId),
+        args: [input],
+        lifecycle: 'subscription',
+        resellerId: reseller.resellerId,
+      });
+      const email = input.contact!.email;
+      await r.mailbox.waitFor(email, 1);
+      await r.sleep(durationMs(input.contactLinkTtl) + 60_000);
+      await settled(r, handle.workflowId);
+      await handle.executeUpdate(reinviteContactUpdate, { args: [{ actor: `user:${reseller.userId}` }] });
+      const mails = await r.mailbox.waitFor(email, 2);
+      await storeContactPassword(r.sql, { subscriptionId, email, passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$recorded' });
+      await handle.executeUpdate(completeContactSetupUpdate, {
+        args: [{ tokenHash: tokenHashOf(linkIn(mails[1]!)), name: 'Ingrid Berg', phone: null }],
+      });
+      await settled(r, handle.workflowId);
       return [{ workflowId: handle.workflowId, runId: (await handle.describe()).runId }];
     },
   },
