@@ -27,6 +27,7 @@ import { resellerChangePages } from './pages/reseller-change';
 import { subscriptionContactPages } from './pages/subscription-contact';
 import { purchaseAuthorizationRoutes } from './purchase-authorizations/routes';
 import { renewalRoutes } from './renewals/routes';
+import { reportRoutes } from './reports/routes';
 import { resellerChangeRoutes } from './reseller-changes/routes';
 import { searchRoutes } from './search/routes';
 import { subscriptionRoutes } from './subscriptions/routes';
@@ -54,6 +55,7 @@ export const RESOURCES = [
   renewalRoutes,
   billingRoutes,
   searchRoutes,
+  reportRoutes,
   supportRoutes,
   userRoutes,
 ];

@@ -79,7 +79,7 @@ export interface CustomerListQuery {
  * The date the customer's current term ends, as currentRenewalDate (db/renewals.ts) computes it: the end of
  * the last renewed term, else the anniversary (C5), moved by an extended prepaid term (C6).
  */
-const renewalDate = (sql: Sql) => sql`
+export const customerRenewalDate = (sql: Sql) => sql`
   COALESCE((SELECT max(r.term_ends_on) FROM renewal_orders r WHERE r.customer_id = customers.id),
            CASE WHEN extended_term_months IS NOT NULL
                 THEN (anniversary_date + make_interval(months => extended_term_months - 12))::date
@@ -107,29 +107,57 @@ function filterCondition(
       return sql`AND customers.id IN (SELECT pa.customer_id FROM purchase_authorizations pa
         WHERE pa.reseller_id = ${resellerId} AND pa.status = 'overdue')`;
     case 'upcoming-renewals':
-      return sql`AND ${renewalDate(sql)} BETWEEN current_date AND current_date + ${w().noticeBefore}::int`;
+      return sql`AND ${customerRenewalDate(sql)} BETWEEN current_date AND current_date + ${w().noticeBefore}::int`;
     case 'ready-for-renewal':
-      return sql`AND ${renewalDate(sql)} BETWEEN current_date - ${w().lateUntil}::int AND current_date + ${w().earlyFrom}::int`;
+      return sql`AND ${customerRenewalDate(sql)} BETWEEN current_date - ${w().lateUntil}::int AND current_date + ${w().earlyFrom}::int`;
     case 'all':
     case undefined:
       return sql``;
   }
 }
 
-/** The reseller's customers, newest first, by keyset pagination (stable and fast at any depth). */
-export async function listCustomers(sql: Sql, resellerId: string, query: CustomerListQuery): Promise<CustomerRow[]> {
+/** D1: the WHERE clause of the tenant's customers that the list's filters keep (the list, its export, the map). */
+function customerConditions(sql: Sql, resellerId: string, query: Omit<CustomerListQuery, 'limit' | 'after'>) {
   const like = query.q ? `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-  return sql<CustomerRow[]>`
-    SELECT ${columns(sql)} FROM customers
+  return sql`
     WHERE reseller_id = ${resellerId}
       ${query.status ? sql`AND invitation_status = ${query.status}` : sql``}
       ${query.email ? sql`AND lower(contact_email) = lower(${query.email})` : sql``}
       ${like ? sql`AND (search_name ILIKE ${like} OR contact_email ILIKE ${like} OR vip_id ILIKE ${like})` : sql``}
       ${query.managedBy ? sql`AND managed_by = ${query.managedBy}` : sql``}
-      ${filterCondition(sql, resellerId, query.filter, query.windows)}
+      ${filterCondition(sql, resellerId, query.filter, query.windows)}`;
+}
+
+/** The reseller's customers, newest first, by keyset pagination (stable and fast at any depth). */
+export async function listCustomers(sql: Sql, resellerId: string, query: CustomerListQuery): Promise<CustomerRow[]> {
+  return sql<CustomerRow[]>`
+    SELECT ${columns(sql)} FROM customers
+    ${customerConditions(sql, resellerId, query)}
       ${query.after ? sql`AND (created_at, id) < (${query.after.createdAt}::text::timestamptz, ${query.after.id}::uuid)` : sql``}
     ORDER BY created_at DESC, id DESC
     LIMIT ${query.limit}`;
+}
+
+export interface CountryCount {
+  /** ISO 3166-1 alpha-2, as stored (C1). */
+  country: string;
+  invitationStatus: 'pending' | 'accepted';
+  customers: number;
+}
+
+/**
+ * D4: how many of the tenant's customers (with the list's filters) are in each country, by invitation status: one
+ * GROUP BY over the tenant's rows, read through customers_by_reseller.
+ */
+export async function countCustomersByCountry(
+  sql: Sql,
+  resellerId: string,
+  query: Omit<CustomerListQuery, 'limit' | 'after'>,
+): Promise<CountryCount[]> {
+  return sql<CountryCount[]>`
+    SELECT trim(country) AS country, invitation_status, count(*)::int AS customers FROM customers
+    ${customerConditions(sql, resellerId, query)}
+    GROUP BY 1, 2 ORDER BY 1, 2`;
 }
 
 /**

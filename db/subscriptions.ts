@@ -27,16 +27,20 @@ export interface SubscriptionRow {
   cursorAt: string;
 }
 
-// E3: billing is monthly from creation (billing cycles come later): the next monthly date after today.
+/**
+ * E3: billing is monthly from creation (billing cycles come later): the next monthly date after now, as a UTC
+ * timestamp (without time zone), of the subscription `s`. D5's report lists it too.
+ */
+export const subscriptionNextPayment = (sql: Sql) => sql`
+  ((s.created_at AT TIME ZONE 'UTC') + make_interval(months => 1 + (
+    extract(year FROM age(now() AT TIME ZONE 'UTC', s.created_at AT TIME ZONE 'UTC')) * 12 +
+    extract(month FROM age(now() AT TIME ZONE 'UTC', s.created_at AT TIME ZONE 'UTC')))::int))`;
+
 const columns = (sql: Sql) => sql`
   s.id, s.reseller_id, s.customer_id, s.product, s.company_name, s.users, s.status, s.customer_can_edit_signatures,
   c.name AS contact_name, c.email AS contact_email, c.setup_at AS contact_setup_at, s.created_at,
   to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at,
-  CASE WHEN s.status = 'active' THEN to_char(
-    (s.created_at AT TIME ZONE 'UTC') + make_interval(months => 1 + (
-      extract(year FROM age(now() AT TIME ZONE 'UTC', s.created_at AT TIME ZONE 'UTC')) * 12 +
-      extract(month FROM age(now() AT TIME ZONE 'UTC', s.created_at AT TIME ZONE 'UTC')))::int),
-    'YYYY-MM-DD') END AS next_payment_date`;
+  CASE WHEN s.status = 'active' THEN to_char(${subscriptionNextPayment(sql)}, 'YYYY-MM-DD') END AS next_payment_date`;
 const from = (sql: Sql) => sql`subscriptions s LEFT JOIN subscription_contacts c ON c.subscription_id = s.id`;
 
 /** A subscription of this reseller only (T1): another tenant's id finds nothing. */

@@ -407,6 +407,45 @@ const TABLE: Record<string, Row> = {
     },
   },
 
+  // The portal's map and reports (D4, D5)
+  'GET /v1/customers/map': {
+    permission: READ,
+    call: () => ({}),
+    // The tenant's customer is in the US (the fixture's country): its point carries the country, no ids.
+    shows: () => '"country":"US"',
+    foreign: {
+      status: 200,
+      why: "a map names no ids: filtering by another reseller's contact counts nothing",
+      call: (other) => ({ query: { email: other.customer.email } }),
+    },
+  },
+  'GET /v1/reports/expiring-licenses': {
+    permission: READ,
+    call: () => ({ query: { withinDays: '90' } }),
+    // O2: the tenant's trial ends TRIAL_LENGTH (30 days) after it was made.
+    shows: (t) => t.trial.serialNumber,
+    foreign: { skip: "no parameter names a row; the right user's report is checked to hold none of another's" },
+  },
+  'GET /v1/reports/expiring-licenses.csv': {
+    permission: READ,
+    call: () => ({ query: { withinDays: '90' } }),
+    shows: (t) => t.trial.serialNumber,
+    foreign: { skip: "no parameter names a row; the right user's export is checked to hold none of another's" },
+  },
+  'GET /v1/reports/expiring-subscriptions': {
+    permission: READ,
+    call: () => ({ query: { withinDays: '90' } }),
+    // B1: the tenant's monthly SaaS order is billed again at the end of its first cycle.
+    shows: (t) => t.order.serialNumber,
+    foreign: { skip: "no parameter names a row; the right user's report is checked to hold none of another's" },
+  },
+  'GET /v1/reports/expiring-subscriptions.csv': {
+    permission: READ,
+    call: () => ({ query: { withinDays: '90' } }),
+    shows: (t) => t.order.id,
+    foreign: { skip: "no parameter names a row; the right user's export is checked to hold none of another's" },
+  },
+
   // Support (T4)
   'GET /v1/support/incidents': { permission: 'support', call: () => ({}), foreign: SUPPORT },
   'POST /v1/support/incidents/{workflowId}/retry': {

@@ -1,8 +1,5 @@
-import { stringify } from 'csv-stringify';
-import type { Request, Response } from 'express';
 import type { Principal } from '../../db/api-keys';
 import {
-  type CustomerListQuery as CustomerListFilters,
   type CustomerRow,
   customerDetailSections,
   deleteCustomerWithoutProducts,
@@ -18,7 +15,8 @@ import {
   invitationWorkflowId,
   sendReminderUpdate,
 } from '../../workflows/definitions';
-import { type Api, defineRoute, empty, json, noContent, reply, stream, streamed } from '../http/define-route';
+import { type Api, defineRoute, empty, json, noContent, reply, stream } from '../http/define-route';
+import { CSV_PAGE, type CsvColumns, csvExport } from '../http/csv';
 import { defineAuditRoute } from '../http/audit';
 import type { AppDeps } from '../http/deps';
 import { HttpError, notFound, unprocessableField } from '../http/errors';
@@ -28,8 +26,9 @@ import { ownedBy } from '../http/owned';
 import { actionRoutes, createRoute, getOwnedRoute, listRoute, ownedRoute } from '../http/route-kinds';
 import { refusal } from '../http/refusals';
 import { iso } from '../http/schemas';
-import { renewalWindowDays } from '../renewals/lifecycle';
+import { type CustomerFilterQuery, customerListFilters } from './filters';
 import { invitationStart } from './lifecycle';
+import { customerMapRoute } from './map';
 import {
   Customer,
   CustomerExportQuery,
@@ -69,7 +68,7 @@ export function toCustomerJson(c: CustomerRow): z.infer<typeof Customer> {
 }
 
 /** D2: the CSV columns, in order: header and value. */
-const CSV_COLUMNS: [string, (c: CustomerRow) => string | null][] = [
+const CSV_COLUMNS: CsvColumns<CustomerRow> = [
   ['VIP id', (c) => c.vipId],
   ['Organization name', (c) => c.organizationName],
   ['Organization name (ASCII)', (c) => c.organizationNameAscii],
@@ -90,74 +89,14 @@ const CSV_COLUMNS: [string, (c: CustomerRow) => string | null][] = [
   ['Created at', (c) => c.createdAt.toISOString()],
   ['Id', (c) => c.id],
 ];
-const CSV_PAGE = 500;
-
-/** Writes the rows as CSV, page by page (keyset), waiting for the client to drain; stops if it goes away. */
-async function writeCsv(
-  req: Request,
-  res: Response,
-  first: CustomerRow[],
-  next: (last: CustomerRow) => Promise<CustomerRow[]>,
-): Promise<void> {
-  // A BOM so spreadsheet programs read the UTF-8 (å, ä, ö) as such; csv-stringify quotes commas, quotes, newlines.
-  const csv = stringify({
-    header: true,
-    bom: true,
-    columns: CSV_COLUMNS.map(([header], i) => ({ key: String(i), header })),
-    // A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR) is prefixed with a quote.
-    cast: { string: (value) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value) },
-  });
-  csv.pipe(res);
-  // Backpressure: wait for the buffer to drain, or for the client to go away (then stop reading pages).
-  const drained = () =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        csv.off('drain', done);
-        res.off('close', done);
-        resolve();
-      };
-      csv.once('drain', done);
-      res.once('close', done);
-    });
-  let rows = first;
-  try {
-    for (;;) {
-      for (const row of rows) {
-        if (!csv.write(CSV_COLUMNS.map(([, value]) => value(row) ?? ''))) await drained();
-        if (res.destroyed) {
-          csv.destroy();
-          return;
-        }
-      }
-      const last = rows[rows.length - 1];
-      if (rows.length < CSV_PAGE || !last) break;
-      rows = await next(last);
-    }
-    csv.end();
-  } catch (err) {
-    req.log.error({ err }, 'customer export failed mid-stream');
-    csv.destroy();
-    res.destroy(err as Error);
-  }
-}
 
 export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): void {
   const createSchema = customerCreateSchema(config.TAX_ID_COUNTRIES);
   const ownCustomer = ownedBy('Customer', (resellerId, id) => findCustomer(sql, resellerId, id));
   const handleOf = (c: CustomerRow) => temporal.workflow.getHandle(invitationWorkflowId(c.id));
 
-  /** D1: the list filters of a parsed query, for the list and its CSV export alike. */
-  const listFilters = (
-    principal: Principal,
-    query: z.infer<typeof CustomerExportQuery>,
-  ): Omit<CustomerListFilters, 'limit' | 'after'> => ({
-    status: query.status,
-    q: query.q,
-    email: query.email,
-    filter: query.filter,
-    managedBy: query.managedBy === 'me' ? principal.userId : undefined,
-    windows: renewalWindowDays(config),
-  });
+  const listFilters = (principal: Principal, query: CustomerFilterQuery) =>
+    customerListFilters(config, principal, query);
 
   createRoute(api, sql, {
     path: '/v1/customers',
@@ -219,21 +158,21 @@ export function customerRoutes(api: Api, { sql, temporal, config }: AppDeps): vo
     },
     handler: async ({ req, principal, query }) => {
       const filters = listFilters(principal, query);
-      const page = (after?: CustomerRow) =>
-        listCustomers(sql, principal.resellerId, {
-          ...filters,
-          limit: CSV_PAGE,
-          after: after ? { createdAt: after.cursorAt, id: after.id } : undefined,
-        });
-      // Read the first page before answering, so a database error is still a JSON 500 and not a cut file.
-      const first = await page();
-      return streamed(200, (res) => writeCsv(req, res, first, page), {
-        'Content-Type': 'text/csv; charset=utf-8',
-        'Content-Disposition': `attachment; filename="customers-${new Date().toISOString().slice(0, 10)}.csv"`,
-        'Cache-Control': 'no-store',
+      return csvExport(req, {
+        filename: 'customers',
+        columns: CSV_COLUMNS,
+        page: (after?: CustomerRow) =>
+          listCustomers(sql, principal.resellerId, {
+            ...filters,
+            limit: CSV_PAGE,
+            after: after ? { createdAt: after.cursorAt, id: after.id } : undefined,
+          }),
       });
     },
   });
+
+  // D4: before /v1/customers/{id}, which would otherwise take "map" for an id.
+  customerMapRoute(api, { sql, config });
 
   // D7: one customer: the stored view, the invitation's live state from its workflow while it runs, its
   // commercial terms (R4, R5, C6), plans, order, authorization and renewal histories (one query each).

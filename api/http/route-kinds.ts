@@ -31,6 +31,7 @@ type PageQuery = z.ZodType<{ limit: number; cursor?: string }>;
 interface GetSpec<Q extends z.ZodType, S extends z.ZodType> {
   path: string;
   summary: string;
+  description?: string;
   permission?: Permission;
   query: Q;
   response: JsonResponse<S>;
