@@ -104,5 +104,11 @@ describe('the OpenAPI document', () => {
     );
     expect(options.headers.allow?.split(/, ?/).sort()).toEqual(['DELETE', 'GET', 'HEAD', 'PATCH']);
     expect((await signedIn(stack.app, reseller.apiKey).trace('/v1/nothing-here')).status).toBe(404);
+    // A path of its own that a parameter's path also matches (`/v1/customers/{id}` takes "map"): 405 for its path;
+    // a malformed id on a declared method stays 404.
+    const patchMap = await signedIn(stack.app, reseller.apiKey).patch('/v1/customers/map').send({});
+    expect([patchMap.status, patchMap.headers.allow]).toEqual([405, 'GET, HEAD, OPTIONS']);
+    expect((await signedIn(stack.app, reseller.apiKey).patch('/v1/customers/not-an-id').send({})).status).toBe(404);
+    expect((await signedIn(stack.app, reseller.apiKey).options('/v1/customers/map')).headers.allow).toBe('GET, HEAD');
   });
 });

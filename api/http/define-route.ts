@@ -171,17 +171,24 @@ export function createApi(): Api {
  */
 export function methodNotAllowed(api: Api): Router {
   const router = Router();
-  for (const [path, declared] of api.methods) {
-    const allow = [...declared, ...(declared.has('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
-    router.all(path, (req, _res, next) =>
-      next(
-        new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here: ${allow}.`, undefined, {
-          Allow: allow,
-        }),
-      ),
-    );
-  }
+  for (const [path, declared] of api.methods) router.all(path, (req, _res, next) => next(notAllowed(req, declared)));
   return router;
+}
+
+function notAllowed(req: Request, declared: Set<string>): HttpError {
+  const allow = [...declared, ...(declared.has('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
+  return new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here: ${allow}.`, undefined, {
+    Allow: allow,
+  });
+}
+
+/**
+ * A path parameter that fails its schema is a 404, unless the path is a path of its own with other methods
+ * (`PATCH /v1/customers/map` reaches `PATCH /v1/customers/{id}` first): then a 405 for that path.
+ */
+function unknownPath(api: Api, req: Request): HttpError {
+  const own = api.methods.get(req.path);
+  return own && !own.has(req.method) ? notAllowed(req, own) : new HttpError(404, 'not_found', 'Not found.');
 }
 
 /** The headers a schema names, read case-insensitively as HTTP has them. */
@@ -190,11 +197,16 @@ function headersOf(req: Request, schema: z.ZodType): Record<string, string | und
   return Object.fromEntries(keys.map((k) => [k, req.get(k)]));
 }
 
-function parseInput<S extends Schema>(schema: S, value: unknown, location: InputLocation): Parsed<S> {
+function parseInput<S extends Schema>(
+  schema: S,
+  value: unknown,
+  location: InputLocation,
+  pathRefused?: () => HttpError,
+): Parsed<S> {
   if (!schema) return undefined as Parsed<S>;
   const result = schema.safeParse(value);
   if (result.success) return result.data as Parsed<S>;
-  if (location === 'path') throw new HttpError(404, 'not_found', 'Not found.');
+  if (location === 'path') throw pathRefused?.() ?? new HttpError(404, 'not_found', 'Not found.');
   throw validationError(result.error, location);
 }
 
@@ -280,7 +292,7 @@ export function defineRoute<
     next();
   };
   const handle: RequestHandler = async (req, res) => {
-    const params = parseInput(spec.params, req.params, 'path');
+    const params = parseInput(spec.params, req.params, 'path', () => unknownPath(api, req));
     const query = parseInput(spec.query, req.query, 'query');
     const headers = parseInput(spec.headers, spec.headers ? headersOf(req, spec.headers) : undefined, 'header');
     const body = parseInput(spec.body, req.body ?? {}, 'body');
@@ -300,6 +312,15 @@ export function defineRoute<
     const reply = (await spec.handler(input)) as Record<string, unknown>;
     await send(res, spec.responses[reply.status as number], reply);
   };
+  if (!api.methods.has(expressPath)) {
+    // OPTIONS answers this path's own methods: Express's automatic answer would add those of every route the URL
+    // also matches (`/v1/customers/map` is also `/v1/customers/{id}`).
+    api.router.options(expressPath, (_req, res) => {
+      const own = api.methods.get(expressPath) ?? new Set<string>();
+      const allow = [...own, ...(own.has('GET') ? ['HEAD'] : [])].join(', ');
+      res.set('Allow', allow).type('text/plain').send(allow);
+    });
+  }
   for (const method of methods) api.router[method](expressPath, guard, ...(spec.middleware ?? []), handle);
   const declared = api.methods.get(expressPath) ?? new Set<string>();
   for (const method of methods) declared.add(method.toUpperCase());
