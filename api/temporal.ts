@@ -87,6 +87,20 @@ const RESOURCE_EXHAUSTED = 8;
 const CANCELLED = 1;
 const RETRY_LATER = new Set([UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, CANCELLED]);
 
+/**
+ * How long a request waits for a lifecycle's answer to an update: the worker runs the change's step, which is
+ * quick; a run that cannot take it (no worker polling, a first step still failing) must not hold the request.
+ */
+export const UPDATE_DEADLINE_MS = 15_000;
+
+/** Whether `err` (or what caused it) is a call that ran out of its deadline. */
+export function isDeadlineExceeded(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isGrpcServiceError(e) && e.code === DEADLINE_EXCEEDED) return true;
+  }
+  return false;
+}
+
 /** Whether `err` (or what caused it) says the Temporal server could not be reached, answer in time, or take more. */
 export function isTemporalUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {

@@ -160,4 +160,20 @@ describe('issue 10: Postgres or Temporal unreachable', () => {
     expect((await create(body)).status).toBe(201);
     expect(await customersWithEmail(body.contact.email)).toBe(1);
   });
+
+  it('issue 11: with no worker to run it, a change to a lifecycle answers 503 lifecycle_not_answering within its 15 s deadline, never holding the request', async () => {
+    const made = await create();
+    expect(made.status).toBe(201);
+    // This file runs no worker: the invitation run exists, but nothing can take the delete's update.
+    const started = Date.now();
+    const res = await auth(request(baseUrl).delete(`/v1/customers/${made.body.id}`));
+    const ms = Date.now() - started;
+    expect({ status: res.status, code: res.body.error?.code, retryAfter: res.headers['retry-after'] }).toEqual({
+      status: 503,
+      code: 'lifecycle_not_answering',
+      retryAfter: '5',
+    });
+    expect(ms).toBeGreaterThanOrEqual(14_000);
+    expect(ms).toBeLessThan(20_000);
+  }, 30_000);
 });

@@ -18,6 +18,7 @@ import {
   ResellerIdKey,
   STEP_POLICY_MEMO,
 } from '../../workflows/definitions';
+import { isDeadlineExceeded, UPDATE_DEADLINE_MS } from '../temporal';
 import { HttpError } from './errors';
 import { updateRefusal } from './refusals';
 import type { ServerTiming } from './server-timing';
@@ -146,10 +147,21 @@ export async function runUpdate<Ret, Arg>(
   opts: { ended?: 'conflict' | 'not_found' } = {},
 ): Promise<Ret> {
   try {
-    return await handle.executeUpdate(def, { args: [arg] });
+    return await handle.client.connection.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+      handle.executeUpdate(def, { args: [arg] }),
+    );
   } catch (err) {
     if (err instanceof WorkflowNotFoundError && opts.ended !== 'not_found')
       throw new HttpError(409, 'lifecycle_ended', 'This lifecycle has ended; it takes no more changes.');
+    if (isDeadlineExceeded(err))
+      throw new HttpError(
+        503,
+        'lifecycle_not_answering',
+        `The lifecycle did not answer within ${UPDATE_DEADLINE_MS / 1000} s (its worker is away or a step of it is ` +
+          'still being retried); the change may yet take effect: repeat the request to learn the outcome.',
+        undefined,
+        { 'Retry-After': '5' },
+      );
     throw updateRefusal(err) ?? err;
   }
 }
