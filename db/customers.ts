@@ -249,19 +249,34 @@ export async function customerDetailSections(sql: Sql, resellerId: string, custo
 
 export type DeleteOutcome = 'deleted' | 'not-found' | 'has-products';
 
-/** C8: deletes a customer with no products, with its links, and records who did it. */
+/**
+ * C8: deletes a customer with no products (no license, no renewal order), with its links, and records who did it.
+ * Whatever else still refers to the customer counts as a product too: a row that blocks the delete (Postgres's
+ * foreign key, 23503) is answered `has-products`, not retried, which would hold the lifecycle's delete for minutes.
+ */
 export async function deleteCustomerWithoutProducts(
   sql: Sql,
   customerId: string,
   actor: string,
 ): Promise<DeleteOutcome> {
+  try {
+    return await deleteIfNoProducts(sql, customerId, actor);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === '23503') return 'has-products';
+    throw err;
+  }
+}
+
+async function deleteIfNoProducts(sql: Sql, customerId: string, actor: string): Promise<DeleteOutcome> {
   return sql.begin(async (tx) => {
     const [customer] = await tx<
       { resellerId: string; vipId: string; organizationName: string; invitationStatus: string }[]
     >`
       SELECT reseller_id, vip_id, organization_name, invitation_status FROM customers WHERE id = ${customerId} FOR UPDATE`;
     if (!customer) return 'not-found' as const;
-    const [product] = await tx`SELECT 1 FROM licenses WHERE customer_id = ${customerId} LIMIT 1`;
+    const [product] = await tx`
+      SELECT 1 FROM licenses WHERE customer_id = ${customerId}
+      UNION ALL SELECT 1 FROM renewal_orders WHERE customer_id = ${customerId} LIMIT 1`;
     if (product) return 'has-products' as const;
     await tx`DELETE FROM customers WHERE id = ${customerId}`;
     await auditCustomer(tx, customer.resellerId, customerId, {

@@ -20,7 +20,9 @@ let runtimeInstalled = false;
 export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // TEST_TEMPORAL_LOG_LEVEL=WARN shows the SDK's warnings too (a workflow task failing and retried, say).
+  const level = process.env.TEST_TEMPORAL_LOG_LEVEL === 'WARN' ? 'WARN' : 'ERROR';
+  Runtime.install({ logger: new DefaultLogger(level) });
 }
 
 /** The native time-skipping test server from .cache/bin (installed by scripts/test); never a download. */
