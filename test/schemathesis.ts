@@ -17,6 +17,8 @@ const SCHEMATHESIS =
 /** The budget on 2 shared cores: examples per operation and the whole run's seconds (stateful included). */
 const MAX_EXAMPLES = process.env.SCHEMATHESIS_MAX_EXAMPLES ?? '10';
 const MAX_TIME = process.env.SCHEMATHESIS_MAX_TIME ?? '100';
+/** Where the run's reports go (scripts/test's TEST_REPORT_DIR); the summary at the end of the test command reads them. */
+const REPORT_DIR = path.join(process.env.TEST_REPORT_DIR ?? path.join(ROOT, '.local', 'test-reports'), 'schemathesis');
 /**
  * A fixed seed, so the test command gates on the same inputs every run (a failure reproduces; CI does not pass or
  * fail by luck). Exploring: SCHEMATHESIS_SEED=random, or another number; fix what a new seed finds, with a test.
@@ -66,6 +68,11 @@ async function main(): Promise<number> {
       '--request-timeout',
       '30',
       ...(SEED === 'random' ? [] : ['--seed', SEED]),
+      // For the test command's closing summary (test/summary.ts).
+      '--report',
+      'json',
+      '--report-dir',
+      REPORT_DIR,
       ...process.argv.slice(2),
     ];
     return await new Promise<number>((resolve, reject) => {
