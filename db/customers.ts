@@ -404,11 +404,15 @@ export async function acceptInvitation(
       SELECT used_at, expires_at, revoked_at FROM access_tokens
       WHERE token_hash = ${args.tokenHash} AND purpose = 'invitation' AND customer_id = ${args.customerId}
       FOR UPDATE`;
-    if (!token || token.usedAt || token.revokedAt || token.expiresAt.getTime() <= Date.now())
-      return { outcome: 'link-invalid' };
-    const [customer] = await tx<{ resellerId: string; organizationName: string; contactEmail: string }[]>`
-      SELECT reseller_id, organization_name, contact_email FROM customers WHERE id = ${args.customerId} FOR UPDATE`;
-    if (!customer) return { outcome: 'link-invalid' };
+    const [customer] = await tx<
+      { resellerId: string; organizationName: string; contactEmail: string; invitationStatus: string }[]
+    >`
+      SELECT reseller_id, organization_name, contact_email, invitation_status FROM customers
+      WHERE id = ${args.customerId} FOR UPDATE`;
+    if (!token || !customer) return { outcome: 'link-invalid' };
+    // A retry of an acceptance that committed (its worker died before reporting it): the same answer again.
+    if (token.usedAt && customer.invitationStatus === 'accepted') return { outcome: 'accepted' };
+    if (token.usedAt || token.revokedAt || token.expiresAt.getTime() <= Date.now()) return { outcome: 'link-invalid' };
     // C4 is also a unique index; checking first gives a clear reason without aborting the transaction.
     const [clash] = await tx`
       SELECT 1 FROM customers WHERE invitation_status = 'accepted' AND id <> ${args.customerId}

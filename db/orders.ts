@@ -256,9 +256,11 @@ export async function activateLicense(
     const [token] = await tx<{ usedAt: Date | null; expiresAt: Date; revokedAt: Date | null }[]>`
       SELECT used_at, expires_at, revoked_at FROM access_tokens
       WHERE token_hash = ${a.tokenHash} AND purpose = 'license_activation' AND license_id = ${a.orderId} FOR UPDATE`;
-    if (!token || token.usedAt || token.revokedAt || token.expiresAt.getTime() <= Date.now()) return 'link_invalid';
     const o = await lockOrder(tx, a.orderId);
-    if (!o) return 'link_invalid';
+    if (!token || !o) return 'link_invalid';
+    // A retry of an activation that committed (its worker died before reporting it): the same answer again.
+    if (token.usedAt && o.licenseStatus === 'active') return 'activated';
+    if (token.usedAt || token.revokedAt || token.expiresAt.getTime() <= Date.now()) return 'link_invalid';
     await tx`UPDATE licenses SET status = 'active', activated_at = now() WHERE id = ${a.orderId}`;
     await tx`UPDATE orders SET status = 'active' WHERE id = ${a.orderId}`;
     await tx`UPDATE access_tokens SET used_at = now()

@@ -257,8 +257,15 @@ export async function completeContactSetup(
       SELECT email, used_at, expires_at, revoked_at FROM access_tokens
       WHERE token_hash = ${args.tokenHash} AND purpose = 'subscription_contact' AND subscription_id = ${args.subscriptionId}
       FOR UPDATE`;
-    if (!token || token.usedAt || token.revokedAt || token.expiresAt.getTime() <= Date.now())
-      return 'link-invalid' as const;
+    if (!token) return 'link-invalid' as const;
+    if (token.usedAt) {
+      // A retry of a setup that committed (its worker died before reporting it): the same answer again.
+      const [done] = await tx`
+        SELECT 1 FROM subscription_contacts WHERE subscription_id = ${args.subscriptionId}
+          AND lower(email) = lower(${token.email}) AND setup_at IS NOT NULL`;
+      return done ? ('completed' as const) : ('link-invalid' as const);
+    }
+    if (token.revokedAt || token.expiresAt.getTime() <= Date.now()) return 'link-invalid' as const;
     const [contact] = await tx<{ id: string; resellerId: string }[]>`
       UPDATE subscription_contacts c SET name = ${args.name}, phone = ${args.phone}, setup_at = now()
       FROM subscriptions s

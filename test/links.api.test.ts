@@ -4,7 +4,9 @@ import { createHmac, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { createCustomerActivities } from '../activities/customers';
 import { createMailer } from '../activities/mailer';
+import { acceptInvitation as dbAcceptInvitation } from '../db/customers';
 import { findEmailLog } from '../db/email-log';
+import { activateLicense as dbActivateLicense } from '../db/orders';
 import { sha256 } from '../lib/hash';
 import { customerBody, customerDetails, newReseller, resellerForSuite, uniqueEmail } from './helpers/fixtures';
 import { type CaughtEmail, linkIn, tokenOf } from './helpers/mailbox';
@@ -175,5 +177,46 @@ describe('emailed links: random, single use, revoked by a correction, and pages 
     expect(old.text).toContain('most recent email');
     expect((await openInvitation(second)).status).toBe(200);
     mailer.close();
+  });
+
+  it('C2 O4 T3: a link step retried after its first attempt committed (its worker killed before reporting) succeeds again, once', async () => {
+    const c = customerBody();
+    const customerId = (await api().post('/v1/customers').send(c)).body.id as string;
+    const placed = await api()
+      .post('/v1/orders')
+      .send({
+        kind: 'order',
+        customerId,
+        priceList: 'EUR',
+        drivers: ['hp-latex-800'],
+        subscriptionType: 'perpetual',
+        plan: 'production',
+      });
+    expect(placed.status).toBe(201);
+    const mails = await stack.mailbox.waitFor(c.contact.email, 2);
+    const invitation = tokenIn(mails.find((m) => m.text.includes('/invitations/accept')));
+    const activation = tokenIn(mails.find((m) => m.text.includes(placed.body.serialNumber)));
+
+    expect((await acceptInvitation(invitation)).status).toBe(200);
+    const activated = await request(stack.app).post('/licenses/activate').type('form').send({ token: activation });
+    expect(activated.status).toBe(200);
+
+    // What the step's retry runs (the soak's killed worker): the committed change answers as it did the first time,
+    // rather than "link no longer valid", which would refuse a change that took effect.
+    expect(await dbAcceptInvitation(stack.sql, { customerId, tokenHash: sha256(invitation) })).toEqual({
+      outcome: 'accepted',
+    });
+    expect(await dbActivateLicense(stack.sql, { orderId: placed.body.id, tokenHash: sha256(activation) })).toBe(
+      'activated',
+    );
+    // Nothing happened twice: one audited activation, one acceptance.
+    const audited = await stack.sql`
+      SELECT action FROM audit_events WHERE entity_id IN (${customerId}, ${placed.body.id})
+        AND action IN ('invitation.accepted', 'license.activated') ORDER BY action`;
+    expect(audited.map((r) => r.action)).toEqual(['invitation.accepted', 'license.activated']);
+    // The retry's answer is for that link only: another order's spent link is not "activated" for this one.
+    expect(await dbActivateLicense(stack.sql, { orderId: randomUUID(), tokenHash: sha256(activation) })).toBe(
+      'link_invalid',
+    );
   });
 });
