@@ -62,6 +62,28 @@ const fail = (what: string, a: { status: number; body: unknown }): never => {
   throw new DriveError(`${what}: ${a.status} ${JSON.stringify(a.body).slice(0, 200)}`);
 };
 
+/** The refusals that say "try again in a moment": another change in progress, a billing cycle still opening. */
+const TRY_AGAIN = new Set(['lifecycle_busy', 'billing_not_started']);
+
+/**
+ * A change the portal makes to a lifecycle, tried again while the lifecycle answers "try again in a moment" (a
+ * portal user clicking again); any other answer is returned.
+ */
+async function change(
+  ctx: DriveContext,
+  method: 'POST' | 'DELETE',
+  path: string,
+  opts: Parameters<SoakApi['call']>[2],
+): Promise<Awaited<ReturnType<SoakApi['call']>>> {
+  const deadline = Date.now() + ctx.stateWaitMs;
+  for (;;) {
+    const a = await ctx.api.call(method, path, opts);
+    const code = (a.body as { error?: { code?: string } } | null)?.error?.code;
+    if (a.status !== 409 || !code || !TRY_AGAIN.has(code) || Date.now() > deadline) return a;
+    await sleep(2_000);
+  }
+}
+
 async function poll<T>(ms: number, probe: () => Promise<T | null | undefined>, what: string): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -170,11 +192,11 @@ async function orderLifecycle(ctx: DriveContext, c: Customer, kind: OrderKind): 
   try {
     if (kind === 'trial.extended' || kind === 'trial.converted') {
       const action = kind === 'trial.extended' ? 'extend' : 'convert';
-      const a = await ctx.api.call('POST', `/v1/orders/${orderId}/${action}`, { key, json: {} });
-      // 409 after a lost answer: the first call did it (the check decides).
+      const a = await change(ctx, 'POST', `/v1/orders/${orderId}/${action}`, { key, json: {} });
+      // Another 409 after a lost answer: the first call did it (the check decides).
       if (a.status !== 200 && a.status !== 409) fail(action, a);
     } else if (kind === 'order.deleted') {
-      const a = await ctx.api.call('DELETE', `/v1/orders/${orderId}?confirm=true`, { key });
+      const a = await change(ctx, 'DELETE', `/v1/orders/${orderId}?confirm=true`, { key });
       if (a.status !== 204 && a.status !== 404 && a.status !== 410) fail('delete', a);
     } else {
       // O4/O7: the customer activates through the emailed link.
@@ -201,7 +223,7 @@ async function orderLifecycle(ctx: DriveContext, c: Customer, kind: OrderKind): 
           'billing to start',
         );
         const action = kind === 'billing.suspended' ? 'suspend' : 'stop';
-        const b = await ctx.api.call('POST', `/v1/billing/subscriptions/${orderId}/${action}`, { key, json: {} });
+        const b = await change(ctx, 'POST', `/v1/billing/subscriptions/${orderId}/${action}`, { key, json: {} });
         if (b.status !== 200 && b.status !== 409) fail(action, b);
       }
     }
@@ -226,11 +248,14 @@ async function paLifecycle(ctx: DriveContext, c: Customer, kind: 'pa.paid_late' 
   const d: Driven = { kind, id: paId, workflowId: purchaseAuthorizationWorkflowId(paId) };
   try {
     if (kind === 'pa.paid_late') {
-      // P2: paid once overdue, before deactivation.
+      // P2: paid once overdue; "payment at any point restores them", so also once deactivated: a warning email held
+      // up by the mail catcher's outage can delay the overdue step past the soak's compressed deactivation.
       await poll(
         ctx.stateWaitMs,
-        async () =>
-          (await ctx.api.call('GET', `/v1/purchase-authorizations/${paId}`, { key })).body.status === 'overdue',
+        async () => {
+          const status = (await ctx.api.call('GET', `/v1/purchase-authorizations/${paId}`, { key })).body.status;
+          return status === 'overdue' || status === 'deactivated';
+        },
         'the PA overdue',
       );
       const a = await ctx.api.call('POST', `/v1/purchase-authorizations/${paId}/payment`, {
