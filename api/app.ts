@@ -20,6 +20,7 @@ import {
   publicRateLimits,
 } from './http/rate-limits';
 import { orderRoutes } from './orders/routes';
+import { portalPages } from './portal/routes';
 import { authenticateContact, contactRoutes } from './pages/contact';
 import { invitationPages } from './pages/invitation';
 import { licenseActivationPages } from './pages/license-activation';
@@ -122,6 +123,8 @@ export function createApp(deps: AppDeps): express.Express {
   for (const quota of emailQuotas(deps)) app.post(quota.path, ...quota.handlers);
   // Query strings everywhere (bodies are checked by their parsers): no NUL, no lone surrogate.
   app.use(wellFormedInput);
+  // Issue 12: the reference overview page, static files that call the API above like any portal backend.
+  portalPages(app, deps);
   app.use(api.router);
   app.use(methodNotAllowed(api));
 

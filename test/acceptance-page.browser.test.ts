@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { invitationWorkflowId } from '../workflows/definitions';
+import { launchChromium } from './helpers/browser';
 import { newReseller, uniqueEmail } from './helpers/fixtures';
 import { linkIn } from './helpers/mailbox';
 import { startStack, type Stack } from './helpers/stack';
@@ -15,19 +16,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   stack = await startStack();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    // The machine has no network: these stop Chromium's own background connections.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
