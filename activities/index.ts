@@ -8,6 +8,7 @@ import { createResellerChangeActivities } from './reseller-change';
 import { createSubscriptionActivities } from './subscriptions';
 import { createSupportActivities } from './support';
 import { createUserActivities } from './users';
+import { createWebhookActivities } from './webhooks';
 
 export { type ActivityDeps, createMailer, type Mailer } from './mailer';
 
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createBillingActivities(deps),
     ...createSupportActivities(deps),
     ...createUserActivities(deps),
+    ...createWebhookActivities(deps),
   };
 }
 

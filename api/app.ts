@@ -35,6 +35,7 @@ import { subscriptionRoutes } from './subscriptions/routes';
 import { supportRoutes } from './support/routes';
 import { userSetupPages } from './pages/user-setup';
 import { userRoutes } from './users/routes';
+import { webhookRoutes } from './webhooks/routes';
 
 export type { AppDeps } from './http/deps';
 
@@ -59,6 +60,7 @@ export const RESOURCES = [
   reportRoutes,
   supportRoutes,
   userRoutes,
+  webhookRoutes,
 ];
 
 /** The HTTP API, apart from `listen` so tests drive it in-process. */

@@ -155,6 +155,15 @@ const schema = z.object({
   TRIAL_EXTENSION: duration.default('30 days'),
   TRIAL_MAX_LENGTH: duration.default('90 days'),
 
+  // Webhooks to the portal backend (issue 12): one POST's limit, then retries with backoff (from the initial interval,
+  // doubling up to the maximum) for WEBHOOK_RETRY_FOR before the delivery is failed; an idle endpoint's run looks for
+  // deliveries by itself every WEBHOOK_RESCAN_EVERY, should a wake-up from the database be lost.
+  WEBHOOK_ATTEMPT_TIMEOUT: duration.default('10 seconds'),
+  WEBHOOK_RETRY_FOR: duration.default('1 day'),
+  WEBHOOK_RETRY_INITIAL_INTERVAL: duration.default('30 seconds'),
+  WEBHOOK_RETRY_MAX_INTERVAL: duration.default('1 hour'),
+  WEBHOOK_RESCAN_EVERY: duration.default('5 minutes'),
+
   // Purchase authorizations (DOMAIN.md P2, P4), counted from the PA: overdue, deactivated; returns after an order.
   PA_OVERDUE_AFTER: duration.default('31 days'),
   PA_DEACTIVATE_AFTER: duration.default('61 days'),

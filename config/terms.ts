@@ -6,6 +6,7 @@ import type {
   RenewalTerms,
   StepPolicy,
   TrialTerms,
+  WebhookDeliveryTerms,
 } from '../workflows/definitions';
 import type { Duration } from '@temporalio/common';
 import type { Config } from './index';
@@ -30,6 +31,15 @@ export const renewalTerms = (config: Config): RenewalTerms => ({
   earlyFrom: config.RENEWAL_EARLY_FROM,
   earlyUntil: config.RENEWAL_EARLY_UNTIL,
   lateUntil: config.RENEWAL_LATE_UNTIL,
+});
+
+export const webhookDeliveryTerms = (config: Config): WebhookDeliveryTerms => ({
+  // Checked durations (config's `duration`), in the SDK's type.
+  attemptTimeout: config.WEBHOOK_ATTEMPT_TIMEOUT as Duration,
+  retryFor: config.WEBHOOK_RETRY_FOR as Duration,
+  retryInitialInterval: config.WEBHOOK_RETRY_INITIAL_INTERVAL as Duration,
+  retryMaximumInterval: config.WEBHOOK_RETRY_MAX_INTERVAL as Duration,
+  rescanEvery: config.WEBHOOK_RESCAN_EVERY as Duration,
 });
 
 export const billingTerms = (config: Config, cycle: BillingCycle) => ({

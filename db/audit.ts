@@ -13,7 +13,8 @@ export type AuditEntity =
   | 'invoice'
   | 'lifecycle'
   | 'reseller_user'
-  | 'api_key';
+  | 'api_key'
+  | 'webhook_endpoint';
 
 export interface AuditEvent {
   resellerId: string;

@@ -395,6 +395,47 @@ const TABLE: Record<string, Row> = {
     right: async (w) => ({ params: await w.fresh.apiKey() }),
   },
 
+  // Webhook endpoints (issue 12): the license owner's (`admin`)
+  'POST /v1/webhook-endpoints': {
+    permission: 'admin',
+    call: () => ({ body: { url: 'http://127.0.0.1:9/engine-events' } }),
+    foreign: { skip: "an endpoint names nothing of another reseller's: it is always the caller's" },
+  },
+  'GET /v1/webhook-endpoints': {
+    permission: 'admin',
+    call: () => ({}),
+    shows: (t) => t.webhook.endpointId,
+    foreign: { skip: "no parameter names a row; the right user's list is checked to hold none of another's" },
+  },
+  'GET /v1/webhook-endpoints/{id}': {
+    permission: 'admin',
+    call: (t) => id(t.webhook.endpointId),
+    shows: (t) => t.webhook.endpointId,
+  },
+  'DELETE /v1/webhook-endpoints/{id}': {
+    permission: 'admin',
+    call: (t) => id(t.webhook.endpointId),
+    right: async (w) => id(await w.fresh.webhookEndpoint()),
+  },
+  'GET /v1/webhook-endpoints/{id}/deliveries': {
+    permission: 'admin',
+    // The page that starts at the tenant's first delivery, whatever was delivered since.
+    call: (t) => ({
+      ...id(t.webhook.endpointId),
+      query: { before: String(BigInt(t.webhook.deliveryId) + 1n), limit: '1' },
+    }),
+    shows: (t) => t.webhook.eventId,
+  },
+  'POST /v1/webhook-endpoints/{id}/deliveries/{deliveryId}/redeliver': {
+    permission: 'admin',
+    call: (t) => ({ params: { id: t.webhook.endpointId, deliveryId: t.webhook.deliveryId } }),
+    refused: {
+      status: 409,
+      code: 'delivery_not_failed',
+      why: 'the delivery is still being retried (nothing answers at its endpoint): only a failed one is sent again',
+    },
+  },
+
   // Search (D3)
   'GET /v1/search': {
     permission: READ,

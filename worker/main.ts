@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createActivities, createMailer } from '../activities';
 import { ConfigError, loadConfig } from '../config';
 import { createSql } from '../db';
 import { BUNDLE_PATH } from './bundle';
+import { startWebhookWakeups } from './webhook-wakeups';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -48,9 +50,15 @@ async function main(): Promise<void> {
     },
     'worker started',
   );
+  // Issue 12: the webhook endpoints' runs are woken as their deliveries are queued (worker/webhook-wakeups.ts).
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const wakeups = await startWebhookWakeups({ sql, client, config, taskQueue: config.TEMPORAL_TASK_QUEUE, log });
   try {
     await worker.run();
   } finally {
+    await wakeups.stop();
+    await clientConnection.close();
     await connection.close();
     mailer.close();
     await sql.end({ timeout: 5 });

@@ -12,3 +12,4 @@ export * from './contracts/billing';
 export * from './contracts/purchase-authorization';
 export * from './contracts/renewal';
 export * from './contracts/user-invitation';
+export * from './contracts/webhook-delivery';

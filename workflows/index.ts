@@ -7,3 +7,4 @@ export { billingWorkflow } from './billing';
 export { purchaseAuthorizationWorkflow } from './purchase-authorization';
 export { renewalWorkflow } from './renewal';
 export { userInvitationWorkflow } from './user-invitation';
+export { webhookDeliveryWorkflow } from './webhook-delivery';

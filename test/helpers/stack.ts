@@ -8,6 +8,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
 import { apiClientInterceptors } from '../../api/temporal';
 import type { Config } from '../../config';
+import { startWebhookWakeups } from '../../worker/webhook-wakeups';
 import { testContext } from './env';
 import { customerBody } from './fixtures';
 import { createTestWorker, quietRuntime } from './temporal';
@@ -40,6 +41,14 @@ export async function startStack(overrides: Partial<Config> = {}, port = 0) {
   const { worker, taskQueue } = await createTestWorker(nativeConnection, { sql: ctx.sql, config });
   config.TEMPORAL_TASK_QUEUE = taskQueue;
   const running: Promise<void> = worker.run();
+  // Issue 12: webhook endpoints' runs woken as deliveries are queued, as the worker process does.
+  const wakeups = await startWebhookWakeups({
+    sql: ctx.sql,
+    client: temporal,
+    config,
+    taskQueue,
+    log: pino({ level: 'silent' }),
+  });
 
   return {
     ...ctx,
@@ -49,6 +58,7 @@ export async function startStack(overrides: Partial<Config> = {}, port = 0) {
     temporal,
     worker: worker as Worker,
     async stop(): Promise<void> {
+      await wakeups.stop();
       worker.shutdown();
       await running;
       await new Promise((r) => server.close(r));

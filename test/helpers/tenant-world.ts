@@ -90,6 +90,8 @@ export interface Tenant {
   resellerChange: { id: string };
   /** T2: an API key of the `billing` user's, issued by the owner through the API. */
   key: { userId: string; keyId: string };
+  /** Issue 12: a webhook endpoint nobody answers at, and its first (pending, retrying) delivery. */
+  webhook: { endpointId: string; deliveryId: string; eventId: string };
   /** Every string that identifies this tenant's data: ids, names, emails, numbers. None may reach another tenant. */
   marks: string[];
 }
@@ -98,6 +100,9 @@ async function userWithKey(sql: Sql, resellerId: string, permissions: Permission
   const user = await addResellerUser(sql, resellerId, permissions);
   return { ...user, apiKey: await issueApiKey(sql, user.userId) };
 }
+
+/** Where the tenants' webhook endpoints point: the discard port, where nothing answers. */
+const UNANSWERED_URL = 'http://127.0.0.1:9/engine-events';
 
 /** A VIP id no customer has, and an address nobody reads: a reseller change request that matches nothing. */
 export const unknownPair = () => ({
@@ -188,6 +193,9 @@ export async function buildTenant(stack: Stack, label: 'A' | 'B', reseller?: Res
   await revokeApiKey(sql, revokedKey);
 
   const as = signedIn(stack.app, owner.apiKey);
+  // First, so that what follows is delivered to it (or rather tried: nothing listens there).
+  const endpoint = await as.post('/v1/webhook-endpoints').send({ url: UNANSWERED_URL });
+  expectStatus(endpoint, 201, 'add a webhook endpoint');
   const customer = await createCustomer(stack, owner, tag, true);
   const customerAdmin = await as
     .post(`/v1/customers/${customer.id}/admins`)
@@ -207,6 +215,9 @@ export async function buildTenant(stack: Stack, label: 'A' | 'B', reseller?: Res
   expectStatus(change, 202, 'ask for a reseller change');
   const key = await as.post(`/v1/users/${(billing as User).userId}/api-keys`).send({ name: `Key ${tag}` });
   expectStatus(key, 201, 'issue an API key');
+  const deliveries = await as.get(`/v1/webhook-endpoints/${endpoint.body.id}/deliveries?limit=200`);
+  expectStatus(deliveries, 200, 'list webhook deliveries');
+  const delivery = deliveries.body.data.at(-1) as { id: string; eventId: string };
   const [{ name } = { name: resellerId }] = await sql<{ name: string }[]>`
     SELECT name FROM resellers WHERE id = ${resellerId}`;
 
@@ -231,6 +242,7 @@ export async function buildTenant(stack: Stack, label: 'A' | 'B', reseller?: Res
     trial,
     pa: { id: pa.body.id as string },
     key: { userId: (billing as User).userId, keyId: key.body.id as string },
+    webhook: { endpointId: endpoint.body.id as string, deliveryId: delivery.id, eventId: delivery.eventId },
     subscription: { id: subscription.body.id as string, companyName },
     resellerChange: { id: change.body.id as string },
     marks: [
@@ -257,6 +269,8 @@ export async function buildTenant(stack: Stack, label: 'A' | 'B', reseller?: Res
       companyName,
       change.body.id as string,
       key.body.id as string,
+      endpoint.body.id as string,
+      delivery.eventId,
     ],
   };
 }
@@ -334,6 +348,12 @@ export function freshOf(stack: Stack, t: Tenant) {
         .post('/v1/subscriptions')
         .send(subscriptionBody(t.customer.id, `Signatures ${tag()}`));
       expectStatus(res, 201, 'create a subscription');
+      return res.body.id as string;
+    },
+    /** Issue 12: a webhook endpoint, to delete. */
+    webhookEndpoint: async () => {
+      const res = await as().post('/v1/webhook-endpoints').send({ url: UNANSWERED_URL });
+      expectStatus(res, 201, 'add a webhook endpoint');
       return res.body.id as string;
     },
     /** T2: a user of `permissions`, to change or deactivate. */

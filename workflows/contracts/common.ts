@@ -23,7 +23,8 @@ export type LifecycleName =
   | 'billing'
   | 'purchase-authorization'
   | 'renewal'
-  | 'user-invitation';
+  | 'user-invitation'
+  | 'webhook-endpoint';
 
 // --- Support (T4) ----------------------------------------------------------------------------------
 /** A step that failed for good and waits for support; the steps before it are not redone. */
