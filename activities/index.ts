@@ -7,6 +7,7 @@ import { createRenewalActivities } from './renewals';
 import { createResellerChangeActivities } from './reseller-change';
 import { createSubscriptionActivities } from './subscriptions';
 import { createSupportActivities } from './support';
+import { createThreeYearCommitmentActivities } from './three-year-commitments';
 import { createUserActivities } from './users';
 import { createWebhookActivities } from './webhooks';
 
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSupportActivities(deps),
     ...createUserActivities(deps),
     ...createWebhookActivities(deps),
+    ...createThreeYearCommitmentActivities(deps),
   };
 }
 

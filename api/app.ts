@@ -28,6 +28,7 @@ import { resellerChangePages } from './pages/reseller-change';
 import { subscriptionContactPages } from './pages/subscription-contact';
 import { purchaseAuthorizationRoutes } from './purchase-authorizations/routes';
 import { renewalRoutes } from './renewals/routes';
+import { threeYearCommitmentRoutes } from './renewals/three-year-commitment';
 import { reportRoutes } from './reports/routes';
 import { resellerChangeRoutes } from './reseller-changes/routes';
 import { searchRoutes } from './search/routes';
@@ -55,6 +56,7 @@ export const RESOURCES = [
   orderRoutes,
   purchaseAuthorizationRoutes,
   renewalRoutes,
+  threeYearCommitmentRoutes,
   billingRoutes,
   searchRoutes,
   reportRoutes,

@@ -155,6 +155,8 @@ const schema = z.object({
   TRIAL_EXTENSION: duration.default('30 days'),
   TRIAL_MAX_LENGTH: duration.default('90 days'),
 
+  // R5: how long the customer has to accept a requested 3-year commitment before it is declined.
+  THREE_YEAR_COMMITMENT_ACCEPT_WITHIN: duration.default('7 days'),
   // Webhooks to the portal backend (issue 12): one POST's limit, then retries with backoff (from the initial interval,
   // doubling up to the maximum) for WEBHOOK_RETRY_FOR before the delivery is failed; an idle endpoint's run looks for
   // deliveries by itself every WEBHOOK_RESCAN_EVERY, should a wake-up from the database be lost.

@@ -44,6 +44,8 @@ export const OWNERSHIP = {
     idempotency_keys: 'requests of the reseller that sent them',
     /** The reseller's own people (and, through reseller_users, its API keys). */
     reseller_users: 'not customer data',
+    /** Issue 12: where the reseller's portal receives lifecycle events (deliveries hang off them). */
+    webhook_endpoints: 'not customer data',
   },
 } as const;
 

@@ -20,6 +20,7 @@ import { startFlakySmtp } from './helpers/flaky-smtp';
 import { startStack, type Stack } from './helpers/stack';
 import {
   buildTenant,
+  COMMITMENT_BODY,
   type Fresh,
   freshOf,
   incidentOf,
@@ -301,9 +302,27 @@ const TABLE: Record<string, Row> = {
   },
   'POST /v1/renewals/{customerId}/three-year-commitment': {
     permission: 'order',
-    call: (t) => ({ params: { customerId: t.customer.id }, body: { quantity: 12 } }),
+    call: (t) => ({ params: { customerId: t.customer.id }, body: COMMITMENT_BODY }),
     // R5: after VIP Select, which 10 licenses in a term grant.
-    right: async (w) => ({ params: { customerId: await w.fresh.customerWithPa(12) }, body: { quantity: 12 } }),
+    right: async (w) => ({ params: { customerId: await w.fresh.customerWithPa(12) }, body: COMMITMENT_BODY }),
+  },
+  'GET /v1/renewals/{customerId}/three-year-commitment': {
+    permission: READ,
+    call: (t) => ({ params: { customerId: t.commitment.customerId } }),
+    shows: (t) => t.commitment.id,
+  },
+  'POST /v1/renewals/{customerId}/three-year-commitment/accept': {
+    permission: 'order',
+    call: (t) => ({ params: { customerId: t.commitment.customerId }, body: { acceptedBy: 'admin@customer.test' } }),
+    right: async (w) => ({
+      params: { customerId: await w.fresh.commitment() },
+      body: { acceptedBy: 'admin@customer.test' },
+    }),
+  },
+  'POST /v1/renewals/{customerId}/three-year-commitment/cancel': {
+    permission: 'order',
+    call: (t) => ({ params: { customerId: t.commitment.customerId } }),
+    right: async (w) => ({ params: { customerId: await w.fresh.commitment() } }),
   },
 
   // Billing (S1, S2, B1, D6)

@@ -13,3 +13,4 @@ export * from './contracts/purchase-authorization';
 export * from './contracts/renewal';
 export * from './contracts/user-invitation';
 export * from './contracts/webhook-delivery';
+export * from './contracts/three-year-commitment';

@@ -8,3 +8,4 @@ export { purchaseAuthorizationWorkflow } from './purchase-authorization';
 export { renewalWorkflow } from './renewal';
 export { userInvitationWorkflow } from './user-invitation';
 export { webhookDeliveryWorkflow } from './webhook-delivery';
+export { threeYearCommitmentWorkflow } from './three-year-commitment';

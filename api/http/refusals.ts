@@ -7,6 +7,7 @@ import {
   OrderFailure,
   PurchaseAuthorizationFailure,
   RenewalFailure,
+  ThreeYearCommitmentFailure,
   ResellerChangeFailure,
   SubscriptionFailure,
 } from '../../workflows/definitions';
@@ -24,6 +25,7 @@ export type FailureType =
   | ValueOf<typeof BillingFailure>
   | ValueOf<typeof PurchaseAuthorizationFailure>
   | ValueOf<typeof ResellerChangeFailure>
+  | ValueOf<typeof ThreeYearCommitmentFailure>
   | ValueOf<typeof LifecycleFailure>;
 
 interface Answer {
@@ -60,6 +62,7 @@ export const REFUSALS = {
   [RenewalFailure.AlreadyRenewed]: RULE,
   [RenewalFailure.Expired]: RULE,
   [RenewalFailure.CustomerGone]: GONE,
+  [ThreeYearCommitmentFailure.NotRequested]: RULE,
   [BillingFailure.NotAllowed]: RULE,
   [BillingFailure.NotStarted]: RULE,
   [BillingFailure.NotFound]: { status: 404 },

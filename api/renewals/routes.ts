@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { currentRenewalDate, findRenewalProfile, type RenewalProfile, renewalHistory } from '../../db/renewals';
-import { commitThreeYearsUpdate, renewalStateQuery, renewUpdate } from '../../workflows/definitions';
+import { renewalStateQuery, renewUpdate } from '../../workflows/definitions';
 import { type Api, json } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
 import { HttpError } from '../http/errors';
@@ -62,11 +62,6 @@ export function renewalRoutes(api: Api, { sql, temporal, config }: AppDeps): voi
     own: ownProfile,
     actions: [
       ['renew', renewUpdate, 'A renewal order inside the window, early, on time or late; refused outside it (R2, R3)'],
-      [
-        'three-year-commitment',
-        commitThreeYearsUpdate,
-        'A 3-year commitment: after VIP Select, never on an extended prepaid term (R4, R5, C6)',
-      ],
     ],
     handleOf: handleFor,
     view: async (profile, _state, { principal }) => view(await ownProfile(principal, profile.customerId)),

@@ -90,6 +90,8 @@ export interface Tenant {
   resellerChange: { id: string };
   /** T2: an API key of the `billing` user's, issued by the owner through the API. */
   key: { userId: string; keyId: string };
+  /** R5: a 3-year commitment requested for a customer with VIP Select (12 licenses under a PA). */
+  commitment: { customerId: string; id: string };
   /** Issue 12: a webhook endpoint nobody answers at, and its first (pending, retrying) delivery. */
   webhook: { endpointId: string; deliveryId: string; eventId: string };
   /** Every string that identifies this tenant's data: ids, names, emails, numbers. None may reach another tenant. */
@@ -100,6 +102,9 @@ async function userWithKey(sql: Sql, resellerId: string, permissions: Permission
   const user = await addResellerUser(sql, resellerId, permissions);
   return { ...user, apiKey: await issueApiKey(sql, user.userId) };
 }
+
+/** R5: 12 licenses of a product in the catalog, priced from the EUR list. */
+export const COMMITMENT_BODY = { product: 'Creative Cloud All Apps', priceList: 'EUR', quantity: 12 };
 
 /** Where the tenants' webhook endpoints point: the discard port, where nothing answers. */
 const UNANSWERED_URL = 'http://127.0.0.1:9/engine-events';
@@ -215,6 +220,10 @@ export async function buildTenant(stack: Stack, label: 'A' | 'B', reseller?: Res
   expectStatus(change, 202, 'ask for a reseller change');
   const key = await as.post(`/v1/users/${(billing as User).userId}/api-keys`).send({ name: `Key ${tag}` });
   expectStatus(key, 201, 'issue an API key');
+  const committing = await createCustomer(stack, owner, `${tag}c`, true);
+  expectStatus(await as.post('/v1/purchase-authorizations').send(paBody(committing.id, 12)), 201, 'a PA of 12');
+  const commitment = await as.post(`/v1/renewals/${committing.id}/three-year-commitment`).send(COMMITMENT_BODY);
+  expectStatus(commitment, 201, 'request a 3-year commitment');
   const deliveries = await as.get(`/v1/webhook-endpoints/${endpoint.body.id}/deliveries?limit=200`);
   expectStatus(deliveries, 200, 'list webhook deliveries');
   const delivery = deliveries.body.data.at(-1) as { id: string; eventId: string };
@@ -242,6 +251,7 @@ export async function buildTenant(stack: Stack, label: 'A' | 'B', reseller?: Res
     trial,
     pa: { id: pa.body.id as string },
     key: { userId: (billing as User).userId, keyId: key.body.id as string },
+    commitment: { customerId: committing.id, id: commitment.body.id as string },
     webhook: { endpointId: endpoint.body.id as string, deliveryId: delivery.id, eventId: delivery.eventId },
     subscription: { id: subscription.body.id as string, companyName },
     resellerChange: { id: change.body.id as string },
@@ -271,6 +281,8 @@ export async function buildTenant(stack: Stack, label: 'A' | 'B', reseller?: Res
       key.body.id as string,
       endpoint.body.id as string,
       delivery.eventId,
+      committing.id,
+      commitment.body.id as string,
     ],
   };
 }
@@ -349,6 +361,13 @@ export function freshOf(stack: Stack, t: Tenant) {
         .send(subscriptionBody(t.customer.id, `Signatures ${tag()}`));
       expectStatus(res, 201, 'create a subscription');
       return res.body.id as string;
+    },
+    /** R5: a customer with VIP Select and a requested 3-year commitment, to accept or cancel. */
+    commitment: async () => {
+      const customerId = await fresh.customerWithPa(12);
+      const res = await as().post(`/v1/renewals/${customerId}/three-year-commitment`).send(COMMITMENT_BODY);
+      expectStatus(res, 201, 'request a 3-year commitment');
+      return customerId;
     },
     /** Issue 12: a webhook endpoint, to delete. */
     webhookEndpoint: async () => {

@@ -24,7 +24,8 @@ export type LifecycleName =
   | 'purchase-authorization'
   | 'renewal'
   | 'user-invitation'
-  | 'webhook-endpoint';
+  | 'webhook-endpoint'
+  | 'three-year-commitment';
 
 // --- Support (T4) ----------------------------------------------------------------------------------
 /** A step that failed for good and waits for support; the steps before it are not redone. */

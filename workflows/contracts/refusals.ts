@@ -86,6 +86,12 @@ export const RenewalFailure = {
   CustomerGone: 'RenewalCustomerGone',
 } as const;
 
+/** The 3-year commitment (R5). */
+export const ThreeYearCommitmentFailure = {
+  /** Accepting or cancelling a commitment that is no longer requested (accepted, declined, cancelled, expired). */
+  NotRequested: 'ThreeYearCommitmentNotRequested',
+} as const;
+
 /** The refusal types of one lifecycle, for a kernel typed by them (Lifecycle<Status, Failure>). */
 export type FailureOf<F> = F[keyof F];
 export type OrderFailureType = FailureOf<typeof OrderFailure>;
