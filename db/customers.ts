@@ -160,6 +160,26 @@ export async function countCustomersByCountry(
     GROUP BY 1, 2 ORDER BY 1, 2`;
 }
 
+export interface PostalCodeCount extends CountryCount {
+  postalCode: string;
+}
+
+/**
+ * D4: the same counts per postal code, for the countries whose codes the bundled postal data resolves (`countries`);
+ * the API groups them by the area each code resolves to.
+ */
+export async function countCustomersByPostalCode(
+  sql: Sql,
+  resellerId: string,
+  query: Omit<CustomerListQuery, 'limit' | 'after'>,
+  countries: string[],
+): Promise<PostalCodeCount[]> {
+  return sql<PostalCodeCount[]>`
+    SELECT trim(country) AS country, postal_code, invitation_status, count(*)::int AS customers FROM customers
+    ${customerConditions(sql, resellerId, query)} AND trim(country) = ANY(${countries})
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`;
+}
+
 /**
  * D1/D7: assigns the customer to a team member of the same reseller (or to nobody), with its audit event, in
  * one transaction. Null when the customer is not this reseller's; 'unknown-user' when the user is not.

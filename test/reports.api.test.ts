@@ -18,7 +18,7 @@ const day = (days: number) => new Date(Date.now() + days * 86_400_000).toISOStri
 /** A customer of the tenant, in a country, with an invitation status and an anniversary days from today. */
 async function insertCustomer(
   t: Tenant,
-  o: { country?: string; status?: 'pending' | 'accepted'; anniversaryInDays?: number } = {},
+  o: { country?: string; postalCode?: string; status?: 'pending' | 'accepted'; anniversaryInDays?: number } = {},
 ) {
   const id = randomUUID();
   const name = `Customer ${id.slice(0, 8)}`;
@@ -27,7 +27,7 @@ async function insertCustomer(
                            country, address_line1, city, postal_code, contact_first_name, contact_last_name, contact_email,
                            invitation_status, anniversary_date)
     VALUES (${id}, ${t.resellerId}, 'VIP' || nextval('vip_number'), ${name}, ${name}, 'commercial', 'team',
-            ${o.country ?? 'US'}, '1 Main Street', 'Town', '12345', 'Astrid', 'Lind', ${uniqueEmail()},
+            ${o.country ?? 'US'}, '1 Main Street', 'Town', ${o.postalCode ?? '12345'}, 'Astrid', 'Lind', ${uniqueEmail()},
             ${o.status ?? 'pending'},
             ${o.anniversaryInDays === undefined ? null : stack.sql`current_date + ${o.anniversaryInDays}::int`})`;
   return id;
@@ -180,6 +180,50 @@ describe('D4: the customer map', () => {
     const bad = await api(a.apiKey).get('/v1/customers/map?status=lost');
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues[0].field).toBe('status');
+  });
+
+  it('D4: level=area: a point per postal area where the code resolves (US ZIP, Canadian FSA), counted by status', async () => {
+    const t = await newReseller(stack.sql);
+    await insertCustomer(t, { country: 'US', postalCode: '94105', status: 'pending' });
+    await insertCustomer(t, { country: 'US', postalCode: '94105-1420', status: 'accepted' });
+    await insertCustomer(t, { country: 'US', postalCode: '10001', status: 'pending' });
+    await insertCustomer(t, { country: 'CA', postalCode: 'M5V 3L9', status: 'accepted' });
+    // Not resolved: an unknown ZIP, and a country the bundled postal data does not cover. Counted by country only.
+    await insertCustomer(t, { country: 'US', postalCode: '00000', status: 'pending' });
+    await insertCustomer(t, { country: 'SE', postalCode: '111 51', status: 'pending' });
+
+    const res = await api(t.apiKey).get('/v1/customers/map?level=area');
+    expect(res.status).toBe(200);
+    const features = res.body.features as (Feature & { properties: { area: string } })[];
+    expect(features.map((f) => [f.id, f.properties.customers])).toEqual([
+      ['US-94105', 2],
+      ['CA-M5V', 1],
+      ['US-10001', 1],
+    ]);
+    const sf = features[0]!;
+    expect(sf.properties).toMatchObject({
+      country: 'US',
+      area: '94105',
+      name: 'San Francisco, CA',
+      byInvitationStatus: { pending: 1, accepted: 1 },
+    });
+    const [lng, lat] = sf.geometry!.coordinates;
+    expect(lat).toBeCloseTo(37.79, 1);
+    expect(lng).toBeCloseTo(-122.39, 1);
+    expect(features[1]!.properties).toMatchObject({ country: 'CA', area: 'M5V' });
+    // The country level still counts every customer, the unresolved ones too.
+    const byCountry = (await api(t.apiKey).get('/v1/customers/map')).body.features as Feature[];
+    expect(Object.fromEntries(byCountry.map((f) => [f.id, f.properties.customers]))).toEqual({ US: 4, CA: 1, SE: 1 });
+    // The list's filters apply here too; a level it does not know is a 400 naming it.
+    const accepted = (await api(t.apiKey).get('/v1/customers/map?level=area&status=accepted')).body
+      .features as Feature[];
+    expect(accepted.map((f) => [f.id, f.properties.customers])).toEqual([
+      ['CA-M5V', 1],
+      ['US-94105', 1],
+    ]);
+    const bad = await api(t.apiKey).get('/v1/customers/map?level=street');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues[0].field).toBe('level');
   });
 
   it('D4: a reseller with no customers gets an empty collection', async () => {
