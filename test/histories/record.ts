@@ -12,11 +12,21 @@ import { purchaseAuthorizationTerms } from '../../config/terms';
 import { ensureLifecycle } from '../../api/http/lifecycles';
 import { inviteResellerUser } from '../../db/reseller-users';
 import { storeContactPassword, storeSubscription } from '../../db/subscriptions';
+import { requestThreeYearCommitment } from '../../db/three-year-commitments';
+import { createWebhookEndpoint } from '../../db/webhooks';
+import { recordAudit } from '../../db/audit';
+import { webhookDeliveryTerms } from '../../config/terms';
+import { webhookDeliveryWorkflow } from '../../workflows';
 import { durationMs } from '../../workflows/duration';
 import {
   completeContactSetupUpdate,
   type PurchaseAuthorizationInput,
+  acceptThreeYearCommitmentUpdate,
   placeOrderUpdate,
+  threeYearCommitmentWorkflowId,
+  webhookDeliveriesPendingSignal,
+  webhookDeliveryStateQuery,
+  webhookEndpointWorkflowId,
   purchaseAuthorizationWorkflowId,
   reinviteContactUpdate,
   requestReturnUpdate,
@@ -152,6 +162,99 @@ const MORE_PATHS: { id: string; rules: string; run: (rig: CostRig) => Promise<Ru
     },
   },
 ];
+
+/** Paths of the lifecycles added later, recorded on their own (`npm run histories:record -- -t <id>`). */
+MORE_PATHS.push(
+  {
+    id: 'three_year_commitment_committed',
+    rules: 'R4 R5',
+    // Requested (as the API stores it), accepted, three yearly payments, expired after three years.
+    run: async (r) => {
+      const c = await customerOf(r);
+      await r.sql`UPDATE customers SET vip_select_level = 1 WHERE id = ${c.customerId}`;
+      const commitmentId = randomUUID();
+      const acceptBy = new Date((await r.now()) + durationMs(r.config.THREE_YEAR_COMMITMENT_ACCEPT_WITHIN));
+      await r.sql.begin((tx) =>
+        requestThreeYearCommitment(tx, {
+          id: commitmentId,
+          resellerId: c.reseller.resellerId,
+          customerId: c.customerId,
+          product: 'Creative Cloud All Apps',
+          currency: 'EUR',
+          quantity: 12,
+          acceptBy,
+          actor: `user:${c.reseller.userId}`,
+        }),
+      );
+      const handle = await startAsApi(r, {
+        workflowType: 'threeYearCommitmentWorkflow',
+        workflowId: threeYearCommitmentWorkflowId(commitmentId),
+        args: [
+          { commitmentId, customerId: c.customerId, resellerId: c.reseller.resellerId, acceptBy: acceptBy.toISOString() },
+        ],
+        lifecycle: 'three-year-commitment',
+        resellerId: c.reseller.resellerId,
+        customerId: c.customerId,
+      });
+      await settled(r, handle.workflowId);
+      await handle.executeUpdate(acceptThreeYearCommitmentUpdate, { args: [{ actor: `customer:${c.email}` }] });
+      for (let i = 0; i < 3; i++) await r.sleep(durationMs('366 days'));
+      await handle.result();
+      return [{ workflowId: handle.workflowId, runId: (await handle.describe()).runId }];
+    },
+  },
+  {
+    id: 'webhook_delivered',
+    rules: 'issue 12',
+    // An endpoint that refuses the first attempt and takes the next: two changes delivered in order, then idle.
+    run: async (r) => {
+      const { createServer } = await import('node:http');
+      let calls = 0;
+      const server = createServer((req, res) => {
+        req.resume();
+        req.on('end', () => res.writeHead(calls++ === 0 ? 503 : 204).end());
+      });
+      await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+      const port = (server.address() as { port: number }).port;
+      const reseller = await newReseller(r.sql);
+      const endpointId = randomUUID();
+      await createWebhookEndpoint(r.sql, {
+        id: endpointId,
+        resellerId: reseller.resellerId,
+        url: `http://127.0.0.1:${port}/hooks`,
+        secret: `whsec_${randomUUID()}`,
+        eventTypes: [],
+        description: null,
+        actor: 'test',
+      });
+      for (const n of [1, 2])
+        await recordAudit(r.sql, {
+          resellerId: reseller.resellerId,
+          entityType: 'customer',
+          entityId: randomUUID(),
+          action: 'invitation.accepted',
+          actor: 'test',
+          after: { n },
+        });
+      const workflowId = webhookEndpointWorkflowId(endpointId);
+      await r.client.workflow.signalWithStart(webhookDeliveryWorkflow, {
+        workflowId,
+        taskQueue: r.taskQueue,
+        args: [{ endpointId, terms: webhookDeliveryTerms(r.config) }],
+        signal: webhookDeliveriesPendingSignal,
+        signalArgs: [],
+      });
+      const handle = r.client.workflow.getHandle(workflowId);
+      for (let i = 0; (await handle.query(webhookDeliveryStateQuery)).delivered < 2; i++) {
+        if (i > 100) throw new Error('the deliveries did not arrive');
+        await r.sleep(60_000);
+      }
+      await settled(r, workflowId);
+      server.close();
+      return [{ workflowId, runId: (await handle.describe()).runId }];
+    },
+  },
+);
 
 const ALL_PATHS = [
   ...COST_PATHS.map((p) => ({
