@@ -36,7 +36,7 @@ export interface WebhookDeliveryRow {
 
 const ENDPOINT = (sql: Sql | Tx) => sql`id, reseller_id, url, secret, event_types, description, status, created_at`;
 const DELIVERY = (sql: Sql | Tx) =>
-  sql`id::text, endpoint_id, event_id, event_type, customer_id, payload, status, attempts, last_status, last_error,
+  sql`d.id::text AS id, endpoint_id, event_id, event_type, customer_id, payload, status, attempts, last_status, last_error,
       last_attempt_at, delivered_at, failed_at, created_at`;
 
 /** A new endpoint; a repeat under the same id (an Idempotency-Key) finds the one made first. */
@@ -118,11 +118,11 @@ export function listWebhookDeliveries(
   q: { endpointId: string; status?: WebhookDeliveryStatus; limit: number; before?: string },
 ): Promise<WebhookDeliveryRow[]> {
   return sql<WebhookDeliveryRow[]>`
-    SELECT ${DELIVERY(sql)} FROM webhook_deliveries
+    SELECT ${DELIVERY(sql)} FROM webhook_deliveries d
     WHERE endpoint_id = ${q.endpointId}
       ${q.status ? sql`AND status = ${q.status}` : sql``}
-      ${q.before ? sql`AND id < ${q.before}` : sql``}
-    ORDER BY id DESC LIMIT ${q.limit}`;
+      ${q.before ? sql`AND d.id < ${q.before}` : sql``}
+    ORDER BY d.id DESC LIMIT ${q.limit}`;
 }
 
 /**
@@ -139,7 +139,7 @@ export async function redeliverWebhook(
     if (!row) return { outcome: 'not-found' as const };
     if (row.status !== 'failed') return { outcome: 'not-failed' as const };
     const [delivery] = await tx<WebhookDeliveryRow[]>`
-      UPDATE webhook_deliveries SET status = 'pending', failed_at = NULL WHERE id = ${a.deliveryId}
+      UPDATE webhook_deliveries d SET status = 'pending', failed_at = NULL WHERE d.id = ${a.deliveryId}
       RETURNING ${DELIVERY(tx)}`;
     await recordAudit(tx, {
       resellerId: a.resellerId,
@@ -164,8 +164,8 @@ export async function nextWebhookDelivery(sql: Sql, endpointId: string): Promise
   const [endpoint] = await sql<{ status: string }[]>`SELECT status FROM webhook_endpoints WHERE id = ${endpointId}`;
   if (endpoint?.status !== 'enabled') return 'gone';
   const [next] = await sql<{ id: string }[]>`
-    SELECT id::text FROM webhook_deliveries WHERE endpoint_id = ${endpointId} AND status = 'pending'
-    ORDER BY id LIMIT 1`;
+    SELECT d.id::text AS id FROM webhook_deliveries d WHERE endpoint_id = ${endpointId} AND status = 'pending'
+    ORDER BY d.id LIMIT 1`;
   return next?.id ?? null;
 }
 

@@ -120,6 +120,10 @@ it('issue 12 lifecycle events: the receiver down for an hour of workflow time, t
     [b, 'trial.ending', 2],
     [a, 'purchase_authorization.overdue', 3],
   ];
+  // Their ids cross a power of ten (…98, 99, 100…): the order is the ids' as numbers, never as text.
+  const [{ next } = { next: '1' }] = await sql<{ next: string }[]>`
+    SELECT (10 ^ ceil(log(greatest(last_value, 10) + 10)))::bigint - 3 AS next FROM webhook_deliveries_id_seq`;
+  await sql`SELECT setval('webhook_deliveries_id_seq', ${next})`;
   for (const [customer, action, n] of sent) await change(resellerId, customer, action, n);
 
   const handle = suite.env().client.workflow.getHandle(webhookEndpointWorkflowId(endpoint.id));
