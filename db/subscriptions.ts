@@ -184,6 +184,32 @@ export async function updateSignatureTemplate(
   });
 }
 
+/**
+ * E2: the reseller edits the signatures of a subscription whose customer may not ("Let the customer edit
+ * signatures?" off); audited. 'customer-edits' when the customer's contact edits them instead.
+ */
+export async function updateSignatureTemplateAsReseller(
+  sql: Sql,
+  a: { resellerId: string; subscriptionId: string; signatureTemplate: string; actor: string },
+): Promise<SignatureSettings | 'customer-edits'> {
+  return sql.begin(async (tx) => {
+    const [before] = await tx<{ signatureTemplate: string; customerCanEditSignatures: boolean }[]>`
+      SELECT signature_template, customer_can_edit_signatures FROM subscriptions
+      WHERE id = ${a.subscriptionId} AND reseller_id = ${a.resellerId} FOR UPDATE`;
+    if (before?.customerCanEditSignatures) return 'customer-edits' as const;
+    const [after] = await tx<SignatureSettings[]>`
+      UPDATE subscriptions SET signature_template = ${a.signatureTemplate}, updated_at = now()
+      WHERE id = ${a.subscriptionId} AND reseller_id = ${a.resellerId}
+      RETURNING id AS subscription_id, product, company_name, signature_template`;
+    await auditUnderOwner(tx, a.subscriptionId, a.resellerId, {
+      action: 'subscription.signature_template_changed',
+      actor: a.actor,
+      ...fieldChange('signatureTemplate', before?.signatureTemplate ?? null, a.signatureTemplate),
+    });
+    return after as SignatureSettings;
+  }) as Promise<SignatureSettings | 'customer-edits'>;
+}
+
 // --- The lifecycle's writes (E1-E3), called by activities/subscriptions.ts --------------------------
 
 /**

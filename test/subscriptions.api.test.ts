@@ -223,6 +223,36 @@ describe('subscriptions API against the dev server, Postgres and the mail catche
     expect(row?.passwordHash).toMatch(/^\$argon2id\$/);
   });
 
+  it("E2: the reseller edits the signatures when the customer may not; when the customer's contact does, 409", async () => {
+    const own = await api().post('/v1/subscriptions').send(withoutContact());
+    expect(own.status).toBe(201);
+    const path = `/v1/subscriptions/${own.body.id}/signatures`;
+    const changed = await api().put(path).send({ signatureTemplate: '<p>{{name}} · Fjord Mail</p>' });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({
+      subscriptionId: own.body.id,
+      signatureTemplate: '<p>{{name}} · Fjord Mail</p>',
+    });
+    expect((await api().get(path)).body.signatureTemplate).toBe('<p>{{name}} · Fjord Mail</p>');
+    const [audited] = await stack.sql<{ actor: string }[]>`
+      SELECT actor FROM audit_events WHERE entity_id = ${own.body.id} AND action = 'subscription.signature_template_changed'`;
+    expect(audited?.actor).toMatch(/^user:/);
+
+    const theirs = await api().post('/v1/subscriptions').send(body());
+    const refused = await api().put(`/v1/subscriptions/${theirs.body.id}/signatures`).send({ signatureTemplate: 'x' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('customer_edits_signatures');
+    expect(
+      invalidFields(
+        await api()
+          .put(path)
+          .send({ signatureTemplate: 'x'.repeat(10_001) }),
+      ),
+    ).toEqual(['signatureTemplate']);
+    expect((await api(other.apiKey).get(path)).status).toBe(404);
+    expect((await api(other.apiKey).put(path).send({ signatureTemplate: 'x' })).status).toBe(404);
+  });
+
   it('E3: the list shows customer, users, status and next payment date, paginated and filtered by status', async () => {
     const fresh = await newReseller(stack.sql);
     const ids: string[] = [];

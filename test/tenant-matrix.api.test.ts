@@ -182,6 +182,16 @@ const TABLE: Record<string, Row> = {
       why: "E2: only a contact whose link expired is invited again (the workflow test crosses the link's 14 days)",
     },
   },
+  'GET /v1/subscriptions/{id}/signatures': {
+    permission: READ,
+    call: (t) => id(t.subscription.id),
+    shows: (t) => t.subscription.companyName,
+  },
+  'PUT /v1/subscriptions/{id}/signatures': {
+    permission: 'order',
+    // The tenant's subscription has no contact: the customer may not edit its signatures, so the reseller does (E2).
+    call: (t) => id(t.subscription.id, { signatureTemplate: '<p>{{name}}</p>' }),
+  },
   'POST /v1/subscriptions/{id}/cancel': {
     permission: 'order',
     call: (t) => id(t.subscription.id),

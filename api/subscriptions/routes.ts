@@ -1,6 +1,13 @@
 import type { z } from 'zod';
 import { findCustomer } from '../../db/customers';
-import { findSubscription, listSubscriptions, storeSubscription, type SubscriptionRow } from '../../db/subscriptions';
+import {
+  findSignatureSettings,
+  findSubscription,
+  listSubscriptions,
+  storeSubscription,
+  type SubscriptionRow,
+  updateSignatureTemplateAsReseller,
+} from '../../db/subscriptions';
 import {
   cancelSubscriptionUpdate,
   changeUserCountUpdate,
@@ -12,6 +19,8 @@ import {
 } from '../../workflows/definitions';
 import { type Api, json, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
+import { HttpError, notFound } from '../http/errors';
+import { SignatureSettings, SignatureSettingsUpdate } from '../pages/contact';
 import { createdHeaders } from '../http/idempotency';
 import { createLifecycle, runUpdate } from '../http/lifecycles';
 import { ownedBy } from '../http/owned';
@@ -161,6 +170,44 @@ export function subscriptionRoutes(api: Api, { sql, temporal, config }: AppDeps)
         ...toSubscriptionJson(await ownSubscription(principal, subscription.id)),
         lifecycle: { status, contactSetup, contactLinkExpiresAt, workflowId: handle.workflowId },
       });
+    },
+  });
+
+  // E2: the signatures, which the reseller edits when the customer may not (its contact edits them otherwise).
+  getOwnedRoute(api, {
+    path: '/v1/subscriptions/{id}/signatures',
+    summary: "The subscription's signature settings (E2)",
+    response: json('The settings', SignatureSettings),
+    own: ownSubscription,
+    view: async (subscription) => {
+      const settings = await findSignatureSettings(sql, subscription.id);
+      if (!settings) throw notFound('Subscription');
+      return settings;
+    },
+  });
+  ownedRoute(api, {
+    method: 'put',
+    path: '/v1/subscriptions/{id}/signatures',
+    summary: "Change the signatures when the customer may not edit them (E2: 'Let the customer edit signatures?' off)",
+    permission: 'order',
+    body: SignatureSettingsUpdate,
+    responses: { 200: json('The settings, changed (audited)', SignatureSettings) },
+    errors: [[409, "The customer's contact edits this subscription's signatures"]],
+    own: ownSubscription,
+    handler: async (subscription, { principal, actor, body }) => {
+      const changed = await updateSignatureTemplateAsReseller(sql, {
+        resellerId: principal.resellerId,
+        subscriptionId: subscription.id,
+        signatureTemplate: body.signatureTemplate,
+        actor,
+      });
+      if (changed === 'customer-edits')
+        throw new HttpError(
+          409,
+          'customer_edits_signatures',
+          "The customer's contact edits this subscription's signatures (E2); the reseller edits them when it may not.",
+        );
+      return reply(200, changed);
     },
   });
 
