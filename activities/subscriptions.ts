@@ -84,6 +84,11 @@ export function createSubscriptionActivities(deps: ActivityDeps) {
       }
     },
 
+    /** E3: the month from `periodStart` invoiced at the users and price of now; once per month. */
+    async invoiceSubscriptionMonth(args: { subscriptionId: string; periodStart: string; periodEnd: string }) {
+      await subscriptions.invoiceSubscriptionMonth(sql, args);
+    },
+
     /** Ends the subscription: inactive, and its contact's link stops working (sessions end with it). */
     async cancelSubscription(args: { subscriptionId: string; actor: string }): Promise<void> {
       await subscriptions.cancelSubscription(sql, args);

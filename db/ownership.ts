@@ -34,6 +34,8 @@ export const OWNERSHIP = {
     /** B1: issued to the old reseller, who owes or was paid them (invoice_lines hang off them). */
     invoices: 'issued documents',
     payments: 'issued documents',
+    /** E3: a per-user subscription's monthly invoices, issued to the reseller of the time. */
+    subscription_invoices: 'issued documents',
     /** D6: the old reseller's balance is the sum of its own transactions. */
     reseller_balance_transactions: 'issued documents',
     /** D6: the running total of those transactions, per reseller and currency (kept by their triggers). */

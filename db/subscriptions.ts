@@ -212,6 +212,51 @@ export async function updateSignatureTemplateAsReseller(
 
 // --- The lifecycle's writes (E1-E3), called by activities/subscriptions.ts --------------------------
 
+export interface SubscriptionInvoiceRow {
+  id: string;
+  periodStart: Date;
+  periodEnd: Date;
+  users: number;
+  unitPriceMinor: number;
+  totalMinor: number;
+  currency: string;
+  issuedAt: Date;
+}
+
+/**
+ * E3: the month from `periodStart` invoiced at the users the subscription has now and its product's price, to its
+ * reseller now, audited; once per month (a repeat finds it). Nothing for an inactive subscription.
+ */
+export async function invoiceSubscriptionMonth(
+  sql: Sql,
+  a: { subscriptionId: string; periodStart: string; periodEnd: string },
+): Promise<void> {
+  await sql.begin(async (tx) => {
+    const [made] = await tx<{ resellerId: string; users: number; totalMinor: number }[]>`
+      INSERT INTO subscription_invoices (subscription_id, reseller_id, period_start, period_end, users,
+                                         unit_price_minor, total_minor, currency)
+      SELECT s.id, s.reseller_id, ${a.periodStart}, ${a.periodEnd}, s.users, p.amount_minor, p.amount_minor * s.users,
+             p.currency
+      FROM subscriptions s JOIN subscription_prices p ON p.product = s.product
+      WHERE s.id = ${a.subscriptionId} AND s.status = 'active'
+      ON CONFLICT (subscription_id, period_start) DO NOTHING
+      RETURNING reseller_id, users, total_minor::float8 AS total_minor`;
+    if (made)
+      await auditUnderOwner(tx, a.subscriptionId, made.resellerId, {
+        action: 'subscription.invoiced',
+        actor: 'system',
+        after: { periodStart: a.periodStart, users: made.users, totalMinor: made.totalMinor },
+      });
+  });
+}
+
+export function listSubscriptionInvoices(sql: Sql, subscriptionId: string): Promise<SubscriptionInvoiceRow[]> {
+  return sql<SubscriptionInvoiceRow[]>`
+    SELECT id, period_start, period_end, users, unit_price_minor::float8 AS unit_price_minor,
+           total_minor::float8 AS total_minor, trim(currency) AS currency, issued_at
+    FROM subscription_invoices WHERE subscription_id = ${subscriptionId} ORDER BY period_start DESC`;
+}
+
 /**
  * The subscription's audit event, filed under its owner now: its customer's reseller when it is linked to one
  * (one owner per customer), else the reseller that created it.

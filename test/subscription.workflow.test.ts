@@ -16,7 +16,7 @@ import {
 import { subscriptionWorkflow } from '../workflows';
 import { resellerForSuite, uniqueEmail } from './helpers/fixtures';
 import { linkIn, tokenHashOf } from './helpers/mailbox';
-import { timeSkippingSuite } from './helpers/temporal';
+import { eventually, timeSkippingSuite } from './helpers/temporal';
 
 const { sql, mailbox, env, start } = timeSkippingSuite();
 const reseller = resellerForSuite({ sql });
@@ -237,4 +237,33 @@ describe('subscription lifecycle on the time-skipping server', () => {
     expect(await setup({ tokenHash: hash, name: 'Ingrid', phone: '' })).toBe(SubscriptionFailure.ContactInvalid);
     expect(await handle.query(subscriptionStateQuery)).toMatchObject({ contactSetup: 'pending', incident: null });
   });
+});
+
+it('E3: an active subscription is invoiced at each payment date for the month it begins, at its users then; none once cancelled', async () => {
+  const { handle, subscriptionId } = await subscribe({ contact: null });
+  const invoices = () =>
+    sql<{ users: number; totalMinor: number; periodStart: Date }[]>`
+      SELECT users, total_minor::float8 AS total_minor, period_start FROM subscription_invoices
+      WHERE subscription_id = ${subscriptionId} ORDER BY period_start`;
+  await env().sleep('27 days');
+  expect(await invoices()).toEqual([]);
+  await env().sleep('5 days');
+  await eventually(async () => expect((await invoices()).map((i) => [i.users, i.totalMinor])).toEqual([[25, 3750]]));
+
+  // More users from the next month: 30 × 1.50 EUR.
+  await handle.executeUpdate(changeUserCountUpdate, { args: [{ users: 30, actor: 'user:test' }] });
+  await env().sleep('31 days');
+  await eventually(async () =>
+    expect((await invoices()).map((i) => [i.users, i.totalMinor])).toEqual([
+      [25, 3750],
+      [30, 4500],
+    ]),
+  );
+  const [first, second] = await invoices();
+  // A calendar month apart.
+  expect(second!.periodStart.getUTCDate()).toBe(first!.periodStart.getUTCDate());
+
+  await handle.executeUpdate(cancelSubscriptionUpdate, { args: [{ actor: 'user:test' }] });
+  await env().sleep('62 days');
+  expect(await invoices()).toHaveLength(2);
 });

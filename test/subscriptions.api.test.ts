@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { subscriptionWorkflowId, LifecycleKey, ResellerIdKey } from '../workflows/definitions';
+import { invoiceSubscriptionMonth } from '../db/subscriptions';
 import { customerDetails, newReseller, resellerForSuite, uniqueEmail } from './helpers/fixtures';
 import { linkIn, tokenOf } from './helpers/mailbox';
 import { invalidFields, openApiListing, sentThriceUnderOneKey, signedIn, stackForSuite } from './helpers/stack';
@@ -221,6 +222,29 @@ describe('subscriptions API against the dev server, Postgres and the mail catche
     const [row] = await stack.sql`SELECT phone, password_hash FROM subscription_contacts WHERE subscription_id = ${id}`;
     expect(row?.phone).toBe('+47 555 0100');
     expect(row?.passwordHash).toMatch(/^\$argon2id\$/);
+  });
+
+  it('E3: the subscription invoices list answers with its monthly invoices, newest first', async () => {
+    const made = await api().post('/v1/subscriptions').send(withoutContact());
+    const empty = await api().get(`/v1/subscriptions/${made.body.id}/invoices`);
+    expect(empty.status).toBe(200);
+    expect(empty.body).toEqual({ data: [] });
+    // The month's invoice as the lifecycle issues it at the payment date (the workflow test crosses the month).
+    await invoiceSubscriptionMonth(stack.sql, {
+      subscriptionId: made.body.id,
+      periodStart: '2026-12-24T00:00:00.000Z',
+      periodEnd: '2027-01-24T00:00:00.000Z',
+    });
+    const listed = await api().get(`/v1/subscriptions/${made.body.id}/invoices`);
+    expect(listed.body.data).toEqual([
+      expect.objectContaining({
+        users: 25,
+        unitPrice: { amountMinor: 150, currency: 'EUR' },
+        total: { amountMinor: 3750, currency: 'EUR' },
+        periodStart: '2026-12-24T00:00:00.000Z',
+      }),
+    ]);
+    expect((await api(other.apiKey).get(`/v1/subscriptions/${made.body.id}/invoices`)).status).toBe(404);
   });
 
   it("E2: the reseller edits the signatures when the customer may not; when the customer's contact does, 409", async () => {

@@ -182,6 +182,10 @@ const TABLE: Record<string, Row> = {
       why: "E2: only a contact whose link expired is invited again (the workflow test crosses the link's 14 days)",
     },
   },
+  'GET /v1/subscriptions/{id}/invoices': {
+    permission: 'billing',
+    call: (t) => id(t.subscription.id),
+  },
   'GET /v1/subscriptions/{id}/signatures': {
     permission: READ,
     call: (t) => id(t.subscription.id),

@@ -4,8 +4,8 @@
 // change (user count now, the billing cycle later) goes through one serialized owner that operators can
 // see in the Temporal UI and query for live state, rather than the API writing the database behind a
 // closed workflow. History stays small because it continues as new when Temporal suggests it.
-import { condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
-import { iso } from '../lib/dates';
+import { condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
+import { addCalendarMonths, iso } from '../lib/dates';
 import {
   type ContactSetupStatus,
   cancelSubscriptionUpdate,
@@ -23,6 +23,9 @@ import {
 } from './definitions';
 import { durationMs } from './duration';
 import { Lifecycle } from './kernel';
+
+/** The patch under which an active subscription is invoiced at each payment date (E3). */
+const MONTHLY_INVOICES = 'e3-monthly-invoices';
 
 export async function subscriptionWorkflow(input: SubscriptionInput): Promise<SubscriptionResult> {
   const { subscriptionId, continued } = input;
@@ -139,6 +142,12 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
 
   // Read through a function: TypeScript cannot see that handlers change `contactSetup` meanwhile.
   const setup = (): ContactSetupStatus => contactSetup;
+  // E3: the months count from the subscription's start; each payment date invoices the month it begins. Runs started
+  // before this version wait without the payment timer (their histories have none).
+  const billing = patched(MONTHLY_INVOICES);
+  const billingAnchor = continued?.billingAnchor ?? Date.now();
+  let monthsBilled = continued?.monthsBilled ?? 0;
+  const paymentDue = (n: number) => addCalendarMonths(new Date(billingAnchor), n).getTime();
   for (;;) {
     if (setup() === 'pending') {
       if (linkExpiresAt === null) openSetup();
@@ -166,16 +175,36 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       }
     }
     // The subscription's life: changes arrive as updates until it is cancelled; a re-invitation goes round again.
-    await condition(
-      () => lc.status === 'inactive' || setup() === 'pending' || (workflowInfo().continueAsNewSuggested && !lc.busy),
-    );
+    const woken = () =>
+      lc.status === 'inactive' || setup() === 'pending' || (workflowInfo().continueAsNewSuggested && !lc.busy);
+    if (!billing) await condition(woken);
+    else if (!(await condition(woken, Math.max(paymentDue(monthsBilled + 1) - Date.now(), 1)))) {
+      const from = paymentDue(monthsBilled + 1);
+      await lc.exclusive(() =>
+        lc.step('invoice the month', () =>
+          lc.db.invoiceSubscriptionMonth({
+            subscriptionId,
+            periodStart: new Date(from).toISOString(),
+            periodEnd: new Date(paymentDue(monthsBilled + 2)).toISOString(),
+          }),
+        ),
+      );
+      monthsBilled += 1;
+      continue;
+    }
     if (lc.status === 'inactive' || setup() !== 'pending') break;
   }
   await lc.finish();
   if (lc.status === 'active') {
     await continueAsNew<typeof subscriptionWorkflow>({
       ...input,
-      continued: { users, contactSetup: contactSetup === 'pending' ? 'expired' : contactSetup, invitations },
+      continued: {
+        users,
+        contactSetup: contactSetup === 'pending' ? 'expired' : contactSetup,
+        invitations,
+        billingAnchor,
+        monthsBilled,
+      },
     });
   }
   return { subscriptionId, status: lc.status, users, contactSetup };

@@ -3,6 +3,7 @@ import { findCustomer } from '../../db/customers';
 import {
   findSignatureSettings,
   findSubscription,
+  listSubscriptionInvoices,
   listSubscriptions,
   storeSubscription,
   type SubscriptionRow,
@@ -19,6 +20,7 @@ import {
 } from '../../workflows/definitions';
 import { type Api, json, reply } from '../http/define-route';
 import type { AppDeps } from '../http/deps';
+import { money } from '../http/schemas';
 import { HttpError, notFound } from '../http/errors';
 import { SignatureSettings, SignatureSettingsUpdate } from '../pages/contact';
 import { createdHeaders } from '../http/idempotency';
@@ -33,6 +35,7 @@ import {
   SubscriptionListQuery,
   SubscriptionUpdateBody,
   SubscriptionWithLifecycle,
+  SubscriptionInvoiceList,
 } from './schemas';
 
 /** E3: customer, number of users, status and the next payment date, with what the portal shows beside them. */
@@ -171,6 +174,27 @@ export function subscriptionRoutes(api: Api, { sql, temporal, config }: AppDeps)
         lifecycle: { status, contactSetup, contactLinkExpiresAt, workflowId: handle.workflowId },
       });
     },
+  });
+
+  // E3: the subscription's monthly invoices, newest first.
+  getOwnedRoute(api, {
+    path: '/v1/subscriptions/{id}/invoices',
+    summary: "The subscription's invoices: one per month from its payment dates, at its users then (E3)",
+    // B1/T2: invoices need the billing permission.
+    permission: 'billing',
+    response: json('The invoices, newest first', SubscriptionInvoiceList),
+    own: ownSubscription,
+    view: async (subscription) => ({
+      data: (await listSubscriptionInvoices(sql, subscription.id)).map((i) => ({
+        id: i.id,
+        periodStart: i.periodStart.toISOString(),
+        periodEnd: i.periodEnd.toISOString(),
+        users: i.users,
+        unitPrice: money(i.unitPriceMinor, i.currency),
+        total: money(i.totalMinor, i.currency),
+        issuedAt: i.issuedAt.toISOString(),
+      })),
+    }),
   });
 
   // E2: the signatures, which the reseller edits when the customer may not (its contact edits them otherwise).

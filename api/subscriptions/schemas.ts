@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_SUBSCRIPTION_USERS, SUBSCRIPTION_PRODUCTS } from '../../workflows/definitions';
-import { email, isoTime, listOf, pageQuery, text, requestBody } from '../http/schemas';
+import { email, isoTime, listOf, Money, pageQuery, text, requestBody } from '../http/schemas';
 
 // The request and response shapes of subscriptions (E1-E3).
 
@@ -92,3 +92,20 @@ export const SubscriptionListQuery = z
     ...pageQuery,
   })
   .strict();
+
+/** E3: a month's invoice of a per-user subscription. */
+export const SubscriptionInvoiceList = z
+  .object({
+    data: z.array(
+      z.object({
+        id: z.uuid(),
+        periodStart: isoTime,
+        periodEnd: isoTime,
+        users: z.number().int(),
+        unitPrice: Money.meta({ description: 'Per user and month' }),
+        total: Money,
+        issuedAt: isoTime,
+      }),
+    ),
+  })
+  .meta({ id: 'SubscriptionInvoiceList' });

@@ -30,6 +30,9 @@ export interface SubscriptionInput {
     contactSetup: Exclude<ContactSetupStatus, 'pending'>;
     /** E2: how many invitations the contact was sent, so a new one's email key is new too. */
     invitations?: number;
+    /** E3: when the subscription's months count from (ms), and how many have been invoiced. */
+    billingAnchor?: number;
+    monthsBilled?: number;
   };
 }
 
