@@ -242,8 +242,8 @@ describe('subscription lifecycle on the time-skipping server', () => {
 it('E3: an active subscription is invoiced at each payment date for the month it begins, at its users then; none once cancelled', async () => {
   const { handle, subscriptionId } = await subscribe({ contact: null });
   const invoices = () =>
-    sql<{ users: number; totalMinor: number; periodStart: Date }[]>`
-      SELECT users, total_minor::float8 AS total_minor, period_start FROM subscription_invoices
+    sql<{ users: number; totalMinor: number; periodStart: Date; periodEnd: Date }[]>`
+      SELECT users, total_minor::float8 AS total_minor, period_start, period_end FROM subscription_invoices
       WHERE subscription_id = ${subscriptionId} ORDER BY period_start`;
   await env().sleep('27 days');
   expect(await invoices()).toEqual([]);
@@ -260,8 +260,11 @@ it('E3: an active subscription is invoiced at each payment date for the month it
     ]),
   );
   const [first, second] = await invoices();
-  // A calendar month apart.
-  expect(second!.periodStart.getUTCDate()).toBe(first!.periodStart.getUTCDate());
+  // Back to back: each month starts where the one before ended, a calendar month later (clamped at a month's end).
+  expect(second!.periodStart).toEqual(first!.periodEnd);
+  const days = (second!.periodStart.getTime() - first!.periodStart.getTime()) / 86_400_000;
+  expect(days).toBeGreaterThanOrEqual(28);
+  expect(days).toBeLessThanOrEqual(31);
 
   await handle.executeUpdate(cancelSubscriptionUpdate, { args: [{ actor: 'user:test' }] });
   await env().sleep('62 days');
