@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { requestThreeYearCommitment } from '../db/three-year-commitments';
 import { threeYearCommitmentWorkflow } from '../workflows';
 import {
@@ -81,6 +82,10 @@ it('R5: accepted, the price is locked with the VIP Select discount; a payment at
     args: [{ actor: `customer:${c.email}` }],
   });
   expect(accepted.status).toBe('committed');
+  // Committed, the run goes on for three years and refuses a second acceptance.
+  expect(
+    await refusalType(c.handle.executeUpdate(acceptThreeYearCommitmentUpdate, { args: [{ actor: 'customer:x' }] })),
+  ).toBe(ThreeYearCommitmentFailure.NotRequested);
   // 850.00 EUR per license and year, 10 % off at level 2: 765.00 × 20 licenses.
   expect(await row(c.commitmentId)).toMatchObject({ status: 'committed', unitPriceMinor: 76_500, discountPercent: 10 });
   expect(await committedQuantity(c.customerId)).toBe(20);
@@ -109,10 +114,11 @@ it('R5: the reseller cancels a request while it awaits acceptance; it can no lon
   const c = await requested();
   const cancelled = await c.handle.executeUpdate(cancelThreeYearCommitmentUpdate, { args: [{ actor: 'user:test' }] });
   expect(cancelled.status).toBe('cancelled');
-  expect(
-    await refusalType(c.handle.executeUpdate(acceptThreeYearCommitmentUpdate, { args: [{ actor: 'customer:x' }] })),
-  ).toBe(ThreeYearCommitmentFailure.NotRequested);
+  // Cancelled, the run ends: an acceptance finds no run to take it (the API answers 409 lifecycle_ended).
   await expect(c.handle.result()).resolves.toMatchObject({ status: 'cancelled' });
+  await expect(
+    c.handle.executeUpdate(acceptThreeYearCommitmentUpdate, { args: [{ actor: 'customer:x' }] }),
+  ).rejects.toBeInstanceOf(WorkflowNotFoundError);
   expect((await row(c.commitmentId))?.status).toBe('cancelled');
   expect(await payments(c.commitmentId)).toEqual([]);
 });
