@@ -92,6 +92,42 @@ describe('the OpenAPI document', () => {
     );
   });
 
+  it('every text an operation takes, nullable or not, says it holds no NUL, as the API refuses it (issue 11)', async () => {
+    type Json = { [k: string]: unknown };
+    const doc = (await request(stack.app).get('/openapi.json')).body as Json & {
+      paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: Json }> } }>>;
+      components: { schemas: Record<string, Json> };
+    };
+    const unguarded: string[] = [];
+    const seen = new Set<Json>();
+    const visit = (node: unknown, at: string): void => {
+      if (!node || typeof node !== 'object') return;
+      const ref = (node as Json).$ref;
+      const schema = (typeof ref === 'string' ? doc.components.schemas[ref.split('/').pop()!] : node) as Json;
+      if (!schema || seen.has(schema)) return;
+      seen.add(schema);
+      const types = ([] as unknown[]).concat(schema.type ?? []);
+      const free = schema.pattern === undefined && schema.enum === undefined && schema.const === undefined;
+      if (types.includes('string') && free && schema.format === undefined) unguarded.push(at);
+      for (const [key, value] of Object.entries(schema)) {
+        if (key === 'properties') for (const [name, s] of Object.entries(value as Json)) visit(s, `${at}.${name}`);
+        else if (Array.isArray(value)) for (const s of value) visit(s, at);
+        else if (key === 'items' || key === 'additionalProperties') visit(value, at);
+      }
+    };
+    for (const [path, methods] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(methods))
+        for (const media of Object.values(op.requestBody?.content ?? {}))
+          visit(media.schema, `${method.toUpperCase()} ${path}`);
+    expect(unguarded).toEqual([]);
+    // The field schemathesis found: a webhook endpoint's nullable description.
+    const res = await signedIn(stack.app, reseller.apiKey)
+      .post('/v1/webhook-endpoints')
+      .set('Idempotency-Key', 'nul-in-description')
+      .send({ url: 'https://hooks.example.com/engine', description: 'a\u0000b' });
+    expect([res.status, res.body.error?.issues?.[0]?.field]).toEqual([400, 'description']);
+  });
+
   it('answers a method the document does not declare on its path 405 with Allow; an unknown path stays 404', async () => {
     const trace = await signedIn(stack.app, reseller.apiKey).trace('/v1/customers');
     expect(trace.status).toBe(405);

@@ -33,6 +33,10 @@ const STORABLE_VALUE: JsonSchema = {
   ],
 };
 
+/** A schema of this type, alone or beside null (OpenAPI 3.1 writes a nullable string `type: [string, null]`). */
+const hasType = (schema: JsonSchema, type: string) =>
+  schema.type === type || (Array.isArray(schema.type) && schema.type.includes(type));
+
 const isEmpty = (v: unknown) => typeof v === 'object' && v !== null && Object.keys(v).length === 0;
 
 function resolve(doc: OpenApiDoc, schema: JsonSchema | undefined): JsonSchema | undefined {
@@ -59,7 +63,7 @@ function describeTextRules(doc: OpenApiDoc): void {
       schema.pattern = between(min, max);
       delete schema['x-date-range'];
     }
-    if (schema.type === 'string' && schema.pattern === undefined && schema.enum === undefined) {
+    if (hasType(schema, 'string') && schema.pattern === undefined && schema.enum === undefined) {
       if (schema.format === 'email') {
         // zod's syntax, not JSON Schema's (RFC 5321 and 5322 allow what zod refuses, and refuse what it allows).
         schema.pattern = EMAIL_PATTERN.source;
@@ -67,7 +71,7 @@ function describeTextRules(doc: OpenApiDoc): void {
       } else if (schema.format === undefined && schema.const === undefined) schema.pattern = NO_NUL;
     }
     // zod's int() is a safe integer: a larger number is refused even when whole.
-    if (schema.type === 'integer') {
+    if (hasType(schema, 'integer')) {
       schema.minimum = Math.max(Number(schema.minimum ?? Number.MIN_SAFE_INTEGER), Number.MIN_SAFE_INTEGER);
       schema.maximum = Math.min(Number(schema.maximum ?? Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
     }
