@@ -2,10 +2,13 @@
 // 100k PAs and 200k invoices among ten (db/seed-scale.ts). Each read — every D1 list filter, D3 search, D7
 // details, the P5 plans view, the D6 balance — through the API (its own process, logging at info as in
 // production) against the same db/ function run straight on the `postgres` client, alternating, after a
-// warm-up; each statement's plan printed (auto_explain). Then the D2 CSV export of all 100k rows with the API
+// warm-up, and beside them the floor of serving that read over HTTP at all (the same function's rows as JSON from a
+// bare node:http server); each statement's plan printed (auto_explain). Then the D2 CSV export of all 100k rows with the API
 // process's RSS sampled, and the API's fixed cost per request against a bare node:http server.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
 import { encodeCursor } from '../api/http/cursor';
@@ -53,6 +56,42 @@ async function startBareServer(): Promise<{ child: ChildProcess; baseUrl: string
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitFor(`${baseUrl}/`, child, 'the bare server');
   return { child, baseUrl };
+}
+
+/**
+ * The floor of serving a read over HTTP on this machine: the same db/ function's rows as JSON from node:http, with
+ * nothing else (no auth, validation, logging or mapping). In the bench's own process: its requests go one at a time.
+ */
+async function startServedRaw(
+  sql: Sql,
+  cases: Case[],
+): Promise<{ url: (k: number, i: number) => string; close: () => void }> {
+  const server = createHttpServer(async (req, res) => {
+    const m = /^\/(\d+)\/(\d+)$/.exec(req.url ?? '');
+    const c = m ? cases[Number(m[1])] : undefined;
+    if (!m || !c) {
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
+    try {
+      const body = JSON.stringify(await c.raw(sql, Number(m[2])));
+      res.setHeader('content-type', 'application/json');
+      res.end(body);
+    } catch (err) {
+      res.statusCode = 500;
+      res.end(String(err));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: (k, i) => `http://127.0.0.1:${port}/${k}/${i}`,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
 }
 
 /**
@@ -259,34 +298,51 @@ async function run(sql: Sql, procs: { api: ApiProcess | null; bare: ChildProcess
   console.log(`\n${table([['read', 'statements', 'indexed (no seq scan of a large table)'], ...planRows])}`);
 
   console.log(
-    `\nTiming: ${WARMUP} warm-up + ${ITERS} rounds per read, API and raw alternating (order flips each round)`,
+    `\nTiming: ${WARMUP} warm-up + ${ITERS} rounds per read: the API, the same rows served by a bare node:http ` +
+      '(the floor of answering over HTTP) and the raw call, in an order that rotates each round',
   );
-  const rows: (string | number)[][] = [['read', 'api p50', 'api p95', 'raw p50', 'raw p95', 'p95 ratio']];
-  for (const c of cases) {
-    const lat = { api: [] as number[], raw: [] as number[] };
-    for (let i = 0; i < WARMUP + ITERS; i++) {
-      const order = i % 2 === 0 ? (['api', 'raw'] as const) : (['raw', 'api'] as const);
-      for (const side of order) {
-        const t = performance.now();
-        if (side === 'api') await call(c, i);
-        else await c.raw(sql, i);
-        if (i >= WARMUP) lat[side].push(performance.now() - t);
+  const served = await startServedRaw(sql, cases);
+  const sides = ['api', 'served', 'raw'] as const;
+  const rows: (string | number)[][] = [
+    ['read', 'api p50', 'api p95', 'served p95', 'raw p50', 'raw p95', 'api/raw', 'floor: served/raw', 'api/served'],
+  ];
+  try {
+    for (const [k, c] of cases.entries()) {
+      const lat = { api: [] as number[], served: [] as number[], raw: [] as number[] };
+      for (let i = 0; i < WARMUP + ITERS; i++) {
+        for (let j = 0; j < sides.length; j++) {
+          const side = sides[(i + j) % sides.length]!;
+          const t = performance.now();
+          if (side === 'api') await call(c, i);
+          else if (side === 'served') await (await fetch(served.url(k, i))).text();
+          else await c.raw(sql, i);
+          if (i >= WARMUP) lat[side].push(performance.now() - t);
+        }
       }
-    }
-    const apiP95 = percentile(lat.api, 95);
-    const rawP95 = percentile(lat.raw, 95);
-    rows.push([
-      c.figure,
-      ms(percentile(lat.api, 50)),
-      ms(apiP95),
-      ms(percentile(lat.raw, 50)),
-      ms(rawP95),
-      (apiP95 / rawP95).toFixed(2),
-    ]);
-    figures.push({ name: `${c.figure}.p95_ms_100k`, value: apiP95, unit: 'ms', goal: P95_GOAL });
-    figures.push({ name: `${c.figure}.raw_p95_ms_100k`, value: rawP95, unit: 'ms', goal: null });
-    if (c.ratio)
+      const apiP95 = percentile(lat.api, 95);
+      const servedP95 = percentile(lat.served, 95);
+      const rawP95 = percentile(lat.raw, 95);
+      rows.push([
+        c.figure,
+        ms(percentile(lat.api, 50)),
+        ms(apiP95),
+        ms(servedP95),
+        ms(percentile(lat.raw, 50)),
+        ms(rawP95),
+        (apiP95 / rawP95).toFixed(2),
+        (servedP95 / rawP95).toFixed(2),
+        (apiP95 / servedP95).toFixed(2),
+      ]);
+      figures.push({ name: `${c.figure}.p95_ms_100k`, value: apiP95, unit: 'ms', goal: P95_GOAL });
+      figures.push({ name: `${c.figure}.raw_p95_ms_100k`, value: rawP95, unit: 'ms', goal: null });
+      if (!c.ratio) continue;
       figures.push({ name: `${c.figure}.api_vs_sql_100k`, value: apiP95 / rawP95, unit: 'x', goal: RATIO_GOAL });
+      // What HTTP alone costs this read (no API code at all), and the API's own share on top of that.
+      figures.push({ name: `${c.figure}.http_floor_vs_sql_100k`, value: servedP95 / rawP95, unit: 'x', goal: null });
+      figures.push({ name: `${c.figure}.api_vs_http_floor_100k`, value: apiP95 / servedP95, unit: 'x', goal: null });
+    }
+  } finally {
+    served.close();
   }
   console.log(table(rows));
 
