@@ -5,6 +5,8 @@ FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 COPY package.json package-lock.json ./
+# Applied to the installed dependencies by the postinstall script (patch-package).
+COPY patches ./patches
 # `npm install`, not `npm ci`: the lock records only its author's platform's optional native binaries
 # (esbuild, swc), which `npm ci` refuses; `npm install` keeps the locked versions and adds this platform's.
 # Dev dependencies are kept on purpose: tsx runs the TypeScript sources in production.

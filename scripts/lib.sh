@@ -21,15 +21,17 @@ apt_install() {
 pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
 install_node_modules() {
-  # `npm install` from the lock file, only when package.json or the lock changed since the last one.
-  # (Not `npm ci`: the lock records just this platform's optional binaries, which `npm ci` refuses.)
+  # `npm install` from the lock file, only when package.json, the lock or a patch changed since the last one.
+  # (Not `npm ci`: the lock records just this platform's optional binaries, which `npm ci` refuses.) Its
+  # postinstall applies patches/ (patch-package) to the installed dependencies.
   local stamp="$ROOT/node_modules/.install-stamp" sums
-  sums="$(cat "$ROOT/package.json" "$ROOT/package-lock.json" | sha256sum)"
+  sums="$(cat "$ROOT/package.json" "$ROOT/package-lock.json" "$ROOT"/patches/* | sha256sum)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sums" ]; then
     log "Installing node modules (npm install from package-lock.json)"
     (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error 2>&1 | grep -v 'Unknown user config' || true)
     [ -d "$ROOT/node_modules/@temporalio/worker" ] || { echo "npm install failed" >&2; exit 1; }
-    cat "$ROOT/package.json" "$ROOT/package-lock.json" | sha256sum >"$stamp"
+    (cd "$ROOT" && npx --no-install patch-package --error-on-fail >/dev/null) || { echo "patches/ did not apply" >&2; exit 1; }
+    echo "$sums" >"$stamp"
   fi
 }
 

@@ -72,3 +72,39 @@ describe('transactions while every connection is busy', () => {
     }
   });
 });
+
+// Issue 11's soak: Postgres restarted while a create's transaction waited on Temporal, and the API died: the
+// transaction's next statement went to a reserved connection whose server had gone, and postgres 3.4.9 wrote it to
+// a socket it had already dropped, from a setImmediate no caller can catch (porsager/postgres#1154, #1208; fixed
+// here by patches/postgres+3.4.9.patch until a release carries it). The statement must fail like any other on a
+// closed connection, the transaction with it, and the pool must serve the next one.
+describe('a transaction whose connection the server closes', () => {
+  it('fails with CONNECTION_CLOSED (never an uncaught error), and the next transaction runs', async () => {
+    const killer = postgres(config.DATABASE_URL, { max: 1, onnotice: () => undefined });
+    const uncaught: Error[] = [];
+    const onUncaught = (err: Error) => uncaught.push(err);
+    process.prependListener('uncaughtException', onUncaught);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const failed = await sql
+          .begin(async (tx) => {
+            const [{ pid }] = (await tx`SELECT pg_backend_pid() AS pid`) as unknown as [{ pid: number }];
+            await killer`SELECT pg_terminate_backend(${pid})`;
+            await new Promise((r) => setTimeout(r, 50));
+            await tx`SELECT 1`;
+          })
+          .then(
+            () => null,
+            (err: Error & { code?: string }) => err.code ?? err.message,
+          );
+        expect(failed).toMatch(/CONNECTION_CLOSED|CONNECTION_DESTROYED|57P01|terminat/);
+        await new Promise((r) => setImmediate(r));
+        expect(uncaught).toEqual([]);
+        expect(await sql.begin(async (tx) => (await tx`SELECT 2 AS n`)[0])).toEqual({ n: 2 });
+      }
+    } finally {
+      process.removeListener('uncaughtException', onUncaught);
+      await killer.end({ timeout: 5 });
+    }
+  });
+});
