@@ -2,7 +2,7 @@
 // support instead of failing the lifecycle or retrying forever; a retry re-runs only that step; a step the
 // lifecycle needs cannot be skipped; one change at a time is a typed refusal.
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -23,7 +23,7 @@ import {
 import { invitationWorkflow } from '../workflows';
 import { testContext } from './helpers/env';
 import { customerDetails, newReseller } from './helpers/fixtures';
-import { createTestWorker, createTimeSkippingEnv } from './helpers/temporal';
+import { createTestWorker, createTimeSkippingEnv, refusalType } from './helpers/temporal';
 
 const { config, sql, mailbox } = testContext();
 const mailer = createMailer(config);
@@ -97,16 +97,6 @@ async function incidentOf(handle: WorkflowHandle): Promise<Incident> {
 
 const needsAttention = async (handle: WorkflowHandle) =>
   (await handle.describe()).typedSearchAttributes.get(NeedsAttentionKey);
-
-async function refusalType(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) return (err.cause as { type?: string }).type;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('the lifecycle kernel (T4)', () => {
   it('T4: an email step whose bounded retries run out waits for support; a retry sends it once and the steps before it are not redone', async () => {

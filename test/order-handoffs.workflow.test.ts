@@ -25,7 +25,7 @@ import {
 } from '../workflows/definitions';
 import { newReseller, orderInput, registeredCustomer, yearAfter, type RegisteredCustomer } from './helpers/fixtures';
 import { linkIn, tokenOf } from './helpers/mailbox';
-import { eventually, timeSkippingSuite } from './helpers/temporal';
+import { eventually, refusalType, timeSkippingSuite } from './helpers/temporal';
 
 const { config, sql, mailbox, mailer, env, start } = timeSkippingSuite();
 const billing = createBillingActivities({ sql, mailer, config });
@@ -83,16 +83,6 @@ const invoicesOf = (orderId: string) =>
 const linesOf = (invoiceId: string) =>
   sql<{ item: string; unitPriceMinor: number }[]>`
     SELECT item, unit_price_minor FROM invoice_lines WHERE invoice_id = ${invoiceId} ORDER BY position`;
-
-/** The refusal's type an update was answered with. */
-async function refusalType(update: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await update;
-  } catch (err) {
-    return (err as { cause?: { type?: string } }).cause?.type;
-  }
-  throw new Error('the update was not refused');
-}
 
 describe('orders, trials, billing and renewals hand over to each other', () => {
   // First, while the workflows' clock is still close to the database's (the anniversary comes from the latter).

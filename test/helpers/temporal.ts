@@ -2,7 +2,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
-import type { Client, Workflow, WorkflowStartOptions } from '@temporalio/client';
+import { type Client, type Workflow, WorkflowUpdateFailedError, type WorkflowStartOptions } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { createActivities, createMailer, type Mailer } from '../../activities';
 import type { Config } from '../../config';
@@ -143,11 +143,13 @@ export async function refusalType(update: Promise<unknown>): Promise<string | un
   return (await refused(update)).cause?.type;
 }
 
+/** The update's failure; anything else (it succeeded, or the run was gone) fails the test with what it was. */
 async function refused(update: Promise<unknown>): Promise<Error & { cause?: Error & { type?: string } }> {
   const err = await update.then(
     () => null,
-    (e: Error & { cause?: Error & { type?: string } }) => e,
+    (e: unknown) => e,
   );
   if (!err) throw new Error('expected a refusal');
-  return err;
+  if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+  return err as Error & { cause?: Error & { type?: string } };
 }
