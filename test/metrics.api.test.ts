@@ -133,6 +133,10 @@ describe('issue 11: metrics and logs for operators', () => {
     expect((await as(request(app).get('/v1/customers'))).status).toBe(200);
     expect((await request(app).get('/v1/customers')).status).toBe(401);
     expect((await request(app).get(`/no/such/${unknown}`)).status).toBe(404);
+    // The overview page's static files, under one name; /portal itself redirects to /portal/.
+    expect((await request(app).get('/portal/')).status).toBe(200);
+    expect((await request(app).get('/portal/portal.js')).status).toBe(200);
+    expect((await request(app).get('/portal')).headers.location).toBe('/portal/');
 
     const text = await scrape(apiMetricsUrl);
     const count = (method: string, route: string, status: string) =>
@@ -144,6 +148,8 @@ describe('issue 11: metrics and logs for operators', () => {
     // Refused before any route ran (no key), or no route at all: one fixed label, however many URLs.
     expect(count('GET', 'unmatched', '401')).toBe(1);
     expect(count('GET', 'unmatched', '404')).toBe(1);
+    expect(count('GET', '/portal/*', '200')).toBe(2);
+    expect(count('GET', '/portal/*', '301')).toBe(1);
     const latency = { method: 'POST', route: '/v1/customers', status: '201' };
     expect(sample(text, 'http_request_duration_seconds_count', latency)).toBe(1);
     expect(sample(text, 'http_request_duration_seconds_bucket', { ...latency, le: '+Inf' })).toBe(1);

@@ -9,6 +9,8 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 
 /** The label of a request no route took (an unknown path, or one refused by a middleware before its route ran). */
 export const UNMATCHED_ROUTE = 'unmatched';
+/** Where a middleware that answers without a route (static files) names its requests: `res.locals[METRICS_ROUTE]`. */
+export const METRICS_ROUTE = 'metricsRoute';
 
 export interface HttpMetrics {
   registry: Registry;
@@ -44,9 +46,11 @@ export function createHttpMetrics(): HttpMetrics {
       done = true;
       // The route's template (/v1/customers/:id), never the URL: one series per route, not per id.
       const template = req.route?.path;
+      const named = res.locals[METRICS_ROUTE];
       const labels = {
         method: req.method,
-        route: typeof template === 'string' ? req.baseUrl + template : UNMATCHED_ROUTE,
+        route:
+          typeof template === 'string' ? req.baseUrl + template : typeof named === 'string' ? named : UNMATCHED_ROUTE,
         // A client that hung up before the whole answer was sent: its status code says nothing it received.
         status: res.writableFinished ? String(res.statusCode) : 'aborted',
       };

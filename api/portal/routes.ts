@@ -5,6 +5,7 @@
 import path from 'node:path';
 import express, { type Express, type RequestHandler } from 'express';
 import type { AppDeps } from '../http/deps';
+import { METRICS_ROUTE } from '../http/metrics';
 
 const STATIC_DIR = path.join(__dirname, 'static');
 
@@ -20,7 +21,12 @@ const VENDOR: Record<string, string> = {
 };
 
 /** Scripts and styles from this origin only; the page's data calls go to the API on the same origin. */
-const headers: RequestHandler = (_req, res, next) => {
+const headers: RequestHandler = (req, res, next) => {
+  // The static files have no route: counted under one name in the metrics, not as unmatched requests.
+  res.locals[METRICS_ROUTE] = '/portal/*';
+  // Its relative links need the trailing slash (Express's routing matches /portal and /portal/ alike). Checked
+  // here rather than by a GET /portal route, which would also take /portal/ and pass it on under its own name.
+  if (req.originalUrl.split('?')[0] === '/portal') return res.redirect(301, '/portal/');
   res.set({
     'Content-Security-Policy':
       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
@@ -32,10 +38,6 @@ const headers: RequestHandler = (_req, res, next) => {
 };
 
 export function portalPages(app: Express, { config }: Pick<AppDeps, 'config'>): void {
-  // Its relative links need the trailing slash (Express's routing matches /portal and /portal/ alike).
-  app.get('/portal', (req, res, next) =>
-    req.originalUrl.split('?')[0] === '/portal' ? res.redirect(301, '/portal/') : next(),
-  );
   app.use('/portal', headers);
   // Where the page links each run: the operators' Temporal UI.
   app.get('/portal/config.json', (_req, res) => {
