@@ -28,9 +28,10 @@ install_node_modules() {
   sums="$(cat "$ROOT/package.json" "$ROOT/package-lock.json" "$ROOT"/patches/* | sha256sum)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sums" ]; then
     log "Installing node modules (npm install from package-lock.json)"
-    (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error 2>&1 | grep -v 'Unknown user config' || true)
+    # npm's own status (a patch that does not apply fails the postinstall, and with it the install), not grep's.
+    (cd "$ROOT" && npm install --no-audit --no-fund --loglevel=error 2>&1 | grep -v 'Unknown user config'
+      exit "${PIPESTATUS[0]}") || { echo "npm install failed (or patches/ did not apply)" >&2; exit 1; }
     [ -d "$ROOT/node_modules/@temporalio/worker" ] || { echo "npm install failed" >&2; exit 1; }
-    (cd "$ROOT" && npx --no-install patch-package --error-on-fail >/dev/null) || { echo "patches/ did not apply" >&2; exit 1; }
     echo "$sums" >"$stamp"
   fi
 }
